@@ -1,0 +1,89 @@
+"""``virtc build``: compile a source into the map sendmail reads, never from a broken source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtc.diagnostics import Diagnostic, Severity
+from virtc.model import Table, fold
+from virtc.parse import parse_file
+from virtc.reader import encode
+from virtc.rejections import makemap_rejections
+from virtc.writers import bdb
+from virtc.writers.atomic import replace_atomically
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """makemap's switches that change what is stored, plus lint."""
+
+    dbtype: str = "hash"
+    foldcase: bool = True
+    """makemap's default; ``-f`` turns it off."""
+    null: bool = False
+    """``-N``: store a trailing NUL with every key and value."""
+    replace: bool = False
+    """``-r``: a later duplicate key replaces the earlier one instead of being an error."""
+    lint: bool = True
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    records: int = 0
+    written: bool = False
+
+
+def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
+    """The (key, value) byte pairs makemap would put, in source order."""
+    nul = b"\0" if opts.null else b""
+    for entry in table.entries:
+        key = fold(entry.key_text) if opts.foldcase else entry.key_text
+        yield encode(key) + nul, encode(entry.value_text) + nul
+
+
+def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics that stop a build: makemap's own rejections and lint errors."""
+    return [d for d in diagnostics if d.severity >= Severity.ERROR]
+
+
+def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
+    """What a build reports before writing: makemap's rejections, plus lint unless disabled."""
+    diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
+    if opts.lint:
+        from virtc.lint import lint_table
+
+        seen = {(d.line, d.column, d.code) for d in diags}
+        diags += [d for d in lint_table(table) if (d.line, d.column, d.code) not in seen]
+    return sorted(diags, key=Diagnostic.sort_key)
+
+
+def build(source: str | Path, output: str | Path | None = None,
+          opts: BuildOptions = BuildOptions()) -> BuildResult:
+    """Parse, check and (if nothing blocks) atomically write the map.
+
+    The output defaults to ``SOURCE.db``; like makemap, ``.db`` is appended to an
+    output name that does not already end in it.
+    """
+    table = parse_file(source)
+    target = bdb.map_path(output if output is not None else source)
+    result = BuildResult(target, check(table, opts))
+    if blocking(result.diagnostics):
+        return result
+    # Duplicates were rejected above unless -r, where the last value replaces the first.
+    if opts.replace:
+        expected = len({key for key, _ in map_records(table, opts)})
+    else:
+        expected = len(table.entries)
+
+    def write(tmp: Path, mode: int) -> int:
+        bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode)
+        return expected
+
+    replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+    result.records = expected
+    result.written = True
+    return result

@@ -1,0 +1,58 @@
+"""Diagnostics are data; formatters (virtc.formatters) decide how they look."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """Ordered so that ``severity >= fail_on`` means "counts as a failure"."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        try:
+            return cls[name.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {name!r} (use error, warning or info)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A safe edit: replace lines ``line``..``end_line`` (inclusive) with ``replacement``.
+
+    ``replacement`` is whole lines of text, each ending in a newline; an empty
+    string deletes the lines. ``end_line = line - 1`` inserts before ``line``.
+    """
+
+    line: int
+    end_line: int
+    replacement: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding, located in a source file (1-based lines and columns)."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    fix: Fix | None = None
+    help: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)

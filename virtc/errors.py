@@ -1,0 +1,16 @@
+"""Errors that end a command with a one-line message (never a traceback)."""
+
+
+class VirtcError(Exception):
+    """A user-facing failure: bad path, unreadable file, missing libdb, ...
+
+    The CLI prints ``virtc: <message>`` and exits with ``exit_code``
+    (2 by default: usage, I/O or configuration error).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code

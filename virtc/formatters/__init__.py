@@ -1,0 +1,1 @@
+"""Formatters render diagnostics; rules and commands never print."""

@@ -1,0 +1,34 @@
+"""Locate and load the Lark grammar (top-level ``grammar/`` is its only source)."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lark import Lark
+
+GRAMMAR_NAME = "virtusertable.lark"
+
+
+def grammar_text() -> str:
+    """The grammar text: the copy packed into a wheel, else the source tree's."""
+    packed = resources.files("virtc").joinpath("_grammar", GRAMMAR_NAME)
+    if packed.is_file():
+        return packed.read_text(encoding="utf-8")
+    # Source checkout or editable install: virtc/ sits next to grammar/.
+    tree = Path(__file__).resolve().parent.parent / "grammar" / GRAMMAR_NAME
+    try:
+        return tree.read_text(encoding="utf-8")
+    except OSError as exc:  # pragma: no cover - a broken install
+        raise RuntimeError(f"virtc grammar not found ({packed} or {tree}): {exc}") from exc
+
+
+@functools.cache
+def parser() -> Lark:
+    """The memoized LALR parser for one makemap record (no on-disk cache: see README)."""
+    from lark import Lark
+
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)

@@ -1,0 +1,216 @@
+"""The typed model of a virtusertable: entries, their keys and their values.
+
+Keys are classified by the shapes sendmail's virtuser rules look up
+(cf/README, proto.m4 ``Parse1``); values by what sendmail does with them
+(local user, address, ``error:`` mailer, or something it cannot deliver to).
+All text is Latin-1 decoded bytes (see :mod:`virtc.reader`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+MAXNAME = 256
+"""sendmail truncates lookup keys to this many bytes (``conf.h`` MAXNAME)."""
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII letters only, as makemap and sendmail do (``\\xc9`` stays)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+class KeyKind(Enum):
+    """The key shapes sendmail's virtuser lookups can hit, in lookup-precedence order."""
+
+    ADDRESS = "user@domain"  # also user+detail@domain: matches that exact address only
+    USER_PLUS = "user++@domain"  # user+DETAIL@domain, DETAIL non-empty
+    USER_ANY = "user+*@domain"  # user+DETAIL@domain, DETAIL may be empty
+    DOMAIN_PLUS = "++@domain"  # anyone+DETAIL@domain, DETAIL non-empty
+    DOMAIN_ANY = "+*@domain"  # anyone+DETAIL@domain
+    CATCH_ALL = "@domain"  # anything else in the domain
+    UNMATCHABLE = "never looked up"
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A key split the way sendmail builds its lookup keys."""
+
+    text: str
+    """As written in the source."""
+    kind: KeyKind
+    user: str
+    """Local part without the wildcard suffix ('' for domain-wide keys)."""
+    domain: str
+    """The part after the last '@' (as written; compare with :func:`fold`)."""
+    reason: str = ""
+    """For UNMATCHABLE keys: why sendmail never looks this key up."""
+
+    @classmethod
+    def parse(cls, text: str) -> Key:
+        local, at, domain = text.rpartition("@")
+        if not at:
+            return cls(text, KeyKind.UNMATCHABLE, text, "", "it has no '@'")
+        if not domain:
+            return cls(text, KeyKind.UNMATCHABLE, local, "", "its domain is empty")
+        if local == "":
+            return cls(text, KeyKind.CATCH_ALL, "", domain)
+        if local == "++":
+            return cls(text, KeyKind.DOMAIN_PLUS, "", domain)
+        if local == "+*":
+            return cls(text, KeyKind.DOMAIN_ANY, "", domain)
+        if local.endswith("++") and not local.startswith("+") and "+" not in local[:-2]:
+            return cls(text, KeyKind.USER_PLUS, local[:-2], domain)
+        if local.endswith("+*") and not local.startswith("+") and "+" not in local[:-2]:
+            return cls(text, KeyKind.USER_ANY, local[:-2], domain)
+        return cls(text, KeyKind.ADDRESS, local, domain)
+
+    @property
+    def folded_domain(self) -> str:
+        return fold(self.domain)
+
+
+class ValueKind(Enum):
+    """What sendmail does with a value (right-hand side)."""
+
+    LOCAL = "local user"
+    ADDRESS = "address"
+    ERROR = "error"
+    OTHER = "other"  # programs, files, lists, several words, empty: see lint rule VT202
+
+
+# error:D.S.N:TEXT  or  error:STATUS TEXT  (proto.m4; tokens are case-insensitive
+# and sendmail's tokenizer ignores blanks between them).
+_ERROR_DSN = re.compile(r"(?i)error[ \t]*:[ \t]*(\d+)[ \t]*\.[ \t]*(\d+)[ \t]*\.[ \t]*(\d+)[ \t]*:(.*)", re.S)
+_ERROR_WORD = re.compile(r"(?i)error[ \t]*:[ \t]*([^\s:\"]+)[ \t]*(.*)", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorValue:
+    """An ``error:`` value decoded into its parts."""
+
+    status: str
+    """The status token as written: a DSN ``5.1.1`` or a name like ``nouser``."""
+    text: str
+    """The message part, which should start with a 3-digit SMTP reply code."""
+    dsn_form: bool
+    """True for ``error:D.S.N:TEXT``, False for ``error:STATUS TEXT``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A value, as written, with its classification."""
+
+    text: str
+    kind: ValueKind
+    error: ErrorValue | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Value:
+        stripped = text.rstrip(" \t\r\x0b\x0c")
+        if stripped[:5].lower() == "error":
+            if m := _ERROR_DSN.fullmatch(stripped):
+                status = ".".join(m.group(1, 2, 3))
+                return cls(text, ValueKind.ERROR, ErrorValue(status, m.group(4).strip(), True))
+            if m := _ERROR_WORD.fullmatch(stripped):
+                return cls(text, ValueKind.ERROR, ErrorValue(m.group(1), m.group(2).strip(), False))
+        if not stripped or stripped[0] in "|/\"" or stripped.lower().startswith(":include:"):
+            return cls(text, ValueKind.OTHER)
+        if any(c in stripped for c in ", \t") or stripped.startswith("@"):
+            return cls(text, ValueKind.OTHER)
+        if "@" in stripped:
+            return cls(text, ValueKind.ADDRESS)
+        return cls(text, ValueKind.LOCAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ``KEY VALUE`` line makemap stores."""
+
+    key_text: str
+    value_text: str
+    line: int
+    column: int
+    """Column of the key (1 except for the rest of an over-long line)."""
+    value_column: int
+    seq: int
+    """makemap's line counter for this record (used in its messages)."""
+
+    @property
+    def stored_key(self) -> str:
+        """The key as makemap stores it by default (ASCII letters folded)."""
+        return fold(self.key_text)
+
+    @property
+    def key(self) -> Key:
+        return Key.parse(self.key_text)
+
+    @property
+    def value(self) -> Value:
+        return Value.parse(self.value_text)
+
+    @property
+    def end_column(self) -> int:
+        """Column just past the value (exclusive, 1-based)."""
+        return self.value_column + len(self.value_text)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A line starting with '#' (the only kind of comment makemap knows)."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record makemap rejects (reported as VT001 syntax-error)."""
+
+    reason: str
+    """Short stable reason: too-long, nul, leading-space, missing-value."""
+    message: str
+    line: int
+    column: int
+    end_column: int
+    seq: int
+    key_text: str | None = None
+    """For missing-value: the key makemap names in its message."""
+
+
+Item = Entry | Comment | Rejected
+
+
+@dataclass
+class Table:
+    """A parsed source: its items in file order, and where it came from."""
+
+    path: str
+    items: list[Item]
+    text: str
+    """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
+
+    @cached_property
+    def entries(self) -> list[Entry]:
+        return [i for i in self.items if isinstance(i, Entry)]
+
+    @cached_property
+    def rejected(self) -> list[Rejected]:
+        return [i for i in self.items if isinstance(i, Rejected)]
+
+    @cached_property
+    def comments(self) -> list[Comment]:
+        return [i for i in self.items if isinstance(i, Comment)]
+
+    def source_line(self, line: int) -> str:
+        """The physical line ``line`` (1-based) without its newline."""
+        lines = self._lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.text.split("\n")

@@ -1,0 +1,127 @@
+"""Parse a virtusertable source into the model, using the Lark grammar.
+
+Every record goes through the grammar in ``grammar/virtusertable.lark``. Most
+records are plain entries or comments, so a line recogniser compiled from the
+grammar's own terminals (KEY, SEP, VALUE, COMMENT) handles those; any other
+record goes to the full Lark parser, whose parse tree names the exact error.
+Both paths give the same result (checked by the property tests).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from lark import Token, Tree
+
+from virtc.errors import VirtcError
+from virtc.grammar import parser
+from virtc.model import Comment, Entry, Item, Rejected, Table
+from virtc.reader import MAX_LINE, Problem, Record, decode, records
+
+
+@functools.cache
+def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(entry, comment) regexes built from the grammar's terminal definitions."""
+    terms = {t.name: t.pattern.to_regexp() for t in parser().terminals}
+    entry = re.compile(f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", re.S)
+    return entry, re.compile(terms["COMMENT"], re.S)
+
+
+def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
+    """Turn makemap records into entries, comments and rejections (blank lines vanish)."""
+    entry_re, comment_re = _fast_patterns()
+    match_entry = entry_re.fullmatch
+    for rec in recs:
+        if rec.problem is Problem.TOO_LONG or rec.problem is Problem.NUL:
+            yield _rejected_record(rec)
+            continue
+        m = match_entry(rec.text)
+        if m is not None:
+            col = rec.column
+            yield Entry(m[1], m[3], rec.line, col, col + m.end(2), rec.seq)
+        elif rec.text and comment_re.fullmatch(rec.text):
+            yield Comment(rec.text, rec.line)
+        elif rec.text:
+            yield from _parse_slow(rec)
+
+
+def _parse_slow(rec: Record) -> Iterator[Item]:
+    """Parse one record with the full Lark parser and turn the tree into items."""
+    tree = parser().parse(rec.text)
+    (node,) = tree.children
+    assert isinstance(node, Tree)
+    tokens = [t for t in node.children if isinstance(t, Token)]
+    col = rec.column
+    kind = node.data
+    if kind == "entry":
+        key, sep, value = tokens
+        yield Entry(str(key), str(value), rec.line, col, col + sep.end_pos, rec.seq)  # type: ignore[operator]
+    elif kind == "comment":
+        yield Comment(rec.text, rec.line)
+    elif kind == "missing_value_error":
+        key = tokens[0]
+        yield Rejected(
+            "missing-value",
+            f"'{key}' has no value: makemap rejects it (\"no RHS for LHS\")",
+            rec.line, col, col + len(rec.text), rec.seq, str(key),
+        )
+    elif kind == "leading_space_error":
+        what = "a whitespace-only line" if len(tokens) == 1 else "a line starting with whitespace"
+        yield Rejected(
+            "leading-space",
+            f"{what}: makemap rejects it (\"syntax error (leading space)\"); "
+            "there are no continuation lines",
+            rec.line, col, col + len(tokens[0]), rec.seq,
+        )
+
+
+def _rejected_record(rec: Record) -> Rejected:
+    if rec.problem is Problem.NUL:
+        nul = rec.text.index("\0")
+        return Rejected(
+            "nul",
+            "NUL byte in line: makemap rejects the line (it reports \"line too long\")",
+            rec.line, rec.column + nul, rec.column + nul + 1, rec.seq,
+        )
+    return Rejected(
+        "too-long",
+        f"line is {rec.line_length} bytes long, makemap accepts at most {MAX_LINE}: "
+        "it rejects the first 1023 bytes and reads the rest as a new line",
+        rec.line, rec.column, rec.column + len(rec.text), rec.seq,
+    )
+
+
+def parse_text(text: str, path: str = "<string>") -> Table:
+    """Parse Latin-1 decoded source text."""
+    return Table(path, list(parse_records(records(text))), text)
+
+
+def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
+    return parse_text(decode(data), path)
+
+
+def read_source(path: str | Path) -> bytes:
+    """Read a source file, turning OS errors into one-line user errors."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise VirtcError(f"{p}: is a directory, not a virtusertable source")
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise VirtcError(f"{p}: no such file") from None
+    except PermissionError:
+        raise VirtcError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise VirtcError(f"{p}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_file(path: str | Path) -> Table:
+    """Read and parse a source file; ``-`` reads standard input."""
+    if str(path) == "-":
+        import sys
+
+        return parse_bytes(sys.stdin.buffer.read(), "<stdin>")
+    return parse_bytes(read_source(path), str(path))

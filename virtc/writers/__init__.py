@@ -1,0 +1,1 @@
+"""Writers: turn a parsed table into the files sendmail reads."""
