@@ -2,72 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import signal
 import sys
-from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from virtc import __version__
-from virtc.errors import VirtcError
+from virtc.errors import VirtcError, fail
+
+COMMANDS = {
+    # name: (module in virtc.commands, one-line purpose for --help)
+    "lint": ("lint", "Report what makes sendmail do something you did not mean."),
+    "build": ("build", "Compile a source into the .db map sendmail reads (atomic makemap)."),
+    "dump": ("dump", "Print every record of a built map, as makemap -u does."),
+    "query": ("query", "Show how sendmail resolves addresses through the table."),
+}
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"virtc: {message}", err=True)
-    sys.exit(code)
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs: `virtc --version` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _) in COMMANDS.items() if _available(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not _available(COMMANDS[cmd_name][0]):
+            return None
+        module = importlib.import_module(f"virtc.commands.{COMMANDS[cmd_name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(f"virtc.commands.{module}") is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="virtc")
 def cli() -> None:
     """Lint, build and query sendmail virtusertables safely."""
-
-
-@cli.command()
-@click.argument("source", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Map to write (default: SOURCE.db; '.db' is appended as makemap does).")
-@click.option("--type", "dbtype", type=click.Choice(["hash", "btree"]), default="hash",
-              show_default=True, help="Berkeley DB map type.")
-@click.option("-f", "--no-fold", is_flag=True, help="Do not lower-case keys (makemap -f).")
-@click.option("-N", "--null", is_flag=True, help="Store a trailing NUL with keys and values (makemap -N).")
-@click.option("-r", "--replace", is_flag=True,
-              help="A repeated key replaces the earlier one instead of failing (makemap -r).")
-@click.option("--no-lint", is_flag=True,
-              help="Skip the lint rules; makemap's own rejections still block the build.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def build(source: Path, output: Path | None, dbtype: str, no_fold: bool, null: bool,
-          replace: bool, no_lint: bool, quiet: bool) -> None:
-    """Compile SOURCE into the Berkeley DB map sendmail reads (like makemap hash).
-
-    The map is written atomically, and never when makemap would reject a line or
-    lint finds an error: then every problem is printed and the old map stays.
-    """
-    from virtc.build import BuildOptions, blocking
-    from virtc.build import build as run_build
-    from virtc.formatters.concise import render
-
-    opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
-                        lint=not no_lint)
-    result = run_build(source, output, opts)
-    sys.stderr.write(render(result.diagnostics))
-    if not result.written:
-        n = len(blocking(result.diagnostics))
-        _fail(f"{result.output} not written: {n} error{'s' if n != 1 else ''} in {source}", 1)
-    if not quiet:
-        click.echo(f"virtc: wrote {result.output} ({result.records} records)", err=True)
-
-
-@cli.command()
-@click.argument("map_file", metavar="MAP", type=click.Path(path_type=Path))
-def dump(map_file: Path) -> None:
-    """Print every record of MAP as KEY<TAB>VALUE, as makemap -u does."""
-    from virtc.writers.bdb import map_path, read_map
-
-    out = sys.stdout.buffer
-    for key, value in read_map(map_path(map_file)):
-        out.write(key + b"\t" + value + b"\n")
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
@@ -86,11 +68,11 @@ def main() -> None:
         exc.show()
         sys.exit(2)
     except click.exceptions.Abort:
-        _fail("aborted", 130)
+        fail("aborted", 130)
     except KeyboardInterrupt:
-        _fail("interrupted; nothing was changed", 130)
+        fail("interrupted; nothing was changed", 130)
     except VirtcError as exc:
-        _fail(str(exc), exc.exit_code)
+        fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)

@@ -1,5 +1,8 @@
 """Errors that end a command with a one-line message (never a traceback)."""
 
+import sys
+from typing import NoReturn
+
 
 class VirtcError(Exception):
     """A user-facing failure: bad path, unreadable file, missing libdb, ...
@@ -14,3 +17,9 @@ class VirtcError(Exception):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``virtc: message`` on stderr and exit with ``code``."""
+    print(f"virtc: {message}", file=sys.stderr)
+    sys.exit(code)

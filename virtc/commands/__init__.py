@@ -1,0 +1,1 @@
+"""One module per ``virtc`` subcommand; each is a thin click shell over the library."""
