@@ -56,8 +56,10 @@ def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
     if opts.lint:
         from virtc.lint import lint_table
 
-        seen = {(d.line, d.column, d.code) for d in diags}
-        diags += [d for d in lint_table(table) if (d.line, d.column, d.code) not in seen]
+        linted = lint_table(table)
+        # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.
+        flagged = {(d.line, d.column) for d in linted if d.severity >= Severity.ERROR}
+        diags = [d for d in diags if (d.line, d.column) not in flagged] + linted
     return sorted(diags, key=Diagnostic.sort_key)
 
 

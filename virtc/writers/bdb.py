@@ -103,7 +103,7 @@ def read_map(path: Path) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _dberror(exc: Exception) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = exc.args
     if len(args) == 2 and isinstance(args[1], str):
         return args[1]
     return str(exc)

@@ -1,0 +1,71 @@
+"""What a lint rule is: one module per rule, in the spirit of yamllint and ruff.
+
+Each module in :mod:`virtc.lint.rules` defines
+
+* ``CODE`` (stable, e.g. ``"VT101"``), ``NAME`` (kebab case), ``SEVERITY`` (default),
+* a module docstring: a one-line summary, then the sections ``What it does``,
+  ``Why is this bad``, ``Example`` and ``Use instead`` (rendered by ``virtc rule``
+  and ``docs/rules.md``),
+* ``check(table, ctx)``: a generator of :class:`Finding` objects.
+
+Rules never print and never decide severity overrides or suppressions: the
+runner in :mod:`virtc.lint.runner` turns findings into diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from virtc.diagnostics import Fix, Severity
+from virtc.model import Table
+
+if TYPE_CHECKING:
+    from virtc.lint.config import LintConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's finding; the runner adds path, code, name and severity."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fix: Fix | None = None
+    help: str | None = None
+    severity: Severity | None = None
+    """Only for rules whose findings differ in severity (e.g. VT203); None = the rule's default."""
+
+
+@dataclass
+class LintContext:
+    """What rules may consult besides the table."""
+
+    config: LintConfig
+    local_domains: frozenset[str] | None = None
+    """Folded domains from --local-domains, or None when not given."""
+    cache: dict[str, object] = field(default_factory=dict)
+    """Shared per-run results (e.g. the lookup index) so rules do not recompute them."""
+
+
+CheckFn = Callable[[Table, LintContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    doc: str
+    check: CheckFn
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> Rule:
+        doc = (module.__doc__ or "").strip()
+        summary = doc.splitlines()[0] if doc else ""
+        return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check)

@@ -1,0 +1,1 @@
+"""One module per lint rule (see virtc.lint.rule for the anatomy)."""
