@@ -5,7 +5,7 @@ VIRTC   := $(VENV)/bin/virtc
 STAMP   := $(VENV)/.installed
 DEMO    := build/demo
 
-.PHONY: deps demo test test-fast lint-code bench clean
+.PHONY: deps demo test test-all lint-code bench clean
 
 deps: $(STAMP)
 
@@ -28,6 +28,9 @@ demo: deps
 	$(VIRTC) query --table $(DEMO)/virtusertable.db alice@example.com bob+news@example.com nobody@example.com
 
 test: deps
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: deps
 	$(PY) -m pytest -q
 
 lint-code: deps
