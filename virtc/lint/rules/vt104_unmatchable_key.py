@@ -1,0 +1,82 @@
+"""A key sendmail never looks up.
+
+What it does
+    Reports keys no address can match: no ``@`` (a bare ``user``, aliases
+    style), an empty domain, a domain that starts or ends with ``.`` or ends
+    with ``:``, a ``*`` anywhere but in the ``user+*@`` / ``+*@`` wildcards,
+    a key longer than 256 bytes, a byte-order mark, or template debris
+    (``<%=``, ``{{``, ``${``) left by a generator.
+
+Why is this bad
+    sendmail builds its lookup keys from the recipient address: ``user@domain``,
+    ``user++@domain``, ``user+*@domain``, ``++@domain``, ``+*@domain`` and
+    ``@domain``, with the domain canonical (no trailing dot) and the key cut to
+    256 bytes. A key of any other shape is stored but never matched, so the
+    address it was meant for falls through to the catch-all.
+
+Example
+    ```
+    info                 alice
+    *@example.com        alice
+    sales@example.com.   carol
+    ```
+
+Use instead
+    ```
+    info@example.com     alice
+    @example.com         alice
+    sales@example.com    carol
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, key_span
+from virtc.model import MAXNAME, KeyKind, Table
+
+CODE = "VT104"
+NAME = "unmatchable-key"
+SEVERITY = Severity.ERROR
+
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, Latin-1 decoded
+_DEBRIS = ("<%", "%>", "{{", "}}", "${")
+
+
+def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str | None:
+    """Why sendmail never looks this key up, or None when it can."""
+    if text.startswith(_BOM) or "\ufeff" in text:
+        return "it starts with a UTF-8 byte-order mark (saved by an editor), which is part of the key"
+    for debris in _DEBRIS:
+        if debris in text:
+            return f"it contains template debris '{debris}' (an unexpanded placeholder)"
+    if kind is KeyKind.UNMATCHABLE:
+        if reason == "it has no '@'":
+            return "it has no '@': sendmail only looks up 'user@domain' and '@domain' keys (bare names " \
+                "belong in the aliases file)"
+        return reason
+    if len(text) > MAXNAME:
+        return f"it is {len(text)} bytes long: sendmail cuts lookup keys to {MAXNAME} bytes"
+    star = text.find("*")
+    if star != -1 and not (kind in (KeyKind.USER_ANY, KeyKind.DOMAIN_ANY) and text.count("*") == 1):
+        return "'*' is not a wildcard here: only 'user+*@domain' and '+*@domain' are"
+    if domain.endswith("."):
+        return f"its domain '{domain}' ends with '.': sendmail strips the trailing dot before the lookup"
+    if domain.endswith(":"):
+        return f"its domain '{domain}' ends with ':' (aliases-file syntax): the ':' is part of the key"
+    if domain.startswith("."):
+        return f"its domain '{domain}' starts with '.': no address has such a domain"
+    return None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for e, k in zip(ix.entries, ix.keys, strict=True):
+        if k.kind is KeyKind.UNMATCHABLE or not k.domain[-1:].isalnum() or k.domain[0] == "." or \
+                len(e.key_text) > MAXNAME or any(c in e.key_text for c in "*{<$\xef\ufeff"):
+            why = why_unmatchable(e.key_text, k.kind, k.domain, k.reason)
+            if why is not None:
+                yield Finding(*key_span(e), f"key '{e.key_text}' is never looked up by sendmail: {why}")

@@ -1,0 +1,111 @@
+"""An ``error:`` value sendmail misreads.
+
+What it does
+    Checks every ``error:`` value the way sendmail's ``error`` mailer reads it:
+    ``error:D.S.N:NNN text`` or ``error:STATUS NNN text`` with ``STATUS`` one of
+    ``usage nouser nohost unavailable software tempfail protocol config``.
+    Reports an unknown status name, a number in the status slot, a malformed
+    DSN, a DSN whose class differs from the reply code's, a missing text, and
+    values meant as a reject that sendmail does not read as ``error:`` at all
+    (``"error:..."`` in quotes, ``error 550 ...``, access-map actions such as
+    ``REJECT``). A text that does not start with a 3-digit reply code is a
+    warning: the address is still rejected, but as ``553 5.3.0``.
+
+Why is this bad
+    A misspelt reject either rejects with the wrong code and text (senders
+    and their tools act on the code) or is not a reject at all: a quoted or
+    space-separated ``error`` is a local user name, so the mail is accepted.
+
+Example
+    ```
+    a@example.com   error:nouser No such user
+    b@example.com   error:550 Mailbox disabled
+    c@example.com   "error:5.1.1:550 User unknown"
+    d@example.com   error:5.1.1 550 User unknown
+    ```
+
+Use instead
+    ```
+    a@example.com   error:5.1.1:550 No such user
+    b@example.com   error:5.2.1:550 Mailbox disabled
+    c@example.com   error:5.1.1:550 User unknown
+    d@example.com   error:5.1.1:550 User unknown
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, shown, value_span
+from virtc.model import ErrorValue, Table, ValueKind
+
+CODE = "VT201"
+NAME = "malformed-error"
+SEVERITY = Severity.ERROR
+
+STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software", "tempfail", "protocol",
+                          "config"})
+"""sendmail's ``ErrorCodes[]`` (parseaddr.c); any other name silently means EX_UNAVAILABLE."""
+
+ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
+"""access-map results that mean nothing special in a virtusertable (a local user of that name)."""
+
+REPLY = re.compile(r"([0-9]{3}) ")
+_NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
+
+
+def misspelt_error(text: str) -> str | None:
+    """Why a value that sendmail does not read as ``error:`` looks like a reject, or None."""
+    word = text.rstrip(" \t\r\x0b\x0c")
+    if word.lower() in ACCESS_ACTIONS:
+        return (f"'{word}' is an access-map action, not a virtusertable one: sendmail delivers to a "
+                f"local user named '{word}'")
+    if _NON_ERROR.match(word):
+        if word[0] in "\"'":
+            return "the quotes make it a quoted local user name, not an error: sendmail does not reject"
+        return "it is not spelt 'error:STATUS TEXT': sendmail reads it as an address, not a reject"
+    return None
+
+
+def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
+    """(message, severity or None for the rule's default) for each fault of an error value."""
+    status, text = err.status, err.text
+    if err.dsn_form:
+        cls = status[0]
+        if cls not in "45":
+            yield f"DSN '{status}' has class {cls}: a reject needs 4.x.x or 5.x.x", None
+    elif status.isdigit():
+        yield (f"'{status}' in the status slot is a numeric exit status, not a reply code: sendmail "
+               f"replies '553 5.3.0'; write 'error:5.x.x:{status} ...'"), None
+        return
+    elif "." in status:
+        yield (f"malformed DSN '{status}': write it as 'error:D.S.N:NNN text' (a ':' right after the "
+               f"three numbers)"), None
+        return
+    elif status.lower() not in STATUS_NAMES:
+        yield (f"unknown status '{status}': sendmail silently uses 'unavailable' (DSN 5.0.0); known: "
+               f"{', '.join(sorted(STATUS_NAMES))}"), None
+    if not text:
+        yield "no text after the status: sendmail sends a garbled reply", None
+        return
+    m = REPLY.match(text)
+    if m is None:
+        yield (f"text '{text}' does not start with a 3-digit reply code and a space: sendmail "
+               f"rejects with '553 5.3.0 {text}'"), Severity.WARNING
+    elif err.dsn_form and m[1][0] != status[0]:
+        yield (f"DSN class {status[0]} ('{status}') differs from the reply code {m[1]}: sendmail sends "
+               f"'{m[1]} {status}' as written"), None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for e, v in zip(ix.entries, ix.values, strict=True):
+        if v.error is not None:
+            for msg, sev in problems(v.error):
+                yield Finding(*value_span(e), f"'{shown(v.text)}': {msg}", severity=sev)
+        elif v.kind is not ValueKind.ADDRESS and (why := misspelt_error(v.text)) is not None:
+            yield Finding(*value_span(e), f"'{shown(v.text)}' is not an error value: {why}")

@@ -1,0 +1,86 @@
+"""A value sendmail cannot deliver to.
+
+What it does
+    Reports values that are not one address, local user or ``error:``: a
+    comma-separated list, several words, a Postfix-style ``@otherdomain``,
+    a program (``|cmd``), a file (``/path``), an ``:include:``, or a value
+    that is only ``@`` or ``!``.
+
+Why is this bad
+    A virtusertable value is a single address. sendmail rejects lists with
+    ``553 5.1.3 Invalid route address``, ``@otherdomain`` with ``553 5.1.3 User
+    address required``, and programs, files and includes with ``550 5.7.1
+    Cannot mail directly to ...``; several words are joined with ``.`` into one
+    user name that does not exist. Mail meant for these entries bounces.
+
+Example
+    ```
+    sales@example.com   carol@example.net, dave@example.net
+    list@example.com    |/usr/bin/procmail
+    ```
+
+Use instead
+    Point the entry at an alias and put the list or program in the aliases file:
+    ```
+    sales@example.com   sales-example
+    list@example.com    list-example
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, shown, value_span
+from virtc.lint.rules.vt201_malformed_error import misspelt_error
+from virtc.lint.rules.vt204_inline_comment import comment_start
+from virtc.model import Table, ValueKind
+
+CODE = "VT202"
+NAME = "invalid-target"
+SEVERITY = Severity.ERROR
+
+_ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
+
+
+def why_invalid(text: str) -> str | None:
+    """What sendmail does with a value it cannot deliver to, or None."""
+    v = text.rstrip(" \t\r\x0b\x0c")
+    low = v.lower()
+    if not v:
+        return "the value is empty: sendmail builds a garbage address from it"
+    if v in ("@", "!"):
+        return f"'{v}' alone is read as 'not found': the lookup falls through as if there were no entry"
+    if v.startswith("|"):
+        return f"a program: sendmail rejects it with '550 5.7.1 Cannot mail directly to programs'; " \
+            f"{_ALIAS_HINT}"
+    if v.startswith("/"):
+        return f"a file: sendmail rejects it with '550 5.7.1 Cannot mail directly to files'; {_ALIAS_HINT}"
+    if low.startswith(":include:"):
+        return f"an include: sendmail rejects it with '550 5.7.1 Cannot mail directly to :include:s'; " \
+            f"{_ALIAS_HINT}"
+    if v.startswith('"'):
+        return None  # a quoted local part: odd, but deliverable
+    if "," in v:
+        return f"a list: sendmail takes one address and rejects this with '553 5.1.3 Invalid route " \
+            f"address'; {_ALIAS_HINT}"
+    if v.startswith("@"):
+        return f"'{v}' is Postfix syntax: sendmail rejects it with '553 5.1.3 User address required'; " \
+            f"write '%1{v}' to keep the user part"
+    words = v.split()
+    if len(words) > 1:
+        return f"several words: sendmail joins them into one user '{'.'.join(words)}', which does not exist"
+    return None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for e, v in zip(ix.entries, ix.values, strict=True):
+        if v.kind is ValueKind.OTHER or v.text in ("!", "!\r"):
+            if misspelt_error(v.text) is not None or comment_start(v.text) is not None:
+                continue  # VT201 / VT204 say what is wrong
+            why = why_invalid(v.text)
+            if why is not None:
+                yield Finding(*value_span(e), f"'{shown(v.text)}' is not a deliverable target: {why}")

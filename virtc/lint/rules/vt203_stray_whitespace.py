@@ -1,0 +1,68 @@
+"""A carriage return or trailing whitespace at the end of a value.
+
+What it does
+    Reports a value ending in ``\\r`` (a CRLF line ending: error) or in spaces
+    or tabs (warning). The fix strips them.
+
+Why is this bad
+    makemap strips only the ``\\n``: the ``\\r`` of a file saved with Windows
+    line endings and any trailing blanks are stored in the map as part of the
+    value. sendmail's address parser happens to ignore them, but every other
+    reader of the map (``makemap -u``, ``praliases``-style tools, scripts, a
+    later migration) sees ``alice\\r``; and in a CRLF file an entry with no
+    value is not ``key`` but ``key\\r``, and a blank line is ``\\r``, which makemap
+    rejects.
+
+Example
+    ```
+    alice@example.com   alice\\r
+    bob@example.com     bob␠␠
+    ```
+
+Use instead
+    ```
+    alice@example.com   alice
+    bob@example.com     bob
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Fix, Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, shown
+from virtc.model import Table
+
+CODE = "VT203"
+NAME = "stray-whitespace"
+SEVERITY = Severity.ERROR
+
+_TRAILING = " \t\r\x0b\x0c"
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for e in ix.entries:
+        value = e.value_text
+        if not value or value[-1] not in _TRAILING:
+            continue
+        kept = value.rstrip(_TRAILING)
+        tail = value[len(kept):]
+        cr = "\r" in tail
+        fix = None
+        if e.column == 1:
+            line = table.source_line(e.line)
+            if line.endswith(value):
+                fix = Fix(e.line, e.line, line[: len(line) - len(tail)] + "\n",
+                          "strip the carriage return" if tail == "\r" else "strip trailing whitespace")
+        what = "a carriage return (CRLF line ending)" if cr else f"{len(tail)} trailing blank(s)"
+        yield Finding(
+            e.line, e.value_column + len(kept), e.line, e.end_column,
+            f"value '{shown(kept)}' ends with {what}: makemap stores "
+            f"'{kept.encode('unicode_escape').decode('ascii')}{tail.encode('unicode_escape').decode('ascii')}'"
+            f" in the map",
+            fix=fix,
+            severity=None if cr else Severity.WARNING,
+        )

@@ -1,0 +1,64 @@
+"""A ``#`` comment after a value.
+
+What it does
+    Reports a ``#`` that follows whitespace in a value.
+
+Why is this bad
+    makemap treats ``#`` as a comment only in the first column. Anything
+    after the value, comment included, is stored as part of it: ``alice  # the
+    webmaster`` maps to the value ``alice  # the webmaster``, which sendmail
+    reads as several words (a user that does not exist), and an ``error:``
+    text sends the comment to the sender.
+
+Example
+    ```
+    webmaster@example.org   alice   # the webmaster
+    ```
+
+Use instead
+    ```
+    # the webmaster
+    webmaster@example.org   alice
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, shown
+from virtc.model import Table
+
+CODE = "VT204"
+NAME = "inline-comment"
+SEVERITY = Severity.ERROR
+
+_COMMENT = re.compile(r"[ \t\x0b\x0c]+#")
+
+
+def comment_start(text: str) -> int | None:
+    """Offset of the whitespace before an inline ``#`` comment in a value, or None."""
+    if "#" not in text:
+        return None
+    m = _COMMENT.search(text)
+    return m.start() if m else None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for e in ix.entries:
+        start = comment_start(e.value_text)
+        if start is None:
+            continue
+        kept = e.value_text[:start]
+        comment = e.value_text[start:].strip(" \t\r\x0b\x0c")
+        col = e.value_column + start + len(e.value_text[start:]) - len(e.value_text[start:].lstrip())
+        yield Finding(
+            e.line, col, e.line, e.value_column + len(e.value_text.rstrip(" \t\r\x0b\x0c")),
+            f"'{shown(comment)}' is stored as part of the value (makemap has no inline comments): "
+            f"sendmail sees '{shown(e.value_text)}', not '{shown(kept)}'",
+            help="move the comment to a line of its own above the entry",
+        )

@@ -1,0 +1,98 @@
+"""A ``%n`` substitution that is empty, or drops the ``+detail``.
+
+What it does
+    Checks the ``%0``-``%9`` substitutions in values: ``%0`` (the whole lookup
+    key), ``%4``-``%9`` (always empty), ``%2``/``%3`` on a key that plussed
+    addresses never reach with a detail (an exact address, or a key that a
+    ``+*`` wildcard of the same user or domain always answers first), and
+    ``%1`` without ``%3`` on a ``@domain`` catch-all, which drops ``+detail``.
+
+Why is this bad
+    For virtusertable lookups sendmail passes ``%1`` = the user (without
+    ``+detail``), ``%2`` = the detail and ``%3`` = ``+detail``, and only when
+    the address has a ``+`` and the key is not the exact address. ``%0`` is
+    the lookup key itself (``user@domain``), so ``%0@host`` gives a route
+    address sendmail rejects. Empty substitutions build the wrong address.
+
+Example
+    ```
+    @example.com        %1@mail.example.net
+    list@example.com    list-%2
+    ```
+
+Use instead
+    ```
+    @example.com        %1%3@mail.example.net
+    list+*@example.com  list-%2
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import Domain, index, shown
+from virtc.model import Key, KeyKind, Table, fold
+
+CODE = "VT206"
+NAME = "suspicious-substitution"
+SEVERITY = Severity.WARNING
+
+_SUBST = re.compile(r"%(.)", re.S)
+
+
+def substitutions(value: str) -> list[tuple[int, str]]:
+    """(offset, digit) of each ``%digit`` as sendmail's map_rewrite reads it (``%%`` is a literal %)."""
+    return [(m.start(), m[1]) for m in _SUBST.finditer(value) if m[1].isdigit()]
+
+
+def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
+    """Why lookups that hit ``key`` never carry a detail (%2/%3 empty), or None."""
+    if key.kind is KeyKind.ADDRESS:
+        if "+" in key.user:
+            return f"'{key.text}' matches only that exact address, which sendmail looks up without arguments"
+        if dom is not None and dom.find(KeyKind.USER_ANY, fold(key.user)) is not None:
+            return f"every '{key.user}+detail' address matches '{key.user}+*@{key.domain}' first"
+    elif key.kind is KeyKind.CATCH_ALL and dom is not None and dom.find(KeyKind.DOMAIN_ANY) is not None:
+        return f"every plussed address matches '+*@{key.domain}' first"
+    return None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    domains = ix.domains
+    for e, k in zip(ix.entries, ix.keys, strict=True):
+        if "%" not in e.value_text:
+            continue
+        subs = substitutions(e.value_text)
+        if not subs:
+            continue
+        digits = {d for _, d in subs}
+        value = shown(e.value_text)
+        for off, d in subs:
+            col = e.value_column + off
+            span = (e.line, col, e.line, col + 2)
+            if d == "0":
+                yield Finding(*span, f"'%0' in '{value}' is the whole lookup key (e.g. 'user@domain'), "
+                                     f"not the user: sendmail builds a route address and rejects it")
+            elif d in "456789":
+                yield Finding(*span, f"'%{d}' in '{value}' is always empty: sendmail passes only %1 (user), "
+                                     f"%2 (detail) and %3 (+detail)")
+            elif d in "23":
+                why = detail_never_passed(k, domains.get(fold(k.domain)))
+                if why is not None:
+                    yield Finding(*span, f"'%{d}' in '{value}' is always empty here: {why}")
+        if k.kind is KeyKind.CATCH_ALL and "1" in digits and not digits & {"2", "3"}:
+            dom = domains.get(fold(k.domain))
+            if dom is None or dom.find(KeyKind.DOMAIN_ANY) is None:
+                off = next(o for o, d in subs if d == "1")
+                col = e.value_column + off
+                yield Finding(
+                    e.line, col, e.line, col + 2,
+                    f"catch-all '{e.key_text}' maps 'user+detail@{k.domain}' to '{value}' with %1 = 'user': "
+                    f"the '+detail' is dropped",
+                    help="write '%1%3' to keep it",
+                )
