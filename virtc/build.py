@@ -12,7 +12,7 @@ from virtc.parse import parse_file
 from virtc.reader import encode
 from virtc.rejections import makemap_rejections
 from virtc.writers import bdb
-from virtc.writers.atomic import replace_atomically
+from virtc.writers.atomic import replace_atomically, unsafe_directories
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class BuildResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     records: int = 0
     written: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """One-line notes about the output (e.g. an unsafe directory), not about the source."""
 
 
 def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
@@ -85,6 +87,8 @@ def build(source: str | Path, output: str | Path | None = None,
         bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode)
         return expected
 
+    result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"
+                       for why in unsafe_directories(target)]
     replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
     result.records = expected
     result.written = True

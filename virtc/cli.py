@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import signal
 import sys
 from typing import NoReturn
@@ -53,13 +54,14 @@ def cli() -> None:
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
-    # Turn SIGTERM into an exception so that temporary files are cleaned up.
+    # Turn SIGTERM/SIGHUP into an exception so that temporary files are cleaned up.
     raise KeyboardInterrupt
 
 
 def main() -> None:
     """Entry point: user errors are one line and exit 2, never a traceback."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         cli(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -76,3 +78,11 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
+    except MemoryError:
+        fail("out of memory; nothing was changed", 2)
+    except Exception as exc:
+        # A bug, not a user error: still one line (VIRTC_DEBUG=1 shows the traceback).
+        if os.environ.get("VIRTC_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (please report it; "
+             "VIRTC_DEBUG=1 shows the traceback)", 70)

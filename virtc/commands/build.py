@@ -38,6 +38,8 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
                         lint=not no_lint)
     result = run_build(source, output, opts)
     sys.stderr.write(render(result.diagnostics))
+    for warning in result.warnings:
+        click.echo(f"virtc: warning: {warning}", err=True)
     if not result.written:
         n = len(blocking(result.diagnostics))
         fail(f"{result.output} not written: {n} error{'s' if n != 1 else ''} in {source}", 1)

@@ -4,7 +4,10 @@ makemap truncates and rewrites the map in place; sendmail may read it half
 written. Here the new map is built in a temporary file in the same directory,
 flushed to disk, checked, given the old map's owner and mode, and renamed over
 the old one. Builds of one directory are serialised with a lock on the
-directory; temporary files left by a killed build are removed by the next one.
+directory; temporary files left by a killed build are removed by the next one,
+under that lock. Around the rename the old map itself is locked (``LOCK_EX``,
+as makemap does) so that virtc never renames over a map makemap is rewriting,
+and SIGINT/SIGTERM/SIGHUP are held back so the commit is never half done.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
+import signal
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,19 +29,37 @@ from virtc.errors import VirtcError
 NEW_MODE = 0o640
 """sendmail's DBMMODE: maps hold addresses, so not world-readable."""
 TEMP_MARK = ".virtc-tmp-"
+TOKEN_HEX = 12
+MAP_LOCK_TIMEOUT = 60.0
+"""Seconds to wait for another process (makemap, a sendmail lookup) to release the old map."""
+CHECKPOINT_ENV = "VIRTC_TEST_STOP_AT"
+"""TEST-ONLY hook: name a checkpoint and the process stops itself (SIGSTOP) there.
+
+Crash-safety tests use it to SIGKILL a build at an exact point (see
+tests/test_safety_crash.py). Unset in normal use; it has no other effect.
+"""
+CHECKPOINTS = ("locked", "written", "verified", "renamed")
+_DEFERRED_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 def temp_name(target: Path) -> Path:
     """A fresh temporary name beside ``target``, recognisable as ours."""
-    return target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(6)}")
+    return target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(TOKEN_HEX // 2)}")
+
+
+def checkpoint(name: str) -> None:
+    """Stop the process here if the test-only ``VIRTC_TEST_STOP_AT`` names this point."""
+    if os.environ.get(CHECKPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _stale_temps(target: Path) -> Iterator[Path]:
-    prefix = f".{target.name}{TEMP_MARK}"
+    """Temporary files a killed build of *this* target left behind (regular files only)."""
+    own = re.compile(re.escape(f".{target.name}{TEMP_MARK}") + f"[0-9a-f]{{{TOKEN_HEX}}}")
     with contextlib.suppress(OSError):
-        for p in target.parent.iterdir():
-            if p.name.startswith(prefix):
-                yield p
+        for entry in os.scandir(target.parent):
+            if own.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                yield Path(entry.path)
 
 
 @contextlib.contextmanager
@@ -49,6 +73,59 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def _map_lock(target: Path, exists: bool) -> Iterator[None]:
+    """Hold ``LOCK_EX`` on the old map, the lock makemap and sendmail take on the ``.db``."""
+    if not exists:
+        yield
+        return
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        yield  # removed meanwhile: nothing to lock
+        return
+    except OSError as exc:
+        raise VirtcError(f"{target}: cannot open the old map to lock it: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + MAP_LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise VirtcError(
+                        f"{target}: still locked by another process (makemap?) after "
+                        f"{MAP_LOCK_TIMEOUT:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[Callable[[], bool]]:
+    """Hold back SIGINT/SIGTERM/SIGHUP; the yielded function tells whether one arrived.
+
+    Pending signals are consumed on exit (the caller reports them), so a signal
+    cannot split the rename from the directory fsync or from the cleanup.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+    arrived = False
+
+    def pending() -> bool:
+        return arrived or bool(signal.sigpending() & _DEFERRED_SIGNALS)
+
+    try:
+        yield pending
+    finally:
+        while signal.sigpending() & _DEFERRED_SIGNALS:
+            arrived = True
+            signal.sigtimedwait(_DEFERRED_SIGNALS, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def check_target(target: Path) -> os.stat_result | None:
@@ -68,12 +145,42 @@ def check_target(target: Path) -> os.stat_result | None:
     return st
 
 
+def unsafe_directories(target: Path) -> list[str]:
+    """sendmail's safedirpath verdict on every directory above ``target``, as makemap words it.
+
+    sendmail refuses to open a map below a group- or world-writable directory
+    ("World writable directory"); makemap only warns. Returned as warnings, root first.
+    """
+    found = []
+    directory = Path(os.path.abspath(target.parent))
+    for d in [*reversed(directory.parents), directory]:
+        try:
+            mode = d.stat().st_mode
+        except OSError:
+            continue
+        if mode & stat.S_IWOTH:
+            found.append(f"World writable directory {d}")
+        elif mode & stat.S_IWGRP:
+            found.append(f"Group writable directory {d}")
+    return found
+
+
 def _fsync_path(path: Path, directory: bool = False) -> None:
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _unchanged(target: Path, tmp: Path, exc: BaseException) -> VirtcError:
+    """A one-line error naming the target (not our temporary name)."""
+    if isinstance(exc, OSError):
+        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    else:
+        reason = str(exc).removeprefix(f"{target}: ").removeprefix(f"{tmp}: ")
+        reason = reason.replace(str(tmp), "the temporary file")
+    return VirtcError(f"{target}: {reason}; the old map is unchanged")
 
 
 def replace_atomically(
@@ -91,41 +198,59 @@ def replace_atomically(
     if not directory.is_dir():
         raise VirtcError(f"{directory}: no such directory")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise VirtcError(f"{directory}: directory is not writable")
+        why = "read-only file system" if _read_only_fs(directory) else "not writable"
+        raise VirtcError(f"{directory}: directory is {why}; the old map is unchanged")
     with _directory_lock(directory):
+        checkpoint("locked")
         old = check_target(target)
         for stale in _stale_temps(target):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+            _unlink_quietly(stale)
         mode = stat.S_IMODE(old.st_mode) if old else NEW_MODE
         tmp = temp_name(target)
         try:
             count = write(tmp, mode)
             _fsync_path(tmp)
+            checkpoint("written")
             if verify is not None and (found := verify(tmp)) != count:
-                raise VirtcError(f"{target}: wrote {count} records but read back {found}")
+                raise VirtcError(f"wrote {count} records but read back {found}")
             os.chmod(tmp, mode)  # the creation mode was filtered by the umask
             if old is not None and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                 try:
                     os.chown(tmp, old.st_uid, old.st_gid)
                 except PermissionError:
                     raise VirtcError(
-                        f"{target}: cannot give the new map the old owner "
-                        f"(uid {old.st_uid}, gid {old.st_gid}): permission denied"
+                        f"cannot give the new map the old owner (uid {old.st_uid}, gid {old.st_gid}): "
+                        "permission denied"
                     ) from None
-            if old is not None and check_target(target) is None:
-                raise VirtcError(f"{target}: was removed during the build")
-            os.replace(tmp, target)
-        except OSError as exc:
-            _unlink_quietly(tmp)
-            if exc.errno == errno.ENOSPC:
-                raise VirtcError(f"{target}: no space left on device; the old map is unchanged") from None
-            raise VirtcError(f"{target}: {exc.strerror or exc}; the old map is unchanged") from None
+            checkpoint("verified")
+            with _map_lock(target, old is not None), _signals_held() as interrupted:
+                check_target(target)  # still no link planted there meanwhile
+                os.replace(tmp, target)
+                checkpoint("renamed")
+                with contextlib.suppress(OSError):  # the rename is done; fsync only makes it durable
+                    _fsync_path(directory, directory=True)
+                late = interrupted()
+        except (OSError, VirtcError) as exc:
+            _cleanup(tmp)
+            raise _unchanged(target, tmp, exc) from None
         except BaseException:
-            _unlink_quietly(tmp)
+            _cleanup(tmp)
             raise
-        _fsync_path(directory, directory=True)
+    if late:
+        raise VirtcError(f"{target}: interrupted just after the new map was put in place", 130)
     return count
+
+
+def _read_only_fs(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _cleanup(tmp: Path) -> None:
+    with _signals_held():
+        _unlink_quietly(tmp)
 
 
 def _unlink_quietly(path: Path) -> None:

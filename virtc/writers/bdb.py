@@ -5,6 +5,7 @@ Imported lazily: lint and query from source never need libdb.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -62,10 +63,15 @@ def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str,
             put(key, value)
             count += 1
         d.sync()
+        d.close()  # flushes too: a full disk can surface here
     except db.DBError as exc:
+        with contextlib.suppress(db.DBError):
+            d.close()  # a close error must not hide the first one (nor become a traceback)
         raise VirtcError(f"{path}: cannot write map: {_dberror(exc)}") from None
-    finally:
-        d.close()
+    except BaseException:
+        with contextlib.suppress(db.DBError):
+            d.close()
+        raise
     return count
 
 
