@@ -1,0 +1,287 @@
+"""Benchmark virtc against the real makemap, in one run: ``make bench``.
+
+For every table size it times, in the same round and on the same generated
+table, ``makemap hash`` (default flags), ``virtc build`` (lint included),
+``virtc build --no-lint`` and ``virtc lint``; each round is repeated and the
+median wall time, the median ratio against makemap (of that round) and the
+largest peak RSS are reported. It also times the start-up of ``virtc
+--version`` and ``virtc lint`` on a 10-line file, and checks on the largest
+table that virtc's map holds exactly what makemap's map holds (``makemap -u``
+of both). The result is printed as Markdown.
+
+    python benchmarks/run.py                 # 100k and 1M entries, 3 rounds
+    python benchmarks/run.py --large         # also 3M entries
+    python benchmarks/run.py --sizes 20000 --repeat 1   # a quick smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+MAKEMAP_PATHS = ("/usr/sbin/makemap", "/usr/libexec/sendmail/makemap")
+SMALL_TABLE = """\
+# a 10-line table for the start-up benchmark
+info@example.com\talice
+sales@example.com\tbob
+bob+news@example.com\tbob
+bob++@example.com\tbob
++*@example.org\tcarol
+postmaster@example.org\troot
+abuse@example.org\troot
+@example.org\terror:nouser 550 User unknown
+@example.com\terror:5.1.1:550 5.1.1 User unknown
+"""
+TOOLS = ("makemap", "virtc build", "virtc build --no-lint", "virtc lint")
+
+
+@dataclass
+class Run:
+    wall: float
+    rss_kib: int
+    returncode: int
+    stderr_tail: str = ""
+
+
+@dataclass
+class Series:
+    runs: list[Run] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs)
+
+
+def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)) -> Run:
+    """Run ``argv`` to completion; wall time and the child's own peak RSS (wait4)."""
+    stdin_f = stdin.open("rb") if stdin else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=stdin_f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # stderr is small (a summary line), so this cannot deadlock
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if stdin is not None and not isinstance(stdin_f, int):
+        stdin_f.close()
+    tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
+    run = Run(wall, usage.ru_maxrss, proc.returncode, "\n".join(tail))
+    if proc.returncode not in ok:
+        print(f"  ! {' '.join(argv)}: exit {proc.returncode}: {run.stderr_tail}", file=sys.stderr)
+    return run
+
+
+def virtc_argv() -> list[str]:
+    script = Path(sys.executable).with_name("virtc")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "virtc"]
+
+
+def find_makemap() -> str:
+    for p in MAKEMAP_PATHS:
+        if os.access(p, os.X_OK):
+            return p
+    found = shutil.which("makemap")
+    if found is None:
+        sys.exit("makemap not found: install sendmail-bin (tools/install-system-deps.sh)")
+    return found
+
+
+def table_file(workdir: Path, entries: int, seed: int) -> Path:
+    path = workdir / f"vt-{entries}-s{seed}.txt"
+    if not path.exists():
+        print(f"generating {path} ...", file=sys.stderr)
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("w", encoding="ascii", newline="\n") as f:
+            generate(entries, seed, f)
+        tmp.replace(path)
+    return path
+
+
+def lint_available(virtc: list[str]) -> bool:
+    proc = subprocess.run([*virtc, "lint", "--help"], capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+class Bench:
+    def __init__(self, workdir: Path, makemap: str, virtc: list[str], lint: bool) -> None:
+        self.workdir = workdir
+        self.makemap = makemap
+        self.virtc = virtc
+        self.lint = lint
+        # makemap run as root reads sendmail.cf (TrustedUser, chown): give it an empty one.
+        self.cf = workdir / "empty.cf"
+        self.cf.write_text("# empty sendmail.cf for makemap -C\n")
+
+    def maps(self, entries: int) -> dict[str, Path]:
+        return {"makemap": self.workdir / f"makemap-{entries}.db",
+                "virtc build": self.workdir / f"virtc-{entries}.db",
+                "virtc build --no-lint": self.workdir / f"virtc-nolint-{entries}.db"}
+
+    def round(self, src: Path, entries: int) -> dict[str, Run]:
+        """One round: every tool once on ``src``."""
+        maps = self.maps(entries)
+        for m in maps.values():
+            m.unlink(missing_ok=True)
+        out: dict[str, Run] = {}
+        out["makemap"] = timed([self.makemap, "-C", str(self.cf), "hash",
+                                str(maps["makemap"].with_suffix(""))], stdin=src)
+        out["virtc build"] = timed([*self.virtc, "build", "-q", str(src), "-o",
+                                    str(maps["virtc build"])])
+        out["virtc build --no-lint"] = timed([*self.virtc, "build", "-q", "--no-lint", str(src),
+                                              "-o", str(maps["virtc build --no-lint"])])
+        if self.lint:
+            out["virtc lint"] = timed([*self.virtc, "lint", str(src)], ok=(0, 1))
+        return out
+
+
+def median_ms(argv: list[str], n: int) -> float:
+    times = [timed(argv, ok=(0, 1)).wall for _ in range(n)]
+    return statistics.median(times) * 1000
+
+
+def compare_maps(makemap: str, cf: Path, ours: Path, theirs: Path) -> str:
+    """``makemap -u`` of both maps: the same records? the same order?"""
+    def dump(p: Path) -> list[bytes]:
+        proc = subprocess.run([makemap, "-C", str(cf), "-u", "hash", str(p.with_suffix(""))],
+                              capture_output=True, check=True)
+        return proc.stdout.split(b"\n")
+
+    a, b = dump(theirs), dump(ours)
+    if a == b:
+        return f"identical `makemap -u` dumps ({len(a) - 1} records, same order)"
+    if sorted(a) == sorted(b):
+        return f"same {len(a) - 1} records, different order"
+    only_a = len(set(a) - set(b))
+    only_b = len(set(b) - set(a))
+    return f"DIFFERENT: {only_a} records only in makemap's map, {only_b} only in virtc's"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (f"{os.cpu_count()} cores (`nproc` {len(os.sched_getaffinity(0))}), {cpu}{mem}; "
+            f"{platform.system()} {platform.release()}; Python {platform.python_version()}")
+
+
+def version(argv: list[str]) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--large", action="store_true", help="also 3M entries")
+    ap.add_argument("--sizes", help="comma-separated entry counts (default 100000,1000000)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds per size (median reported)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "build" / "bench")
+    ap.add_argument("--startup-runs", type=int, default=15)
+    args = ap.parse_args(argv)
+
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [100_000, 1_000_000]
+    if args.large:
+        sizes.append(3_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    virtc = virtc_argv()
+    bench = Bench(args.workdir, find_makemap(), virtc, lint_available(virtc))
+    if not bench.lint:
+        print("note: `virtc lint` is not available yet; not timed", file=sys.stderr)
+
+    results: dict[int, dict[str, Series]] = {}
+    for entries in sizes:
+        src = table_file(args.workdir, entries, args.seed)
+        series = {t: Series() for t in TOOLS}
+        for r in range(args.repeat):
+            print(f"{entries} entries, round {r + 1}/{args.repeat} ...", file=sys.stderr)
+            runs = bench.round(src, entries)
+            base = runs["makemap"].wall
+            for tool, run in runs.items():
+                series[tool].runs.append(run)
+                series[tool].ratios.append(run.wall / base)
+            print("  " + ", ".join(f"{t}: {r.wall:.2f}s {r.rss_kib / 1024:.0f}MB"
+                                   for t, r in runs.items()), file=sys.stderr)
+        results[entries] = series
+
+    small = args.workdir / "small.txt"
+    small.write_text(SMALL_TABLE)
+    startup = {"virtc --version": median_ms([*virtc, "--version"], args.startup_runs)}
+    if bench.lint:
+        startup["virtc lint (10 lines)"] = median_ms([*virtc, "lint", str(small)], args.startup_runs)
+
+    largest = sizes[-1]
+    maps = bench.maps(largest)
+    ours = maps["virtc build"] if maps["virtc build"].exists() else maps["virtc build --no-lint"]
+    check = (compare_maps(bench.makemap, bench.cf, ours, maps["makemap"])
+             if ours.exists() and maps["makemap"].exists() else "not checked: a map is missing")
+
+    print(report(results, startup, check, ours.name, largest, args.repeat,
+                 version([*virtc, "--version"])))
+    return 0 if not check.startswith("DIFFERENT") else 1
+
+
+def report(results: dict[int, dict[str, Series]], startup: dict[str, float], check: str,
+           checked_map: str, largest: int, repeat: int, virtc_version: str) -> str:
+    lines = [
+        f"Machine: {machine()}.  ",
+        f"{virtc_version}; makemap from sendmail {sendmail_version()}; "
+        f"median of {repeat} rounds; each round runs every tool once on the same table.",
+        "",
+        "| entries | command | wall time | vs makemap | peak RSS |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for entries, series in results.items():
+        for tool, s in series.items():
+            if not s.ok:
+                lines.append(f"| {entries:,} | `{tool}` | n/a | | |")
+                continue
+            failed = sum(1 for r in s.runs if r.returncode not in (0, 1))
+            wall = statistics.median(r.wall for r in s.runs)
+            ratio = statistics.median(s.ratios)
+            rss = max(r.rss_kib for r in s.runs) / 1024
+            note = f" ({failed} failed)" if failed else ""
+            lines.append(f"| {entries:,} | `{tool}` | {wall:.2f} s{note} | "
+                         f"{ratio:.2f}x | {rss:.0f} MB |")
+    lines += ["", "| start-up | wall time |", "| --- | ---: |"]
+    lines += [f"| `{name}` | {ms:.0f} ms |" for name, ms in startup.items()]
+    lines += ["", f"Correctness at {largest:,} entries (`{checked_map}` vs makemap's map): {check}."]
+    return "\n".join(lines)
+
+
+def sendmail_version() -> str:
+    try:
+        proc = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "sendmail-bin"],
+                              capture_output=True, text=True, check=False)
+        return proc.stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
