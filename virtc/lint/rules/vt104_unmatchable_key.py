@@ -43,6 +43,8 @@ NAME = "unmatchable-key"
 SEVERITY = Severity.ERROR
 
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, Latin-1 decoded
+MAX_ADDRESS = MAXNAME - 1
+"""sendmail rejects longer addresses ("Address ... too long (255 bytes max)")."""
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
 
@@ -58,11 +60,12 @@ def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str |
             return "it has no '@': sendmail only looks up 'user@domain' and '@domain' keys (bare names " \
                 "belong in the aliases file)"
         return reason
-    if len(text) > MAXNAME:
-        return f"it is {len(text)} bytes long: sendmail cuts lookup keys to {MAXNAME} bytes"
-    star = text.find("*")
-    if star != -1 and not (kind in (KeyKind.USER_ANY, KeyKind.DOMAIN_ANY) and text.count("*") == 1):
-        return "'*' is not a wildcard here: only 'user+*@domain' and '+*@domain' are"
+    if len(text) > (MAX_ADDRESS if kind is KeyKind.ADDRESS else MAXNAME):
+        return f"it is {len(text)} bytes long: sendmail refuses addresses over {MAX_ADDRESS} bytes " \
+            f"and cuts lookup keys to {MAXNAME}"
+    if "*" in text and not (kind in (KeyKind.USER_ANY, KeyKind.DOMAIN_ANY) and text.count("*") == 1):
+        return "'*' is not a wildcard here (only in 'user+*@domain' and '+*@domain'): the key matches " \
+            "only an address with a literal '*'"
     if domain.endswith("."):
         return f"its domain '{domain}' ends with '.': sendmail strips the trailing dot before the lookup"
     if domain.endswith(":"):
@@ -76,7 +79,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for e, k in zip(ix.entries, ix.keys, strict=True):
         if k.kind is KeyKind.UNMATCHABLE or not k.domain[-1:].isalnum() or k.domain[0] == "." or \
-                len(e.key_text) > MAXNAME or any(c in e.key_text for c in "*{<$\xef\ufeff"):
+                len(e.key_text) > MAX_ADDRESS or any(c in e.key_text for c in "*{<$\xef\ufeff"):
             why = why_unmatchable(e.key_text, k.kind, k.domain, k.reason)
             if why is not None:
-                yield Finding(*key_span(e), f"key '{e.key_text}' is never looked up by sendmail: {why}")
+                key = e.key_text.replace(_BOM, "<BOM>")
+                yield Finding(*key_span(e), f"key '{key}' is never looked up by sendmail: {why}")

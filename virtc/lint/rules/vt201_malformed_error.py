@@ -66,8 +66,14 @@ def misspelt_error(text: str) -> str | None:
                 f"local user named '{word}'")
     if _NON_ERROR.match(word):
         if word[0] in "\"'":
-            return "the quotes make it a quoted local user name, not an error: sendmail does not reject"
-        return "it is not spelt 'error:STATUS TEXT': sendmail reads it as an address, not a reject"
+            return ("the quotes make it one quoted local user name: sendmail accepts the address "
+                    "instead of rejecting it")
+        if word[5:].lstrip().startswith(":"):
+            return ("after 'error:' sendmail expects a status ('5.1.1:' or a name such as 'nouser'), "
+                    "not a quote: it rejects with a garbled '553 5.3.0' reply; write "
+                    "'error:5.x.x:550 text'")
+        return ("without a ':' right after 'error' it is not a reject: sendmail joins the words into "
+                "a local user name and accepts the address")
     return None
 
 
@@ -77,14 +83,18 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     if err.dsn_form:
         cls = status[0]
         if cls not in "45":
-            yield f"DSN '{status}' has class {cls}: a reject needs 4.x.x or 5.x.x", None
+            m = REPLY.match(text)
+            sent = f": sendmail ignores it and replies '{m[1]} {m[1][0]}.0.0'" if m else ""
+            yield f"DSN '{status}' has class {cls}: a reject needs 4.x.x or 5.x.x{sent}", None
+            return
     elif status.isdigit():
         yield (f"'{status}' in the status slot is a numeric exit status, not a reply code: sendmail "
                f"replies '553 5.3.0'; write 'error:5.x.x:{status} ...'"), None
         return
     elif "." in status:
-        yield (f"malformed DSN '{status}': write it as 'error:D.S.N:NNN text' (a ':' right after the "
-               f"three numbers)"), None
+        yield (f"malformed DSN '{status}': sendmail takes only '{status.split('.')[0]}' as the status "
+               f"and rejects with a garbled '553 5.3.0' reply; write 'error:D.S.N:NNN text' (three "
+               f"numbers, then ':')"), None
         return
     elif status.lower() not in STATUS_NAMES:
         yield (f"unknown status '{status}': sendmail silently uses 'unavailable' (DSN 5.0.0); known: "

@@ -51,15 +51,18 @@ def why_invalid(text: str) -> str | None:
     low = v.lower()
     if not v:
         return "the value is empty: sendmail builds a garbage address from it"
-    if v in ("@", "!"):
-        return f"'{v}' alone is read as 'not found': the lookup falls through as if there were no entry"
+    if v == "@":
+        return "'@' alone is read as 'not found': sendmail goes on to the next key as if there were no entry"
+    if v == "!":
+        return ("'!' alone is read as 'not found' and ends the lookup: the catch-all is skipped and "
+                "the address goes to the local user of that name")
     if v.startswith("|"):
-        return f"a program: sendmail rejects it with '550 5.7.1 Cannot mail directly to programs'; " \
+        return f"a program: sendmail refuses it ('550 5.7.1 Cannot mail directly to programs'); " \
             f"{_ALIAS_HINT}"
     if v.startswith("/"):
-        return f"a file: sendmail rejects it with '550 5.7.1 Cannot mail directly to files'; {_ALIAS_HINT}"
+        return f"a file: sendmail refuses it ('Cannot mail directly to files'); {_ALIAS_HINT}"
     if low.startswith(":include:"):
-        return f"an include: sendmail rejects it with '550 5.7.1 Cannot mail directly to :include:s'; " \
+        return f"an include: sendmail refuses it ('Cannot mail directly to :include:s'); " \
             f"{_ALIAS_HINT}"
     if v.startswith('"'):
         return None  # a quoted local part: odd, but deliverable
@@ -78,7 +81,7 @@ def why_invalid(text: str) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for e, v in zip(ix.entries, ix.values, strict=True):
-        if v.kind is ValueKind.OTHER or v.text in ("!", "!\r"):
+        if v.kind is ValueKind.OTHER or v.text.rstrip(" \t\r\x0b\x0c") == "!":
             if misspelt_error(v.text) is not None or comment_start(v.text) is not None:
                 continue  # VT201 / VT204 say what is wrong
             why = why_invalid(v.text)

@@ -57,7 +57,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if line.endswith(value):
                 fix = Fix(e.line, e.line, line[: len(line) - len(tail)] + "\n",
                           "strip the carriage return" if tail == "\r" else "strip trailing whitespace")
-        what = "a carriage return (CRLF line ending)" if cr else f"{len(tail)} trailing blank(s)"
+        plural = "s" if len(tail) > 1 else ""
+        what = "a carriage return (CRLF line ending)" if cr else f"{len(tail)} trailing blank{plural}"
         yield Finding(
             e.line, e.value_column + len(kept), e.line, e.end_column,
             f"value '{shown(kept)}' ends with {what}: makemap stores "

@@ -1,0 +1,157 @@
+"""Each lint rule against its fixtures in tests/data/rules/CODE/.
+
+``bad.vt`` must give exactly the diagnostics in ``bad.expected`` (positions, severity,
+message, fix); ``good.vt`` must give none for that rule. A ``local-domains`` file in the
+directory is passed as ``--local-domains``. After a deliberate change of a rule's
+output, regenerate with ``VIRTC_REGEN_RULE_FIXTURES=1 pytest tests/test_rules.py`` and
+review the diff. What sendmail does with each case is checked in test_rules_oracle.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from virtc.diagnostics import Fix, Severity
+from virtc.lint.config import LintConfig
+from virtc.lint.registry import all_rules, rule_by_id
+from virtc.lint.rule import Finding, LintContext, Rule
+from virtc.model import Table
+from virtc.parse import parse_bytes
+
+DATA = Path(__file__).parent / "data" / "rules"
+CODES = sorted(p.name for p in DATA.iterdir() if p.is_dir())
+
+
+def local_domains_of(path: Path) -> frozenset[str] | None:
+    """A local-host-names file: words of non-comment lines, folded."""
+    if not path.exists():
+        return None
+    words = (w for line in path.read_text().splitlines() if not line.startswith("#") for w in line.split())
+    return frozenset(w.lower() for w in words)
+
+
+def run_rule(rule: Rule, table: Table, local_domains: frozenset[str] | None = None,
+             config: LintConfig | None = None) -> list[Finding]:
+    ctx = LintContext(config or LintConfig(), local_domains)
+    return sorted(rule.check(table, ctx), key=lambda f: (f.line, f.column, f.message))
+
+
+def render(rule: Rule, findings: list[Finding]) -> str:
+    out = []
+    for f in findings:
+        sev = f.severity or rule.severity
+        out.append(f"{f.line}:{f.column}-{f.end_line}:{f.end_column} {sev} {f.message}")
+        if f.help:
+            out.append(f"  help: {f.help}")
+        if f.fix:
+            out.append(f"  fix {f.fix.line}-{f.fix.end_line} {f.fix.replacement!r}: {f.fix.description}")
+    return "".join(line + "\n" for line in out)
+
+
+def apply_fix(text: str, fix: Fix) -> str:
+    """Apply one whole-line fix (the runner's --fix applies them all; this is enough here)."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: fix.line - 1]) + fix.replacement + "".join(lines[fix.end_line:])
+
+
+def lint_file(code: str, name: str) -> tuple[Rule, Table, list[Finding]]:
+    rule = rule_by_id(code)
+    assert rule is not None, f"no rule {code}"
+    path = DATA / code / name
+    table = parse_bytes(path.read_bytes(), str(path))
+    return rule, table, run_rule(rule, table, local_domains_of(DATA / code / "local-domains"))
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_bad_fixture(code: str) -> None:
+    rule, _, findings = lint_file(code, "bad.vt")
+    got = render(rule, findings)
+    expected = DATA / code / "bad.expected"
+    if os.environ.get("VIRTC_REGEN_RULE_FIXTURES"):
+        expected.write_text(got)
+    assert findings, f"{code}: bad.vt gives no finding"
+    assert got == expected.read_text()
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_good_fixture(code: str) -> None:
+    rule, _, findings = lint_file(code, "good.vt")
+    assert render(rule, findings) == ""
+
+
+@pytest.mark.parametrize("code", [c for c in CODES if c != "VT102"])
+def test_fixes_leave_nothing_to_fix(code: str) -> None:
+    """Each fix, applied alone, removes its finding and adds none of the same rule."""
+    rule, table, findings = lint_file(code, "bad.vt")
+    ld = local_domains_of(DATA / code / "local-domains")
+    for f in findings:
+        if f.fix is None:
+            continue
+        fixed = parse_bytes(apply_fix(table.text, f.fix).encode("latin-1"))
+        after = run_rule(rule, fixed, ld)
+        assert len(after) == len(findings) - 1, (f, render(rule, after))
+
+
+def test_every_rule_has_fixtures_and_docs() -> None:
+    for rule in all_rules():
+        if rule.code.startswith("VT0"):
+            continue  # the lint frontend's rules (syntax, suppressions)
+        assert rule.code in CODES or rule.code in ("VT105", "VT107", "VT205"), rule.code
+        for section in ("What it does", "Why is this bad", "Example", "Use instead"):
+            assert section in rule.doc, (rule.code, section)
+
+
+def test_vt101_fix_inserts_configured_catch_all_after_domain_block() -> None:
+    rule = rule_by_id("VT101")
+    assert rule is not None
+    table = parse_bytes(b"a@example.org\ta\nb@example.com\tb\nc@example.org\tc\n@example.com\tbob\n")
+    config = LintConfig(catch_all="error:5.7.1:550 Closed")
+    (f,) = run_rule(rule, table, config=config)
+    assert f.fix is not None
+    assert apply_fix(table.text, f.fix) == (
+        "a@example.org\ta\nb@example.com\tb\nc@example.org\tc\n@example.org\terror:5.7.1:550 Closed\n"
+        "@example.com\tbob\n"
+    )
+
+
+def test_vt101_leaves_listed_local_domains_to_vt102() -> None:
+    """With --local-domains a domain is reported once: as VT102 if listed, else VT101."""
+    vt101, vt102 = rule_by_id("VT101"), rule_by_id("VT102")
+    assert vt101 is not None and vt102 is not None
+    table = parse_bytes(b"a@example.org\ta\nb@example.net\tb\n")
+    local = frozenset({"example.org"})
+    assert [f.message.split("'")[1] for f in run_rule(vt101, table, local)] == ["example.net"]
+    assert [f.message.split("'")[1] for f in run_rule(vt102, table, local)] == ["example.org"]
+    # ... unless VT102 is not selected: then VT101 still reports it.
+    only101 = LintConfig(select=frozenset({"VT101"}))
+    assert len(run_rule(vt101, table, local, only101)) == 2
+
+
+def test_vt102_fix_appends_catch_all_for_a_domain_without_entries() -> None:
+    rule = rule_by_id("VT102")
+    assert rule is not None
+    table = parse_bytes(b"a@example.com\ta\n@example.com\terror:5.1.1:550 User unknown\n")
+    (f,) = run_rule(rule, table, frozenset({"example.com", "example.org"}))
+    assert (f.line, f.column) == (2, 1)
+    assert f.fix is not None
+    assert apply_fix(table.text, f.fix).endswith("@example.org\terror:5.1.1:550 User unknown\n")
+
+
+def test_vt103_is_the_only_duplicate_report_in_lint() -> None:
+    """A duplicate is VT103 in lint; the VT001 rule reports only what makemap rejects."""
+    from virtc.lint import lint_table
+
+    table = parse_bytes(b"a@example.com\ta\nA@example.com\tb\n@example.com\terror:5.1.1:550 x\n")
+    codes = [d.code for d in lint_table(table, LintConfig())]
+    assert codes.count("VT103") == 1
+    assert "VT001" not in codes
+
+
+def test_severities_differ_within_vt201_and_vt203() -> None:
+    _, _, f201 = lint_file("VT201", "bad.vt")
+    assert {f.severity for f in f201} == {None, Severity.WARNING}
+    _, _, f203 = lint_file("VT203", "bad.vt")
+    assert {f.severity for f in f203} == {None, Severity.WARNING}
