@@ -17,6 +17,7 @@ from virtc.errors import VirtcError, fail
 COMMANDS = {
     # name: (module in virtc.commands, one-line purpose for --help)
     "lint": ("lint", "Report what makes sendmail do something you did not mean."),
+    "rule": ("rule", "Explain a lint rule (or list them all)."),
     "build": ("build", "Compile a source into the .db map sendmail reads (atomic makemap)."),
     "dump": ("dump", "Print every record of a built map, as makemap -u does."),
     "query": ("query", "Show how sendmail resolves addresses through the table."),

@@ -1,1 +1,63 @@
-"""Formatters render diagnostics; rules and commands never print."""
+"""Formatters render diagnostics; rules and commands never print.
+
+Each output format is a module with ``render(report, ...)`` returning the text
+to print: ``text`` (rich, for people), ``concise`` (one line each, used by
+``virtc build``), ``json``, ``sarif`` and ``github`` (workflow commands).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from virtc.diagnostics import Diagnostic, Severity
+from virtc.model import Table
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+@dataclass
+class Report:
+    """What one ``virtc lint`` run found, for any formatter."""
+
+    diagnostics: list[Diagnostic]
+    tables: dict[str, Table] = field(default_factory=dict)
+    """Parsed sources by path, for source lines."""
+    files: int = 0
+    fixed: int = 0
+    """Fixes applied by --fix."""
+    fail_on: Severity = Severity.WARNING
+
+    def counts(self) -> Counter[Severity]:
+        return Counter(d.severity for d in self.diagnostics)
+
+    @property
+    def fixable(self) -> int:
+        return sum(d.fix is not None for d in self.diagnostics)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity >= self.fail_on for d in self.diagnostics)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def summary(report: Report) -> str:
+    """One line: what was found (or that all is well), and what --fix can do."""
+    parts = []
+    if report.fixed:
+        parts.append(f"Fixed {plural(report.fixed, 'problem')}.")
+    n = len(report.diagnostics)
+    files = plural(report.files, "file")
+    if not n:
+        parts.append(f"All checks passed ({files}).")
+    else:
+        c = report.counts()
+        detail = ", ".join(plural(c[s], str(s), "info" if s is Severity.INFO else None)
+                           for s in sorted(c, reverse=True))
+        parts.append(f"Found {plural(n, 'problem')} in {files} ({detail}).")
+        if report.fixable:
+            parts.append(f"{report.fixable} fixable with `virtc lint --fix`.")
+    return " ".join(parts)

@@ -1,19 +1,21 @@
-"""Find the rules: every module in virtc.lint.rules is one rule."""
+"""Find the rules: every module in virtc.lint.rules is one rule, plus VT002 (unused-suppression)."""
 
 from __future__ import annotations
 
 import functools
 import importlib
 import pkgutil
+from collections.abc import Iterable
 
 from virtc.lint import rules as rules_package
+from virtc.lint import suppress
 from virtc.lint.rule import Rule
 
 
 @functools.cache
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, ordered by code."""
-    found = []
+    found = [suppress.RULE]
     for info in pkgutil.iter_modules(rules_package.__path__):
         if info.name.startswith("_"):
             continue
@@ -26,3 +28,25 @@ def rule_by_id(ident: str) -> Rule | None:
     """Look a rule up by code (``VT101``) or name (``missing-catch-all``)."""
     ident_l = ident.lower()
     return next((r for r in all_rules() if ident_l in (r.code.lower(), r.name)), None)
+
+
+def select_codes(selectors: Iterable[str]) -> frozenset[str]:
+    """Codes for selectors: a code, a name, a code prefix (``VT1``) or ``ALL``.
+
+    Raises ValueError naming the first selector that matches no rule.
+    """
+    codes: set[str] = set()
+    for sel in selectors:
+        s = sel.strip()
+        if not s:
+            continue
+        if s.upper() == "ALL":
+            codes.update(r.code for r in all_rules())
+            continue
+        rule = rule_by_id(s)
+        matched = ({rule.code} if rule is not None
+                   else {r.code for r in all_rules() if r.code.upper().startswith(s.upper())})
+        if not matched:
+            raise ValueError(f"unknown rule '{s}' (see `virtc rule` for the list)")
+        codes |= matched
+    return frozenset(codes)

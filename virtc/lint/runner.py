@@ -1,27 +1,83 @@
-"""Run the rules over a table and turn their findings into diagnostics."""
+"""Run the rules over a table and turn their findings into diagnostics.
+
+The runner owns everything rules must not decide: which rules run, severity
+overrides, suppression comments (and VT002 for unused ones).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from virtc.diagnostics import Diagnostic
-from virtc.lint.config import LintConfig
+from virtc.errors import VirtcError
+from virtc.lint.config import LintConfig, config_for, read_local_domains
 from virtc.lint.registry import all_rules
 from virtc.lint.rule import LintContext
+from virtc.lint.suppress import apply_suppressions
 from virtc.model import Table
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
                local_domains: frozenset[str] | None = None) -> list[Diagnostic]:
-    """All diagnostics for one parsed table, sorted by position."""
-    config = config or LintConfig()
+    """All diagnostics for one parsed table, sorted by position.
+
+    Without ``config``, the configuration file that applies to ``table.path`` is
+    used when that path is a file on disk (so ``virtc build`` honours it too);
+    without ``local_domains``, the file named by the configuration is read.
+    """
+    if config is None:
+        config = config_for(table.path) if Path(table.path).is_file() else LintConfig()
+    if local_domains is None and config.local_domains is not None:
+        local_domains = read_local_domains(config.local_domains)
     ctx = LintContext(config, local_domains)
+    rules = all_rules()
+    enabled = frozenset(r.code for r in rules if config.enabled(r.code))
     out: list[Diagnostic] = []
-    for rule in all_rules():
-        if (config.select is not None and rule.code not in config.select) or rule.code in config.ignore:
+    for rule in rules:
+        if rule.code not in enabled:
             continue
-        severity = config.severities.get(rule.code, rule.severity)
+        override = config.severities.get(rule.code)
         for f in rule.check(table, ctx):
             out.append(Diagnostic(
                 table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
-                f.severity or severity, f.message, f.fix, f.help,
+                override or f.severity or rule.severity, f.message, f.fix, f.help,
             ))
+    vt002 = config.severities.get("VT002")
+    out = apply_suppressions(table, out, rules, enabled, *([vt002] if vt002 else []))
     return sorted(out, key=Diagnostic.sort_key)
+
+
+@dataclass
+class FileResult:
+    """One linted file: its (possibly fixed) table and what remains in it."""
+
+    table: Table
+    diagnostics: list[Diagnostic]
+    config: LintConfig
+    fixed: int = 0
+    diff: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity >= self.config.fail_on for d in self.diagnostics)
+
+
+def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | None = None,
+              *, fix: bool = False, diff: bool = False) -> FileResult:
+    """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
+    with ``diff`` only compute the unified diff of those fixes."""
+    from virtc.lint.fix import fix_source, unified_diff, write_atomically
+    from virtc.parse import parse_file
+
+    table = parse_file(path)
+    if not (fix or diff):
+        return FileResult(table, lint_table(table, config, local_domains), config)
+    if fix and not diff and table.path == "<stdin>":
+        raise VirtcError("--fix cannot rewrite standard input (use --diff)")
+    result = fix_source(table, lambda t: lint_table(t, config, local_domains))
+    if diff:
+        return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
+    if result.applied:
+        write_atomically(path, result.text)
+    return FileResult(result.table, result.diagnostics, config, fixed=len(result.applied))

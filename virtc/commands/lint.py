@@ -1,0 +1,117 @@
+"""`virtc lint`: report what makes sendmail do something you did not mean."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from virtc.errors import VirtcError
+
+if TYPE_CHECKING:
+    from virtc.formatters import Report
+
+
+def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
+    if not values:
+        return None
+    from virtc.lint.config import ConfigError, resolve_codes, split_codes
+
+    tokens = [t for v in values for t in split_codes(v)]
+    if not tokens:
+        raise ConfigError(f"{option}: no rule codes given")
+    return resolve_codes(tokens, option)
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--local-domains", "local_domains", metavar="FILE",
+              help="The domains sendmail treats as local (local-host-names format).")
+@click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]),
+              default="auto", show_default=True,
+              help="Output format; auto is github under GitHub Actions, else text.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Run only these rules (comma list of codes, names or code prefixes).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit status 1.  [default: warning]")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes in place, then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; change nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics, no summary.")
+@click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR=1).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Use this .virtc.toml / pyproject.toml instead of searching for one.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select: tuple[str, ...],
+            ignore: tuple[str, ...], fail_on: str | None, fix: bool, diff: bool, quiet: bool,
+            no_color: bool, config_file: Path | None, isolated: bool) -> None:
+    """Lint virtusertable sources (default: ./virtusertable).
+
+    Exit status: 0 when nothing at or above --fail-on was found, 1 when
+    something was, 2 on a usage, file or configuration error. Configuration is
+    read from the nearest .virtc.toml or pyproject.toml [tool.virtc] above each
+    file; options given here win.
+    """
+    from virtc.diagnostics import Severity
+    from virtc.formatters import Report
+    from virtc.lint.config import config_for, load_config, read_local_domains
+    from virtc.lint.runner import FileResult, lint_file
+
+    sel, ign = _codes(select, "--select"), _codes(ignore, "--ignore") or frozenset()
+    severity = Severity.parse(fail_on) if fail_on else None
+    domains = read_local_domains(local_domains) if local_domains else None
+    explicit = load_config(config_file) if config_file is not None else None
+    if fmt == "auto":
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+    results: list[FileResult] = []
+    status = 0
+    for path in paths or ("virtusertable",):
+        try:
+            base = explicit or config_for(path, isolated=isolated)
+            config = base.override(select=sel, ignore=ign, fail_on=severity)
+            results.append(lint_file(path, config, domains, fix=fix, diff=diff))
+        except VirtcError as exc:
+            click.echo(f"virtc: {exc}", err=True)
+            status = 2
+
+    if diff:
+        sys.stdout.buffer.write("".join(r.diff for r in results).encode("latin-1", "replace"))
+        sys.stdout.flush()
+    elif results or status == 0:
+        report = Report(
+            [d for r in results for d in r.diagnostics],
+            {r.table.path: r.table for r in results},
+            files=len(results),
+            fixed=sum(r.fixed for r in results),
+            fail_on=severity or Severity.WARNING,
+        )
+        _print(report, fmt, quiet, no_color)
+    if status == 0 and any(r.failed for r in results):
+        status = 1
+    if status:
+        sys.exit(status)  # not click's Exit: cli.main runs click with standalone_mode=False
+
+
+def _print(report: Report, fmt: str, quiet: bool, no_color: bool) -> None:
+    if fmt == "text":
+        from virtc.formatters.text import render_to
+
+        render_to(report, sys.stdout, color=False if no_color else None, quiet=quiet)
+        return
+    if fmt == "json":
+        from virtc.formatters.json import render as render_json
+
+        out = render_json(report)
+    elif fmt == "sarif":
+        from virtc.formatters.sarif import render as render_sarif
+
+        out = render_sarif(report)
+    else:
+        from virtc.formatters.github import render as render_github
+
+        out = render_github(report, quiet=quiet)
+    click.echo(out, nl=False)

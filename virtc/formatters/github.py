@@ -1,0 +1,45 @@
+"""GitHub Actions workflow commands: one annotation per diagnostic, then a summary.
+
+``::error file=F,line=L,col=C,endLine=..,endColumn=..,title=CODE name::message``,
+escaped as actions/toolkit's ``command.ts`` does: data ``%`` CR LF; property
+values also ``:`` and ``,``. Severities map to error / warning / notice.
+"""
+
+from __future__ import annotations
+
+from virtc.diagnostics import Diagnostic, Severity
+from virtc.formatters import Report, summary
+
+COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(d: Diagnostic) -> str:
+    props = {
+        "file": d.path,
+        "line": d.line,
+        "col": d.column,
+        "endLine": d.end_line,
+        "endColumn": d.end_column,
+        "title": f"{d.code} {d.name}",
+    }
+    message = d.message
+    helptext = d.help or (d.fix.description if d.fix else None)
+    if helptext:
+        message += f"\nhelp: {helptext}"
+    joined = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items())
+    return f"::{COMMAND[d.severity]} {joined}::{escape_data(message)}"
+
+
+def render(report: Report, *, quiet: bool = False) -> str:
+    lines = [annotation(d) for d in report.diagnostics]
+    if not quiet:
+        lines.append(summary(report))
+    return "".join(line + "\n" for line in lines)

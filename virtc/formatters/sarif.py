@@ -1,0 +1,80 @@
+"""SARIF 2.1.0 (for GitHub code scanning and other viewers).
+
+Every rule is described in ``tool.driver.rules`` (id, name, short and full
+description, help, default level) so viewers can explain a result; results
+point at their rule by ``ruleId`` and ``ruleIndex``. Regions are 1-based with
+an exclusive ``endColumn``, as SARIF defines them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from virtc import __version__
+from virtc.diagnostics import Diagnostic, Severity
+from virtc.formatters import Report
+from virtc.lint.docs import plain_text, section
+from virtc.lint.registry import all_rules
+from virtc.lint.rule import Rule
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def uri(path: str) -> str:
+    """A relative path as a relative URI reference; an absolute one as a file: URI."""
+    p = Path(path)
+    if p.is_absolute():
+        return p.as_uri()
+    return quote(p.as_posix(), safe="/")
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    what = plain_text(section(rule, "What it does")) or rule.summary
+    why = plain_text(section(rule, "Why is this bad"))
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": f"{what} {why}".strip()},
+        "help": {"text": rule.doc.strip(), "markdown": rule.doc.strip()},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+    }
+
+
+def result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    region = {"startLine": d.line, "startColumn": d.column, "endLine": d.end_line,
+              "endColumn": max(d.end_column, d.column + 1 if d.end_line == d.line else 1)}
+    out: dict[str, Any] = {
+        "ruleId": d.code,
+        "level": LEVEL[d.severity],
+        "message": {"text": d.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(d.path)}, "region": region}}],
+    }
+    if d.code in index:
+        out["ruleIndex"] = index[d.code]
+    return out
+
+
+def render(report: Report) -> str:
+    rules = all_rules()
+    index = {r.code: i for i, r in enumerate(rules)}
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "virtc",
+                "version": __version__,
+                "rules": [rule_descriptor(r) for r in rules],
+            }},
+            # Columns count bytes; a source is Latin-1 decoded, one code point per byte.
+            "columnKind": "unicodeCodePoints",
+            "results": [result(d, index) for d in report.diagnostics],
+            "invocations": [{"executionSuccessful": True}],
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"

@@ -1,0 +1,150 @@
+"""Apply the rules' safe fixes to a source, byte-exact everywhere else.
+
+Sources are Latin-1 decoded text, so lines are split on ``\\n`` only: a CR, a
+form feed or an 8-bit byte is just a character of its line and survives as is.
+Fixes whose line ranges overlap are not applied together: the first one (in
+file order) wins, the source is linted again and the loop repeats until no fix
+is left (bounded), as ruff does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtc.diagnostics import Diagnostic, Fix
+from virtc.errors import VirtcError
+from virtc.model import Table
+from virtc.parse import parse_text
+from virtc.reader import encode
+
+MAX_ROUNDS = 10
+
+
+def _split(text: str) -> tuple[list[str], bool]:
+    """Lines without their ``\\n``, and whether the text ends with one."""
+    if not text:
+        return [], True
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+        return lines, True
+    return lines, False
+
+
+def _span(fix: Fix) -> tuple[int, int]:
+    """Half-open range of 0-based line indexes the fix replaces (empty for an insertion)."""
+    return fix.line - 1, max(fix.end_line, fix.line - 1)
+
+
+def _conflicts(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    if a[0] == a[1] and b[0] == b[1]:
+        return a[0] == b[0]  # two insertions at one place: order would be arbitrary
+    if a[0] == a[1]:
+        return b[0] < a[0] < b[1]
+    if b[0] == b[1]:
+        return a[0] < b[0] < a[1]
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
+    """Apply the non-overlapping fixes (first in file order wins); return the text and those applied."""
+    lines, final_newline = _split(text)
+    chosen: list[Fix] = []
+    for fix in sorted(set(fixes), key=lambda f: (f.line, f.end_line, f.replacement)):
+        span = _span(fix)
+        if span[0] < 0 or span[1] > len(lines):
+            continue  # out of range: a stale fix, never guess
+        if not any(_conflicts(span, _span(c)) for c in chosen):
+            chosen.append(fix)
+    if any(_span(f)[1] == len(lines) for f in chosen):
+        final_newline = True  # a fix at the end: its lines end in newlines, as do the others
+    for fix in sorted(chosen, key=_span, reverse=True):
+        start, stop = _span(fix)
+        new, _ = _split(fix.replacement)
+        lines[start:stop] = new
+    if not lines:
+        return "", chosen
+    return "\n".join(lines) + ("\n" if final_newline else ""), chosen
+
+
+@dataclass
+class FixResult:
+    table: Table
+    """The fixed source, parsed."""
+    initial: list[Diagnostic]
+    """The diagnostics before fixing."""
+    applied: list[Fix] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """What remains after fixing (the lint of ``table``)."""
+
+    @property
+    def text(self) -> str:
+        return self.table.text
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+def fix_source(table: Table, lint: Callable[[Table], list[Diagnostic]]) -> FixResult:
+    """Fix, re-lint and repeat until nothing is left to fix (at most MAX_ROUNDS rounds)."""
+    initial = diagnostics = lint(table)
+    applied: list[Fix] = []
+    for _ in range(MAX_ROUNDS):
+        fixes = [d.fix for d in diagnostics if d.fix is not None]
+        if not fixes:
+            break
+        new_text, done = apply_fixes(table.text, fixes)
+        if not done or new_text == table.text:
+            break
+        applied += done
+        table = parse_text(new_text, table.path)
+        diagnostics = lint(table)
+    return FixResult(table, initial, applied, diagnostics)
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """A ``patch``-compatible unified diff of two sources (Latin-1 text)."""
+    a, b = old.split("\n"), new.split("\n")
+    a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
+    b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+    out = []
+    for line in difflib.unified_diff(a_lines, b_lines, f"a/{path}", f"b/{path}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (Latin-1 encoded) via a temp file in its directory.
+
+    The file keeps its mode; it is never left half written.
+    """
+    target = Path(path)
+    real = Path(os.path.realpath(target))  # a symlink stays a symlink: replace what it points to
+    try:
+        st = os.stat(real)
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".virtc-fix", dir=real.parent)
+    except OSError as exc:
+        raise VirtcError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(encode(text))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        with contextlib.suppress(OSError):  # only root may give files away
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, real)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise VirtcError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        raise
