@@ -1,0 +1,32 @@
+"""`virtc makemap`: a drop-in for sendmail's makemap that writes atomically, or nothing."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+import click
+
+
+@click.command(
+    "makemap",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def command(ctx: click.Context, argv: tuple[str, ...]) -> None:
+    """makemap's switches, input (stdin), messages and exit codes; writes atomically or nothing.
+
+    Use it as MAKEMAP = virtc makemap in /etc/mail/Makefile. Where makemap reports
+    bad lines and still installs a partial map (exit 65), virtc makemap reports the
+    same lines, exits 65 and leaves the old map as it was.
+    """
+    from virtc.makemap import USAGE, run
+
+    if list(argv) == ["--help"]:
+        click.echo(inspect.cleandoc(ctx.command.help or "") + "\n")
+        click.echo(USAGE.replace("Usage: makemap", "Usage: virtc makemap"), nl=False)
+        return
+    # sys.exit, not ctx.exit: click's non-standalone mode returns Exit codes instead of exiting.
+    sys.exit(run(list(argv), sys.stdin.buffer, sys.stdout.buffer, sys.stderr))

@@ -1,0 +1,419 @@
+"""makemap's behaviour on virtc's parser and atomic writer (behind ``virtc makemap``).
+
+makemap reads a source on standard input and writes ``MAP.db``. It reports each
+bad line (``makemap: MAP: line N: ...``), skips it, still writes the map and exits
+65. ``virtc makemap`` says the same things with the same exit codes, but writes
+atomically, and writes NOTHING when makemap would have complained: the old map stays.
+
+Parsing: with makemap's default whitespace separator every record goes through the
+grammar (``virtc.parse``). ``-D C`` only changes which first byte makes a comment,
+so it stays on the grammar path too. ``-t C`` is makemap's other mode, which the
+grammar does not describe: the key runs to the first C, a run of C is skipped, the
+rest is the value, and nothing is trimmed. ``-e`` turns "no RHS" lines into empty
+values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from virtc.build import BuildOptions, map_records
+from virtc.errors import VirtcError
+from virtc.model import Comment, Entry, Item, Rejected, Table, fold
+from virtc.parse import parse_records
+from virtc.reader import Problem, Record, decode, encode, records
+
+USAGE = (
+    "Usage: makemap [-C cffile] [-N] [-c cachesize] [-D commentchar]\n"
+    "               [-d] [-e] [-f] [-i type] [-l] [-o] [-r] [-s] [-t delimiter]\n"
+    "               [-u] [-v] type mapname\n"
+)
+"""makemap 8.17/8.18's usage text, byte for byte."""
+OPTSTRING = "C:D:Nc:defi:Llorst:uvx"
+"""makemap's getopt string (without the _FFR options)."""
+
+EX_OK = 0
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_NOINPUT = 66
+EX_CANTCREAT = 73
+EX_IOERR = 74
+
+DEFAULT_CF = "/etc/mail/sendmail.cf"
+TYPES = ("hash", "btree", "implicit")
+"""What ``makemap -l`` lists on Debian (libdb, no ndbm, no cdb)."""
+NOT_COMPILED = {"dbm": "NDBM", "cdb": "CDB"}
+"""Types makemap knows but Debian's build lacks: "Need to recompile with -D..."."""
+
+_MASK = "x"
+"""Stands in for a leading '#' that is not the comment character (see _parse_record)."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The switches that change how makemap splits a line (-t, -D, -e)."""
+
+    sep: str = ""
+    """``-t``: the separator byte; '' = any ASCII whitespace (makemap's default)."""
+    comment: str = "#"
+    """``-D``: the comment byte; '' = no comments."""
+    allow_empty: bool = False
+    """``-e``: a key without a value is stored with an empty value."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything ``makemap`` is told on its command line."""
+
+    dbtype: str
+    mapname: str
+    dialect: Dialect = Dialect()
+    foldcase: bool = True
+    null: bool = False
+    replace: bool = False
+    dups: bool = False
+    """``-d``: store every duplicate (Berkeley DB >= 2 allows it for hash too)."""
+    append: bool = False
+    """``-o``: add to the existing map; its keys count as duplicates."""
+    verbose: bool = False
+    unsafe: bool = False
+    """``-s``: write through a symbolic link (to the file it names)."""
+    cf: str = DEFAULT_CF
+
+
+@dataclass
+class Outcome:
+    """What a makemap run would print and store."""
+
+    messages: list[str] = field(default_factory=list)
+    """makemap's stderr lines, in its order."""
+    verbose: list[bytes] = field(default_factory=list)
+    """``-v`` lines for stdout."""
+    records: list[tuple[bytes, bytes]] = field(default_factory=list)
+    """The records to store, in put order (duplicates dropped unless -r/-d)."""
+    exit_code: int = EX_OK
+
+
+def parse(data: bytes, path: str, dialect: Dialect = Dialect()) -> Table:
+    """Parse source bytes the way makemap reads them with these switches."""
+    text = decode(data)
+    items: list[Item] = []
+    for rec in records(text):
+        items.extend(_parse_record(rec, dialect))
+    if dialect.allow_empty:
+        items = [_empty_value(i) if isinstance(i, Rejected) and i.reason == "missing-value" else i
+                 for i in items]
+    return Table(path, items, text)
+
+
+def _parse_record(rec: Record, dialect: Dialect) -> Iterator[Item]:
+    if rec.problem is Problem.TOO_LONG or rec.problem is Problem.NUL:
+        yield from parse_records(iter([rec]))  # rejected before the line is looked at
+        return
+    if not rec.text:
+        return
+    first = rec.text[0]
+    if dialect.comment and first == dialect.comment:
+        yield Comment(rec.text, rec.line)
+    elif dialect.sep:
+        yield _split_on(rec, dialect.sep)
+    elif first == "#":
+        # Not a comment under -D: the grammar splits "#key value" exactly as it splits any
+        # key starting with another non-blank byte, so parse it with that byte masked.
+        for item in parse_records(iter([dataclasses.replace(rec, text=_MASK + rec.text[1:])])):
+            yield _unmask(item)
+    else:
+        yield from parse_records(iter([rec]))
+
+
+def _unmask(item: Item) -> Item:
+    if isinstance(item, Entry):
+        return dataclasses.replace(item, key_text="#" + item.key_text[1:])
+    if isinstance(item, Rejected) and item.key_text is not None:
+        key = "#" + item.key_text[1:]
+        return dataclasses.replace(item, key_text=key,
+                                   message=item.message.replace(f"'{item.key_text}'", f"'{key}'", 1))
+    return item
+
+
+def _split_on(rec: Record, sep: str) -> Entry | Rejected:
+    """makemap's ``-t`` split: key up to the first ``sep``, a run of ``sep``, then the value."""
+    text, col = rec.text, rec.column
+    end = text.find(sep)
+    if end < 0:
+        end = len(text)
+    start = end
+    while start < len(text) and text[start] == sep:
+        start += 1
+    key = text[:end]
+    if start == len(text):
+        return Rejected("missing-value", f"'{key}' has no value: makemap rejects it (\"no RHS for LHS\")",
+                        rec.line, col, col + len(text), rec.seq, key)
+    return Entry(key, text[start:], rec.line, col, col + start, rec.seq)
+
+
+def _empty_value(rej: Rejected) -> Entry:
+    assert rej.key_text is not None
+    return Entry(rej.key_text, "", rej.line, rej.column, rej.end_column, rej.seq)
+
+
+def compile_table(table: Table, opts: Options,
+                  existing: Iterable[tuple[bytes, bytes]] = ()) -> Outcome:
+    """makemap's messages, ``-v`` lines, exit code and stored records for ``table``.
+
+    ``existing`` holds the records already in the map (``-o``).
+    """
+    out = Outcome(records=list(existing))
+    build_opts = BuildOptions(dbtype=opts.dbtype, foldcase=opts.foldcase, null=opts.null,
+                              replace=opts.replace, lint=False)
+    position = {key: i for i, (key, _) in enumerate(out.records)}
+    prefix = f"makemap: {opts.mapname}: line"
+    for item in table.items:
+        if isinstance(item, Rejected):
+            out.messages.append(f"{prefix} {item.seq}: {_complaint(item, opts.foldcase)}")
+            out.exit_code = EX_DATAERR
+            continue
+        if not isinstance(item, Entry):
+            continue
+        ((key, value),) = map_records(Table(table.path, [item], ""), build_opts)
+        shown = _c_string(key)
+        if opts.verbose:
+            out.verbose.append(b"key=`" + shown + b"', val=`" + _c_string(value) + b"'")
+        if opts.dups or key not in position:
+            position.setdefault(key, len(out.records))
+            out.records.append((key, value))
+        elif opts.replace:
+            out.records[position[key]] = (key, value)
+        else:
+            out.messages.append(f"{prefix} {item.seq}: key {decode(shown)}: duplicate key")
+            out.exit_code = EX_DATAERR
+    return out
+
+
+def _complaint(rej: Rejected, foldcase: bool) -> str:
+    if rej.reason in ("too-long", "nul"):
+        return "line too long (1024 bytes max)"
+    if rej.reason == "leading-space":
+        return "syntax error (leading space)"
+    key = rej.key_text or ""
+    # makemap folds the key in place before it finds there is no value.
+    return f"no RHS for LHS {fold(key) if foldcase else key}"
+
+
+def _c_string(data: bytes) -> bytes:
+    """What C's ``%s`` prints of ``data``: everything before the first NUL."""
+    return data.split(b"\0", 1)[0]
+
+
+def trusted_uid(cf: str) -> int:
+    """The uid of sendmail.cf's ``O TrustedUser=`` (0 if unset), as makemap run by root reads it.
+
+    Raises OSError when the file cannot be read (makemap then exits 66).
+    """
+    import pwd
+
+    uid = 0
+    with open(cf, "rb") as f:
+        for raw in f:
+            line = raw.rstrip(b"\n")
+            if not line.lower().startswith(b"o trusteduser") or line[13:14].isalnum():
+                continue
+            _, eq, rest = line.partition(b"=")
+            if not eq:
+                continue
+            name = rest.strip().decode("latin-1")
+            if digits := re.match(r"\d+", name):
+                uid = int(digits[0])  # atoi()
+            else:
+                try:
+                    uid = pwd.getpwnam(name).pw_uid
+                except KeyError:
+                    uid = 0
+    return uid
+
+
+def dump_lines(map_file: Path, dbtype: str, sep: str = "") -> Iterator[bytes]:
+    """``makemap -u``: ``key<TAB or -t sep>value`` per record, each cut at a NUL like ``%.*s``."""
+    from virtc.writers.bdb import count_records, read_map
+
+    count_records(map_file, dbtype)  # raises if the file is not a map of this type
+    joint = encode(sep) if sep else b"\t"
+    for key, value in read_map(map_file):
+        yield _c_string(key) + joint + _c_string(value) + b"\n"
+
+
+def write_map(target: Path, outcome: Outcome, opts: Options, owner: int | None) -> int:
+    """Write ``outcome.records`` atomically to ``target``; give a new map to ``owner``."""
+    from virtc.writers import bdb
+    from virtc.writers.atomic import replace_atomically
+
+    kind = "hash" if opts.dbtype == "implicit" else opts.dbtype
+
+    def write(tmp: Path, mode: int) -> int:
+        if opts.dups:
+            count = _write_with_duplicates(tmp, outcome.records, kind, mode)
+        else:
+            count = bdb.write_new_map(tmp, outcome.records, kind, mode)
+        if owner:
+            os.chown(tmp, owner, -1)
+        return count
+
+    return replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, kind))
+
+
+def _write_with_duplicates(path: Path, recs: list[tuple[bytes, bytes]], kind: str, mode: int) -> int:
+    """``-d``: like :func:`virtc.writers.bdb.write_new_map`, with DB_DUP set (as makemap -d)."""
+    from virtc.writers import bdb
+
+    db = bdb.libdb()
+    d = db.DB()
+    try:
+        d.set_flags(db.DB_DUP)
+        if kind == "hash":
+            d.set_h_nelem(bdb.H_NELEM)
+        d.set_cachesize(0, bdb.CACHE_BYTES, 1)
+        d.open(str(path), dbtype=db.DB_HASH if kind == "hash" else db.DB_BTREE,
+               flags=db.DB_CREATE | db.DB_EXCL, mode=mode)
+        for key, value in recs:
+            d.put(key, value)
+        d.sync()
+    except db.DBError as exc:
+        raise VirtcError(f"{path}: cannot write map: {exc}") from None
+    finally:
+        d.close()
+    return len(recs)
+
+
+def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+    """``makemap ARGV``: parse makemap's switches, read ``stdin``, write the map; the exit code."""
+    import getopt
+
+    def say(message: str) -> None:
+        stderr.write(message + "\n")
+        stderr.flush()
+
+    def usage() -> int:
+        stderr.write(USAGE)
+        return EX_USAGE
+
+    try:
+        switches, args = getopt.gnu_getopt(argv, OPTSTRING)
+    except getopt.GetoptError as exc:
+        if exc.opt and len(exc.opt) > 1:
+            say(f"makemap: unrecognized option '--{exc.opt}'")
+        elif "requires argument" in exc.msg:
+            say(f"makemap: option requires an argument -- '{exc.opt}'")
+        else:
+            say(f"makemap: invalid option -- '{exc.opt}'")
+        return usage()
+    given: dict[str, str] = {}
+    dialect = Dialect()
+    for flag, value in switches:
+        if flag in ("-l", "-L", "-x"):
+            listing = {"-l": TYPES, "-L": ("cf", "CF", *TYPES),
+                       "-x": ("hash:db", "btree:db", "implicit:")}[flag]
+            stdout.write("".join(f"{t}\n" for t in listing).encode())
+            return EX_OK
+        if flag == "-t":
+            if not value:
+                say("Invalid separator")
+                continue
+            dialect = dataclasses.replace(dialect, sep=_first_byte(value))
+        elif flag == "-D":
+            dialect = dataclasses.replace(dialect, comment=_first_byte(value))
+        elif flag == "-e":
+            dialect = dataclasses.replace(dialect, allow_empty=True)
+        given[flag] = value
+    if len(args) != 2:
+        return usage()
+    dbtype, mapname = args
+    opts = Options(dbtype, mapname, dialect, foldcase="-f" not in given, null="-N" in given,
+                   replace="-r" in given, dups="-d" in given, append="-o" in given,
+                   verbose="-v" in given, unsafe="-s" in given, cf=given.get("-C", DEFAULT_CF))
+
+    owner = None
+    if os.geteuid() == 0:
+        # makemap run by root gives the map to sendmail.cf's TrustedUser.
+        try:
+            owner = trusted_uid(opts.cf)
+        except OSError as exc:
+            say(f"makemap: {opts.cf}: {exc.strerror}")
+            return EX_NOINPUT
+
+    def cannot_open(reason: str) -> int:
+        say(f"makemap: error opening type {dbtype} map {mapname}: {reason}")
+        return EX_CANTCREAT
+
+    if dbtype in NOT_COMPILED:
+        say(f"makemap: Need to recompile with -D{NOT_COMPILED[dbtype]} for {dbtype} support")
+        return EX_CANTCREAT
+    if dbtype not in TYPES:
+        if dbtype in ("cf", "CF"):
+            return cannot_open("virtc makemap does not read map types from sendmail.cf; name the type")
+        return cannot_open("Unknown database type")
+    kind = "hash" if dbtype == "implicit" else dbtype
+    target = _target(opts)
+    try:
+        from virtc.writers import bdb
+        from virtc.writers.atomic import check_target
+
+        bdb.libdb()
+        exists = check_target(target) is not None
+        if (opts.append or "-u" in given) and not exists:
+            return cannot_open("No such file or directory")
+        if "-u" in given:
+            for line in dump_lines(target, kind, dialect.sep):
+                stdout.write(line)
+            return EX_OK
+        if not target.parent.is_dir():
+            return cannot_open("No such file or directory")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            return cannot_open("Permission denied")
+        existing = list(bdb.read_map(target)) if opts.append else []
+    except VirtcError as exc:
+        return cannot_open(_reason(exc, target))
+
+    table = parse(stdin.read(), "<stdin>", dialect)
+    outcome = compile_table(table, opts, existing)
+    for line in outcome.verbose:
+        stdout.write(line + b"\n")
+    stdout.flush()
+    for message in outcome.messages:
+        say(message)
+    if outcome.exit_code != EX_OK:
+        n = len(outcome.messages)
+        state = "the old map is unchanged" if exists else "no map was created"
+        say(f"makemap: {mapname}: virtc wrote nothing ({n} error{'s' if n != 1 else ''}); {state}")
+        return outcome.exit_code
+    try:
+        write_map(target, outcome, dataclasses.replace(opts, dbtype=kind), owner)
+    except VirtcError as exc:
+        say(f"makemap: {mapname}: {_reason(exc, target)}")
+        return EX_IOERR
+    return EX_OK
+
+
+def _first_byte(arg: str) -> str:
+    """The first byte of a command-line argument, as C's ``*optarg`` ('' for an empty one)."""
+    return decode(os.fsencode(arg)[:1])
+
+
+def _target(opts: Options) -> Path:
+    from virtc.writers.bdb import map_path
+
+    target = map_path(opts.mapname)
+    if opts.unsafe and target.is_symlink():
+        # -s: makemap writes through the link; virtc replaces the file the link names.
+        return Path(os.path.realpath(target))
+    return target
+
+
+def _reason(exc: VirtcError, target: Path) -> str:
+    """A VirtcError's message without the leading path it repeats."""
+    return str(exc).removeprefix(f"{target}: ")
