@@ -95,7 +95,9 @@ class SendmailResult:
 
     address: str
     mailer: str | None
-    """``local``, ``esmtp``, ``error`` (sendmail prints ``*error*``), ...; None if none printed."""
+    """``local``, ``esmtp``, ``error`` (sendmail prints ``*error*``), ``prog``, ``*file*``,
+    ``*include*``; None when sendmail could not parse the address at all (then ``message``
+    says why, e.g. ``Address "..." too long (255 bytes max)``)."""
     host: str | None
     """Next hop (``example.net.``); for errors the status token as written (``nouser``, ``5.1.1``)."""
     user: str | None
@@ -280,11 +282,8 @@ class SendmailOracle:
         if len(chunks) != len(addresses):
             raise RuntimeError(f"sendmail -bt gave {len(chunks)} answers for {len(addresses)} "
                                f"addresses:\n{out[-2000:]}")
-        results = [_parse_chunk(a, c) for a, c in zip(addresses, chunks, strict=True)]
-        for r in results:
-            if r.mailer is None:
-                raise RuntimeError(f"no 'mailer' line for {r.address!r}:\n{r.raw}")
-        return results
+        # mailer is None when sendmail could not parse the address (see ``message``).
+        return [_parse_chunk(a, c) for a, c in zip(addresses, chunks, strict=True)]
 
     def smtp_replies(self, addresses: Sequence[str], delivery_mode: str = "deferred") -> list[str]:
         """The real ``RCPT TO:<addr>`` reply for each address (``sendmail -bs``, one session).

@@ -1,0 +1,99 @@
+"""The keys sendmail's virtuser rules look up for one address, and ``%N`` substitution.
+
+From the ``Parse1`` rules of an m4-built sendmail.cf (FEATURE(virtusertable)),
+checked against ``sendmail -bt -d60.1`` in tests/test_lookup_oracle.py. For
+``user+detail@domain`` (split at the first ``+`` that has something before it, so
+``+x`` is never split but ``++x`` is user ``+``, detail ``x``)::
+
+    #  key                  %1      %2      %3        tried when
+    1  user+detail@domain   whole   -       -         always
+    2  user++@domain        user    detail  +detail   detail not empty
+    3  user+*@domain        user    detail  +detail   local part has a '+'
+    4  user@domain          user    detail  +detail   local part has a '+'
+    5  ++@domain            user    detail  +detail   detail not empty
+    6  +*@domain            user    detail  +detail   local part has a '+'
+    7  @domain              user    detail  +detail   local part has a '+'
+    8  @domain              whole   -       -         local part has no '+'
+
+``%0`` is the key itself, as built from the address (original case). Lookups fold
+ASCII case and cut the key to 256 bytes (MAXNAME); substitutions keep the address's
+case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LookupKey:
+    """One lookup: the key (address case) and the arguments ``%0``, ``%1``, ..."""
+
+    key: str
+    args: tuple[str, ...]
+    """``args[0]`` is the key itself (``%0``); ``%N`` beyond the end is empty."""
+    step: int
+    """Row of the table in this module's docstring (1-8)."""
+
+
+def split_plus(local: str) -> tuple[str, str] | None:
+    """(user, detail) split at the first '+' with a non-empty user, or None."""
+    i = local.find("+", 1)
+    return None if i < 0 else (local[:i], local[i + 1:])
+
+
+def lookup_keys(address: str) -> list[LookupKey]:
+    """Every key sendmail may try for ``address`` (``local@domain``), in order.
+
+    sendmail stops at the first key found (see :func:`virtc.lookup.resolve`). The
+    domain is taken as written, without a trailing dot. Raises ValueError if there
+    is no '@' with text on both sides.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"not an address: {address!r}")
+    domain = domain[:-1] if domain.endswith(".") else domain
+    whole = f"{local}@{domain}"
+    keys = [LookupKey(whole, (whole, local), 1)]
+    split = split_plus(local)
+    if split is None:
+        key = f"@{domain}"
+        keys.append(LookupKey(key, (key, local), 8))
+        return keys
+    user, detail = split
+    rest = (user, detail, "+" + detail)
+    shapes = [(2, f"{user}++@{domain}"), (3, f"{user}+*@{domain}"), (4, f"{user}@{domain}"),
+              (5, f"++@{domain}"), (6, f"+*@{domain}"), (7, f"@{domain}")]
+    for step, key in shapes:
+        if step in (2, 5) and not detail:
+            continue
+        keys.append(LookupKey(key, (key, *rest), step))
+    return keys
+
+
+def substitute(value: str, args: tuple[str, ...]) -> str:
+    """sendmail's ``map_rewrite``: ``%N`` -> ``args[N]`` (empty if absent), ``%%`` -> ``%``.
+
+    A ``%`` before anything else is kept as is. (A lone ``%`` at the very end is
+    kept too; the real sendmail reads past the value there and appends garbage.)
+    """
+    if "%" not in value:
+        return value
+    out: list[str] = []
+    i, n = 0, len(value)
+    while i < n:
+        c = value[i]
+        if c == "%" and i + 1 < n:
+            nxt = value[i + 1]
+            if "0" <= nxt <= "9":
+                idx = ord(nxt) - 48
+                out.append(args[idx] if idx < len(args) else "")
+                i += 2
+                continue
+            if nxt == "%":
+                out.append("%")
+                i += 2
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)

@@ -1,0 +1,317 @@
+"""Resolve one address through a virtusertable the way sendmail's ruleset 0 does.
+
+``resolve(address, table)`` follows sendmail's ``Parse1`` virtuser rules:
+
+1. The address is looked up only if its domain is local (class w, or ``$={VirtHost}``
+   with ``virthost=True``; with ``entire_domain=True`` also its subdomains, each with
+   its own full keys). Otherwise the kind is ``not-local``.
+2. The keys of :func:`virtc.lookup.keys.lookup_keys` are tried in order. A value that
+   is exactly ``@`` counts as not found (the search goes on), ``!`` as not found and
+   the search stops. No key found: ``unmatched`` (sendmail then delivers to the local
+   user of that name, or with ``virthost`` relays to the domain).
+3. The value found gets its ``%N`` substituted. ``error:D.S.N:TEXT`` and
+   ``error:STATUS TEXT`` give kind ``error`` with the reply sendmail sends at RCPT time.
+4. Anything else is parsed again as an address, as sendmail does: a local name gives
+   ``local``; an address in a local domain is looked up again (a second step);
+   another address gives ``remote``; values sendmail cannot use give ``error`` with
+   sendmail's own reply: lists (``553 5.1.3 Invalid route address``), ``@domain``
+   (``553 5.1.3 User address required``), ``user@`` (``553 5.1.3 Hostname required``),
+   ``|prog`` / ``/file`` / ``:include:`` (``550 5.7.1 Cannot mail directly to ...``).
+   Several words become one local name joined with ``.`` (``root root`` -> ``root.root``),
+   a ``word:`` prefix is dropped, quotes and ``<>`` are removed.
+5. sendmail gives up after 16 re-resolutions (``554 5.0.0 rewrite: excessive recursion``):
+   kind ``loop``. A cycle (an address that comes back) is reported as soon as it closes;
+   ``Resolution.cycle`` gives its path.
+
+Local user names are folded to lower case, as sendmail's local mailer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
+from virtc.lookup.table import LookupTable
+from virtc.lookup.tokens import OPERATORS, join, strip_quotes, tokenize
+from virtc.model import MAXNAME, fold
+
+Kind = Literal["local", "remote", "error", "unmatched", "not-local", "loop"]
+KINDS: tuple[Kind, ...] = ("local", "remote", "error", "unmatched", "not-local", "loop")
+
+MAX_RECURSION = 16
+"""Re-resolutions sendmail allows (``MAX_RULESET_RECURSION`` 50, three rulesets each)."""
+LOOP_TEXT = "554 5.0.0 rewrite: excessive recursion (max 50), ruleset canonify"
+MAX_ADDRESS = 255
+"""sendmail refuses longer addresses (``Address ... too long (255 bytes max)``)."""
+
+INVALID_ROUTE = ("5.1.3", "553 5.1.3 Invalid route address")
+USER_REQUIRED = ("5.1.3", "553 5.1.3 User address required")
+HOST_REQUIRED = ("5.1.3", "553 5.1.3 Hostname required")
+NO_PROGRAMS = ("5.7.1", "550 5.7.1 Cannot mail directly to programs")
+NO_FILES = ("5.7.1", "550 5.7.1 Cannot mail directly to files")
+NO_INCLUDES = ("5.7.1", "550 5.7.1 Cannot mail directly to :include:s")
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One map lookup: the key as sendmail built it and what the map returned."""
+
+    key: str
+    value: str | None
+    step: int
+    """Row in :mod:`virtc.lookup.keys` (1-8)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Looking up one address: every key tried, and the hit if any."""
+
+    address: str
+    lookups: tuple[Lookup, ...]
+    key: str | None = None
+    """The stored (folded) key that matched, or None."""
+    value: str | None = None
+    """Its value as stored."""
+    substituted: str | None = None
+    """The value after ``%N`` substitution."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where sendmail sends ``address``.
+
+    ``kind``: ``local`` (``result`` = local user), ``remote`` (``result`` = address in a
+    non-local domain), ``error`` (``status`` as written, ``text`` = SMTP reply),
+    ``unmatched`` (local domain, no key matched: ``result`` = local part, or the address
+    with ``virthost``), ``not-local`` (the address's domain is not local: the table is
+    never consulted), ``loop`` (sendmail's excessive recursion; ``result`` None).
+    ``chain``: the stored keys matched, in order; ``steps``: every lookup step.
+    ``to_json()`` gives the ``virtc query --json`` object.
+    """
+
+    address: str
+    kind: Kind
+    result: str | None
+    status: str | None
+    text: str | None
+    chain: tuple[str, ...]
+    steps: tuple[Step, ...]
+    cycle: tuple[str, ...] = ()
+    """For a loop closed by an address that comes back: the keys around the cycle,
+    e.g. ``('a@d', 'b@d', 'a@d')`` or ``('a@d', 'a@d')``; empty for a merely too-long chain."""
+
+    def to_json(self) -> dict[str, object]:
+        """The object ``virtc query --json`` prints for this address."""
+        return {"address": self.address, "kind": self.kind, "result": self.result,
+                "status": self.status, "text": self.text, "chain": list(self.chain)}
+
+
+# -- what sendmail makes of an address or a value ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Local:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Address:
+    local: str
+    domain: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Error:
+    status: str
+    text: str
+
+
+_Target = _Local | _Address | _Error
+
+
+def classify(text: str) -> _Local | _Address | _Error:
+    """What sendmail's canonify + parse make of ``text`` (an address or a value)."""
+    toks = tokenize(text)
+    if len(toks) >= 2 and toks[0] == "<" and toks[-1] == ">":
+        toks = toks[1:-1]
+    if len(toks) == 1 and toks[0].startswith('"'):
+        inner = strip_quotes(toks[0])
+        if inner.startswith(("|", "/", ":include:")):
+            return classify(inner)
+        toks = [inner]
+    if toks[:3] == [":", "include", ":"]:
+        return _Error(*NO_INCLUDES)
+    if len(toks) >= 2 and toks[1] == ":" and toks[0] not in OPERATORS:
+        toks = toks[2:]  # canonify strips a 'word:' prefix (local:user, prog:|x, ...)
+        if toks[:3] == [":", "include", ":"]:
+            return _Error(*NO_INCLUDES)
+    if toks and toks[0].startswith("|"):
+        return _Error(*NO_PROGRAMS)
+    if toks and toks[0] == "/":
+        return _Error(*NO_FILES)
+    if "," in toks:
+        return _Error(*INVALID_ROUTE)
+    ats = [i for i, t in enumerate(toks) if t == "@"]
+    if not ats:
+        return _Local(fold(join(toks, ".")))
+    if len(ats) > 1:
+        return _Error(*INVALID_ROUTE)
+    i = ats[0]
+    local, domain = toks[:i], toks[i + 1:]
+    if domain and domain[-1] == ".":
+        domain = domain[:-1]
+    if not local:
+        return _Error(*USER_REQUIRED)
+    if not domain:
+        return _Error(*HOST_REQUIRED)
+    return _Address(join(local, "."), join(domain, "."))
+
+
+def _error_rule(value: str, address: _Address) -> _Error | None:
+    """sendmail's two ``error:`` rules, matched on the tokens of the rule's workspace."""
+    vt = tokenize(value)
+    if len(vt) < 2 or vt[0].lower() != "error" or vt[1] != ":":
+        return None
+    # Workspace: < VALUE > LOCAL < @ DOMAIN . >  ('$+' may run into the address part).
+    ws = ["<", *vt, ">", *tokenize(address.local), "<", "@", *tokenize(address.domain), ".", ">"]
+    if len(ws) > 10 and ws[4] == "." and ws[6] == "." and ws[8] == ":":
+        status, first = f"{ws[3]}.{ws[5]}.{ws[7]}", 9
+    else:
+        status, first = strip_quotes(ws[3]), 4
+    end = ws.index(">", first + 1)
+    return _Error(status, error_reply(status, strip_quotes(join(ws[first:end], " "))))
+
+
+def _enhanced(text: str) -> bool:
+    """sendmail's ``isenhsc``: ``[245].N.N`` (1-3 digits each) ending the word."""
+    parts = text.split(" ", 1)[0].split(".")
+    return (len(parts) == 3 and parts[0] in ("2", "4", "5")
+            and all(p.isdigit() and p.isascii() and 1 <= len(p) <= 3 for p in parts[1:]))
+
+
+def error_reply(status: str, text: str) -> str:
+    """The RCPT reply for the error mailer: host ``status``, user ``text``.
+
+    ``NNN TEXT``: an enhanced code right after NNN is kept, else the status if it is a
+    well-formed enhanced code, else ``N.0.0``. Text not starting with ``NNN `` gives
+    ``553 5.3.0 TEXT``.
+    """
+    code, sep, rest = text.partition(" ")
+    if not (sep and len(code) == 3 and code.isdigit() and code.isascii() and code[0] in "245"):
+        return f"553 5.3.0 {text}"
+    if _enhanced(rest):
+        return f"{code} {rest}"
+    dsn = status if _enhanced(status) else f"{code[0]}.0.0"
+    return f"{code} {dsn} {rest}"
+
+
+# -- the lookup itself ----------------------------------------------------------------
+
+
+def _marker(value: str) -> str | None:
+    """'@' or '!' when a value reads as sendmail's not-found markers."""
+    toks = tokenize(value)
+    return toks[0] if toks in (["@"], ["!"]) else None
+
+
+def _lookup(address: _Address, table: LookupTable) -> Step:
+    keys = lookup_keys(address.text)
+    lookups: list[Lookup] = []
+
+    def attempt(k: LookupKey) -> tuple[str, str | None] | str:
+        """The hit as (value, substituted), or the marker ('@' go on, '!' stop)."""
+        value = table.get(k.key)
+        lookups.append(Lookup(k.key, value, k.step))
+        if value is None:
+            return "!" if k.step == 7 else "@"
+        sub = substitute(value, k.args)
+        return _marker(sub) or (value, sub)
+
+    outcome: tuple[str, str | None] | str = "@"
+    for k in keys:
+        outcome = attempt(k)
+        if outcome != "@":
+            break
+    if outcome == "@" and split_plus(address.local) is not None:
+        # A '@' value from the last plus lookup falls into the plain '@domain' rule.
+        key = f"@{address.domain}"
+        outcome = attempt(LookupKey(key, (key, address.local), 8))
+    if isinstance(outcome, str):
+        return Step(address.text, tuple(lookups))
+    last = lookups[-1]
+    return Step(address.text, tuple(lookups), fold(last.key)[:MAXNAME], outcome[0], outcome[1])
+
+
+def _is_local(domain: str, domains: frozenset[str], entire_domain: bool) -> bool:
+    d = fold(domain)
+    if d in domains:
+        return True
+    if entire_domain:
+        return any(d.endswith(x) and len(d) > len(x) and d[-len(x) - 1] in OPERATORS for x in domains)
+    return False
+
+
+def local_domain_set(domains: Iterable[str]) -> frozenset[str]:
+    """Fold and strip a trailing dot, as sendmail compares class members."""
+    return frozenset(fold(d).rstrip(".") for d in domains if d.strip("."))
+
+
+def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | None = None, *,
+            entire_domain: bool = False, virthost: bool = False) -> Resolution:
+    """Resolve ``address`` through ``table`` (see the module docstring).
+
+    ``local_domains``: class w (or VirtHost) members; default ``table.domains``.
+    ``virthost``: the domains are VIRTUSER_DOMAINs: unmatched addresses are relayed
+    (kind ``unmatched``, result the address) instead of delivered to a local user.
+    ``entire_domain``: FEATURE(virtuser_entire_domain): subdomains are looked up too,
+    with their own full keys (sendmail applies it to VirtHost domains only).
+    """
+    domains = local_domain_set(table.domains if local_domains is None else local_domains)
+    return _resolve(address, table, domains, entire_domain, virthost)
+
+
+def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_domain: bool,
+             virthost: bool) -> Resolution:
+    steps: list[Step] = []
+    chain: list[str] = []
+
+    def done(kind: Kind, result: str | None = None, status: str | None = None,
+             text: str | None = None, cycle: tuple[str, ...] = ()) -> Resolution:
+        return Resolution(address, kind, result, status, text, tuple(chain), tuple(steps), cycle)
+
+    if len(address.encode("latin-1", "replace")) > MAX_ADDRESS:
+        return done("error", None, "5.1.0", f'553 5.1.0 Address "{address}" too long (255 bytes max)')
+    target: _Target = classify(address)
+    seen: list[str] = []  # addresses looked up, folded: one coming back is a cycle
+    while True:
+        top = not steps
+        if isinstance(target, _Error):
+            return done("error", None, target.status, target.text)
+        if isinstance(target, _Local):
+            return done("local", target.name)
+        if not _is_local(target.domain, domains, entire_domain):
+            return done("not-local" if top else "remote", target.text)
+        folded = fold(target.text)
+        if folded in seen:
+            start = seen.index(folded)
+            return done("loop", None, None, LOOP_TEXT, (*chain[start:], chain[start]))
+        seen.append(folded)
+        step = _lookup(target, table)
+        steps.append(step)
+        if step.key is None or step.substituted is None:
+            if virthost:
+                return done("unmatched" if top else "remote", target.text)
+            return done("unmatched" if top else "local", fold(target.local))
+        chain.append(step.key)
+        error = _error_rule(step.substituted, target)
+        if error is not None:
+            return done("error", None, error.status, error.text)
+        if len(chain) > MAX_RECURSION:
+            return done("loop", None, None, LOOP_TEXT)
+        target = classify(step.substituted)

@@ -1,0 +1,131 @@
+"""What sendmail's virtuser map holds: folded key -> value, from a source or a ``.db``.
+
+``LookupTable.from_table(table)`` stores a parsed source as ``makemap hash`` would:
+keys ASCII-folded, the first of several equal keys wins, rejected lines are absent.
+``LookupTable.from_db(path)`` reads a built map as sendmail reads it (needs the
+``berkeleydb`` package; a trailing NUL on keys or values, as ``makemap -N`` or postmap
+write them, is dropped). ``load_lookup_table(path)`` picks one by the file's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtc.errors import VirtcError
+from virtc.model import MAXNAME, Entry, Table, fold
+
+_BDB_MAGIC_OFFSET = 12
+_BDB_MAGICS = {0x00061561, 0x00053162}  # hash, btree (either byte order is checked)
+
+
+def _domain(key: str) -> str | None:
+    _, at, dom = key.rpartition("@")
+    return dom if at and dom else None
+
+
+@dataclass
+class LookupTable:
+    """The map sendmail queries: stored (folded) key -> value.
+
+    ``entries`` gives, for a table built from a source, the entry that owns each stored
+    key (the first one, as makemap keeps it): use it to point at source lines.
+    """
+
+    values: dict[str, str]
+    entries: dict[str, Entry] = field(default_factory=dict)
+    path: str = ""
+
+    @classmethod
+    def from_table(cls, table: Table) -> LookupTable:
+        values: dict[str, str] = {}
+        entries: dict[str, Entry] = {}
+        for entry in table.entries:
+            key = entry.stored_key
+            if key not in values:
+                values[key] = entry.value_text
+                entries[key] = entry
+        return cls(values, entries, table.path)
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]] | Mapping[str, str], path: str = "") -> LookupTable:
+        """Stored keys (already folded, as in a map) and values; the first of equal keys wins."""
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        values: dict[str, str] = {}
+        for key, value in items:
+            values.setdefault(key, value)
+        return cls(values, {}, path)
+
+    @classmethod
+    def from_db(cls, path: Path) -> LookupTable:
+        from virtc.writers.bdb import read_map
+
+        def decode(b: bytes) -> str:
+            return b[:-1].decode("latin-1") if b.endswith(b"\0") else b.decode("latin-1")
+
+        # A value stops at its first NUL for sendmail (map_rewrite).
+        pairs = [(decode(k), decode(v).split("\0", 1)[0]) for k, v in read_map(path)]
+        return cls.from_pairs(pairs, str(path))
+
+    def get(self, key: str) -> str | None:
+        """sendmail's lookup: ASCII-fold ``key``, cut it to MAXNAME bytes, query the map."""
+        return self.values.get(fold(key)[:MAXNAME])
+
+    @property
+    def domains(self) -> list[str]:
+        """The distinct domains of the keys (after the last '@'), folded, in table order.
+
+        The default local domains: a table usually lists exactly the domains it serves.
+        """
+        seen: dict[str, None] = {}
+        for key in self.values:
+            dom = _domain(key)
+            if dom is not None:
+                seen.setdefault(fold(dom), None)
+        return list(seen)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def is_berkeley_db(path: Path) -> bool:
+    """True if ``path`` starts like a Berkeley DB hash or btree file."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_BDB_MAGIC_OFFSET + 4)
+    except OSError:
+        return False
+    if len(head) < _BDB_MAGIC_OFFSET + 4:
+        return False
+    raw = head[_BDB_MAGIC_OFFSET:]
+    return int.from_bytes(raw, "little") in _BDB_MAGICS or int.from_bytes(raw, "big") in _BDB_MAGICS
+
+
+def load_lookup_table(path: Path) -> LookupTable:
+    """A source or a built ``.db`` (recognised by its content, not its name)."""
+    from virtc.parse import parse_file
+
+    if not path.exists():
+        raise VirtcError(f"{path}: no such file")
+    if path.is_dir():
+        raise VirtcError(f"{path}: is a directory")
+    if is_berkeley_db(path):
+        return LookupTable.from_db(path)
+    return LookupTable.from_table(parse_file(path))
+
+
+def read_local_domains(path: Path) -> list[str]:
+    """A local-host-names file: first word per line, ``#`` lines skipped, folded."""
+    try:
+        text = path.read_bytes().decode("latin-1")
+    except OSError as exc:
+        raise VirtcError(f"{path}: cannot read local domains: {exc.strerror}") from None
+    domains: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        words = line.split()
+        if words:
+            domains.append(fold(words[0]).rstrip("."))
+    return domains
