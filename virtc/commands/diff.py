@@ -1,0 +1,41 @@
+"""`virtc diff`: what building a source now would change in the installed map."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("diff")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("map_file", metavar="[MAP]", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("-f", "--no-fold", is_flag=True, help="Keys were not lower-cased (makemap -f).")
+@click.option("-N", "--null", is_flag=True, help="Keys and values end in a NUL (makemap -N).")
+@click.option("-r", "--replace", is_flag=True, help="A repeated key replaces the earlier one (makemap -r).")
+def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, null: bool,
+            replace: bool) -> None:
+    """Show which keys of MAP (default: SOURCE.db) a build of SOURCE would add, remove or change.
+
+    Exit status: 0 nothing would change, 1 something would, 2 error.
+    """
+    from virtc.build import BuildOptions
+    from virtc.mapdiff import diff_source, render_text, to_json
+    from virtc.parse import parse_file
+    from virtc.writers.bdb import map_path
+
+    opts = BuildOptions(foldcase=not no_fold, null=null, replace=replace, lint=False)
+    table = parse_file(source)
+    result = diff_source(table, map_path(map_file if map_file is not None else source), opts)
+    if result.rejected:
+        click.echo(f"virtc: note: {source}: {result.rejected} line(s) makemap rejects: makemap would "
+                   "store the rest as shown, `virtc build` would write nothing (see `virtc lint`)",
+                   err=True)
+    if as_json:
+        click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result), nl=False)
+    sys.exit(1 if result.changes else 0)
