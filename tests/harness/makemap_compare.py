@@ -1,0 +1,130 @@
+"""virtc against the real makemap on the same source bytes (shared by the oracle tests).
+
+``compare(source, workdir, ...)`` runs both and asserts that:
+
+* virtc rejects exactly the records makemap complains about (makemap's ``line N``
+  is virtc's ``Record.seq``, the kinds match, and so do the keys makemap names);
+* the records virtc would store equal makemap's, dump order and ``db_dump -p``
+  included (makemap still writes a partial map when it complains: virtc's
+  records minus the rejected ones must equal it);
+* ``virtc build`` writes nothing when makemap complained, and otherwise a map
+  whose ``makemap -u`` and ``virtc dump`` output equal makemap's and which
+  ``db_verify`` accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.makemap import MakemapResult, Message, db_dump_p, db_verify, makemap_dump, run_makemap
+from virtc.build import BuildOptions, build, map_records
+from virtc.model import Table, fold
+from virtc.parse import parse_bytes
+from virtc.reader import encode
+from virtc.rejections import find_duplicates
+from virtc.writers import bdb
+
+# virtc's Rejected.reason -> the complaint makemap prints for it.
+MAKEMAP_KIND = {"too-long": "too-long", "nul": "too-long", "leading-space": "leading-space",
+                "missing-value": "missing-value"}
+
+
+@dataclass(frozen=True)
+class Flags:
+    dbtype: str = "hash"
+    foldcase: bool = True
+    null: bool = False
+    replace: bool = False
+
+    def makemap_flags(self) -> list[str]:
+        return [f for f, on in (("-f", not self.foldcase), ("-N", self.null), ("-r", self.replace)) if on]
+
+    def options(self) -> BuildOptions:
+        return BuildOptions(self.dbtype, self.foldcase, self.null, self.replace, lint=False)
+
+
+def expected_messages(table: Table, flags: Flags) -> list[Message]:
+    """What makemap should say about ``table``, derived from virtc's parse."""
+    nul = b"\0" if flags.null else b""
+    msgs = []
+    for r in table.rejected:
+        key = None
+        if r.reason == "missing-value" and r.key_text is not None:
+            # makemap folds the key before it looks for the value, and names it folded.
+            key = encode(fold(r.key_text) if flags.foldcase else r.key_text)
+        msgs.append(Message(r.seq, MAKEMAP_KIND[r.reason], key))
+    if not flags.replace:
+        for _, later in find_duplicates(table.entries, foldcase=flags.foldcase):
+            key = next(k for k, _ in map_records(Table("", [later], ""), flags.options()))
+            msgs.append(Message(later.seq, "duplicate", key.removesuffix(nul)))
+    return sorted(msgs, key=lambda m: m.line)
+
+
+def stored_records(table: Table, flags: Flags) -> list[tuple[bytes, bytes]]:
+    """The puts makemap does for ``table``: duplicates skipped unless -r (then they overwrite)."""
+    seen: set[bytes] = set()
+    out = []
+    for key, value in map_records(table, flags.options()):
+        if key in seen and not flags.replace:
+            continue
+        seen.add(key)
+        out.append((key, value))
+    return out
+
+
+def compare(source: bytes, workdir: Path, flags: Flags = Flags(), *, layout: bool = True) -> MakemapResult:
+    """Assert virtc and makemap agree on ``source`` (see the module docstring)."""
+    mm = run_makemap(source, workdir, dbtype=flags.dbtype, flags=flags.makemap_flags())
+    assert mm.other_stderr == [], mm.stderr
+    table = parse_bytes(source, str(workdir / "virtc.src"))
+
+    # 1. the same rejected records, by makemap's line counter, kind and key
+    said, expected = sorted(mm.messages, key=lambda m: m.line), expected_messages(table, flags)
+    assert said == expected, f"makemap said {said}, virtc expected {expected}"
+    assert (mm.returncode == 65) == bool(mm.messages), (mm.returncode, mm.stderr)
+    if not mm.messages:
+        assert mm.returncode == 0, mm.stderr
+
+    # 2. the same stored records, map order and layout included
+    ours = workdir / "virtc-records.db"
+    ours.unlink(missing_ok=True)
+    bdb.write_new_map(ours, stored_records(table, flags), flags.dbtype, 0o640)
+    theirs_dump = makemap_dump(mm.map_file, flags.dbtype, workdir)
+    ours_dump = makemap_dump(ours, flags.dbtype, workdir)
+    assert ours_dump == theirs_dump, f"makemap -u: makemap {theirs_dump!r}, virtc {ours_dump!r}"
+    if layout:
+        theirs_p, ours_p = db_dump_p(mm.map_file), db_dump_p(ours)
+        assert ours_p == theirs_p, f"db_dump -p: makemap {theirs_p!r}, virtc {ours_p!r}"
+
+    # 3. virtc build: nothing written on a complaint, else a verified map equal to makemap's
+    src = workdir / "virtc.src"
+    src.write_bytes(source)
+    out = workdir / "virtc-build.db"
+    out.unlink(missing_ok=True)
+    result = build(src, out, flags.options())
+    if mm.messages:
+        assert not result.written and not out.exists(), "virtc wrote a map makemap complained about"
+        assert len(result.diagnostics) == len(mm.messages), result.diagnostics
+        assert all(d.code == "VT001" for d in result.diagnostics), result.diagnostics
+    else:
+        assert result.written and result.records == len(mm.records), (result, mm.records)
+        dumped = _virtc_dump(out)
+        assert dumped == theirs_dump, f"virtc dump {dumped!r} != makemap -u {theirs_dump!r}"
+        if layout:
+            assert db_dump_p(out) == db_dump_p(ours)
+            ok, text = db_verify(out)
+            assert ok, text
+    return mm
+
+
+def _virtc_dump(map_file: Path) -> bytes:
+    """``virtc dump MAP`` output, through the click command in-process."""
+    from click.testing import CliRunner
+
+    from virtc.commands.dump import command
+
+    result = CliRunner().invoke(command, [str(map_file)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
