@@ -16,8 +16,8 @@ from urllib.parse import quote
 from virtc import __version__
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.formatters import Report
+from virtc.lint import registry
 from virtc.lint.docs import plain_text, section
-from virtc.lint.registry import all_rules
 from virtc.lint.rule import Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -60,7 +60,7 @@ def result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    rules = all_rules()
+    rules = registry.all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
     log = {
         "$schema": SCHEMA,

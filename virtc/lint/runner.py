@@ -11,8 +11,8 @@ from pathlib import Path
 
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
+from virtc.lint import registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
-from virtc.lint.registry import all_rules
 from virtc.lint.rule import LintContext
 from virtc.lint.suppress import apply_suppressions
 from virtc.model import Table
@@ -31,7 +31,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
     if local_domains is None and config.local_domains is not None:
         local_domains = read_local_domains(config.local_domains)
     ctx = LintContext(config, local_domains)
-    rules = all_rules()
+    rules = registry.all_rules()
     enabled = frozenset(r.code for r in rules if config.enabled(r.code))
     out: list[Diagnostic] = []
     for rule in rules:
@@ -70,11 +70,11 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     from virtc.lint.fix import fix_source, unified_diff, write_atomically
     from virtc.parse import parse_file
 
+    if fix and not diff and str(path) == "-":
+        raise VirtcError("--fix cannot rewrite standard input (use --diff)")
     table = parse_file(path)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains), config)
-    if fix and not diff and table.path == "<stdin>":
-        raise VirtcError("--fix cannot rewrite standard input (use --diff)")
     result = fix_source(table, lambda t: lint_table(t, config, local_domains))
     if diff:
         return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
