@@ -1,0 +1,86 @@
+"""`virtc fmt`: lay sources out canonically, never changing what makemap stores."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("fmt")
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would be reformatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print a unified diff.")
+@click.option("--align", is_flag=True, help="Pad keys with spaces so values start in one column.")
+def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) -> None:
+    """Reformat each PATH in place (atomically, keeping its mode); '-' filters stdin to stdout.
+
+    KEY<TAB>VALUE lines, catch-alls last in each domain's run, comments kept with the
+    line below them, single blank lines. Keys and values are never changed; files
+    with VT001 errors are refused. Exit status: 0 done, 1 a file would change
+    (--check/--diff) or was refused, 2 error.
+    """
+    from virtc.errors import VirtcError
+    from virtc.fmt import FormatRefused, format_table
+    from virtc.parse import parse_bytes, read_source
+    from virtc.reader import decode, encode
+
+    status = 0
+    for path in paths:
+        try:
+            data = sys.stdin.buffer.read() if str(path) == "-" else read_source(path)
+            old = decode(data)
+            new = format_table(parse_bytes(data, str(path)), align=align)
+        except VirtcError as exc:
+            click.echo(f"virtc: {exc}", err=True)
+            status = 2
+            continue
+        except FormatRefused as exc:
+            click.echo(str(exc), err=True)
+            status = max(status, 1)
+            continue
+        if str(path) == "-":
+            sys.stdout.buffer.write(encode(new))
+            continue
+        if new == old:
+            continue
+        if show_diff:
+            diff = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"{path}", f"{path} (formatted)")
+            sys.stdout.buffer.write(encode("".join(diff)))
+        if check or show_diff:
+            if check:
+                click.echo(f"would reformat {path}", err=True)
+            status = max(status, 1)
+            continue
+        try:
+            _write(path, encode(new))
+        except VirtcError as exc:
+            click.echo(f"virtc: {exc}", err=True)
+            status = 2
+            continue
+        click.echo(f"reformatted {path}", err=True)
+    sys.exit(status)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically (temp file, fsync, same mode and owner, rename)."""
+    import os
+
+    from virtc.errors import VirtcError
+    from virtc.writers.atomic import replace_atomically
+
+    def write(tmp: Path, mode: int) -> int:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return len(data)
+
+    target = Path(os.path.realpath(path))  # a symlinked source: format the file it names
+    try:
+        replace_atomically(target, write, lambda tmp: tmp.stat().st_size)
+    except VirtcError as exc:
+        raise VirtcError(str(exc).replace("the old map is unchanged", "the file is unchanged"),
+                         exc.exit_code) from None
