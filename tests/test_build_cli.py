@@ -260,3 +260,31 @@ def test_libdb_missing(tmp_path: Path, source: Path) -> None:
     assert_one_line_error(build, "berkeleydb")
     assert not source.with_name("virtusertable.db").exists()
     assert_one_line_error(virtc("dump", source, env=env), "berkeleydb")
+
+
+# --- the source is never overwritten ------------------------------------------------------
+
+def test_source_named_like_its_map_is_not_overwritten(tmp_path: Path, bdb: None) -> None:
+    """``virtc build table.db`` would have replaced the source text by the map (was: it did)."""
+    src = tmp_path / "table.db"
+    src.write_bytes(SOURCE)
+    assert_one_line_error(virtc("build", "--no-lint", src), "table.db", "source itself")
+    assert src.read_bytes() == SOURCE
+    assert_one_line_error(virtc("build", "--no-lint", src, "-o", tmp_path / "table"), "source itself")
+    assert src.read_bytes() == SOURCE
+
+
+def test_stdin_source_needs_an_output(tmp_path: Path, bdb: None) -> None:
+    """``virtc build -`` used to write a map named '-.db'."""
+    proc = subprocess.run([str(VIRTC), "build", "--no-lint", "-"], input=SOURCE, cwd=tmp_path,
+                          capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 2 and b"-o" in proc.stderr and len(proc.stderr.splitlines()) == 1, proc
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stdin_source_with_output_matches_makemap(tmp_path: Path, makemap: str, bdb: None) -> None:
+    proc = subprocess.run([str(VIRTC), "build", "--no-lint", "-", "-o", str(tmp_path / "ours")],
+                          input=SOURCE, capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    mm = run_makemap(SOURCE, tmp_path)
+    assert makemap_dump(tmp_path / "ours.db", "hash", tmp_path) == makemap_dump(mm.map_file, "hash", tmp_path)

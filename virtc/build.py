@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtc.diagnostics import Diagnostic, Severity
+from virtc.errors import VirtcError
 from virtc.model import Table, fold
 from virtc.parse import parse_file
 from virtc.reader import encode
@@ -72,8 +73,13 @@ def build(source: str | Path, output: str | Path | None = None,
     The output defaults to ``SOURCE.db``; like makemap, ``.db`` is appended to an
     output name that does not already end in it.
     """
+    if output is None and str(source) == "-":
+        raise VirtcError("-: a source read from standard input needs -o OUTPUT")
     table = parse_file(source)
     target = bdb.map_path(output if output is not None else source)
+    if str(source) != "-" and _same_file(Path(source), target):
+        # 'virtc build table.db' would replace the source text with the map built from it.
+        raise VirtcError(f"{target}: is the source itself; name another output with -o")
     result = BuildResult(target, check(table, opts))
     if blocking(result.diagnostics):
         return result
@@ -93,3 +99,10 @@ def build(source: str | Path, output: str | Path | None = None,
     result.records = expected
     result.written = True
     return result
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # b does not exist yet (the usual case)
+        return False
