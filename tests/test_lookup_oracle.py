@@ -1,0 +1,189 @@
+"""The lookup engine against the real sendmail -bt, on generated tables and addresses.
+
+For every address the engine must try the same keys in the same order as sendmail
+(``-d60.1`` trace), find the same ones, and end where sendmail ends: local user,
+relay address, error status and reply text, or excessive recursion.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from harness.sendmail import SendmailOracle, SendmailResult
+
+from virtc.lookup import LookupTable, Resolution, resolve
+from virtc.model import fold
+from virtc.parse import parse_file
+
+# -- seeded generators: tables and addresses -------------------------------------
+LOCAL_DOMAINS = ("d1.test", "Sub.D2.test", "d3.test")
+OTHER_DOMAINS = ("out.test", "far.example")
+USERS = ("alice", "bob", "Carol", "dave", "e.f", "g-h", "i_j", "k9", "x")
+DETAILS = ("", "x", "news", "Mixed", "a+b", "1")
+
+VALUES = (
+    # local names
+    "alice", "bob-detail", "Mixed.Case", "joe+box", "%1", "%1%3", "%1-%2", "u-%2-%3", "%1+%2",
+    # addresses: remote, and in local domains (re-resolved, may chain or loop)
+    "someone@out.test", "%1@out.test", "%1%3@far.example", "x@out.test.", "<bob@out.test>",
+    "alice@d1.test", "%1@d1.test", "Bob+Y@Sub.D2.test", "%1%3@d3.test", "nosuch@d3.test", "carol@d1.test",
+    "%0", "dave@sub.d2.test",
+    # errors
+    "error:nouser 550 No such user", "error:5.1.1:550 User unknown", "ERROR:5.7.0:550 Address invalid",
+    "error:nouser No code", "error:tempfail 451 Try later", "error:5.1.1:550 5.2.2 Full", "error:nouser",
+    "error:5.1.1:550 %1 has gone", "error:bogus 550 x , y", "error:4.2.2:450 mailbox full",
+    "error:5.1.1:User unknown", "error:a.b.c:550 odd", "Error : 5.1.1 : 550 spaced",
+    # what sendmail misreads
+    "a@out.test, b@out.test", "root root", "@out.test", "|/bin/prog", "/var/file", ":include:/x",
+    "local:bob", '"quoted"', "bob@", "@", "!", "a@b@c", "prog:|x", "%1 %2",
+)
+
+
+def _case(rng: random.Random, text: str) -> str:
+    r = rng.random()
+    if r < 0.6:
+        return text
+    if r < 0.8:
+        return text.upper()
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in text)
+
+
+def make_table(rng: random.Random, size: int = 120) -> str:
+    """A virtusertable source (duplicates allowed: makemap keeps the first)."""
+    lines = []
+    for _ in range(size):
+        dom = rng.choice(LOCAL_DOMAINS)
+        user = rng.choice(USERS)
+        detail = rng.choice(DETAILS[1:])
+        shape = rng.choice(["{u}@{d}", "{u}@{d}", "{u}+{t}@{d}", "{u}++@{d}", "{u}+*@{d}",
+                            "++@{d}", "+*@{d}", "@{d}"])
+        key = _case(rng, shape.format(u=user, t=detail, d=dom))
+        lines.append(f"{key}\t{rng.choice(VALUES)}\n")
+    # Chains of every length around sendmail's recursion limit, and a two-step cycle.
+    for n in range(14, 19):
+        for i in range(n):
+            lines.append(f"c{n}x{i}@d3.test c{n}x{i + 1}@d3.test\n")
+        lines.append(f"c{n}x{n}@d3.test end{n}\n")
+    lines += ["ping@d1.test pong@d1.test\n", "pong@d1.test ping@d1.test\n"]
+    return "".join(lines)
+
+
+def make_addresses(rng: random.Random, count: int, subdomains: bool = False) -> list[str]:
+    doms = list(LOCAL_DOMAINS)
+    if subdomains:
+        doms += ["deep.d1.test", "x.Sub.D2.test", "notd1.test"]
+    out = ["ping@d1.test", "+lead@d1.test", "++x@d1.test", "a++b@d3.test", "bob+@d1.test"]
+    out += [f"c{n}x0@d3.test" for n in range(14, 19)]
+    while len(out) < count:
+        user = rng.choice((*USERS, "nobody", "zz"))
+        r = rng.random()
+        local = user if r < 0.4 else f"{user}+{rng.choice(DETAILS)}"
+        dom = rng.choice(OTHER_DOMAINS) if rng.random() < 0.15 else rng.choice(doms)
+        out.append(_case(rng, f"{local}@{dom}"))
+    return out
+
+
+# sendmail's -bt mailer for values it refuses only at RCPT time (checked in test_query_harness).
+REFUSED = {"prog": "550 5.7.1 Cannot mail directly to programs",
+           "*file*": "550 5.7.1 Cannot mail directly to files",
+           "*include*": "550 5.7.1 Cannot mail directly to :include:s"}
+
+
+def mismatch(res: Resolution, sm: SendmailResult) -> str | None:
+    """Why the engine's answer differs from sendmail's, or None."""
+    ours = [(lk.key, lk.value is not None) for step in res.steps for lk in step.lookups]
+    theirs = [(k, v is not None) for k, v in sm.lookups]
+    if res.kind == "loop":
+        if not sm.recursion:
+            return "engine says loop, sendmail does not"
+        return None if theirs[:len(ours)] == ours else f"lookups {ours} != {theirs[:len(ours)]}"
+    if sm.recursion:
+        return "sendmail hit excessive recursion"
+    if ours != theirs:
+        return f"lookups {ours} != {theirs}"
+    got: tuple[str | None, ...]
+    if sm.mailer in REFUSED:
+        want: tuple[str | None, ...] = ("error", REFUSED[sm.mailer])
+        got = (res.kind, res.text)
+    elif sm.mailer == "error":
+        want, got = ("error", sm.host, sm.reply), (res.kind, res.status, res.text)
+    elif sm.mailer == "local":
+        want, got = ("local", sm.user), ("local" if res.kind == "unmatched" else res.kind, res.result)
+    else:
+        relay = {"remote", "not-local", "unmatched"}
+        want, got = ("relay", sm.user), ("relay" if res.kind in relay else res.kind, res.result)
+    return None if want == got else f"{got} != sendmail {want}"
+
+
+def compare(table_path: Path, addresses: list[str], *, virthost: bool = False,
+            entire_domain: bool = False) -> list[str]:
+    table = LookupTable.from_table(parse_file(table_path))
+    features = ("virtuser_entire_domain",) if entire_domain else ()
+    with SendmailOracle(table_path, virthost=virthost, features=features) as oracle:
+        assert sorted(oracle.domains) == sorted(table.domains)
+        results = oracle.resolve(addresses)
+    problems = []
+    for addr, sm in zip(addresses, results, strict=True):
+        res = resolve(addr, table, entire_domain=entire_domain, virthost=virthost)
+        why = mismatch(res, sm)
+        if why:
+            problems.append(f"{addr}: {why}")
+    return problems
+
+
+@pytest.mark.parametrize(("seed", "virthost", "entire_domain"), [
+    (1, False, False), (2, True, False), (3, True, True),
+])
+def test_engine_matches_sendmail(sendmail: str, tmp_path: Path, seed: int, virthost: bool,
+                                 entire_domain: bool) -> None:
+    rng = random.Random(seed)
+    table = tmp_path / "virtusertable"
+    table.write_text(make_table(rng))
+    addresses = make_addresses(rng, 3000, subdomains=entire_domain)
+    problems = compare(table, addresses, virthost=virthost, entire_domain=entire_domain)
+    assert not problems, f"{len(problems)} differences, e.g.:\n" + "\n".join(problems[:25])
+
+
+def test_generated_cases_cover_every_kind(tmp_path: Path) -> None:
+    """The generated data really exercises each outcome (else the oracle test proves little)."""
+    rng = random.Random(1)
+    table_path = tmp_path / "virtusertable"
+    table_path.write_text(make_table(rng))
+    table = LookupTable.from_table(parse_file(table_path))
+    kinds = {resolve(a, table).kind for a in make_addresses(rng, 3000)}
+    assert kinds == {"local", "remote", "error", "unmatched", "not-local", "loop"}
+
+
+def test_chain_lengths_at_sendmails_limit(sendmail: str, tmp_path: Path) -> None:
+    table = tmp_path / "vt"
+    table.write_text(make_table(random.Random(5), size=0))
+    t = LookupTable.from_table(parse_file(table))
+    kinds = {n: resolve(f"c{n}x0@d3.test", t).kind for n in range(14, 19)}
+    assert kinds == {14: "local", 15: "local", 16: "loop", 17: "loop", 18: "loop"}  # 17 hits: too many
+    assert not compare(table, [f"c{n}x0@d3.test" for n in range(14, 19)])
+
+
+def test_error_texts_are_sendmails_rcpt_replies(sendmail: str, tmp_path: Path) -> None:
+    """Engine ``text`` for error values equals the real RCPT TO reply (sendmail -bs)."""
+    table = tmp_path / "vt"
+    table.write_text("".join(f"v{i}+*@d.test {v}\n" for i, v in enumerate(VALUES)))
+    t = LookupTable.from_table(parse_file(table))
+    addrs = [f"v{i}+Tag@d.test" for i in range(len(VALUES))]
+    with SendmailOracle(table) as oracle:
+        replies = oracle.smtp_replies(addrs, delivery_mode="background")
+    checked = 0
+    for addr, real in zip(addrs, replies, strict=True):
+        res = resolve(addr, t)
+        if res.kind == "error":
+            assert res.text == real, addr
+            checked += 1
+        elif res.kind in ("local", "remote"):
+            assert real.startswith(("250", "550 5.1.1 User unknown")), (addr, real)
+    assert checked >= 20
+
+
+def test_lookup_is_folded_and_first_value_wins() -> None:
+    t = LookupTable.from_pairs([("a@d.test", "first"), ("a@d.test", "second")])
+    assert t.get("A@D.Test") == "first" and fold("É@D") == "É@d"
