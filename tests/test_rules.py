@@ -155,3 +155,43 @@ def test_severities_differ_within_vt201_and_vt203() -> None:
     assert {f.severity for f in f201} == {None, Severity.WARNING}
     _, _, f203 = lint_file("VT203", "bad.vt")
     assert {f.severity for f in f203} == {None, Severity.WARNING}
+
+
+def my_rules() -> list[Rule]:
+    return [r for r in all_rules() if not r.code.startswith("VT0")]
+
+
+def test_no_findings_on_the_clean_fixture() -> None:
+    path = Path(__file__).parent.parent / "fixtures" / "clean" / "virtusertable"
+    table = parse_bytes(path.read_bytes(), str(path))
+    domains = frozenset({"example.com", "example.org", "example.net"})
+    for rule in my_rules():
+        assert render(rule, run_rule(rule, table, domains)) == "", rule.code
+
+
+def test_no_false_positives_on_a_generated_table_of_hundreds_of_domains() -> None:
+    """benchmarks/generate.py writes a realistic hosting table: nothing in it is wrong.
+
+    It deliberately contains a few things that are worth an ``info`` (domain aliases
+    that forward everything, ``error:nouser 550``), never an error or a warning.
+    """
+    import io
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    out = io.StringIO()
+    generate(12000, seed=7, out=out)
+    table = parse_bytes(out.getvalue().encode("latin-1"))
+    domains = frozenset(e.key_text.rpartition("@")[2].lower() for e in table.entries)
+    assert len(domains) > 250
+    ctx = LintContext(LintConfig(), domains)
+    for rule in my_rules():
+        findings = list(rule.check(table, ctx))
+        if rule.code in ("VT207", "VT209"):
+            assert findings and rule.severity is Severity.INFO
+        else:
+            assert render(rule, findings) == "", rule.code

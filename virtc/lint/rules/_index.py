@@ -7,6 +7,7 @@ state). Not a rule module: the registry skips names starting with ``_``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -16,16 +17,20 @@ from virtc.model import Entry, Key, KeyKind, Table, Value, fold
 
 @dataclass
 class Domain:
-    """The entries of one (folded) domain that makemap stores."""
+    """One (folded) domain: where its stored entries are, and its non-address keys."""
 
     name: str
-    entries: list[int] = field(default_factory=list)
-    """Indices into ``table.entries``, file order, later duplicates excluded."""
-    by_kind: dict[KeyKind, dict[str, int]] = field(default_factory=dict)
-    """kind -> folded user part -> entry index (first occurrence)."""
+    first: int
+    """Index into ``table.entries`` of the domain's first stored entry."""
+    count: int = 0
+    last_line: int = 0
+    """Line of the domain's last stored entry (where a missing catch-all goes)."""
+    special: dict[KeyKind, dict[str, int]] = field(default_factory=dict)
+    """kind -> folded user ('' for domain-wide keys) -> entry index, for every kind but ADDRESS."""
 
     def find(self, kind: KeyKind, user: str = "") -> int | None:
-        return self.by_kind.get(kind, {}).get(user)
+        """The entry of a ``user++@``, ``user+*@``, ``++@``, ``+*@`` or ``@`` key (not ADDRESS)."""
+        return self.special.get(kind, {}).get(user)
 
     @property
     def catch_all(self) -> int | None:
@@ -33,51 +38,94 @@ class Domain:
 
 
 class TableIndex:
-    """Parsed keys and values of a table's entries, and its entries by domain."""
+    """What rules share about a table: stored keys, duplicates, entries by domain.
+
+    Built with plain string operations: parsing every key and value into model
+    objects would cost several seconds on a 1M-entry table, so rules parse only the
+    entries a cheap test on the raw text selects.
+    """
 
     def __init__(self, table: Table) -> None:
         self.table = table
         self.entries: list[Entry] = table.entries
 
     @cached_property
-    def keys(self) -> list[Key]:
-        return [Key.parse(e.key_text) for e in self.entries]
+    def key_texts(self) -> list[str]:
+        """Keys as written, parallel to ``entries`` (plain strings are fast to filter)."""
+        return [e.key_text for e in self.entries]
 
     @cached_property
-    def values(self) -> list[Value]:
-        return [Value.parse(e.value_text) for e in self.entries]
+    def value_texts(self) -> list[str]:
+        """Values as stored, parallel to ``entries``."""
+        return [e.value_text for e in self.entries]
+
+    def where(self, texts: list[str], test: Callable[[str], object]) -> list[int]:
+        """Indices of the texts for which ``test`` is true (a rule's cheap pre-filter)."""
+        return [i for i, t in enumerate(texts) if test(t)]
 
     @cached_property
     def stored_keys(self) -> list[str]:
-        return [fold(e.key_text) for e in self.entries]
+        """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
+        return [fold(k) for k in self.key_texts]
 
     @cached_property
-    def first_of(self) -> dict[str, int]:
-        """Folded key -> index of the entry makemap keeps (the first)."""
+    def duplicates(self) -> list[tuple[int, int]]:
+        """(first, later) entry indices for every key makemap already stored (it keeps the first)."""
         first: dict[str, int] = {}
+        out = []
         for i, k in enumerate(self.stored_keys):
-            first.setdefault(k, i)
-        return first
+            j = first.setdefault(k, i)
+            if j != i:
+                out.append((j, i))
+        return out
 
-    def is_kept(self, i: int) -> bool:
-        """False for a later duplicate, which makemap does not store."""
-        return self.first_of[self.stored_keys[i]] == i
+    @cached_property
+    def shadowed_by_duplicate(self) -> frozenset[int]:
+        """Indices of later duplicates: entries makemap does not store."""
+        return frozenset(i for _, i in self.duplicates)
 
     @cached_property
     def domains(self) -> dict[str, Domain]:
-        """Folded domain -> its stored entries (keys sendmail can match only)."""
+        """Folded domain -> its stored entries (keys with an '@' and a domain only)."""
         out: dict[str, Domain] = {}
-        first_of = self.first_of
-        for i, (key, stored) in enumerate(zip(self.keys, self.stored_keys, strict=True)):
-            if key.kind is KeyKind.UNMATCHABLE or first_of[stored] != i:
+        implausible: set[str] = set()  # VT104 reports keys no address can match
+        skip = self.shadowed_by_duplicate
+        catch_all, parse = KeyKind.CATCH_ALL, Key.parse
+        entries = self.entries
+        for i, stored in enumerate(self.stored_keys):
+            local, at, name = stored.rpartition("@")
+            if not at or name in implausible or (skip and i in skip):
                 continue
-            name = fold(key.domain)
             dom = out.get(name)
             if dom is None:
-                dom = out[name] = Domain(name)
-            dom.entries.append(i)
-            dom.by_kind.setdefault(key.kind, {}).setdefault(fold(key.user), i)
+                if not plausible_domain(name):
+                    implausible.add(name)
+                    continue
+                dom = out[name] = Domain(name, i)
+            dom.count += 1
+            line = entries[i].line
+            if line > dom.last_line:
+                dom.last_line = line
+            if not local:
+                dom.special.setdefault(catch_all, {}).setdefault("", i)
+            elif "+" in local:
+                key = parse(stored)
+                if key.kind is not KeyKind.ADDRESS:
+                    dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
         return out
+
+    @cached_property
+    def error_values(self) -> list[tuple[int, Value]]:
+        """(index, parsed value) of every value sendmail reads as ``error:``."""
+        texts = self.value_texts
+        candidates = self.where(texts, lambda v: v[0] in "eE" and v[:5].lower() == "error")
+        parsed = ((i, Value.parse(texts[i])) for i in candidates)
+        return [(i, v) for i, v in parsed if v.error is not None]
+
+
+def plausible_domain(name: str) -> bool:
+    """False for domains no address has (empty, '.x', 'x.', 'x:', template debris); see VT104."""
+    return bool(name) and name[0] != "." and name[-1] not in ".:" and not any(c in name for c in "{}<>%$*")
 
 
 def index(table: Table, ctx: LintContext) -> TableIndex:

@@ -59,9 +59,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for dom in ix.domains.values():
         if dom.catch_all is not None or reported_by_vt102(dom.name, ctx):
             continue
-        first = ix.entries[dom.entries[0]]
-        last = max(ix.entries[i].line for i in dom.entries)
-        n = len(dom.entries)
+        first = ix.entries[dom.first]
+        last = dom.last_line
+        n = dom.count
         yield Finding(
             *key_span(first),
             f"domain '{dom.name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{dom.name}' catch-all: "

@@ -61,8 +61,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 help=f"add '@{name}\t{ctx.config.catch_all}'",
             )
         elif dom.catch_all is None:
-            first = ix.entries[dom.entries[0]]
-            last = max(ix.entries[i].line for i in dom.entries)
+            first = ix.entries[dom.first]
+            last = dom.last_line
             yield Finding(
                 *key_span(first),
                 f"local domain '{name}' (in --local-domains) has entries but no '@{name}' catch-all: "

@@ -40,12 +40,8 @@ SEVERITY = Severity.ERROR
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    first_of = ix.first_of
     entries = ix.entries
-    for i, stored in enumerate(ix.stored_keys):
-        j = first_of[stored]
-        if j == i:
-            continue
+    for j, i in ix.duplicates:
         first, later = entries[j], entries[i]
         fix = None
         if later.value_text == first.value_text and later.column == 1:

@@ -45,8 +45,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for dom in ix.domains.values():
         if dom.name in local:
             continue
-        first = ix.entries[dom.entries[0]]
-        n = len(dom.entries)
+        first = ix.entries[dom.first]
+        n = dom.count
         more = f" (and {n - 1} more entr{'ies' if n > 2 else 'y'} of this domain)" if n > 1 else ""
         yield Finding(
             *key_span(first),

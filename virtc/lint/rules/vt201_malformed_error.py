@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown, value_span
-from virtc.model import ErrorValue, Table, ValueKind
+from virtc.model import ErrorValue, Table
 
 CODE = "VT201"
 NAME = "malformed-error"
@@ -54,6 +54,8 @@ STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software"
 ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 """access-map results that mean nothing special in a virtusertable (a local user of that name)."""
 
+_MAYBE_ERROR = frozenset("\"'eErRdDoO")
+"""First characters of values that may be a misspelt reject (quotes, error, reject, discard, ok)."""
 REPLY = re.compile(r"([0-9]{3}) ")
 _NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
 
@@ -113,9 +115,14 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e, v in zip(ix.entries, ix.values, strict=True):
-        if v.error is not None:
-            for msg, sev in problems(v.error):
-                yield Finding(*value_span(e), f"'{shown(v.text)}': {msg}", severity=sev)
-        elif v.kind is not ValueKind.ADDRESS and (why := misspelt_error(v.text)) is not None:
-            yield Finding(*value_span(e), f"'{shown(v.text)}' is not an error value: {why}")
+    for i, v in ix.error_values:
+        assert v.error is not None
+        for msg, sev in problems(v.error):
+            yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
+    errors = {i for i, _ in ix.error_values}
+    maybe = ix.where(ix.value_texts, lambda v: v[0] in _MAYBE_ERROR and "@" not in v)
+    for i in maybe:
+        e = ix.entries[i]
+        text = e.value_text
+        if i not in errors and (why := misspelt_error(text)) is not None:
+            yield Finding(*value_span(e), f"'{shown(text)}' is not an error value: {why}")

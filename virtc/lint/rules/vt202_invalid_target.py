@@ -36,12 +36,14 @@ from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown, value_span
 from virtc.lint.rules.vt201_malformed_error import misspelt_error
 from virtc.lint.rules.vt204_inline_comment import comment_start
-from virtc.model import Table, ValueKind
+from virtc.model import Table
 
 CODE = "VT202"
 NAME = "invalid-target"
 SEVERITY = Severity.ERROR
 
+_FIRST = frozenset('|/"@!:\x0b\x0c')
+"""First characters that make a value worth a closer look (with a comma or blanks anywhere)."""
 _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 
@@ -80,10 +82,14 @@ def why_invalid(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e, v in zip(ix.entries, ix.values, strict=True):
-        if v.kind is ValueKind.OTHER or v.text.rstrip(" \t\r\x0b\x0c") == "!":
-            if misspelt_error(v.text) is not None or comment_start(v.text) is not None:
-                continue  # VT201 / VT204 say what is wrong
-            why = why_invalid(v.text)
-            if why is not None:
-                yield Finding(*value_span(e), f"'{shown(v.text)}' is not a deliverable target: {why}")
+    maybe = ix.where(ix.value_texts, lambda v: v[0] in _FIRST or " " in v or "\t" in v or "," in v)
+    for i in maybe:
+        e = ix.entries[i]
+        text = e.value_text
+        if text[:5].lower() == "error":
+            continue  # VT201
+        if misspelt_error(text) is not None or comment_start(text) is not None:
+            continue  # VT201 / VT204 say what is wrong
+        why = why_invalid(text)
+        if why is not None:
+            yield Finding(*value_span(e), f"'{shown(text)}' is not a deliverable target: {why}")

@@ -44,10 +44,9 @@ _TRAILING = " \t\r\x0b\x0c"
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e in ix.entries:
+    for i in ix.where(ix.value_texts, lambda v: v[-1] in _TRAILING):
+        e = ix.entries[i]
         value = e.value_text
-        if not value or value[-1] not in _TRAILING:
-            continue
         kept = value.rstrip(_TRAILING)
         tail = value[len(kept):]
         cr = "\r" in tail

@@ -49,7 +49,8 @@ def comment_start(text: str) -> int | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e in ix.entries:
+    for i in ix.where(ix.value_texts, lambda v: "#" in v):
+        e = ix.entries[i]
         start = comment_start(e.value_text)
         if start is None:
             continue

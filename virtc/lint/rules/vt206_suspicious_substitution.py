@@ -64,12 +64,12 @@ def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     domains = ix.domains
-    for e, k in zip(ix.entries, ix.keys, strict=True):
-        if "%" not in e.value_text:
-            continue
+    for i in ix.where(ix.value_texts, lambda v: "%" in v):
+        e = ix.entries[i]
         subs = substitutions(e.value_text)
         if not subs:
             continue
+        k = Key.parse(e.key_text)
         digits = {d for _, d in subs}
         value = shown(e.value_text)
         for off, d in subs:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown, value_span
-from virtc.model import Table, ValueKind
+from virtc.model import Table, Value, ValueKind
 
 CODE = "VT207"
 NAME = "catch-all-accepts-all"
@@ -41,7 +41,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         i = dom.catch_all
         if i is None:
             continue
-        v = ix.values[i]
+        if ix.value_texts[i][:5].lower() == "error":
+            continue  # a reject (or VT201's business)
+        v = Value.parse(ix.entries[i].value_text)
         if v.kind in (ValueKind.LOCAL, ValueKind.ADDRESS):
             e = ix.entries[i]
             yield Finding(

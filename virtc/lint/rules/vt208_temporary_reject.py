@@ -38,7 +38,8 @@ SEVERITY = Severity.WARNING
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e, v in zip(ix.entries, ix.values, strict=True):
+    for i, v in ix.error_values:
+        e = ix.entries[i]
         if v.error is None:
             continue
         m = REPLY.match(v.error.text)

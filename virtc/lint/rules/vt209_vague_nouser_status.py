@@ -40,7 +40,8 @@ _REPLY_5XX = re.compile(r"(5[0-9]{2}) (?![0-9]\.[0-9]{1,3}\.[0-9]{1,3}\b)(.*)", 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for e, v in zip(ix.entries, ix.values, strict=True):
+    for i, v in ix.error_values:
+        e = ix.entries[i]
         err = v.error
         if err is None or err.dsn_form or err.status.lower() != "nouser":
             continue
