@@ -1,0 +1,102 @@
+"""`virtc query`: show how sendmail resolves addresses through a table (virtc.lookup)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from virtc.errors import VirtcError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from virtc.lookup import Resolution
+
+
+@click.command("query")
+@click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
+@click.option("--table", "table_path", type=click.Path(path_type=Path), default=Path("virtusertable"),
+              show_default=True, help="The virtusertable source, or a built .db map.")
+@click.option("--local-domains", type=click.Path(path_type=Path),
+              help="local-host-names style file of the local domains (default: the table's domains).")
+@click.option("--virthost", is_flag=True,
+              help="The domains are VIRTUSER_DOMAINs: unmatched addresses are relayed, not local.")
+@click.option("--entire-domain", is_flag=True,
+              help="FEATURE(virtuser_entire_domain): subdomains are looked up too, with their own "
+                   "keys (sendmail applies it to VIRTUSER_DOMAINs: combine with --virthost).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per address.")
+def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | None,
+            virthost: bool, entire_domain: bool, as_json: bool) -> None:
+    """Show how sendmail resolves each ADDRESS ('-' reads addresses from stdin, one a line).
+
+    Lists the keys sendmail tries in order, the one that matched and the outcome:
+    local user, remote address, error reply, unmatched, not-local or loop.
+    """
+    from virtc.lookup import load_lookup_table, read_local_domains, resolve
+
+    wanted = _addresses(addresses)
+    table = load_lookup_table(table_path)
+    domains = read_local_domains(local_domains) if local_domains is not None else None
+    results = [resolve(a, table, domains, entire_domain=entire_domain, virthost=virthost)
+               for a in wanted]
+    if as_json:
+        json.dump([r.to_json() for r in results], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    for r in results:
+        _show(console, r)
+
+
+def _addresses(args: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for arg in args:
+        if arg == "-":
+            out.extend(line.strip() for line in sys.stdin if line.strip())
+        elif not arg.strip():
+            raise VirtcError("empty address")
+        else:
+            out.append(arg.strip())
+    return out
+
+
+def _show(console: Console, r: Resolution) -> None:
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(r.address)}[/bold]")
+    for n, step in enumerate(r.steps):
+        if n:
+            console.print(f"  then [bold]{escape(step.address)}[/bold]")
+        for i, lk in enumerate(step.lookups):
+            if lk.value is None:
+                console.print(f"    [dim]{escape(lk.key)}  -[/dim]")
+            elif step.key is not None and i == len(step.lookups) - 1:  # a hit ends the step
+                sub = step.substituted if step.substituted != lk.value else None
+                shown = escape(lk.value) + (f" => {escape(sub)}" if sub is not None else "")
+                console.print(f"    {escape(lk.key)}  {shown} [green](matched)[/green]")
+            else:  # '@' or '!': read as not found
+                console.print(f"    {escape(lk.key)}  {escape(lk.value)} [dim](not found)[/dim]")
+    console.print(f"  [bold]{_outcome(r)}[/bold]")
+
+
+def _outcome(r: Resolution) -> str:
+    from rich.markup import escape
+
+    if r.kind == "local":
+        return f"local user {escape(r.result or '')}"
+    if r.kind == "remote":
+        return f"remote address {escape(r.result or '')}"
+    if r.kind == "error":
+        return f"[red]error ({escape(r.status or '')}): {escape(r.text or '')}[/red]"
+    if r.kind == "unmatched":
+        return f"[yellow]unmatched: no key matched; sendmail sends it to {escape(r.result or '')}[/yellow]"
+    if r.kind == "not-local":
+        return "not a local domain: the table is not consulted"
+    path = " -> ".join(r.cycle or r.chain)
+    return f"[red]loop: {escape(path)} ({escape(r.text or '')})[/red]"
