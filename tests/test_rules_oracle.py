@@ -190,3 +190,44 @@ def test_vt210_makemap_truncates_at_the_nul(makemap: str, tmp_path: Path) -> Non
     assert made.returncode == 0 and b"line" not in made.stderr  # silently
     dump = subprocess.run([makemap, "-u", "hash", str(tmp_path / "m")], check=True, capture_output=True)
     assert b"bob@example.com\tbo\n" in dump.stdout
+
+
+def test_vt105_redundant_entries_change_nothing(sendmail: str, tmp_path: Path) -> None:
+    """sendmail answers the same with and without each entry VT105 reports."""
+    _, table, findings = lint_file("VT105", "bad.vt")
+    flagged = {f.line for f in findings}
+    assert flagged == {1, 4, 5, 7}
+    lines = table.text.splitlines(keepends=True)
+    without = tmp_path / "without.vt"
+    without.write_text("".join(line for n, line in enumerate(lines, 1) if n not in flagged))
+    probes = ["info@example.com", "info+x@example.com", "alice@example.org", "alice+x@example.org",
+              "carol@example.org", "anyone+x@example.info", "anyone+@example.info", "bob@example.com"]
+    with oracle_for("VT105") as o:
+        before = [(r.mailer, r.host, r.user) for r in o.resolve(probes)]
+    with SendmailOracle(without, local_domains=["example.com", "example.org", "example.info"]) as o:
+        after = [(r.mailer, r.host, r.user) for r in o.resolve(probes)]
+    assert before == after
+
+
+def test_vt107_plus_plus_shadows_plus_star(sendmail: str) -> None:
+    with oracle_for("VT107") as o:
+        bob_x, bob_empty, any_x, any_empty = o.resolve([
+            "bob+news@example.com", "bob+@example.com", "joe+news@example.com", "joe+@example.com"])
+        assert bob_x.matched == ("bob++@example.com",)
+        assert bob_empty.matched == ("bob+*@example.com",)  # the only way in
+        assert any_x.matched == ("++@example.com",)
+        assert any_empty.matched == ("+*@example.com",)
+
+
+def test_vt205_loops_end_in_excessive_recursion(sendmail: str) -> None:
+    _, _, findings = lint_file("VT205", "bad.vt")
+    probes = [re.search(r"resolves '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
+    with oracle_for("VT205") as o:
+        results = o.resolve([*probes, "c@example.com", "e@example.com"])
+        for r in results[: len(probes)]:
+            assert r.recursion, r
+        lead_in, fine = results[len(probes):]
+        assert lead_in.recursion  # leads into the a/b loop (reported on a and b)
+        assert not fine.recursion and (fine.mailer, fine.user) == ("local", "dave")
+        claimed = [re.search(r"rejects it with '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
+        assert o.smtp_replies(probes) == claimed

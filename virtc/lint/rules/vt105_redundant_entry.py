@@ -1,0 +1,93 @@
+"""An entry that resolves exactly as the domain's catch-all would.
+
+What it does
+    Reports an entry when deleting it would change nothing: every address that
+    reaches it resolves to the same result through the ``@domain`` catch-all
+    (or, for a ``++@`` / ``+*@`` key, through the catch-all's plussed lookup).
+    Typical: ``info@example.com  error:5.1.1:550 User unknown`` beside the same
+    catch-all, or ``alice@example.com  alice@example.net`` beside
+    ``@example.com  %1@example.net``.
+
+Why is this bad
+    Redundant entries make a table longer and hide the real exceptions; when the
+    catch-all changes later, they silently keep the old behaviour for some
+    addresses. It often means a mailbox was meant to exist and does not.
+
+Example
+    ```
+    alice@example.com   alice@example.net
+    @example.com        %1@example.net
+    ```
+
+Use instead
+    ```
+    @example.com        %1@example.net
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import HidingTable, engine, index, key_span, shown
+from virtc.lookup import Resolution, substitute
+from virtc.model import Key, KeyKind, Table
+
+CODE = "VT105"
+NAME = "redundant-entry"
+SEVERITY = Severity.WARNING
+
+def _outcome(r: Resolution) -> tuple[object, ...]:
+    return r.kind, r.result, r.status, r.text
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    catch_alls = {name: dom.catch_all for name, dom in ix.domains.items() if dom.catch_all is not None}
+    if not catch_alls:
+        return
+    values, stored_keys = ix.value_texts, ix.stored_keys
+    eng = None
+    for i, stored in enumerate(stored_keys):
+        user, _, name = stored.rpartition("@")
+        ca = catch_alls.get(name)
+        if ca is None or ca == i:
+            continue
+        # Cheap test: the same words as the catch-all's value (after its %N for this user).
+        value, ca_value = values[i], values[ca]
+        if "%" not in value:
+            expected = substitute(ca_value, ("@" + name, user)) if "%" in ca_value else ca_value
+            if value.split() != expected.split():
+                continue
+        if i in ix.shadowed_by_duplicate:
+            continue  # VT103
+        # The engine decides: every address reaching the entry resolves the same without it.
+        eng = eng or engine(table, ctx)
+        key = Key.parse(stored)
+        probes = _probes(key, eng.probe(key))
+        with_it = [eng.resolve(p) for p in probes]
+        if not with_it[0].chain or with_it[0].chain[0] != stored:
+            continue  # its probe does not reach it (VT107 / VT104 cases)
+        hidden = HidingTable(eng.table, stored)
+        if all(_outcome(a) == _outcome(eng.resolve(p, hidden)) for a, p in zip(with_it, probes, strict=True)):
+            e, c = ix.entries[i], ix.entries[ca]
+            yield Finding(
+                *key_span(e),
+                f"'{e.key_text}' resolves exactly as the catch-all '{c.key_text}' (line {c.line}) "
+                f"would ('{shown(value)}'): the entry changes nothing",
+                help="delete it, or give it the value that was meant",
+            )
+
+
+def _probes(key: Key, first: str) -> list[str]:
+    """Addresses reaching ``key``: its own, and plussed ones that may fall back to it."""
+    local, _, dom = first.rpartition("@")
+    if key.kind is KeyKind.ADDRESS and "+" not in key.user:
+        return [first, f"{local}+x@{dom}", f"{local}+@{dom}"]
+    if key.kind is KeyKind.DOMAIN_ANY:
+        return [first, f"{local[:-1]}+x@{dom}"]
+    if key.kind is KeyKind.USER_ANY:
+        return [first, f"{local}x@{dom}"]
+    return [first]

@@ -1,0 +1,84 @@
+"""A value that resolves back into itself through the table.
+
+What it does
+    Follows each entry's value through the table the way sendmail does (a
+    value in a local domain is looked up again) and reports the entries on a
+    cycle: ``a@d`` to ``a@d``, ``a@d`` to ``b@d`` to ``a@d``, and so on,
+    including cycles through ``@domain`` catch-alls with ``%1``.
+
+Why is this bad
+    sendmail re-resolves the address until its rewrite recursion limit and
+    then rejects the recipient with ``554 5.0.0 rewrite: excessive recursion``.
+    A self-map (``a@d  a@d``) is Postfix's way to stop recursion, not sendmail's:
+    in sendmail it is a loop. Point the entry at a local user instead.
+
+Example
+    ```
+    carol@example.net   carol@example.net
+    a@example.com       b@example.com
+    b@example.com       a@example.com
+    ```
+
+Use instead
+    ```
+    carol@example.net   carol
+    a@example.com       alice
+    b@example.com       alice
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import engine, index, value_span
+from virtc.model import Key, Table, fold
+
+CODE = "VT205"
+NAME = "forwarding-loop"
+SEVERITY = Severity.ERROR
+
+
+def _plain_target(value: str) -> str | None:
+    """The folded address a plain ``user@domain`` value names (None if it needs the engine)."""
+    v = value.strip(" \t\r\x0b\x0c")
+    if any(c in v for c in '%<>"() \t,;:\\'):
+        return None
+    return fold(v).rstrip(".")
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    values, stored = ix.value_texts, ix.stored_keys
+    # Only a value naming a local domain (or built with %N) can lead back into the table.
+    candidates = ix.where(values, lambda v: "@" in v and v[:5].lower() != "error")
+    if not candidates:
+        return
+    eng = engine(table, ctx)
+    local = eng.domains
+    skip = ix.shadowed_by_duplicate
+    terminates: set[str] = set()  # folded addresses whose resolution is known to end
+    for i in candidates:
+        value = values[i]
+        target = _plain_target(value)
+        if target is not None and (target.rpartition("@")[2] not in local or target in terminates):
+            continue
+        if i in skip or stored[i].rpartition("@")[2] not in ix.domains:
+            continue
+        key = Key.parse(stored[i])
+        r = eng.resolve(eng.probe(key))
+        if r.kind != "loop":
+            terminates.update(fold(s.address) for s in r.steps)
+            continue
+        if not r.chain or r.chain[0] != stored[i] or stored[i] not in r.cycle:
+            continue  # leads into a loop elsewhere (reported there), or never reaches this entry
+        e = ix.entries[i]
+        path = " -> ".join(f"'{k}'" for k in r.cycle)
+        yield Finding(
+            *value_span(e),
+            f"forwarding loop {path}: sendmail resolves '{r.address}' back into itself until it gives "
+            f"up and rejects it with '{r.text}'",
+            help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
+        )
