@@ -205,3 +205,9 @@ def test_github_report_ends_with_the_summary(report: Report) -> None:
     assert all(line.startswith("::") for line in lines[:-1])
     assert lines[-1].startswith("Found 7 problems")
     assert github.render(report, quiet=True).count("\n") == len(report.diagnostics)
+
+
+def test_text_never_prints_control_characters_from_the_source() -> None:
+    d = _diag(message="value 'a\x1b[31m'", help="x\ry\tz", path="p\x1b")
+    out = text.render(Report([d], files=1), quiet=True)
+    assert out == "p\u241b:3:2: VT901 bad-value: value 'a\u241b[31m'\n  = help: x\u240dy\tz\n"

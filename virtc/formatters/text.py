@@ -18,8 +18,9 @@ import os
 from typing import TextIO
 
 from rich.cells import cell_len
+from rich.color import ColorSystem
 from rich.console import Console
-from rich.text import Text
+from rich.style import Style
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.formatters import Report, summary
@@ -38,6 +39,14 @@ def _visible(ch: str) -> str:
     if 0x80 <= o < 0xA0:
         return "\ufffd"
     return ch
+
+
+_SAFE = {c: _visible(chr(c)) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
+
+
+def safe(text: str) -> str:
+    """Text from the source with control characters made visible (no terminal escapes)."""
+    return text.translate(_SAFE)
 
 
 def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
@@ -70,14 +79,20 @@ def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
 
 
 def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: bool = False) -> None:
-    """Write the report to ``out``; ``color=None`` decides by terminal and ``NO_COLOR``."""
+    """Write the report to ``out``; ``color=None`` decides by terminal and ``NO_COLOR``.
+
+    rich decides whether to colour (terminal, ``NO_COLOR``, ``TERM=dumb``) and
+    renders the styles; the lines are assembled here, since printing each one
+    through rich costs milliseconds and a large table can have 100k findings.
+    """
     plain = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
-    console = Console(file=out, color_system=None if plain else "auto", force_terminal=color or None,
-                      highlight=False, markup=False, emoji=False, soft_wrap=True)
+    console = Console(file=out, color_system=None if plain else "auto", force_terminal=color or None)
+    paint = _Painter(console.color_system is not None)
+    write = out.write
     for d in report.diagnostics:
-        _diagnostic(console, d, report)
+        write(_diagnostic(paint, d, report))
     if not quiet:
-        console.print(Text(summary(report), style="bold"))
+        write(paint(summary(report), "bold") + "\n")
 
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
@@ -86,36 +101,35 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     return buf.getvalue()
 
 
-def _diagnostic(console: Console, d: Diagnostic, report: Report) -> None:
+class _Painter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.styles: dict[str, Style] = {}
+
+    def __call__(self, text: str, style: str) -> str:
+        if not self.enabled or not text:
+            return text
+        st = self.styles.get(style) or self.styles.setdefault(style, Style.parse(style))
+        return st.render(text, color_system=ColorSystem.STANDARD)
+
+
+def _diagnostic(paint: _Painter, d: Diagnostic, report: Report) -> str:
     style = STYLE[d.severity]
-    head = Text()
-    head.append(f"{d.path}:{d.line}:{d.column}:", style="bold")
-    head.append(" ")
-    head.append(d.code, style=style)
-    head.append(f" {d.name}: ")
-    head.append(d.message)
-    console.print(head)
+    where = paint(f"{safe(d.path)}:{d.line}:{d.column}:", "bold")
+    lines = [f"{where} {paint(d.code, style)} {d.name}: {safe(d.message)}"]
     table = report.tables.get(d.path)
     source = table.source_line(d.line) if table is not None else ""
-    if table is not None and (source or d.line <= len(table.text.split("\n"))):
+    prefix = "  = "
+    if source:
         end_column = d.end_column if d.end_line == d.line else len(source) + 1
         shown, start, end = display(source, d.column, end_column)
         number = str(d.line)
         pad = " " * len(number)
-        frame = Text()
-        frame.append(f"  {number} | ", style="blue")
-        frame.append(shown)
-        console.print(frame)
-        under = Text()
-        under.append(f"  {pad} | ", style="blue")
-        under.append(" " * start + "^" * (end - start) + f" {d.severity}", style=style)
-        console.print(under)
+        lines.append(paint(f"  {number} | ", "blue") + shown)
+        caret = " " * start + "^" * (end - start) + f" {d.severity}"
+        lines.append(paint(f"  {pad} | ", "blue") + paint(caret, style))
         prefix = f"  {pad} = "
-    else:
-        prefix = "  = "
     helptext = d.help or (d.fix.description if d.fix else None)
     if helptext:
-        line = Text(prefix, style="blue")
-        line.append("help", style="bold")
-        line.append(f": {helptext}")
-        console.print(line)
+        lines.append(f"{paint(prefix, 'blue')}{paint('help', 'bold')}: {safe(helptext)}")
+    return "".join(line + "\n" for line in lines)
