@@ -5,7 +5,7 @@ VIRTC   := $(VENV)/bin/virtc
 STAMP   := $(VENV)/.installed
 DEMO    := build/demo
 
-.PHONY: deps demo test test-all lint-code bench clean
+.PHONY: deps demo test test-all lint-code docs bench clean
 
 deps: $(STAMP)
 
@@ -36,6 +36,10 @@ test-all: deps
 lint-code: deps
 	$(VENV)/bin/ruff check virtc tests benchmarks
 	$(VENV)/bin/mypy
+
+# docs/rules.md is generated from the rule modules' docstrings (a test checks it is current).
+docs: deps
+	$(VIRTC) rule --markdown > docs/rules.md
 
 bench: deps
 	$(PY) benchmarks/run.py
