@@ -219,6 +219,8 @@ class SendmailOracle:
         (wd / "queue").mkdir(mode=0o700)
         (wd / "service.switch").write_text("hosts\tfiles\naliases\tfiles\n")
         short = socket.gethostname().split(".")[0]
+        # sendmail's own name ($j), which it appends to some addresses (h!user@$j).
+        self.hostname = f"{short}.{FAKE_DOMAIN}" if _needs_qualified_host() else socket.getfqdn()
         hosts = f"127.0.0.1 {short}.{FAKE_DOMAIN} {short} localhost\n"
         with contextlib.suppress(OSError):
             hosts += Path("/etc/hosts").read_text()

@@ -17,8 +17,11 @@
    sendmail's own reply: lists (``553 5.1.3 Invalid route address``), ``@domain``
    (``553 5.1.3 User address required``), ``user@`` (``553 5.1.3 Hostname required``),
    ``|prog`` / ``/file`` / ``:include:`` (``550 5.7.1 Cannot mail directly to ...``).
+   ``user@.dom`` / ``user@a..b`` (``553 5.1.2 Invalid host name``).
    Several words become one local name joined with ``.`` (``root root`` -> ``root.root``),
-   a ``word:`` prefix is dropped, quotes and ``<>`` are removed.
+   a ``word:`` prefix is dropped, quotes and ``<>`` are removed, the rightmost ``%`` of
+   an address without ``@`` is its ``@`` (``a%b`` -> ``a@b``), ``a.b!u`` is ``u@a.b`` and
+   ``h!u`` stays ``h!u@$j`` (``$j``: the host's own name).
 5. sendmail gives up after 16 re-resolutions (``554 5.0.0 rewrite: excessive recursion``):
    kind ``loop``. A cycle (an address that comes back) is reported as soon as it closes;
    ``Resolution.cycle`` gives its path.
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
@@ -49,6 +53,8 @@ MAX_ADDRESS = 255
 INVALID_ROUTE = ("5.1.3", "553 5.1.3 Invalid route address")
 USER_REQUIRED = ("5.1.3", "553 5.1.3 User address required")
 HOST_REQUIRED = ("5.1.3", "553 5.1.3 Hostname required")
+INVALID_HOST = ("5.1.2", "553 5.1.2 Invalid host name")
+COLON_IN_HOST = ("5.1.3", "553 5.1.3 Colon illegal in host name part")
 NO_PROGRAMS = ("5.7.1", "550 5.7.1 Cannot mail directly to programs")
 NO_FILES = ("5.7.1", "550 5.7.1 Cannot mail directly to files")
 NO_INCLUDES = ("5.7.1", "550 5.7.1 Cannot mail directly to :include:s")
@@ -138,6 +144,14 @@ _Target = _Local | _Address | _Error
 def classify(text: str) -> _Local | _Address | _Error:
     """What sendmail's canonify + parse make of ``text`` (an address or a value)."""
     toks = tokenize(text)
+    if toks[:3] == [":", "include", ":"]:
+        return _Error(*NO_INCLUDES)
+    if ":" in toks and "<" not in toks and toks[0] != "@" and "[" not in toks:
+        # canonify's "strip colon if marked": everything up to the first ':' goes
+        # (local:user -> user, prog:|x -> |x, a@x:y -> y).
+        first = toks.index(":")
+        if toks[first + 1:first + 2] != [":"]:
+            toks = toks[first + 1:]
     if len(toks) >= 2 and toks[0] == "<" and toks[-1] == ">":
         toks = toks[1:-1]
     if len(toks) == 1 and toks[0].startswith('"'):
@@ -145,12 +159,6 @@ def classify(text: str) -> _Local | _Address | _Error:
         if inner.startswith(("|", "/", ":include:")):
             return classify(inner)
         toks = [inner]
-    if toks[:3] == [":", "include", ":"]:
-        return _Error(*NO_INCLUDES)
-    if len(toks) >= 2 and toks[1] == ":" and toks[0] not in OPERATORS:
-        toks = toks[2:]  # canonify strips a 'word:' prefix (local:user, prog:|x, ...)
-        if toks[:3] == [":", "include", ":"]:
-            return _Error(*NO_INCLUDES)
     if toks and toks[0].startswith("|"):
         return _Error(*NO_PROGRAMS)
     if toks and toks[0] == "/":
@@ -158,6 +166,19 @@ def classify(text: str) -> _Local | _Address | _Error:
     if "," in toks:
         return _Error(*INVALID_ROUTE)
     ats = [i for i, t in enumerate(toks) if t == "@"]
+    if not ats and "!" in toks[1:]:
+        bang = toks.index("!", 1)
+        host, user = toks[:bang], toks[bang + 1:]
+        if "." in host:  # a.b!user -> user@a.b
+            toks = [*user, "@", *host]
+        else:  # h!user: sendmail keeps it and appends its own name ($j)
+            return _Address(join(toks, "."), "$j")
+        ats = [i for i, t in enumerate(toks) if t == "@"]
+    elif not ats and "%" in toks:
+        # The '%' hack: the rightmost '%' becomes the '@'.
+        i = len(toks) - 1 - toks[::-1].index("%")
+        toks = [*toks[:i], "@", *toks[i + 1:]]
+        ats = [i]
     if not ats:
         return _Local(fold(join(toks, ".")))
     if len(ats) > 1:
@@ -170,6 +191,10 @@ def classify(text: str) -> _Local | _Address | _Error:
         return _Error(*USER_REQUIRED)
     if not domain:
         return _Error(*HOST_REQUIRED)
+    if ":" in domain:
+        return _Error(*COLON_IN_HOST)
+    if domain[0] == "." or any(a == b == "." for a, b in pairwise(domain)):
+        return _Error(*INVALID_HOST)
     return _Address(join(local, "."), join(domain, "."))
 
 
