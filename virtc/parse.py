@@ -19,7 +19,7 @@ from lark import Token, Tree
 from virtc.errors import VirtcError
 from virtc.grammar import parser
 from virtc.model import Comment, Entry, Item, Rejected, Table
-from virtc.reader import MAX_LINE, Problem, Record, decode, records
+from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
 
 @functools.cache
@@ -46,6 +46,39 @@ def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
             yield Comment(rec.text, rec.line)
         elif rec.text:
             yield from _parse_slow(rec)
+
+
+def parse_source(text: str) -> Iterator[Item]:
+    """``parse_records(records(text))``, without a :class:`Record` per ordinary line.
+
+    The same split as :func:`virtc.reader.records` (property-tested): a line of at
+    most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1; any
+    other line, and the last one without a newline, goes through the reader.
+    """
+    entry_re, comment_re = _fast_patterns()
+    match_entry = entry_re.fullmatch
+    match_comment = comment_re.fullmatch
+    lines = text.split("\n")
+    last = lines.pop()  # "" when the text ends with a newline
+    may_have_nul = "\0" in text
+    seq = 0
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
+            for rec in chunks(line + "\n", number, seq):
+                seq = rec.seq
+                yield from parse_records(iter((rec,)))
+            continue
+        seq += 1
+        m = match_entry(line)
+        if m is not None:
+            # seq is usually the line number: share the int object (memory at 1M entries).
+            yield Entry(m[1], m[3], number, 1, 1 + m.end(2), number if seq == number else seq)
+        elif line and match_comment(line):
+            yield Comment(line, number)
+        elif line:
+            yield from _parse_slow(Record(line, number, 1, seq))
+    if last:
+        yield from parse_records(chunks(last, len(lines) + 1, seq))
 
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
@@ -96,7 +129,7 @@ def _rejected_record(rec: Record) -> Rejected:
 
 def parse_text(text: str, path: str = "<string>") -> Table:
     """Parse Latin-1 decoded source text."""
-    return Table(path, list(parse_records(records(text))), text)
+    return Table(path, list(parse_source(text)), text)
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:

@@ -70,14 +70,14 @@ def records(text: str) -> Iterator[Record]:
             seq += 1
             yield Record(line, number, 1, seq)
         else:
-            for record in _chunks(line + "\n", number, seq):
+            for record in chunks(line + "\n", number, seq):
                 seq = record.seq
                 yield record
     if last:
-        yield from _chunks(last, len(lines) + 1, seq)
+        yield from chunks(last, len(lines) + 1, seq)
 
 
-def _chunks(physical: str, number: int, seq: int) -> Iterator[Record]:
+def chunks(physical: str, number: int, seq: int) -> Iterator[Record]:
     """Records of one physical line (with its newline, unless it ends the file)."""
     length = len(physical.rstrip("\n"))
     pos = 0

@@ -1,0 +1,49 @@
+"""The fast paths of the parser give exactly what the grammar and the reader give.
+
+The regex fast path is compiled from the grammar's terminals; these properties
+keep it honest: for any record, the fast path and the full Lark parse produce
+the same item, and :func:`parse_source` (no Record per ordinary line) yields
+exactly what ``parse_records(records(text))`` yields.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from virtc.parse import _parse_slow, parse_records, parse_source, parse_text
+from virtc.reader import MAX_LINE, records
+
+# The bytes that matter to makemap's split, plus ordinary ones.
+ALPHABET = "ab@+*#%:\t\x0b\x0c\r \0\xe9"
+line = st.one_of(
+    st.text(ALPHABET, max_size=12),
+    st.builds(lambda n, c: c * n, st.sampled_from([MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, 2100]),
+              st.sampled_from(["a", " ", "k v", "\0"])),
+)
+source = st.builds(lambda ls, end: "\n".join(ls) + end, st.lists(line, max_size=8),
+                   st.sampled_from(["", "\n"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(source)
+def test_parse_source_equals_reader_then_parser(text: str) -> None:
+    assert list(parse_source(text)) == list(parse_records(records(text)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(source)
+def test_fast_path_equals_grammar(text: str) -> None:
+    for rec in records(text):
+        if rec.problem is not None or not rec.text:
+            continue  # rejected before parsing, or a blank line (no item)
+        assert list(parse_records(iter((rec,)))) == list(_parse_slow(rec))
+
+
+def test_parse_text_uses_line_numbers_and_seq() -> None:
+    long = "k" * (MAX_LINE + 5) + " v"
+    table = parse_text(f"a@x b\n{long}\n# c\nd@x e")
+    entries = table.entries
+    assert [(e.key_text, e.line, e.seq) for e in entries] == [
+        ("a@x", 1, 1), ("kkkk", 2, 3), ("d@x", 4, 5)]
+    assert entries[0].line is entries[0].seq
