@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import engine, index, value_span
-from virtc.model import Key, Table, fold
+from virtc.model import MAXNAME, Key, Table, fold
 
 CODE = "VT205"
 NAME = "forwarding-loop"
@@ -63,8 +63,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for i in candidates:
         value = values[i]
         target = _plain_target(value)
-        if target is not None and (target.rpartition("@")[2] not in local or target in terminates):
-            continue
+        if target is not None:
+            if target.rpartition("@")[2] not in local or target in terminates:
+                continue
+            # Cheap proof that the target ends: sendmail tries its exact key first, and a value
+            # without '@' is a local user or an error, never another lookup.
+            hit = eng.table.values.get(target[:MAXNAME])
+            if hit is not None and "@" not in hit and "%" not in hit:
+                terminates.add(target)
+                continue
         if i in skip or stored[i].rpartition("@")[2] not in ix.domains:
             continue
         key = Key.parse(stored[i])
