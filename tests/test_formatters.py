@@ -211,3 +211,20 @@ def test_text_never_prints_control_characters_from_the_source() -> None:
     d = _diag(message="value 'a\x1b[31m'", help="x\ry\tz", path="p\x1b")
     out = text.render(Report([d], files=1), quiet=True)
     assert out == "p\u241b:3:2: VT901 bad-value: value 'a\u241b[31m'\n  = help: x\u240dy\tz\n"
+
+
+def test_sarif_fixes_are_byte_regions_of_the_source(report: Report) -> None:
+    table = report.tables["v"]
+    results = json.loads(sarif.render(report))["runs"][0]["results"]
+    with_fix = [(res, d) for res, d in zip(results, report.diagnostics, strict=True) if d.fix]
+    assert len(with_fix) == report.fixable == 4
+    for res, d in with_fix:
+        assert d.fix is not None
+        (change,) = res["fixes"][0]["artifactChanges"]
+        (rep,) = change["replacements"]
+        start, length = rep["deletedRegion"]["charOffset"], rep["deletedRegion"]["charLength"]
+        deleted = "".join(line + "\n" for line in table.text.split("\n")[d.fix.line - 1 : d.fix.end_line])
+        assert table.text[start : start + length] == deleted
+        assert rep["insertedContent"]["text"] == d.fix.replacement
+    assert sarif.line_offsets("a\nb") == [0, 0, 2, 3]
+    assert sarif.line_offsets("a\nb\n") == [0, 0, 2, 4]

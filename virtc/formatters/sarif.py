@@ -45,7 +45,37 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+def line_offsets(text: str) -> list[int]:
+    """``offsets[n]``: where line ``n`` (1-based) starts; the last entry is the end of the text."""
+    offsets = [0, 0]
+    pos = text.find("\n")
+    while pos >= 0:
+        offsets.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    if offsets[-1] != len(text):
+        offsets.append(len(text))
+    return offsets
+
+
+def fix_object(d: Diagnostic, offsets: list[int]) -> dict[str, Any] | None:
+    """The safe fix as a SARIF ``fix``: lines ``line..end_line`` replaced (offsets in bytes)."""
+    fix = d.fix
+    if fix is None or fix.line < 1 or not fix.line <= fix.end_line + 1 < len(offsets):
+        return None
+    start, stop = offsets[fix.line], offsets[fix.end_line + 1]
+    return {
+        "description": {"text": fix.description},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri(d.path)},
+            "replacements": [{
+                "deletedRegion": {"charOffset": start, "charLength": stop - start},
+                "insertedContent": {"text": fix.replacement},
+            }],
+        }],
+    }
+
+
+def result(d: Diagnostic, index: dict[str, int], offsets: list[int] | None = None) -> dict[str, Any]:
     region = {"startLine": d.line, "startColumn": d.column, "endLine": d.end_line,
               "endColumn": max(d.end_column, d.column + 1 if d.end_line == d.line else 1)}
     out: dict[str, Any] = {
@@ -56,12 +86,16 @@ def result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
     }
     if d.code in index:
         out["ruleIndex"] = index[d.code]
+    fix = fix_object(d, offsets) if offsets is not None else None
+    if fix is not None:
+        out["fixes"] = [fix]
     return out
 
 
 def render(report: Report) -> str:
     rules = registry.all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
+    offsets = {path: line_offsets(t.text) for path, t in report.tables.items()}
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -73,7 +107,7 @@ def render(report: Report) -> str:
             }},
             # Columns count bytes; a source is Latin-1 decoded, one code point per byte.
             "columnKind": "unicodeCodePoints",
-            "results": [result(d, index) for d in report.diagnostics],
+            "results": [result(d, index, offsets.get(d.path)) for d in report.diagnostics],
             "invocations": [{"executionSuccessful": True}],
         }],
     }
