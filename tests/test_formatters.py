@@ -199,12 +199,16 @@ def test_github_escaping() -> None:
     assert github.escape_property("a%b\rc\nd:e,f") == "a%25b%0Dc%0Ad%3Ae%2Cf"
 
 
-def test_github_report_ends_with_the_summary(report: Report) -> None:
-    lines = github.render(report).splitlines()
-    assert len(lines) == len(report.diagnostics) + 1
-    assert all(line.startswith("::") for line in lines[:-1])
-    assert lines[-1].startswith("Found 7 problems")
-    assert github.render(report, quiet=True).count("\n") == len(report.diagnostics)
+def test_github_report_has_details_in_a_group_and_ends_with_the_summary(report: Report) -> None:
+    n = len(report.diagnostics)
+    out = github.render(report)
+    lines = out.splitlines()
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:n])
+    assert out[len("\n".join(lines[:n])) + 1:] == (
+        "::group::virtc lint: details\n" + GOLDEN_TEXT[: GOLDEN_TEXT.index("Found")] + "::endgroup::\n"
+        + GOLDEN_TEXT[GOLDEN_TEXT.index("Found"):])
+    assert github.render(report, quiet=True).count("\n") == n
+    assert github.render(Report([], files=1)) == "All checks passed (1 file).\n"
 
 
 def test_text_never_prints_control_characters_from_the_source() -> None:

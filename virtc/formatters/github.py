@@ -1,5 +1,8 @@
 """GitHub Actions workflow commands: one annotation per diagnostic, then a summary.
 
+GitHub shows only 10 error and 10 warning annotations per step, so unless
+``quiet`` the full text report follows in a collapsed ``::group::``.
+
 ``::error file=F,line=L,col=C,endLine=..,endColumn=..,title=CODE name::message``,
 escaped as actions/toolkit's ``command.ts`` does: data ``%`` CR LF; property
 values also ``:`` and ``,``. Severities map to error / warning / notice.
@@ -39,7 +42,14 @@ def annotation(d: Diagnostic) -> str:
 
 
 def render(report: Report, *, quiet: bool = False) -> str:
-    lines = [annotation(d) for d in report.diagnostics]
-    if not quiet:
-        lines.append(summary(report))
-    return "".join(line + "\n" for line in lines)
+    out = "".join(annotation(d) + "\n" for d in report.diagnostics)
+    if quiet:
+        return out
+    if report.diagnostics:
+        from virtc.formatters import text
+
+        # A report line starting with "::" would be taken for a command.
+        details = "".join(f" {line}\n" if line.startswith("::") else line + "\n"
+                          for line in text.render(report, quiet=True).splitlines())
+        out += f"::group::virtc lint: details\n{details}::endgroup::\n"
+    return out + summary(report) + "\n"
