@@ -191,12 +191,13 @@ class SendmailOracle:
 
     ``table`` is a virtusertable source (compiled with the real makemap) or a ``.db``
     (used as is). ``local_domains`` replaces the default (the domains of the map's keys).
+    A ``Path`` is a local-host-names file, copied as is (``domains`` is then empty).
     ``virthost`` puts them in ``$={VirtHost}`` (VIRTUSER_DOMAIN_FILE) instead of class w.
     ``features`` are extra FEATURE names, e.g. ``("virtuser_entire_domain",)``.
     ``aliases`` adds lines to the aliases file (only used by ``smtp_replies``).
     """
 
-    def __init__(self, table: Path, *, local_domains: Sequence[str] | None = None,
+    def __init__(self, table: Path, *, local_domains: Sequence[str] | Path | None = None,
                  virthost: bool = False, features: Sequence[str] = (),
                  aliases: Sequence[str] = ()) -> None:
         self.sendmail = require_tool("sendmail")
@@ -213,7 +214,7 @@ class SendmailOracle:
             self.close()
             raise
 
-    def _setup(self, table: Path, local_domains: Sequence[str] | None, virthost: bool,
+    def _setup(self, table: Path, local_domains: Sequence[str] | Path | None, virthost: bool,
                features: Sequence[str], aliases: Sequence[str]) -> None:
         wd = self.dir
         (wd / "queue").mkdir(mode=0o700)
@@ -242,9 +243,13 @@ class SendmailOracle:
             self.makemap_messages = made.stderr.decode("latin-1").splitlines()
         (wd / "virtusertable.db").chmod(0o640)
         self.keys = _map_keys(self.makemap, self.cf, mapname)
-        domains = list(local_domains) if local_domains is not None else domains_of(self.keys)
-        self.domains = domains
-        listing = "".join(d + "\n" for d in domains)
+        if isinstance(local_domains, Path):  # a local-host-names file, used as is
+            listing = local_domains.read_text(encoding="latin-1")
+            self.domains = []
+        else:
+            domains = list(local_domains) if local_domains is not None else domains_of(self.keys)
+            self.domains = domains
+            listing = "".join(d + "\n" for d in domains)
         (wd / "local-host-names").write_text("" if virthost else listing)
         virthost_m4 = ""
         if virthost:
@@ -376,7 +381,7 @@ def _parse_chunk(address: str, chunk: str) -> SendmailResult:
 
 
 def resolve_with_sendmail(table: Path, addresses: Sequence[str], *,
-                          local_domains: Sequence[str] | None = None, virthost: bool = False,
+                          local_domains: Sequence[str] | Path | None = None, virthost: bool = False,
                           features: Sequence[str] = (), trace: bool = True) -> list[SendmailResult]:
     """Resolve ``addresses`` through ``table`` (source or ``.db``) with the real sendmail.
 

@@ -283,8 +283,8 @@ def _is_local(domain: str, domains: frozenset[str], entire_domain: bool) -> bool
 
 
 def local_domain_set(domains: Iterable[str]) -> frozenset[str]:
-    """Fold and strip a trailing dot, as sendmail compares class members."""
-    return frozenset(fold(d).rstrip(".") for d in domains if d.strip("."))
+    """Fold, as sendmail compares class members (a trailing dot is kept: it never matches)."""
+    return frozenset(fold(d) for d in domains)
 
 
 def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | None = None, *,

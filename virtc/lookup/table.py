@@ -116,7 +116,9 @@ def load_lookup_table(path: Path) -> LookupTable:
 
 
 def read_local_domains(path: Path) -> list[str]:
-    """A local-host-names file: first word per line, ``#`` lines skipped, folded."""
+    """A local-host-names file as sendmail reads it: first word per line, ``#`` lines skipped.
+
+    Folded; a trailing dot is kept (sendmail then never matches that entry)."""
     try:
         text = path.read_bytes().decode("latin-1")
     except OSError as exc:
@@ -127,5 +129,5 @@ def read_local_domains(path: Path) -> list[str]:
             continue
         words = line.split()
         if words:
-            domains.append(fold(words[0]).rstrip("."))
+            domains.append(fold(words[0]))  # 'example.com.' never matches in sendmail: kept
     return domains
