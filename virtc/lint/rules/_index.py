@@ -7,7 +7,6 @@ state). Not a rule module: the registry skips names starting with ``_``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -25,8 +24,8 @@ class Domain:
     first: int
     """Index into ``table.entries`` of the domain's first stored entry."""
     count: int = 0
-    last_line: int = 0
-    """Line of the domain's last stored entry (where a missing catch-all goes)."""
+    last: int = 0
+    """Index of the domain's last stored entry (in file order: a missing catch-all goes after it)."""
     special: dict[KeyKind, dict[str, int]] = field(default_factory=dict)
     """kind -> folded user ('' for domain-wide keys) -> entry index, for every kind but ADDRESS."""
 
@@ -61,10 +60,6 @@ class TableIndex:
         """Values as stored, parallel to ``entries``."""
         return [e.value_text for e in self.entries]
 
-    def where(self, texts: list[str], test: Callable[[str], object]) -> list[int]:
-        """Indices of the texts for which ``test`` is true (a rule's cheap pre-filter)."""
-        return [i for i, t in enumerate(texts) if test(t)]
-
     @cached_property
     def stored_keys(self) -> list[str]:
         """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
@@ -93,7 +88,6 @@ class TableIndex:
         implausible: set[str] = set()  # VT104 reports keys no address can match
         skip = self.shadowed_by_duplicate
         catch_all, parse = KeyKind.CATCH_ALL, Key.parse
-        entries = self.entries
         for i, stored in enumerate(self.stored_keys):
             local, at, name = stored.rpartition("@")
             if not at or name in implausible or (skip and i in skip):
@@ -105,9 +99,7 @@ class TableIndex:
                     continue
                 dom = out[name] = Domain(name, i)
             dom.count += 1
-            line = entries[i].line
-            if line > dom.last_line:
-                dom.last_line = line
+            dom.last = i
             if not local:
                 dom.special.setdefault(catch_all, {}).setdefault("", i)
             elif "+" in local:
@@ -120,7 +112,7 @@ class TableIndex:
     def error_values(self) -> list[tuple[int, Value]]:
         """(index, parsed value) of every value sendmail reads as ``error:``."""
         texts = self.value_texts
-        candidates = self.where(texts, lambda v: v[0] in "eE" and v[:5].lower() == "error")
+        candidates = [i for i, v in enumerate(texts) if v[0] in "eE" and v[:5].lower() == "error"]
         parsed = ((i, Value.parse(texts[i])) for i in candidates)
         return [(i, v) for i, v in parsed if v.error is not None]
 
@@ -146,7 +138,11 @@ class Engine:
 
     def __init__(self, ix: TableIndex, local_domains: frozenset[str] | None) -> None:
         self.source = ix.table
-        self.table = LookupTable.from_table(ix.table)
+        # What makemap stores (the first of equal keys), as LookupTable.from_table builds it,
+        # from the folded keys the index already has: reversed, so the first one wins.
+        keys, entries = ix.stored_keys[::-1], ix.entries[::-1]
+        self.table = LookupTable(dict(zip(keys, ix.value_texts[::-1], strict=True)),
+                                 dict(zip(keys, entries, strict=True)), ix.table.path)
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:

@@ -60,7 +60,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if dom.catch_all is not None or reported_by_vt102(dom.name, ctx):
             continue
         first = ix.entries[dom.first]
-        last = dom.last_line
+        last = ix.entries[dom.last].line
         n = dom.count
         yield Finding(
             *key_span(first),

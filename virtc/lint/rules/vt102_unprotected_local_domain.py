@@ -62,7 +62,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             )
         elif dom.catch_all is None:
             first = ix.entries[dom.first]
-            last = dom.last_line
+            last = ix.entries[dom.last].line
             yield Finding(
                 *key_span(first),
                 f"local domain '{name}' (in --local-domains) has entries but no '@{name}' catch-all: "

@@ -81,8 +81,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     suspect = _SUSPECT.search
     # Cheap test first: most keys are plain 'user@domain' ending in a letter.
-    odd = ix.where(ix.key_texts, lambda k: not k[-1].isalnum() or "@" not in k or "@." in k
-                   or len(k) > MAX_ADDRESS or suspect(k) is not None)
+    odd = [i for i, k in enumerate(ix.key_texts) if not k[-1].isalnum() or "@" not in k or "@." in k
+           or len(k) > MAX_ADDRESS or suspect(k) is not None]
     for i in odd:
         e = ix.entries[i]
         text = e.key_text

@@ -39,6 +39,9 @@ CODE = "VT105"
 NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
 
+_BLANKS = " \t\r\x0b\x0c"
+
+
 def _outcome(r: Resolution) -> tuple[object, ...]:
     return r.kind, r.result, r.status, r.text
 
@@ -49,13 +52,22 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not catch_alls:
         return
     values, stored_keys = ix.value_texts, ix.stored_keys
+    # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
+    # uses %N (compared after substitution below), or with %N itself.
+    plain = {values[ca].rstrip(_BLANKS) for ca in catch_alls.values()}
+    pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
+    candidates = {i for i, v in enumerate(values) if v in plain or "%" in v
+                  or (v[-1] in _BLANKS and v.rstrip(_BLANKS) in plain)}
+    if pct:
+        candidates.update(i for i, k in enumerate(stored_keys) if k[k.rfind("@") + 1:] in pct)
     eng = None
-    for i, stored in enumerate(stored_keys):
+    for i in sorted(candidates):
+        stored = stored_keys[i]
         user, _, name = stored.rpartition("@")
         ca = catch_alls.get(name)
         if ca is None or ca == i:
             continue
-        # Cheap test: the same words as the catch-all's value (after its %N for this user).
+        # Same words as the catch-all's value (after its %N for this user)?
         value, ca_value = values[i], values[ca]
         if "%" not in value:
             expected = substitute(ca_value, ("@" + name, user)) if "%" in ca_value else ca_value

@@ -120,7 +120,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         for msg, sev in problems(v.error):
             yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
-    maybe = ix.where(ix.value_texts, lambda v: v[0] in _MAYBE_ERROR and "@" not in v)
+    maybe = [i for i, v in enumerate(ix.value_texts) if v[0] in _MAYBE_ERROR and "@" not in v]
     for i in maybe:
         e = ix.entries[i]
         text = e.value_text

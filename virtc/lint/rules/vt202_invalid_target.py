@@ -82,7 +82,7 @@ def why_invalid(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    maybe = ix.where(ix.value_texts, lambda v: v[0] in _FIRST or " " in v or "\t" in v or "," in v)
+    maybe = [i for i, v in enumerate(ix.value_texts) if v[0] in _FIRST or " " in v or "\t" in v or "," in v]
     for i in maybe:
         e = ix.entries[i]
         text = e.value_text

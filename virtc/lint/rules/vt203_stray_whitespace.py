@@ -44,7 +44,7 @@ _TRAILING = " \t\r\x0b\x0c"
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in ix.where(ix.value_texts, lambda v: v[-1] in _TRAILING):
+    for i in [i for i, v in enumerate(ix.value_texts) if v[-1] in _TRAILING]:
         e = ix.entries[i]
         value = e.value_text
         kept = value.rstrip(_TRAILING)

@@ -53,7 +53,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     values, stored = ix.value_texts, ix.stored_keys
     # Only a value naming a local domain (or built with %N) can lead back into the table.
-    candidates = ix.where(values, lambda v: "@" in v and v[:5].lower() != "error")
+    candidates = [i for i, v in enumerate(values) if "@" in v and v[:5].lower() != "error"]
     if not candidates:
         return
     eng = engine(table, ctx)

@@ -64,7 +64,7 @@ def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     domains = ix.domains
-    for i in ix.where(ix.value_texts, lambda v: "%" in v):
+    for i in [i for i, v in enumerate(ix.value_texts) if "%" in v]:
         e = ix.entries[i]
         subs = substitutions(e.value_text)
         if not subs:
