@@ -49,9 +49,7 @@ def catch_all_fix(domain: str, after_line: int, ctx: LintContext) -> Fix:
 
 def reported_by_vt102(domain: str, ctx: LintContext) -> bool:
     """With --local-domains, VT102 reports listed domains (so each is reported once)."""
-    cfg = ctx.config
-    vt102_on = (cfg.select is None or "VT102" in cfg.select) and "VT102" not in cfg.ignore
-    return vt102_on and ctx.local_domains is not None and domain in ctx.local_domains
+    return ctx.local_domains is not None and domain in ctx.local_domains and ctx.config.enabled("VT102")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
