@@ -231,3 +231,14 @@ def test_vt205_loops_end_in_excessive_recursion(sendmail: str) -> None:
         assert not fine.recursion and (fine.mailer, fine.user) == ("local", "dave")
         claimed = [re.search(r"rejects it with '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
         assert o.smtp_replies(probes) == claimed
+
+
+def test_vt108_non_ascii_capitals_are_not_folded(sendmail: str) -> None:
+    # Addresses as UTF-8 bytes (the harness speaks Latin-1: one character per byte).
+    lower, upper = ("jörg@example.com".encode().decode("latin-1"),
+                    "JÖRG@example.com".encode().decode("latin-1"))
+    with oracle_for("VT108") as o:
+        assert "j\xc3\x96rg@example.com" in o.keys  # stored with the capital Ö
+        (r,) = o.resolve([lower])
+        assert r.matched == ("@example.com",)
+        assert o.smtp_replies([lower, upper])[1].startswith("501 5.1.3 8-bit character")

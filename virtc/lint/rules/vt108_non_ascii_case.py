@@ -1,0 +1,60 @@
+"""A key with non-ASCII capital letters, which makemap and sendmail do not lower-case.
+
+What it does
+    Reports keys that contain capital letters outside ASCII (in UTF-8, e.g.
+    ``JÖRG@example.com``) and names the address that will not match.
+
+Why is this bad
+    makemap lower-cases only the ASCII letters of a key, and sendmail only
+    the ASCII letters of the address it looks up (builds without ``USE_EAI``,
+    such as Debian's): ``JÖRG@example.com`` is stored as ``jÖrg@example.com``,
+    so mail to ``jörg@example.com`` does not match it and goes to the
+    catch-all. Mail to ``JÖRG@...`` is refused as an 8-bit address by SMTP.
+
+Example
+    ```
+    JÖRG@example.com   joerg
+    ```
+
+Use instead
+    ```
+    jörg@example.com   joerg
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import index, key_span
+from virtc.model import Table, fold
+
+CODE = "VT108"
+NAME = "non-ascii-case"
+SEVERITY = Severity.WARNING
+
+
+def _utf8(text: str) -> str | None:
+    """The key as UTF-8 text (it is Latin-1 decoded bytes), or None if it is not UTF-8."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    for i in [i for i, k in enumerate(ix.key_texts) if not k.isascii()]:
+        e = ix.entries[i]
+        key = _utf8(e.key_text)
+        stored = _utf8(fold(e.key_text))
+        if key is None or stored is None or stored == key.lower():
+            continue
+        yield Finding(
+            *key_span(e),
+            f"key '{key}' is stored as '{stored}' (only ASCII letters are lower-cased): mail to "
+            f"'{key.lower()}' does not match it",
+            help=f"write the key in lower case: '{key.lower()}'",
+        )
