@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness.makemap import makemap_dump, run_makemap
+from harness.makemap import db_dump_p, makemap_dump, run_makemap
 
 from virtc.makemap import USAGE, Dialect, Options, compile_table, parse, run
 from virtc.parse import parse_bytes
@@ -80,6 +80,8 @@ def side_by_side(source: bytes, tmp: Path, flags: list[str], dbtype: str = "hash
         assert vc_lines == mm_lines, context
         ours = makemap_dump(vc_dir / NAME, dbtype, vc_dir)
         assert ours == makemap_dump(mm.map_file, dbtype, mm_dir), context
+        # The same file layout too: header (hash) and data pages, as db_dump -p prints them.
+        assert db_dump_p(vc_dir / f"{NAME}.db") == db_dump_p(mm.map_file), context
     else:
         # virtc adds one line saying it wrote nothing; the rest is makemap's, byte for byte.
         assert vc_lines[:-1] == mm_lines, context
@@ -236,11 +238,15 @@ def test_append_matches_makemap(tmp_path: Path, makemap: str, bdb: None) -> None
         assert [r.code for r in vc] == [r.code for r in mm]
         assert vc[1].stderr.splitlines()[: len(mm[1].stderr.splitlines())] == [
             ln.replace(str(mm_dir), str(vc_dir)) for ln in mm[1].stderr.splitlines()]
+        def stored(d: Path) -> list[bytes]:
+            return sorted(makemap_dump(d / "m", "hash").split(b"\n")[:-1])
+
         if mm[1].code == 0:
-            assert sorted(makemap_dump(vc_dir / "m", "hash")) == sorted(makemap_dump(mm_dir / "m", "hash"))
-        else:  # virtc kept the first map as it was
-            assert makemap_dump(vc_dir / "m", "hash") == makemap_dump(vc_dir / "m", "hash")
-            assert sorted(makemap_dump(vc_dir / "m", "hash").splitlines()) == [b"a\t1", b"b\t2"]
+            assert stored(vc_dir) == stored(mm_dir)
+            assert (b"a\t9" in stored(vc_dir)) == ("-r" in flags)
+        else:
+            assert stored(mm_dir) == [b"a\t1", b"b\t2", b"e\t5"]  # makemap added the rest
+            assert stored(vc_dir) == [b"a\t1", b"b\t2"]  # virtc kept the old map as it was
 
 
 # -- what virtc does differently on purpose ----------------------------------------------------
