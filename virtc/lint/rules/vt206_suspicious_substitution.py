@@ -76,8 +76,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             col = e.value_column + off
             span = (e.line, col, e.line, col + 2)
             if d == "0":
-                yield Finding(*span, f"'%0' in '{value}' is the whole lookup key (e.g. 'user@domain'), "
-                                     f"not the user: sendmail builds a route address and rejects it")
+                then = ""
+                if e.value_text[off + 2:off + 3] == "@":
+                    then = ": '%0@...' is a route address, which sendmail rejects " \
+                        "('553 5.1.3 Invalid route address')"
+                yield Finding(*span, f"'%0' in '{value}' is the whole lookup key (such as "
+                                     f"'{k.text if k.kind is KeyKind.ADDRESS else 'user@' + k.domain}'), "
+                                     f"not the user; write '%1'{then}")
             elif d in "456789":
                 yield Finding(*span, f"'%{d}' in '{value}' is always empty: sendmail passes only %1 (user), "
                                      f"%2 (detail) and %3 (+detail)")
