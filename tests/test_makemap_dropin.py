@@ -14,7 +14,9 @@ import io
 import os
 import pwd
 import random
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,3 +310,49 @@ def test_symlink_refused_unless_s(tmp_path: Path, makemap: str, bdb: None) -> No
     assert virtc_makemap(["-C", cf, "-s", "hash", str(tmp_path / "link")], b"a 3\n").code == 0
     assert (tmp_path / "link.db").is_symlink()
     assert makemap_dump(tmp_path / "real", "hash") == b"a\t3\n"
+
+
+# The rule Debian's /etc/mail/Makefile uses for every map, with the makemap made a variable.
+MAKEFILE = """\
+MAKEMAP = /usr/sbin/makemap
+%.db: % FORCE
+\t@echo 'Updating $@...';
+\t@if true; then \\
+\t\t$(MAKEMAP) hash $@.new.db < $<; \\
+\t\tchmod 0640 $@.new.db; \\
+\t\tmv -f $@.new.db $@; \\
+\t\tfi;
+FORCE: ;
+"""
+
+
+def test_etc_mail_makefile_switch(tmp_path: Path, makemap: str, bdb: None) -> None:
+    """MAKEMAP = virtc makemap: same map from a good source; a bad one no longer gets installed."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make not installed")
+    virtc = Path(sys.executable).with_name("virtc")
+    cf = empty_cf(tmp_path)
+    results = {}
+    for tool, command in (("makemap", f"{makemap} -C {cf}"), ("virtc", f"{virtc} makemap -C {cf}")):
+        d = tmp_path / tool
+        d.mkdir()
+        (d / "Makefile").write_text(MAKEFILE)
+        (d / "virtusertable").write_bytes(b"alice@example.com alice\n@example.com error:nouser 550 No\n")
+        good = subprocess.run([make, "-s", f"MAKEMAP={command}", "virtusertable.db"], cwd=d,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert good.returncode == 0, good.stderr
+        first = makemap_dump(d / "virtusertable", "hash")
+        (d / "virtusertable").write_bytes(b"bob@example.com bob\nBob@example.com x\ncarol@example.com\n")
+        bad = subprocess.run([make, "-s", f"MAKEMAP={command}", "virtusertable.db"], cwd=d,
+                             capture_output=True, text=True, timeout=60, check=False)
+        results[tool] = (first, bad, makemap_dump(d / "virtusertable", "hash"))
+    mm_first, mm_bad, mm_after = results["makemap"]
+    vc_first, vc_bad, vc_after = results["virtc"]
+    assert vc_first == mm_first
+    # makemap complains, and the recipe still installs the partial map (the exit status is mv's).
+    assert mm_bad.returncode == 0 and b"bob@example.com\tbob\n" in mm_after
+    # virtc makemap says the same lines, writes nothing, and the recipe fails: the old map stays.
+    complaints = [ln for ln in mm_bad.stderr.splitlines() if ln.startswith("makemap: ")]
+    assert complaints and all(ln in vc_bad.stderr.splitlines() for ln in complaints)
+    assert vc_bad.returncode != 0 and vc_after == vc_first
