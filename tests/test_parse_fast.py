@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import virtc.parse
 from virtc.parse import _parse_slow, parse_records, parse_source, parse_text
 from virtc.reader import MAX_LINE, records
 
@@ -29,6 +30,17 @@ source = st.builds(lambda ls, end: "\n".join(ls) + end, st.lists(line, max_size=
 @given(source)
 def test_parse_source_equals_reader_then_parser(text: str) -> None:
     assert list(parse_source(text)) == list(parse_records(records(text)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(source, st.integers(0, 40))
+def test_parse_source_in_small_blocks(text: str, block: int) -> None:
+    saved = virtc.parse.BLOCK
+    virtc.parse.BLOCK = block  # many line blocks, split anywhere
+    try:
+        assert list(parse_source(text)) == list(parse_records(records(text)))
+    finally:
+        virtc.parse.BLOCK = saved
 
 
 @settings(max_examples=400, deadline=None)

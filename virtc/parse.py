@@ -48,6 +48,19 @@ def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
             yield from _parse_slow(rec)
 
 
+BLOCK = 1 << 20
+"""Characters split into lines at a time: never a list of every line of a large source."""
+
+
+def _line_blocks(text: str) -> Iterator[list[str]]:
+    """``text.split("\\n")`` in consecutive pieces of about ``BLOCK`` characters."""
+    pos = 0
+    while (end := text.find("\n", pos + BLOCK)) >= 0:
+        yield text[pos:end].split("\n")
+        pos = end + 1
+    yield text[pos:].split("\n")
+
+
 def parse_source(text: str) -> Iterator[Item]:
     """``parse_records(records(text))``, without a :class:`Record` per ordinary line.
 
@@ -58,27 +71,35 @@ def parse_source(text: str) -> Iterator[Item]:
     entry_re, comment_re = _fast_patterns()
     match_entry = entry_re.fullmatch
     match_comment = comment_re.fullmatch
-    lines = text.split("\n")
-    last = lines.pop()  # "" when the text ends with a newline
     may_have_nul = "\0" in text
     seq = 0
-    for number, line in enumerate(lines, 1):
-        if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
-            for rec in chunks(line + "\n", number, seq):
-                seq = rec.seq
-                yield from parse_records(iter((rec,)))
-            continue
-        seq += 1
-        m = match_entry(line)
-        if m is not None:
-            # seq is usually the line number: share the int object (memory at 1M entries).
-            yield Entry(m[1], m[3], number, 1, 1 + m.end(2), number if seq == number else seq)
-        elif line and match_comment(line):
-            yield Comment(line, number)
-        elif line:
-            yield from _parse_slow(Record(line, number, 1, seq))
+    number = 0
+    blocks = _line_blocks(text)
+    block = next(blocks)
+    while True:
+        following = next(blocks, None)
+        last = block.pop() if following is None else ""  # "" when the text ends with a newline
+        first = number + 1
+        for number, line in enumerate(block, first):
+            if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
+                for rec in chunks(line + "\n", number, seq):
+                    seq = rec.seq
+                    yield from parse_records(iter((rec,)))
+                continue
+            seq += 1
+            m = match_entry(line)
+            if m is not None:
+                # seq is usually the line number: share the int object (memory at 1M entries).
+                yield Entry(m[1], m[3], number, 1, 1 + m.end(2), number if seq == number else seq)
+            elif line and match_comment(line):
+                yield Comment(line, number)
+            elif line:
+                yield from _parse_slow(Record(line, number, 1, seq))
+        if following is None:
+            break
+        block = following
     if last:
-        yield from parse_records(chunks(last, len(lines) + 1, seq))
+        yield from parse_records(chunks(last, number + 1, seq))
 
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
@@ -151,10 +172,15 @@ def read_source(path: str | Path) -> bytes:
         raise VirtcError(f"{p}: cannot read: {exc.strerror or exc}") from None
 
 
-def parse_file(path: str | Path) -> Table:
-    """Read and parse a source file; ``-`` reads standard input."""
+def read_text(path: str | Path) -> tuple[str, str]:
+    """A source's decoded text and the name diagnostics give it; ``-`` reads standard input."""
     if str(path) == "-":
         import sys
 
-        return parse_bytes(sys.stdin.buffer.read(), "<stdin>")
-    return parse_bytes(read_source(path), str(path))
+        return decode(sys.stdin.buffer.read()), "<stdin>"
+    return decode(read_source(path)), str(path)
+
+
+def parse_file(path: str | Path) -> Table:
+    """Read and parse a source file; ``-`` reads standard input."""
+    return parse_text(*read_text(path))

@@ -44,11 +44,17 @@ def _dbtype(db: ModuleType, kind: str) -> Any:
     return db.DB_HASH if kind == "hash" else db.DB_BTREE
 
 
-def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str, mode: int) -> int:
+class DuplicateKeyError(Exception):
+    """``write_new_map(unique=True)`` met a key it had already put."""
+
+
+def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str, mode: int,
+                  *, unique: bool = False) -> int:
     """Create ``path`` (which must not exist) holding ``records``; return how many were put.
 
     Later records replace earlier ones with the same key (callers reject duplicates first
-    unless replacing is wanted).
+    unless replacing is wanted). With ``unique``, a repeated key raises
+    :class:`DuplicateKeyError` instead (makemap's DB_NOOVERWRITE: no set of keys in memory).
     """
     db = libdb()
     d = db.DB()
@@ -59,9 +65,18 @@ def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str,
         d.open(str(path), dbtype=_dbtype(db, kind), flags=db.DB_CREATE | db.DB_EXCL, mode=mode)
         put = d.put
         count = 0
-        for key, value in records:
-            put(key, value)
-            count += 1
+        if unique:
+            no_overwrite = db.DB_NOOVERWRITE
+            try:
+                for key, value in records:
+                    put(key, value, flags=no_overwrite)
+                    count += 1
+            except db.DBKeyExistError:
+                raise DuplicateKeyError(key) from None
+        else:
+            for key, value in records:
+                put(key, value)
+                count += 1
         d.sync()
         d.close()  # flushes too: a full disk can surface here
     except db.DBError as exc:
