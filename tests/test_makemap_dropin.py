@@ -40,9 +40,9 @@ class Ran:
 
 
 def virtc_makemap(args: list[str], source: bytes = b"") -> Ran:
-    out, err = io.BytesIO(), io.StringIO()
+    out, err = io.BytesIO(), io.BytesIO()
     code = run(args, io.BytesIO(source), out, err)
-    return Ran(code, out.getvalue(), err.getvalue())
+    return Ran(code, out.getvalue(), err.getvalue().decode("latin-1"))
 
 
 def real_makemap(makemap: str, args: list[str], source: bytes = b"") -> Ran:
@@ -356,3 +356,23 @@ def test_etc_mail_makefile_switch(tmp_path: Path, makemap: str, bdb: None) -> No
     complaints = [ln for ln in mm_bad.stderr.splitlines() if ln.startswith("makemap: ")]
     assert complaints and all(ln in vc_bad.stderr.splitlines() for ln in complaints)
     assert vc_bad.returncode != 0 and vc_after == vc_first
+
+
+def test_cli_bytes_match_makemap(tmp_path: Path, makemap: str, bdb: None) -> None:
+    """Through the installed `virtc makemap` entry point: non-ASCII keys and map names echo byte
+    for byte, and the exit code is makemap's."""
+    virtc = Path(sys.executable).with_name("virtc")
+    cf = empty_cf(tmp_path)
+    source = "Jörg@Exämple.com\nok@x.org ok\nok@X.org dup\n".encode()
+    results = []
+    for argv0, name in (([makemap], "mm-café"), ([str(virtc), "makemap"], "vc-café")):
+        proc = subprocess.run([*argv0, "-C", cf, "hash", str(tmp_path / name)], input=source,
+                              capture_output=True, timeout=60, check=False)
+        lines = [ln.replace(os.fsencode(tmp_path / name), b"MAP") for ln in proc.stderr.splitlines()
+                 if not ln.startswith(b"WARNING: ")]
+        results.append((proc.returncode, lines))
+    (mm_code, mm_lines), (vc_code, vc_lines) = results
+    assert vc_code == mm_code == 65
+    assert mm_lines == ["makemap: MAP: line 1: no RHS for LHS jörg@exämple.com".encode(),
+                        b"makemap: MAP: line 3: key ok@x.org: duplicate key"]
+    assert vc_lines[:-1] == mm_lines

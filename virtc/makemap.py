@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from virtc.build import BuildOptions, map_records
 from virtc.errors import VirtcError
@@ -290,20 +290,29 @@ def _write_with_duplicates(path: Path, recs: list[tuple[bytes, bytes]], kind: st
     return len(recs)
 
 
-def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
-    """``makemap ARGV``: parse makemap's switches, read ``stdin``, write the map; the exit code."""
+def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO) -> int:
+    """``makemap ARGV``: parse makemap's switches, read ``stdin``, write the map; the exit code.
+
+    Messages are written as bytes: a key is echoed exactly as it is in the source.
+    """
     import getopt
 
     def say(message: str) -> None:
-        stderr.write(message + "\n")
+        try:
+            data = encode(message + "\n")
+        except UnicodeEncodeError:  # a file name from an OS error, not from argv
+            data = os.fsencode(message + "\n")
+        stderr.write(data)
         stderr.flush()
 
     def usage() -> int:
-        stderr.write(USAGE)
+        say(USAGE.rstrip("\n"))
         return EX_USAGE
 
     try:
-        switches, args = getopt.gnu_getopt(argv, OPTSTRING)
+        # Arguments as their bytes (one character per byte), like C's argv: a map name is
+        # echoed in messages exactly as given; _path() turns one back into a file name.
+        switches, args = getopt.gnu_getopt([decode(os.fsencode(a)) for a in argv], OPTSTRING)
     except getopt.GetoptError as exc:
         if exc.opt and len(exc.opt) > 1:
             say(f"makemap: unrecognized option '--{exc.opt}'")
@@ -324,9 +333,9 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
             if not value:
                 say("Invalid separator")
                 continue
-            dialect = dataclasses.replace(dialect, sep=_first_byte(value))
+            dialect = dataclasses.replace(dialect, sep=value[:1])
         elif flag == "-D":
-            dialect = dataclasses.replace(dialect, comment=_first_byte(value))
+            dialect = dataclasses.replace(dialect, comment=value[:1])
         elif flag == "-e":
             dialect = dataclasses.replace(dialect, allow_empty=True)
         given[flag] = value
@@ -341,7 +350,7 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     if os.geteuid() == 0:
         # makemap run by root gives the map to sendmail.cf's TrustedUser.
         try:
-            owner = trusted_uid(opts.cf)
+            owner = trusted_uid(_path(opts.cf))
         except OSError as exc:
             say(f"makemap: {opts.cf}: {exc.strerror}")
             return EX_NOINPUT
@@ -399,15 +408,15 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     return EX_OK
 
 
-def _first_byte(arg: str) -> str:
-    """The first byte of a command-line argument, as C's ``*optarg`` ('' for an empty one)."""
-    return decode(os.fsencode(arg)[:1])
+def _path(arg: str) -> str:
+    """A file name from an argument held as its bytes (see :func:`run`)."""
+    return os.fsdecode(encode(arg))
 
 
 def _target(opts: Options) -> Path:
     from virtc.writers.bdb import map_path
 
-    target = map_path(opts.mapname)
+    target = map_path(_path(opts.mapname))
     if opts.unsafe and target.is_symlink():
         # -s: makemap writes through the link; virtc replaces the file the link names.
         return Path(os.path.realpath(target))

@@ -29,4 +29,4 @@ def command(ctx: click.Context, argv: tuple[str, ...]) -> None:
         click.echo(USAGE.replace("Usage: makemap", "Usage: virtc makemap"), nl=False)
         return
     # sys.exit, not ctx.exit: click's non-standalone mode returns Exit codes instead of exiting.
-    sys.exit(run(list(argv), sys.stdin.buffer, sys.stdout.buffer, sys.stderr))
+    sys.exit(run(list(argv), sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer))
