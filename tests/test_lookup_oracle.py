@@ -149,6 +149,19 @@ def test_engine_matches_sendmail(sendmail: str, tmp_path: Path, seed: int, virth
     assert not problems, f"{len(problems)} differences, e.g.:\n" + "\n".join(problems[:25])
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10, 16))
+def test_engine_matches_sendmail_many_seeds(sendmail: str, tmp_path: Path, seed: int) -> None:
+    """The long version of test_engine_matches_sendmail (make test-all)."""
+    rng = random.Random(seed)
+    table = tmp_path / "virtusertable"
+    table.write_text(make_table(rng, size=400))
+    virthost, entire = [(False, False), (True, False), (True, True)][seed % 3]
+    addresses = make_addresses(rng, 5000, subdomains=entire)
+    problems = compare(table, addresses, virthost=virthost, entire_domain=entire)
+    assert not problems, f"{len(problems)} differences, e.g.:\n" + "\n".join(problems[:25])
+
+
 EXTRA_VALUES = ("%%1", "a%xb", "%9z", "x%4y", "Mixed+Case%3", "first last third", "<%1@out.test>",
                 '"%1"', "%1@%2.test", "%2@d.test", "%3x", "x%%%1", "%1@D.TEST.", "ab@D.Test", "@d.test",
                 "h!%1", "a.b!%1", "%1@x..y", "%1@x:y",

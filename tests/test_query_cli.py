@@ -108,3 +108,20 @@ def test_query_json_on_real_db_matches_sendmail(sendmail: str, bdb: None, tmp_pa
         if not ok:
             problems.append(f"{o} vs {sm.mailer} {sm.host} {sm.user} {sm.matched}")
     assert not problems, "\n".join(problems[:20])
+
+
+def test_virthost_and_entire_domain_flags(sendmail: str) -> None:
+    """The flags reach the engine: checked against sendmail with the same setup."""
+    addrs = ["x@example.net", "a@sub.example.com", "alice@example.com"]
+    out = virtc("query", "--json", "--virthost", "--entire-domain", "--table", str(BASIC), *addrs)
+    assert out.returncode == 0, out.stderr
+    got = {o["address"]: o for o in json.loads(out.stdout)}
+    with SendmailOracle(BASIC, virthost=True, features=("virtuser_entire_domain",)) as oracle:
+        sm = {r.address: r for r in oracle.resolve(addrs)}
+    # unmatched in a VirtHost domain: relayed to the domain itself
+    assert (got["x@example.net"]["kind"], got["x@example.net"]["result"]) == ("unmatched", "x@example.net")
+    assert (sm["x@example.net"].mailer, sm["x@example.net"].user) == ("esmtp", "x@example.net")
+    # a subdomain is looked up with its own keys only: no walk up to @example.com
+    assert got["a@sub.example.com"]["kind"] == "unmatched"
+    assert [k for k, _ in sm["a@sub.example.com"].lookups] == ["a@sub.example.com", "@sub.example.com"]
+    assert got["alice@example.com"]["result"] == sm["alice@example.com"].user == "alice"
