@@ -15,19 +15,26 @@ from harness.makemap_compare import Flags, compare
 DATA = Path(__file__).parent / "data" / "makemap"
 FIXTURES = sorted(DATA.glob("*.vt"))
 
+# Every fixture with these by default; the rest of the matrix under -m slow (make test-all).
 FLAG_SETS = {
     "hash": Flags(),
-    "btree": Flags(dbtype="btree"),
     "N": Flags(null=True),
+    "btree-f-N-r": Flags(dbtype="btree", foldcase=False, null=True, replace=True),
+}
+SLOW_FLAG_SETS = {
+    "btree": Flags(dbtype="btree"),
     "f": Flags(foldcase=False),
     "r": Flags(replace=True),
-    "btree-f-N-r": Flags(dbtype="btree", foldcase=False, null=True, replace=True),
 }
 
 pytestmark = pytest.mark.oracle
 
 
-@pytest.mark.parametrize("flags", FLAG_SETS.values(), ids=FLAG_SETS.keys())
+@pytest.mark.parametrize(
+    "flags",
+    [*FLAG_SETS.values(), *(pytest.param(f, marks=pytest.mark.slow) for f in SLOW_FLAG_SETS.values())],
+    ids=[*FLAG_SETS, *SLOW_FLAG_SETS],
+)
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_fixture_matches_makemap(fixture: Path, flags: Flags, tmp_path: Path,
                                  makemap: str, db_dump: str, db_verify: str, bdb: None) -> None:

@@ -56,6 +56,8 @@ class MakemapResult:
     records: list[tuple[bytes, bytes]]
     """The ``makemap -u`` dump, in the map's order."""
     map_file: Path
+    dump: bytes = b""
+    """The raw ``makemap -u`` output."""
     other_stderr: list[bytes] = field(default_factory=list)
     """stderr lines that are not per-line complaints."""
 
@@ -135,8 +137,8 @@ def run_makemap(
             stdin=stdin, capture_output=True, timeout=TIMEOUT, check=False,
         )
     messages, other = parse_messages(proc.stderr)
-    records = parse_dump(makemap_dump(map_name, dbtype, workdir)) if map_file.exists() else []
-    return MakemapResult(proc.returncode, messages, proc.stderr, records, map_file, other)
+    dump = makemap_dump(map_name, dbtype, workdir) if map_file.exists() else b""
+    return MakemapResult(proc.returncode, messages, proc.stderr, parse_dump(dump), map_file, dump, other)
 
 
 def db_dump_p(map_file: Path) -> str:
