@@ -78,12 +78,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         # The engine decides: every address reaching the entry resolves the same without it.
         eng = eng or engine(table, ctx)
         key = Key.parse(stored)
-        probes = _probes(key, eng.probe(key))
+        probes = _probes(key, eng.probe(key), KeyKind.USER_PLUS in ix.domains[name].special
+                         or KeyKind.DOMAIN_PLUS in ix.domains[name].special)
         with_it = [eng.resolve(p) for p in probes]
         if not with_it[0].chain or with_it[0].chain[0] != stored:
             continue  # its probe does not reach it (VT107 / VT104 cases)
         hidden = HidingTable(eng.table, stored)
-        if all(_outcome(a) == _outcome(eng.resolve(p, hidden)) for a, p in zip(with_it, probes, strict=True)):
+        # A probe that does not reach the entry resolves the same without it: no need to ask.
+        if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
+               for a, p in zip(with_it, probes, strict=True)):
             e, c = ix.entries[i], ix.entries[ca]
             yield Finding(
                 *key_span(e),
@@ -93,11 +96,14 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             )
 
 
-def _probes(key: Key, first: str) -> list[str]:
-    """Addresses reaching ``key``: its own, and plussed ones that may fall back to it."""
+def _probes(key: Key, first: str, plus_keys: bool) -> list[str]:
+    """Addresses reaching ``key``: its own, and plussed ones that may fall back to it.
+
+    An empty detail (``user+@d``) takes another path only past ``++`` keys.
+    """
     local, _, dom = first.rpartition("@")
     if key.kind is KeyKind.ADDRESS and "+" not in key.user:
-        return [first, f"{local}+x@{dom}", f"{local}+@{dom}"]
+        return [first, f"{local}+x@{dom}", *([f"{local}+@{dom}"] if plus_keys else [])]
     if key.kind is KeyKind.DOMAIN_ANY:
         return [first, f"{local[:-1]}+x@{dom}"]
     if key.kind is KeyKind.USER_ANY:

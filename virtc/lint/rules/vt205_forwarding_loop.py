@@ -60,20 +60,23 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     local = eng.domains
     skip = ix.shadowed_by_duplicate
     terminates: set[str] = set()  # folded addresses whose resolution is known to end
-    for i in candidates:
-        value = values[i]
-        target = _plain_target(value)
+    # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
+    # one step per entry, instead of being followed again from every entry.
+    for i in reversed(candidates):
+        if i in skip or stored[i].rpartition("@")[2] not in ix.domains:
+            continue  # not stored (VT103) or never looked up (VT104)
+        target = _plain_target(values[i])
         if target is not None:
+            # The address spelt like the key hits it first (exact lookup), then goes to target.
             if target.rpartition("@")[2] not in local or target in terminates:
+                terminates.add(stored[i])
                 continue
             # Cheap proof that the target ends: sendmail tries its exact key first, and a value
             # without '@' is a local user or an error, never another lookup.
             hit = eng.table.values.get(target[:MAXNAME])
             if hit is not None and "@" not in hit and "%" not in hit:
-                terminates.add(target)
+                terminates.update((target, stored[i]))
                 continue
-        if i in skip or stored[i].rpartition("@")[2] not in ix.domains:
-            continue
         key = Key.parse(stored[i])
         r = eng.resolve(eng.probe(key))
         if r.kind != "loop":
