@@ -104,8 +104,11 @@ def parse(data: bytes, path: str, dialect: Dialect = Dialect()) -> Table:
     """Parse source bytes the way makemap reads them with these switches."""
     text = decode(data)
     items: list[Item] = []
-    for rec in records(text):
-        items.extend(_parse_record(rec, dialect))
+    if not dialect.sep and dialect.comment == "#":
+        items = list(parse_records(records(text)))  # makemap's defaults: the grammar, as is
+    else:
+        for rec in records(text):
+            items.extend(_parse_record(rec, dialect))
     if dialect.allow_empty:
         items = [_empty_value(i) if isinstance(i, Rejected) and i.reason == "missing-value" else i
                  for i in items]
@@ -174,6 +177,7 @@ def compile_table(table: Table, opts: Options,
                               replace=opts.replace, lint=False)
     position = {key: i for i, (key, _) in enumerate(out.records)}
     prefix = f"makemap: {opts.mapname}: line"
+    stored = map_records(table, build_opts)  # one pair per entry, in item order
     for item in table.items:
         if isinstance(item, Rejected):
             out.messages.append(f"{prefix} {item.seq}: {_complaint(item, opts.foldcase)}")
@@ -181,7 +185,7 @@ def compile_table(table: Table, opts: Options,
             continue
         if not isinstance(item, Entry):
             continue
-        ((key, value),) = map_records(Table(table.path, [item], ""), build_opts)
+        key, value = next(stored)
         shown = _c_string(key)
         if opts.verbose:
             out.verbose.append(b"key=`" + shown + b"', val=`" + _c_string(value) + b"'")
