@@ -195,3 +195,49 @@ def test_no_false_positives_on_a_generated_table_of_hundreds_of_domains() -> Non
             assert findings and rule.severity is Severity.INFO
         else:
             assert render(rule, findings) == "", rule.code
+
+
+def _count_resolves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from virtc.lint.rules._index import Engine
+
+    calls: list[str] = []
+    real = Engine.resolve
+
+    def counting(self: Engine, address: str, table: object = None) -> object:
+        calls.append(address)
+        return real(self, address, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "resolve", counting)
+    return calls
+
+
+def test_vt205_does_not_follow_a_long_chain_from_every_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_resolves(monkeypatch)
+    n = 3000
+    text = "".join(f"u{i}@example.com\tu{i + 1}@example.com\n" for i in range(n))
+    text += f"u{n}@example.com\tlocal\n@example.com\terror:5.1.1:550 User unknown\n"
+    rule = rule_by_id("VT205")
+    assert rule is not None
+    assert run_rule(rule, parse_bytes(text.encode())) == []
+    assert len(calls) <= 2
+
+
+def test_engine_rules_ask_the_engine_little_on_a_realistic_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the generated hosting table, the engine-based rules stay far from one resolve per entry."""
+    import io
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    out = io.StringIO()
+    generate(20000, seed=3, out=out)
+    table = parse_bytes(out.getvalue().encode("latin-1"))
+    calls = _count_resolves(monkeypatch)
+    for code in ("VT105", "VT107", "VT205"):
+        rule = rule_by_id(code)
+        assert rule is not None
+        assert run_rule(rule, table) == []
+    assert len(calls) < len(table.entries) // 20
