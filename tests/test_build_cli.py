@@ -61,6 +61,17 @@ def test_help(args: list[str]) -> None:
     assert proc.returncode == 0 and "Usage:" in proc.stdout and proc.stderr == "", proc
 
 
+def test_help_on_every_command() -> None:
+    from virtc.cli import COMMANDS
+
+    listed = virtc("--help").stdout
+    for name in COMMANDS:
+        if f"  {name} " not in listed:  # not implemented yet: not listed either
+            continue
+        proc = virtc(name, "--help")
+        assert proc.returncode == 0 and f"Usage: virtc {name}" in proc.stdout, (name, proc.stderr)
+
+
 def test_build_help_lists_the_makemap_switches() -> None:
     out = virtc("build", "--help").stdout
     for option in ["-o, --output", "--type", "-f, --no-fold", "-N, --null", "-r, --replace", "--no-lint"]:

@@ -72,11 +72,14 @@ def tables(draw: st.DrawFn) -> bytes:
     return text.encode("latin-1")
 
 
-# Bytes that matter to makemap's loop: separators, NUL, '#', '@', CR, 8-bit, BOM.
-_atoms = st.sampled_from([
-    b"a", b"B", b"@", b"+", b"*", b".", b"#", b" ", b"\t", b"\x0b", b"\x0c", b"\r", b"\0",
-    b"\xc9", b"\xe9", b"\xa0", b"\x85", b"\xff", b"\xef\xbb\xbf", b"k@x.test", b"K@X.TEST", b"value",
-])
+# Bytes that matter to makemap's loop: separators, NUL, '#', '@', CR, 8-bit, BOM; and any byte.
+_atoms = st.one_of(
+    st.sampled_from([
+        b"a", b"B", b"@", b"+", b"*", b".", b"#", b" ", b"\t", b"\x0b", b"\x0c", b"\r", b"\0",
+        b"\xc9", b"\xe9", b"\xa0", b"\x85", b"\xff", b"\xef\xbb\xbf", b"k@x.test", b"K@X.TEST", b"value",
+    ]),
+    st.binary(min_size=1, max_size=2),
+)
 
 
 @st.composite
