@@ -68,9 +68,12 @@ class TableIndex:
     @cached_property
     def duplicates(self) -> list[tuple[int, int]]:
         """(first, later) entry indices for every key makemap already stored (it keeps the first)."""
+        keys = self.stored_keys
+        if len(set(keys)) == len(keys):
+            return []  # the usual case, decided at C speed
         first: dict[str, int] = {}
         out = []
-        for i, k in enumerate(self.stored_keys):
+        for i, k in enumerate(keys):
             j = first.setdefault(k, i)
             if j != i:
                 out.append((j, i))
