@@ -193,3 +193,13 @@ def test_load_lookup_table_db(bdb: None, tmp_path: Path) -> None:
 def test_classify_is_total() -> None:
     for text in ["", "<>", '"', "@", "a@", ":", "a:", "(", "a!b", "!b", "%", "<<a>>", "a@b@c"]:
         classify(text)  # never raises
+
+
+def test_binary_file_is_refused_but_a_stray_nul_is_not(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    blob.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(VirtcError, match="binary file"):
+        load_lookup_table(blob)
+    text = tmp_path / "vt"
+    text.write_bytes(b"a@b.test x\n" * 20 + b"q\0w@b.test y\n")  # makemap drops only that line
+    assert load_lookup_table(text).get("a@b.test") == "x"

@@ -112,7 +112,21 @@ def load_lookup_table(path: Path) -> LookupTable:
         raise VirtcError(f"{path}: is a directory")
     if is_berkeley_db(path):
         return LookupTable.from_db(path)
+    if _looks_binary(path):
+        raise VirtcError(f"{path}: binary file that is not a Berkeley DB map "
+                         "(give a virtusertable source or a built .db)")
     return LookupTable.from_table(parse_file(path))
+
+
+def _looks_binary(path: Path) -> bool:
+    """Many control bytes at the start: an executable or image, not a table with a stray NUL."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError:
+        return False  # parse_file reports it
+    controls = sum(1 for b in head if b < 0x20 and b not in (9, 10, 13))
+    return b"\0" in head and controls * 10 > len(head)
 
 
 def read_local_domains(path: Path) -> list[str]:
