@@ -291,13 +291,19 @@ def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | Non
             entire_domain: bool = False, virthost: bool = False) -> Resolution:
     """Resolve ``address`` through ``table`` (see the module docstring).
 
-    ``local_domains``: class w (or VirtHost) members; default ``table.domains``.
+    ``local_domains``: class w (or VirtHost) members; default ``table.domains``. For many
+    calls pass ``local_domain_set(domains)`` (a frozenset, used as is: no re-folding).
+    The engine reads the map only through ``table.get(key)``: a subclass may override it
+    (e.g. to hide one key and see what changes).
     ``virthost``: the domains are VIRTUSER_DOMAINs: unmatched addresses are relayed
     (kind ``unmatched``, result the address) instead of delivered to a local user.
     ``entire_domain``: FEATURE(virtuser_entire_domain): subdomains are looked up too,
     with their own full keys (sendmail applies it to VirtHost domains only).
     """
-    domains = local_domain_set(table.domains if local_domains is None else local_domains)
+    if isinstance(local_domains, frozenset):
+        domains = local_domains  # from local_domain_set(): folded once by the caller
+    else:
+        domains = local_domain_set(table.domains if local_domains is None else local_domains)
     return _resolve(address, table, domains, entire_domain, virthost)
 
 
