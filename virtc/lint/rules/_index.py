@@ -105,7 +105,7 @@ class TableIndex:
             dom.last = i
             if not local:
                 dom.special.setdefault(catch_all, {}).setdefault("", i)
-            elif "+" in local:
+            elif local[-2:] in ("++", "+*"):  # else a plain address, even with a '+' inside
                 key = parse(stored)
                 if key.kind is not KeyKind.ADDRESS:
                     dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
@@ -116,8 +116,16 @@ class TableIndex:
         """(index, parsed value) of every value sendmail reads as ``error:``."""
         texts = self.value_texts
         candidates = [i for i, v in enumerate(texts) if v[0] in "eE" and v[:5].lower() == "error"]
-        parsed = ((i, Value.parse(texts[i])) for i in candidates)
-        return [(i, v) for i, v in parsed if v.error is not None]
+        seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
+        out = []
+        for i in candidates:
+            text = texts[i]
+            value = seen.get(text)
+            if value is None:
+                value = seen[text] = Value.parse(text)
+            if value.error is not None:
+                out.append((i, value))
+        return out
 
 
 class HidingTable(LookupTable):
@@ -143,9 +151,9 @@ class Engine:
         self.source = ix.table
         # What makemap stores (the first of equal keys), as LookupTable.from_table builds it,
         # from the folded keys the index already has: reversed, so the first one wins.
-        keys, entries = ix.stored_keys[::-1], ix.entries[::-1]
-        self.table = LookupTable(dict(zip(keys, ix.value_texts[::-1], strict=True)),
-                                 dict(zip(keys, entries, strict=True)), ix.table.path)
+        # (Its ``entries`` stay empty: rules point at entries through the index.)
+        self.table = LookupTable(dict(zip(ix.stored_keys[::-1], ix.value_texts[::-1], strict=True)),
+                                 {}, ix.table.path)
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
