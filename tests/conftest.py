@@ -55,6 +55,16 @@ def require_berkeleydb() -> None:
         _missing("berkeleydb not installed (pip install '.[db]' after apt-get install libdb-dev)")
 
 
+def require_pypi() -> None:
+    """Tests that pip-install into fresh environments (packaging, pre-commit) need PyPI."""
+    import socket
+
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=5).close()
+    except OSError as exc:
+        _missing(f"PyPI not reachable ({exc}): the packaging and pre-commit tests install from it")
+
+
 @pytest.fixture
 def makemap() -> str:
     return require_tool("makemap")

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import require_pypi
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 600
@@ -34,6 +35,7 @@ def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None =
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_pypi()
     out = tmp_path_factory.mktemp("dist")
     run(sys.executable, "-m", "build", "--outdir", out, ROOT)
     return out

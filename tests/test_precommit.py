@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_pypi
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 600
@@ -68,6 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     """A git repository whose pre-commit config uses this checkout's hooks."""
     if shutil.which("git") is None:
         pytest.fail("git is needed for the pre-commit test")
+    require_pypi()
     # A private PRE_COMMIT_HOME: a shared one breaks when two test runs meet in its sqlite db.
     env = _env(tmp_path_factory.mktemp("pre-commit-home"))
     base = tmp_path_factory.mktemp("precommit")
