@@ -127,3 +127,15 @@ def test_generated_diffs_match_makemap_rebuilds(flags: list[str], tmp_path: Path
 def _dump_lines(records: dict[bytes, bytes]) -> bytes:
     """``makemap -u`` lines of ``records`` (it prints up to a NUL)."""
     return b"".join(k.split(b"\0")[0] + b"\t" + v.split(b"\0")[0] + b"\n" for k, v in records.items())
+
+
+def test_nul_mismatch_is_pointed_out(tmp_path: Path, makemap: str, bdb: None) -> None:
+    """A map built with makemap -N differs in every key; diff says to pass -N (and then agrees)."""
+    mm = run_makemap(b"a@x.org b\n", tmp_path, flags=["-N"], name="vt")
+    assert mm.returncode == 0
+    src = tmp_path / "vt"
+    src.write_bytes(b"a@x.org b\n")
+    code, out, err = virtc("diff", str(src))
+    assert code == 1 and "+ a@x.org\tb" in out and "- a@x.org\\x00\tb\\x00" in out
+    assert f"the keys in {src}.db end in a NUL byte (makemap -N): pass -N" in err
+    assert virtc("diff", "-N", str(src))[:2] == (0, f"{src}.db: up to date with {src} (1 key)\n")

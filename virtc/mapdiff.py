@@ -39,6 +39,8 @@ class MapDiff:
     unchanged: int = 0
     rejected: int = 0
     """Source lines makemap rejects (a ``virtc build`` would refuse to write)."""
+    nul_mismatch: bool = False
+    """The map's keys end in a NUL and the source's would not (or the other way round): -N."""
 
     def count(self, kind: str) -> int:
         return sum(c.kind == kind for c in self.changes)
@@ -84,7 +86,9 @@ def diff_source(table: Table, map_file: Path, opts: BuildOptions) -> MapDiff:
     rejected = len(table.rejected)
     if not opts.replace:
         rejected += sum(1 for _ in find_duplicates(table.entries, foldcase=opts.foldcase))
-    return MapDiff(table.path, map_file, installed is not None, changes, unchanged, rejected)
+    nul_keys = bool(installed) and all(k.endswith(b"\0") for k in installed or {})
+    mismatch = bool(installed) and bool(changes) and nul_keys != opts.null
+    return MapDiff(table.path, map_file, installed is not None, changes, unchanged, rejected, mismatch)
 
 
 def show(data: bytes) -> str:
@@ -109,7 +113,8 @@ def render_text(d: MapDiff) -> str:
                      f"{d.count('removed')} removed, {d.count('changed')} changed "
                      f"({d.unchanged} unchanged)")
     else:
-        lines.append(f"{what}: up to date with {d.source} ({d.unchanged} keys)")
+        keys = f"{d.unchanged} key{'' if d.unchanged == 1 else 's'}"
+        lines.append(f"{what}: up to date with {d.source} ({keys})")
     return "\n".join(lines) + "\n"
 
 

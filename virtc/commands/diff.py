@@ -34,6 +34,10 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
         click.echo(f"virtc: note: {source}: {result.rejected} line(s) makemap rejects: makemap would "
                    "store the rest as shown, `virtc build` would write nothing (see `virtc lint`)",
                    err=True)
+    if result.nul_mismatch:
+        hint = "drop -N" if null else "pass -N"
+        click.echo(f"virtc: note: the keys in {result.map} {'do not ' if null else ''}end in a NUL byte "
+                   f"(makemap -N): {hint} to compare like with like", err=True)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
