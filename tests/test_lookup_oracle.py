@@ -75,7 +75,8 @@ def make_addresses(rng: random.Random, count: int, subdomains: bool = False) -> 
     doms = list(LOCAL_DOMAINS)
     if subdomains:
         doms += ["deep.d1.test", "x.Sub.D2.test", "notd1.test"]
-    out = ["ping@d1.test", "+lead@d1.test", "++x@d1.test", "a++b@d3.test", "bob+@d1.test"]
+    out = ["ping@d1.test", "+lead@d1.test", "++x@d1.test", "a++b@d3.test", "bob+@d1.test",
+           "a%b@d1.test", "alice%d3.test@d1.test", "h!bob@d1.test", "x.y!bob@d3.test", "a%out.test@d1.test"]
     out += [f"c{n}x0@d3.test" for n in range(14, 19)]
     while len(out) < count:
         user = rng.choice((*USERS, "nobody", "zz"))
@@ -178,7 +179,7 @@ def test_every_value_through_every_key_shape(sendmail: str, tmp_path: Path) -> N
                   f"y{i}+@d.test", f"Who@c{i}.test", f"who+Det@C{i}.test", f"u+X@p{i}.test",
                   f"u+@p{i}.test", f"u+Y@s{i}.test", f"u+@s{i}.test"]
     addrs += ["+lead@d.test", "++x@d.test", "a+b+c@d.test", "bob@d.test.", "<v0@d.test>", "bob",
-              "@d.test", "bob@", "a@b@d.test", "Bob+@c1.test"]
+              "@d.test", "bob@", "a@b@d.test", "Bob+@c1.test", "v1%c1.test@d.test", "h!w2@d.test"]
     table = tmp_path / "vt"
     table.write_text("".join(lines))
     problems = compare(table, addrs)

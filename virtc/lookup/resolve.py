@@ -21,7 +21,8 @@
    Several words become one local name joined with ``.`` (``root root`` -> ``root.root``),
    a ``word:`` prefix is dropped, quotes and ``<>`` are removed, the rightmost ``%`` of
    an address without ``@`` is its ``@`` (``a%b`` -> ``a@b``), ``a.b!u`` is ``u@a.b`` and
-   ``h!u`` stays ``h!u@$j`` (``$j``: the host's own name).
+   ``h!u`` stays ``h!u@$j`` (``$j``: the host's own name). In a class w domain, a local
+   part with ``%``, ``!`` or ``@`` is re-parsed without the domain (``a%b@here`` -> ``a@b``).
 5. sendmail gives up after 16 re-resolutions (``554 5.0.0 rewrite: excessive recursion``):
    kind ``loop``. A cycle (an address that comes back) is reported as soon as it closes;
    ``Resolution.cycle`` gives its path.
@@ -47,6 +48,8 @@ KINDS: tuple[Kind, ...] = ("local", "remote", "error", "unmatched", "not-local",
 MAX_RECURSION = 16
 """Re-resolutions sendmail allows (``MAX_RULESET_RECURSION`` 50, three rulesets each)."""
 LOOP_TEXT = "554 5.0.0 rewrite: excessive recursion (max 50), ruleset canonify"
+_FORWARDING = frozenset("@%!")
+"""Class O: in a local part of a class w address these make sendmail re-parse it."""
 MAX_ADDRESS = 255
 """sendmail refuses longer addresses (``Address ... too long (255 bytes max)``)."""
 
@@ -328,6 +331,11 @@ def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_d
             return done("local", target.name)
         if not _is_local(target.domain, domains, entire_domain):
             return done("not-local" if top else "remote", target.text)
+        if not virthost and any(t in _FORWARDING for t in tokenize(target.local)):
+            # Parse0, for class w only: 'a%b@here' or 'h!u@here' is 'a%b' or 'h!u'
+            # (the local domain is dropped before any lookup).
+            target = classify(target.local)
+            continue
         folded = fold(target.text)
         if folded in seen:
             start = seen.index(folded)
