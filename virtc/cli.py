@@ -57,15 +57,25 @@ def cli() -> None:
     """Lint, build and query sendmail virtusertables safely."""
 
 
+class Interrupted(BaseException):
+    """A terminating signal, raised where the program is so that ``finally``/cleanup runs.
+
+    Not a KeyboardInterrupt: click would turn that into a blank line and "Aborted".
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _terminate(signum: int, frame: object) -> NoReturn:
-    # Turn SIGTERM/SIGHUP into an exception so that temporary files are cleaned up.
-    raise KeyboardInterrupt
+    raise Interrupted(signum)
 
 
 def main() -> None:
     """Entry point: user errors are one line and exit 2, never a traceback."""
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     try:
         cli(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -77,6 +87,8 @@ def main() -> None:
         fail("aborted", 130)
     except KeyboardInterrupt:
         fail("interrupted; nothing was changed", 130)
+    except Interrupted as exc:
+        fail(f"interrupted by {signal.Signals(exc.signum).name}; nothing was changed", 128 + exc.signum)
     except VirtcError as exc:
         fail(str(exc), exc.exit_code)
     except BrokenPipeError:
