@@ -226,7 +226,8 @@ def trusted_uid(cf: str) -> int:
     with open(cf, "rb") as f:
         for raw in f:
             line = raw.rstrip(b"\n")
-            if not line.lower().startswith(b"o trusteduser") or line[13:14].isalnum():
+            # makemap: an 'O' line whose option name is TrustedUser, in any case.
+            if line[:1] != b"O" or line[1:13].lower() != b" trusteduser" or line[13:14].isalnum():
                 continue
             _, eq, rest = line.partition(b"=")
             if not eq:
