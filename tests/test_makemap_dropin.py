@@ -100,10 +100,11 @@ def side_by_side(source: bytes, tmp: Path, flags: list[str], dbtype: str = "hash
 def _dialect(flags: list[str]) -> Dialect:
     d = Dialect()
     for i, f in enumerate(flags):
-        if f == "-t" and flags[i + 1]:
-            d = Dialect(flags[i + 1][0], d.comment, d.allow_empty)
+        first_byte = os.fsencode(flags[i + 1])[:1].decode("latin-1") if i + 1 < len(flags) else ""
+        if f == "-t" and first_byte:
+            d = Dialect(first_byte, d.comment, d.allow_empty)
         elif f == "-D":
-            d = Dialect(d.sep, flags[i + 1][:1], d.allow_empty)
+            d = Dialect(d.sep, first_byte, d.allow_empty)
         elif f == "-e":
             d = Dialect(d.sep, d.comment, True)
     return d
@@ -138,6 +139,7 @@ def generated(rng: random.Random) -> bytes:
 FLAG_SETS = [
     [], ["-f"], ["-N"], ["-r"], ["-e"], ["-d"], ["-v"], ["-t", ":"], ["-t", " "], ["-t", ";", "-e"],
     ["-D", ";"], ["-D", ""], ["-D", ";", "-t", ":"], ["-e", "-f", "-r"], ["-N", "-d", "-v"],
+    ["-t", "\t"], ["-D", " "], ["-D", "#", "-t", "#"], ["-t", "ü"],
 ]
 
 
