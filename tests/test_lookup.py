@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from harness.sendmail import SendmailOracle
+from hypothesis import given
+from hypothesis import strategies as st
 
 from virtc.errors import VirtcError
 from virtc.lookup import (
@@ -203,3 +205,26 @@ def test_binary_file_is_refused_but_a_stray_nul_is_not(tmp_path: Path) -> None:
     text = tmp_path / "vt"
     text.write_bytes(b"a@b.test x\n" * 20 + b"q\0w@b.test y\n")  # makemap drops only that line
     assert load_lookup_table(text).get("a@b.test") == "x"
+
+
+_local = st.text(alphabet="abcXYZ019.-_+", min_size=1, max_size=12)
+_domain = st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,4}){0,2}", fullmatch=True)
+
+
+@given(local=_local, domain=_domain)
+def test_lookup_keys_shape(local: str, domain: str) -> None:
+    ks = lookup_keys(f"{local}@{domain}")
+    assert ks[0].key == f"{local}@{domain}" and ks[-1].key == f"@{domain}"
+    assert len(ks) in (2, 5, 7)
+    assert (len(ks) == 2) == (local.find("+", 1) < 0)
+    for k in ks:
+        assert k.args[0] == k.key and substitute("%0", k.args) == k.key
+
+
+@given(local=_local, domain=_domain)
+def test_resolve_is_total_and_consistent(local: str, domain: str) -> None:
+    t = LookupTable.from_pairs({f"@{domain}": "%1%3@out.test", "x@out.test": "y"})
+    r = resolve(f"{local}@{domain}", t)
+    assert r.kind in ("remote", "error", "not-local", "local")
+    assert (r.result is None) == (r.kind in ("error", "loop"))
+    assert list(r.chain) == [s.key for s in r.steps if s.key is not None]

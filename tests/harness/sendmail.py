@@ -167,6 +167,25 @@ def _needs_qualified_host() -> bool:
     return not any("." in n for n in [canon, *aliases])
 
 
+def _qualified_host_prefix(hosts: Path, fqdn: str) -> list[str]:
+    """A command prefix under which sendmail finds a qualified name for this host.
+
+    A private mount namespace with our hosts file on /etc/hosts; failing that, a
+    private UTS namespace with a qualified host name. Without either sendmail sleeps
+    60 s at each start: fail loudly rather than run the suite for hours.
+    """
+    mount = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)]
+    uts = ["unshare", "-u", "sh", "-c", 'hostname "$0" && exec "$@"', fqdn]
+    for prefix in (mount, uts):
+        try:
+            if subprocess.run([*prefix, "true"], capture_output=True, timeout=30).returncode == 0:
+                return prefix
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    raise RuntimeError(f"host name {socket.gethostname()!r} is unqualified and 'unshare' is not usable: "
+                       "sendmail would sleep 60 s per run (add an FQDN alias to /etc/hosts)")
+
+
 def _map_keys(makemap: str, cf: Path, mapname: Path) -> list[str]:
     dump = subprocess.run([makemap, "-C", str(cf), "-u", "hash", str(mapname)],
                           capture_output=True, timeout=TIMEOUT)
@@ -263,10 +282,7 @@ class SendmailOracle:
                                 timeout=TIMEOUT)
         if m4.returncode != 0:
             raise RuntimeError(f"m4 {wd / 'oracle.mc'}: {m4.stderr.decode().strip()}")
-        self._prefix: list[str] = []
-        if _needs_qualified_host() and shutil.which("unshare"):
-            script = 'mount --bind "$0" /etc/hosts && exec "$@"'
-            self._prefix = ["unshare", "-m", "sh", "-c", script, str(wd / "hosts")]
+        self._prefix = _qualified_host_prefix(wd / "hosts", self.hostname) if _needs_qualified_host() else []
 
     # -- queries -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from virtc.errors import VirtcError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from virtc.lookup import Resolution
+    from virtc.lookup import LookupTable, Resolution
 
 
 @click.command("query")
@@ -51,7 +51,7 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
 
     console = Console(highlight=False, soft_wrap=True)
     for r in results:
-        _show(console, r)
+        _show(console, r, table)
 
 
 def _addresses(args: tuple[str, ...]) -> list[str]:
@@ -66,7 +66,7 @@ def _addresses(args: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _show(console: Console, r: Resolution) -> None:
+def _show(console: Console, r: Resolution, table: LookupTable) -> None:
     from rich.markup import escape
 
     console.print(f"[bold]{escape(r.address)}[/bold]")
@@ -79,7 +79,9 @@ def _show(console: Console, r: Resolution) -> None:
             elif step.key is not None and i == len(step.lookups) - 1:  # a hit ends the step
                 sub = step.substituted if step.substituted != lk.value else None
                 shown = escape(lk.value) + (f" => {escape(sub)}" if sub is not None else "")
-                console.print(f"    {escape(lk.key)}  {shown} [green](matched)[/green]")
+                entry = table.entries.get(step.key)
+                where = f", line {entry.line}" if entry is not None else ""
+                console.print(f"    {escape(lk.key)}  {shown} [green](matched{where})[/green]")
             else:  # '@' or '!': read as not found
                 console.print(f"    {escape(lk.key)}  {escape(lk.value)} [dim](not found)[/dim]")
     console.print(f"  [bold]{_outcome(r)}[/bold]")
