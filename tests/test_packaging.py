@@ -57,6 +57,7 @@ def test_sdist_has_the_grammar_and_the_wheel_packs_it(dist: Path) -> None:
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     assert {"grammar/virtusertable.lark", "pyproject.toml", "virtc/cli.py", "README.md"} <= names
+    assert not any(n.startswith((".venv/", ".git/", "build/", "dist/")) or "__pycache__" in n for n in names)
     (wheel,) = dist.glob("virtc-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
