@@ -8,15 +8,25 @@ exactly what ``parse_records(records(text))`` yields.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtc.parse
-from virtc.parse import _parse_slow, parse_records, parse_source, parse_text
+from virtc.model import fold
+from virtc.parse import (
+    NotPlain,
+    _parse_slow,
+    parse_bytes,
+    parse_records,
+    parse_source,
+    parse_text,
+    plain_entries,
+)
 from virtc.reader import MAX_LINE, records
 
 # The bytes that matter to makemap's split, plus ordinary ones.
-ALPHABET = "ab@+*#%:\t\x0b\x0c\r \0\xe9"
+ALPHABET = "aAb@+*#%:\t\x0b\x0c\r \0\xe9\xc9"
 line = st.one_of(
     st.text(ALPHABET, max_size=12),
     st.builds(lambda n, c: c * n, st.sampled_from([MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, 2100]),
@@ -59,3 +69,26 @@ def test_parse_text_uses_line_numbers_and_seq() -> None:
     assert [(e.key_text, e.line, e.seq) for e in entries] == [
         ("a@x", 1, 1), ("kkkk", 2, 3), ("d@x", 4, 5)]
     assert entries[0].line is entries[0].seq
+
+
+@settings(max_examples=400, deadline=None)
+@given(source)
+def test_plain_entries_are_the_entries_of_a_plain_source(text: str) -> None:
+    data = text.encode("latin-1")
+    table = parse_bytes(data)
+    try:
+        pairs = list(plain_entries(data))
+    except NotPlain:
+        assert table.rejected or "\0" in text or any(len(x) > MAX_LINE for x in text.split("\n"))
+        return
+    assert not table.rejected
+    assert pairs == [(e.key_text.encode("latin-1"), e.value_text.encode("latin-1"))
+                     for e in table.entries]
+    # bytes.lower() is makemap's (and fold()'s) ASCII-only folding
+    assert [k.lower() for k, _ in pairs] == [fold(e.key_text).encode("latin-1")
+                                            for e in table.entries]
+
+
+def test_plain_entries_stops_at_a_rejected_line() -> None:
+    with pytest.raises(NotPlain):
+        list(plain_entries(b"a@x b\n  c@x d\n"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
-from virtc.model import Entry, Rejected, Table, fold
-from virtc.parse import parse_source, parse_text, read_text
-from virtc.reader import encode
+from virtc.model import Table, fold
+from virtc.parse import NotPlain, parse_text, plain_entries, read_data
+from virtc.reader import decode, encode
 from virtc.rejections import makemap_rejections
 from virtc.writers import bdb
 from virtc.writers.atomic import replace_atomically, unsafe_directories
@@ -75,16 +75,17 @@ def build(source: str | Path, output: str | Path | None = None,
     """
     if output is None and str(source) == "-":
         raise VirtcError("-: a source read from standard input needs -o OUTPUT")
-    text, path = read_text(source)
+    data, path = read_data(source)
     target = bdb.map_path(output if output is not None else source)
     if str(source) != "-" and _same_file(Path(source), target):
         # 'virtc build table.db' would replace the source text with the map built from it.
         raise VirtcError(f"{target}: is the source itself; name another output with -o")
     if not opts.lint and not opts.replace:
-        streamed = _build_streaming(text, path, target, opts)
+        streamed = _build_streaming(data, path, target, opts)
         if streamed is not None:
             return streamed
-    table = parse_text(text, path)
+    table = parse_text(decode(data), path)
+    del data
     result = BuildResult(target, check(table, opts))
     if blocking(result.diagnostics):
         return result
@@ -106,42 +107,40 @@ def build(source: str | Path, output: str | Path | None = None,
     return result
 
 
-class _Blocked(Exception):
-    """The source has a line makemap rejects: the build must not write."""
-
-
-def _streamed_records(text: str, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
-    """:func:`map_records` straight from the parser, with no Table; raises _Blocked."""
+def _streamed_records(data: bytes, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
+    """:func:`map_records` of a plain source, straight from its bytes (raises NotPlain)."""
     nul = b"\0" if opts.null else b""
-    for item in parse_source(text):
-        if isinstance(item, Entry):
-            key = fold(item.key_text) if opts.foldcase else item.key_text
-            yield encode(key) + nul, encode(item.value_text) + nul
-        elif isinstance(item, Rejected):
-            raise _Blocked
+    # bytes.lower() folds ASCII letters only, exactly as makemap (and fold()) do.
+    if opts.foldcase and not nul:
+        for key, value in plain_entries(data):
+            yield key.lower(), value
+    else:
+        for key, value in plain_entries(data):
+            yield (key.lower() if opts.foldcase else key) + nul, value + nul
 
 
-def _build_streaming(text: str, path: str, target: Path, opts: BuildOptions) -> BuildResult | None:
+def _build_streaming(data: bytes, path: str, target: Path, opts: BuildOptions) -> BuildResult | None:
     """``--no-lint`` without ``-r``: parse and write in one pass, holding no Table.
 
     With no lint, only makemap's rejections (VT001, duplicates included) can block a
-    build, and a clean source has no diagnostics at all. A rejected line or a
-    duplicate key (DB_NOOVERWRITE, as makemap) abandons the temporary map; then
-    None tells the caller to build the usual way, which reports every problem.
+    build, and a source of plain entries, comments and blank lines without a repeated
+    key has no diagnostics at all. Any other line, or a repeated key (found by
+    DB_NOOVERWRITE, as makemap does), abandons the temporary map; then None tells the
+    caller to build the usual way, which reports every problem.
     """
     warnings = [f"{target}: {why}: sendmail refuses to open a map there"
                 for why in unsafe_directories(target)]
 
     def write(tmp: Path, mode: int) -> int:
-        return bdb.write_new_map(tmp, _streamed_records(text, opts), opts.dbtype, mode, unique=True)
+        return bdb.write_new_map(tmp, _streamed_records(data, opts), opts.dbtype, mode, unique=True)
 
     try:
         count = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
-    except (_Blocked, bdb.DuplicateKeyError):
+    except (NotPlain, bdb.DuplicateKeyError):
         return None
     except VirtcError:
         # The usual path reports a blocked source before it touches the target.
-        if blocking(check(parse_text(text, path), opts)):
+        if blocking(check(parse_text(decode(data), path), opts)):
             return None
         raise
     return BuildResult(target, [], count, True, warnings)

@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import AnyStr
 
 from lark import Token, Tree
 
@@ -23,11 +24,24 @@ from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
 
 @functools.cache
-def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(entry, comment) regexes built from the grammar's terminal definitions."""
+def _fast_sources() -> tuple[str, str]:
+    """(entry, comment) regex sources built from the grammar's terminal definitions."""
     terms = {t.name: t.pattern.to_regexp() for t in parser().terminals}
-    entry = re.compile(f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", re.S)
-    return entry, re.compile(terms["COMMENT"], re.S)
+    return f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", terms["COMMENT"]
+
+
+@functools.cache
+def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(entry, comment) regexes for Latin-1 decoded text."""
+    entry, comment = _fast_sources()
+    return re.compile(entry, re.S), re.compile(comment, re.S)
+
+
+@functools.cache
+def _fast_byte_patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The same regexes for raw bytes (Latin-1 maps every byte to the same code point)."""
+    entry, comment = _fast_sources()
+    return re.compile(entry.encode("latin-1"), re.S), re.compile(comment.encode("latin-1"), re.S)
 
 
 def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
@@ -52,13 +66,41 @@ BLOCK = 1 << 20
 """Characters split into lines at a time: never a list of every line of a large source."""
 
 
-def _line_blocks(text: str) -> Iterator[list[str]]:
+def _line_blocks(text: AnyStr) -> Iterator[list[AnyStr]]:
     """``text.split("\\n")`` in consecutive pieces of about ``BLOCK`` characters."""
+    newline: AnyStr = "\n" if isinstance(text, str) else b"\n"
     pos = 0
-    while (end := text.find("\n", pos + BLOCK)) >= 0:
-        yield text[pos:end].split("\n")
+    while (end := text.find(newline, pos + BLOCK)) >= 0:
+        yield text[pos:end].split(newline)
         pos = end + 1
-    yield text[pos:].split("\n")
+    yield text[pos:].split(newline)
+
+
+class NotPlain(Exception):
+    """The source has a line that is not a plain entry, comment or blank line."""
+
+
+def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Every entry's (key, value) bytes as written, for a source of nothing but plain lines.
+
+    The fast path for building a clean source: no decoding, no model objects. Raises
+    :class:`NotPlain` at the first record that needs the full parse (a line makemap
+    rejects, an over-long line, a NUL byte): the caller then parses the usual way.
+    For any other source the pairs are exactly the entries of :func:`parse_bytes`
+    (property-tested).
+    """
+    if b"\0" in data:
+        raise NotPlain
+    entry_re, comment_re = _fast_byte_patterns()
+    match_entry = entry_re.fullmatch
+    match_comment = comment_re.fullmatch
+    for block in _line_blocks(data):
+        for line in block:
+            m = match_entry(line)
+            if m is not None and len(line) <= MAX_LINE:
+                yield m[1], m[3]
+            elif line and (len(line) > MAX_LINE or not match_comment(line)):
+                raise NotPlain
 
 
 def parse_source(text: str) -> Iterator[Item]:
@@ -172,13 +214,19 @@ def read_source(path: str | Path) -> bytes:
         raise VirtcError(f"{p}: cannot read: {exc.strerror or exc}") from None
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
-    """A source's decoded text and the name diagnostics give it; ``-`` reads standard input."""
+def read_data(path: str | Path) -> tuple[bytes, str]:
+    """A source's bytes and the name diagnostics give it; ``-`` reads standard input."""
     if str(path) == "-":
         import sys
 
-        return decode(sys.stdin.buffer.read()), "<stdin>"
-    return decode(read_source(path)), str(path)
+        return sys.stdin.buffer.read(), "<stdin>"
+    return read_source(path), str(path)
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """A source's decoded text and the name diagnostics give it; ``-`` reads standard input."""
+    data, name = read_data(path)
+    return decode(data), name
 
 
 def parse_file(path: str | Path) -> Table:
