@@ -181,3 +181,26 @@ def test_generated_makemap_stores_the_same(tmp_path: Path, makemap: str, bdb: No
                             tmp_path, name=f"after{i}")
         assert before.returncode == after.returncode == 0, before.stderr
         assert sorted(before.records) == sorted(after.records), src
+
+
+MAKEMAP_FIXTURES = sorted((Path(__file__).parent / "data" / "makemap").glob("*.vt"))
+
+
+def test_makemap_fixtures_formatted_or_refused(tmp_path: Path, makemap: str, bdb: None) -> None:
+    """Each of the build's makemap fixtures is refused (VT001, NUL) or formatted idempotently
+    into a source from which makemap stores exactly the same records."""
+    formatted = 0
+    for fixture in MAKEMAP_FIXTURES:
+        src = fixture.read_bytes()
+        try:
+            text = format_table(parse_bytes(src, fixture.name))
+        except FormatRefused:
+            assert run_makemap(src, tmp_path, name="refused").returncode == 65 or b"\0" in src, fixture
+            continue
+        formatted += 1
+        assert format_table(parse_text(text, fixture.name)) == text, fixture
+        before = run_makemap(src, tmp_path, name="before")
+        after = run_makemap(text.encode("latin-1"), tmp_path, name="after")
+        assert before.returncode == after.returncode == 0, fixture
+        assert sorted(before.records) == sorted(after.records), fixture
+    assert formatted >= 10
