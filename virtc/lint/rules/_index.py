@@ -7,8 +7,13 @@ state). Not a rule module: the registry skips names starting with ``_``.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate, repeat
+from operator import add, itemgetter
 
 from virtc.lint.rule import LintContext
 from virtc.lookup import LookupTable, Resolution, local_domain_set
@@ -38,12 +43,46 @@ class Domain:
         return self.find(KeyKind.CATCH_ALL)
 
 
-class TableIndex:
-    """What rules share about a table: stored keys, duplicates, entries by domain.
+class Column:
+    """One column of the table (keys or values) as one string: ``"\\nTEXT0\\nTEXT1\\n..."``.
 
-    Built with plain string operations: parsing every key and value into model
-    objects would cost several seconds on a 1M-entry table, so rules parse only the
-    entries a cheap test on the raw text selects.
+    A regex then scans a million entries at C speed, and :meth:`matching` maps its
+    matches back to entry indices (entries never contain a newline). Patterns should
+    start with a literal or a character class (``\\n`` for "entry starts with", which
+    re finds fast; ``(?m)^`` is tried at every position and is slow) and end inside
+    the entry or with ``(?=\\n)`` for "entry ends with".
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.text = "\n" + "\n".join(texts) + "\n"
+        # starts[i]: offset of texts[i] in text (each text plus its newline), computed in C.
+        self.starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=1))
+
+    def matching(self, *patterns: re.Pattern[str]) -> list[int]:
+        """Indices (ascending, once each) of the texts any of ``patterns`` finds something in."""
+        if not self.texts:
+            return []
+        starts = self.starts
+        found: set[int] = set()
+        for pattern in patterns:
+            # The match's last character lies in its entry (or on the newline just after it).
+            found.update(bisect_right(starts, m.end() - 1) - 1 for m in pattern.finditer(self.text))
+        return sorted(found)
+
+
+_NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
+_CATCH_ALL_KEY = re.compile(r"\n@")
+_PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
+_ERROR = re.compile(r"(?i)\nerror")
+
+
+class TableIndex:
+    """What rules share about a table: its columns, stored keys, duplicates, domains.
+
+    Built with whole-column string operations and regexes (C speed): parsing every
+    key and value into model objects would cost seconds on a 1M-entry table, so
+    rules parse only the entries such a scan selects.
     """
 
     def __init__(self, table: Table) -> None:
@@ -51,19 +90,29 @@ class TableIndex:
         self.entries: list[Entry] = table.entries
 
     @cached_property
-    def key_texts(self) -> list[str]:
-        """Keys as written, parallel to ``entries`` (plain strings are fast to filter)."""
-        return [e.key_text for e in self.entries]
+    def keys(self) -> Column:
+        """The keys as written."""
+        return Column([e.key_text for e in self.entries])
 
     @cached_property
+    def values(self) -> Column:
+        """The values as stored."""
+        return Column([e.value_text for e in self.entries])
+
+    @property
+    def key_texts(self) -> list[str]:
+        return self.keys.texts
+
+    @property
     def value_texts(self) -> list[str]:
-        """Values as stored, parallel to ``entries``."""
-        return [e.value_text for e in self.entries]
+        return self.values.texts
 
     @cached_property
     def stored_keys(self) -> list[str]:
         """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
-        return [fold(k) for k in self.key_texts]
+        if not self.entries:
+            return []
+        return fold(self.keys.text)[1:-1].split("\n")
 
     @cached_property
     def duplicates(self) -> list[tuple[int, int]]:
@@ -86,39 +135,33 @@ class TableIndex:
 
     @cached_property
     def domains(self) -> dict[str, Domain]:
-        """Folded domain -> its stored entries (keys with an '@' and a domain only)."""
-        out: dict[str, Domain] = {}
-        implausible: set[str] = set()  # VT104 reports keys no address can match
-        skip = self.shadowed_by_duplicate
-        catch_all, parse = KeyKind.CATCH_ALL, Key.parse
-        for i, stored in enumerate(self.stored_keys):
-            local, at, name = stored.rpartition("@")
-            if not at or name in implausible or (skip and i in skip):
-                continue
-            dom = out.get(name)
+        """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
+        stored = self.stored_keys
+        n = len(stored)
+        names: list[str | None] = list(map(itemgetter(2), map(str.rpartition, stored, repeat("@"))))
+        for i in (*self.keys.matching(_NO_AT), *self.shadowed_by_duplicate):
+            names[i] = None  # no '@' (VT104), or not stored (VT103)
+        counts = Counter(names)
+        first = dict(zip(reversed(names), range(n - 1, -1, -1), strict=True))
+        last = dict(zip(names, range(n), strict=True))
+        out = {name: Domain(name, first[name], count, last[name])
+               for name, count in counts.items() if name is not None and plausible_domain(name)}
+        for i in Column(stored).matching(_CATCH_ALL_KEY, _PLUS_KEY):
+            dom = out.get(names[i] or "")
             if dom is None:
-                if not plausible_domain(name):
-                    implausible.add(name)
-                    continue
-                dom = out[name] = Domain(name, i)
-            dom.count += 1
-            dom.last = i
-            if not local:
-                dom.special.setdefault(catch_all, {}).setdefault("", i)
-            elif local[-2:] in ("++", "+*"):  # else a plain address, even with a '+' inside
-                key = parse(stored)
-                if key.kind is not KeyKind.ADDRESS:
-                    dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
+                continue
+            key = Key.parse(stored[i])
+            if key.kind is not KeyKind.ADDRESS:
+                dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
         return out
 
     @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
         """(index, parsed value) of every value sendmail reads as ``error:``."""
         texts = self.value_texts
-        candidates = [i for i, v in enumerate(texts) if v[0] in "eE" and v[:5].lower() == "error"]
         seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
         out = []
-        for i in candidates:
+        for i in self.values.matching(_ERROR):
             text = texts[i]
             value = seen.get(text)
             if value is None:

@@ -46,9 +46,14 @@ SEVERITY = Severity.ERROR
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, Latin-1 decoded
 MAX_ADDRESS = MAXNAME - 1
 """sendmail rejects longer addresses ("Address ... too long (255 bytes max)")."""
-_ODD = "@*{}<>%$\xef\ufeff"  # characters that need a closer look
-_PLAIN = re.compile(f"[^{_ODD}]*@(?:[A-Za-z0-9]|[^.{_ODD}][^{_ODD}]*[A-Za-z0-9])")
-"""Keys that certainly are fine (anything else is looked at closely)."""
+_SUSPECT = tuple(re.compile(p) for p in (
+    r"\n[^@\n]*(?=\n)",  # no '@'
+    "[*{}<>%$\xef\ufeff]",  # wildcards, template debris, a BOM
+    r"@[.\n]|@[^@\n]*@",  # '@.', '@' at the end, two '@'
+    r"[^A-Za-z0-9\n](?=\n)",  # ends with something else than a letter or digit
+    r"\n[^\n]{" + str(MAX_ADDRESS + 1) + "}",  # too long
+))
+"""Keys worth a closer look (a superset of the unmatchable ones)."""
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
 
@@ -81,9 +86,8 @@ def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str |
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    plain = _PLAIN.fullmatch
-    # Cheap test first: most keys are plain 'user@domain' ending in a letter or digit.
-    odd = [i for i, k in enumerate(ix.key_texts) if len(k) > MAX_ADDRESS or plain(k) is None]
+    # Cheap scan first: most keys are plain 'user@domain' ending in a letter or digit.
+    odd = ix.keys.matching(*_SUSPECT)
     for i in odd:
         e = ix.entries[i]
         text = e.key_text

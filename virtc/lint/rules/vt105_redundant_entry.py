@@ -27,6 +27,7 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
@@ -40,6 +41,8 @@ NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
 
 _BLANKS = " \t\r\x0b\x0c"
+_PERCENT = re.compile("%")
+_ENDS_BLANK = re.compile("[ \t\r\x0b\x0c](?=\n)")
 
 
 def _outcome(r: Resolution) -> tuple[object, ...]:
@@ -56,8 +59,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # uses %N (compared after substitution below), or with %N itself.
     plain = {values[ca].rstrip(_BLANKS) for ca in catch_alls.values()}
     pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
-    candidates = {i for i, v in enumerate(values) if v in plain or "%" in v
-                  or (v[-1] in _BLANKS and v.rstrip(_BLANKS) in plain)}
+    candidates = {i for i, v in enumerate(values) if v in plain}
+    candidates.update(ix.values.matching(_PERCENT))
+    candidates.update(i for i in ix.values.matching(_ENDS_BLANK) if values[i].rstrip(_BLANKS) in plain)
     if pct:
         candidates.update(i for i, k in enumerate(stored_keys) if k[k.rfind("@") + 1:] in pct)
     eng = None

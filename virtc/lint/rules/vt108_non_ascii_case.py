@@ -24,6 +24,7 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
@@ -36,6 +37,9 @@ NAME = "non-ascii-case"
 SEVERITY = Severity.WARNING
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def _utf8(text: str) -> str | None:
     """The key as UTF-8 text (it is Latin-1 decoded bytes), or None if it is not UTF-8."""
     try:
@@ -46,7 +50,7 @@ def _utf8(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in [i for i, k in enumerate(ix.key_texts) if not k.isascii()]:
+    for i in ix.keys.matching(_NON_ASCII):
         e = ix.entries[i]
         key = _utf8(e.key_text)
         stored = _utf8(fold(e.key_text))

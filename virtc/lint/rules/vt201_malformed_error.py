@@ -54,8 +54,8 @@ STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software"
 ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 """access-map results that mean nothing special in a virtusertable (a local user of that name)."""
 
-_MAYBE_ERROR = frozenset("\"'eErRdDoO")
-"""First characters of values that may be a misspelt reject (quotes, error, reject, discard, ok)."""
+_MAYBE_ERROR = re.compile("\n[\"'eErRdDoO][^@\n]*(?=\n)")
+"""Values that may be a misspelt reject (quotes, error, reject, discard, ok; no address)."""
 REPLY = re.compile(r"([0-9]{3}) ")
 _NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
 
@@ -120,7 +120,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         for msg, sev in problems(v.error):
             yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
-    maybe = [i for i, v in enumerate(ix.value_texts) if v[0] in _MAYBE_ERROR and "@" not in v]
+    maybe = ix.values.matching(_MAYBE_ERROR)
     for i in maybe:
         e = ix.entries[i]
         text = e.value_text

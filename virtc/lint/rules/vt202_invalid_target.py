@@ -29,6 +29,7 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
@@ -42,8 +43,8 @@ CODE = "VT202"
 NAME = "invalid-target"
 SEVERITY = Severity.ERROR
 
-_FIRST = frozenset('|/"@!:\x0b\x0c')
-"""First characters that make a value worth a closer look (with a comma or blanks anywhere)."""
+_SUSPECT = (re.compile('\n[|/"@!:]'), re.compile("[ \t,\x0b\x0c]"))
+"""Values worth a closer look: a special first character, a comma, or blanks."""
 _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 
@@ -82,7 +83,7 @@ def why_invalid(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    maybe = [i for i, v in enumerate(ix.value_texts) if v[0] in _FIRST or " " in v or "\t" in v or "," in v]
+    maybe = ix.values.matching(*_SUSPECT)
     for i in maybe:
         e = ix.entries[i]
         text = e.value_text

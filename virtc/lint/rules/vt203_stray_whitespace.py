@@ -28,6 +28,7 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
@@ -40,11 +41,12 @@ NAME = "stray-whitespace"
 SEVERITY = Severity.ERROR
 
 _TRAILING = " \t\r\x0b\x0c"
+_ENDS_BLANK = re.compile("[ \t\r\x0b\x0c](?=\n)")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in [i for i, v in enumerate(ix.value_texts) if v[-1] in _TRAILING]:
+    for i in ix.values.matching(_ENDS_BLANK):
         e = ix.entries[i]
         value = e.value_text
         kept = value.rstrip(_TRAILING)

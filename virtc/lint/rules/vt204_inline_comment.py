@@ -49,7 +49,7 @@ def comment_start(text: str) -> int | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in [i for i, v in enumerate(ix.value_texts) if "#" in v]:
+    for i in ix.values.matching(_COMMENT):
         e = ix.entries[i]
         start = comment_start(e.value_text)
         if start is None:

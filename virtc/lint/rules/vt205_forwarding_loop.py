@@ -29,6 +29,7 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
@@ -39,6 +40,9 @@ from virtc.model import MAXNAME, Key, Table, fold
 CODE = "VT205"
 NAME = "forwarding-loop"
 SEVERITY = Severity.ERROR
+
+
+_AT = re.compile("@")
 
 
 def _plain_target(value: str) -> str | None:
@@ -53,7 +57,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     values, stored = ix.value_texts, ix.stored_keys
     # Only a value naming a local domain (or built with %N) can lead back into the table.
-    candidates = [i for i, v in enumerate(values) if "@" in v and v[:5].lower() != "error"]
+    candidates = [i for i in ix.values.matching(_AT) if values[i][:5].lower() != "error"]
     if not candidates:
         return
     eng = engine(table, ctx)

@@ -42,6 +42,7 @@ NAME = "suspicious-substitution"
 SEVERITY = Severity.WARNING
 
 _SUBST = re.compile(r"%(.)", re.S)
+_PERCENT = re.compile("%")
 
 
 def substitutions(value: str) -> list[tuple[int, str]]:
@@ -64,7 +65,7 @@ def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     domains = ix.domains
-    for i in [i for i, v in enumerate(ix.value_texts) if "%" in v]:
+    for i in ix.values.matching(_PERCENT):
         e = ix.entries[i]
         subs = substitutions(e.value_text)
         if not subs:
