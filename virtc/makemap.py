@@ -392,6 +392,10 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO) ->
         existing = list(bdb.read_map(target)) if opts.append else []
     except VirtcError as exc:
         return cannot_open(_reason(exc, target))
+    from virtc.writers.atomic import unsafe_directories
+
+    for why in unsafe_directories(target):  # makemap's wording; sendmail will refuse the map
+        say(f"WARNING: {why}")
 
     table = parse(stdin.read(), "<stdin>", dialect)
     outcome = compile_table(table, opts, existing)
