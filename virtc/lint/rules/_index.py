@@ -71,7 +71,6 @@ class Column:
         return sorted(found)
 
 
-_NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
@@ -134,12 +133,23 @@ class TableIndex:
         return frozenset(i for _, i in self.duplicates)
 
     @cached_property
+    def _parts(self) -> list[tuple[str, str, str]]:
+        """Stored keys split at their last '@'."""
+        return list(map(str.rpartition, self.stored_keys, repeat("@")))
+
+    @cached_property
+    def no_at(self) -> list[int]:
+        """Indices of keys without an '@' (VT104)."""
+        ats = list(map(itemgetter(1), self._parts))
+        return [i for i, at in enumerate(ats) if not at] if ats.count("") else []
+
+    @cached_property
     def domains(self) -> dict[str, Domain]:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
         stored = self.stored_keys
         n = len(stored)
-        names: list[str | None] = list(map(itemgetter(2), map(str.rpartition, stored, repeat("@"))))
-        for i in (*self.keys.matching(_NO_AT), *self.shadowed_by_duplicate):
+        names: list[str | None] = list(map(itemgetter(2), self._parts))
+        for i in (*self.no_at, *self.shadowed_by_duplicate):
             names[i] = None  # no '@' (VT104), or not stored (VT103)
         counts = Counter(names)
         first = dict(zip(reversed(names), range(n - 1, -1, -1), strict=True))

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import itemgetter
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, key_span
+from virtc.lint.rules._index import TableIndex, index, key_span
 from virtc.model import MAXNAME, Key, KeyKind, Table
 
 CODE = "VT104"
@@ -46,14 +47,29 @@ SEVERITY = Severity.ERROR
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, Latin-1 decoded
 MAX_ADDRESS = MAXNAME - 1
 """sendmail rejects longer addresses ("Address ... too long (255 bytes max)")."""
-_SUSPECT = tuple(re.compile(p) for p in (
-    r"\n[^@\n]*(?=\n)",  # no '@'
-    "[*{}<>%$\xef\ufeff]",  # wildcards, template debris, a BOM
-    r"@[.\n]|@[^@\n]*@",  # '@.', '@' at the end, two '@'
-    r"[^A-Za-z0-9\n](?=\n)",  # ends with something else than a letter or digit
-    r"\n[^\n]{" + str(MAX_ADDRESS + 1) + "}",  # too long
-))
-"""Keys worth a closer look (a superset of the unmatchable ones)."""
+_ODD_CHARS = "*{}<>%$\xef\ufeff"  # wildcards, template debris, a BOM
+_ODD_CHAR = re.compile(f"[{_ODD_CHARS}]")
+_ODD_AT = re.compile(r"@[.\n]|@[^@\n]*@")  # '@.', '@' at the end, two '@'
+_LONG = re.compile(r"\n[^\n]{" + str(MAX_ADDRESS + 1) + "}")
+_NOT_ALNUM = re.compile("[^A-Za-z0-9]")
+
+
+def suspects(ix: TableIndex) -> list[int]:
+    """Keys worth a closer look (a superset of the unmatchable ones), found at C speed.
+
+    Each scan runs only if a plain substring search says it can find something.
+    """
+    col = ix.keys
+    text, keys = col.text, col.texts
+    found = set(col.matching(_LONG))
+    if any(c in text for c in _ODD_CHARS):
+        found.update(col.matching(_ODD_CHAR))
+    found.update(ix.no_at)
+    if "@." in text or "@\n" in text or text.count("@") != len(keys) - len(ix.no_at):
+        found.update(col.matching(_ODD_AT))
+    # The last character of every key, one string: a scan finds the odd ones' indices directly.
+    found.update(m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), keys))))
+    return sorted(found)
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
 
@@ -87,7 +103,7 @@ def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str |
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     # Cheap scan first: most keys are plain 'user@domain' ending in a letter or digit.
-    odd = ix.keys.matching(*_SUSPECT)
+    odd = suspects(ix)
     for i in odd:
         e = ix.entries[i]
         text = e.key_text
