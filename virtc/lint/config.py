@@ -28,11 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from virtc import localdomains
 from virtc.diagnostics import Severity
 from virtc.errors import VirtcError
-from virtc.model import fold
-from virtc.parse import read_source
-from virtc.reader import decode
 
 DEFAULT_CATCH_ALL = "error:5.1.1:550 User unknown"
 CONFIG_NAMES = (".virtc.toml", "pyproject.toml")
@@ -204,23 +202,6 @@ def config_for(path: str | Path, explicit: Path | None = None, isolated: bool = 
     return load_config(found) if found is not None else LintConfig()
 
 
-def parse_local_domains(text: str) -> frozenset[str]:
-    """Domains from a sendmail class file such as ``local-host-names``, folded.
-
-    As sendmail's ``F`` class lines read it (checked against the real sendmail):
-    lines starting with ``#`` are skipped and the first word of every other line
-    is taken (leading blanks skipped, the rest of the line ignored). sendmail
-    compares class members case-insensitively, hence the folding.
-    """
-    out = set()
-    for line in text.split("\n"):
-        if line.startswith("#"):
-            continue
-        words = line.split()
-        if words:
-            out.add(fold(words[0]))
-    return frozenset(out)
-
-
 def read_local_domains(path: str | Path) -> frozenset[str]:
-    return parse_local_domains(decode(read_source(path)))
+    """The local domains of a local-host-names style file (see virtc.localdomains)."""
+    return frozenset(localdomains.read_local_domains(path))

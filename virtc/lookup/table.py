@@ -127,21 +127,3 @@ def _looks_binary(path: Path) -> bool:
         return False  # parse_file reports it
     controls = sum(1 for b in head if b < 0x20 and b not in (9, 10, 13))
     return b"\0" in head and controls * 10 > len(head)
-
-
-def read_local_domains(path: Path) -> list[str]:
-    """A local-host-names file as sendmail reads it: first word per line, ``#`` lines skipped.
-
-    Folded; a trailing dot is kept (sendmail then never matches that entry)."""
-    try:
-        text = path.read_bytes().decode("latin-1")
-    except OSError as exc:
-        raise VirtcError(f"{path}: cannot read local domains: {exc.strerror}") from None
-    domains: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        words = line.split()
-        if words:
-            domains.append(fold(words[0]))  # 'example.com.' never matches in sendmail: kept
-    return domains
