@@ -392,3 +392,40 @@ def test_unsafe_directory_warning_as_makemap_words_it(tmp_path: Path, makemap: s
     warnings = set(err.getvalue().splitlines())
     assert b"WARNING: World writable directory /tmp" in warnings
     assert warnings <= set(mm.stderr.splitlines())
+
+
+@pytest.mark.parametrize("stop_at", ["locked", "written", "verified", "renamed"])
+def test_killed_makemap_leaves_old_or_new_map(stop_at: str, tmp_path: Path, makemap: str,
+                                              bdb: None) -> None:
+    """SIGKILL at each step of the atomic write: the map is the old one or the complete new one,
+    never a mix; the next run removes the temporary file left behind."""
+    from safety_support import STOP_ENV, kill, table, temps, wait_stopped
+
+    cf = empty_cf(tmp_path)
+    target = tmp_path / "m.db"
+    old, new = table(300, "old"), table(300, "new")
+    assert virtc_makemap(["-C", cf, "hash", str(tmp_path / "m")], old).code == 0
+    before = makemap_dump(tmp_path / "m", "hash")
+    env = {**os.environ, STOP_ENV: stop_at}
+    source = tmp_path / "new.src"
+    source.write_bytes(new)
+    with source.open("rb") as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "virtc", "makemap", "-C", cf, "hash",
+                                 str(tmp_path / "m")], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+    wait_stopped(proc)
+    kill(proc)
+    after = makemap_dump(tmp_path / "m", "hash")
+    if stop_at == "renamed":
+        assert sorted(after.split(b"\n")) == sorted(makemap_dump_of(new, tmp_path, makemap).split(b"\n"))
+    else:
+        assert after == before
+    assert bool(temps(target)) == (stop_at in ("written", "verified"))  # a killed write's leftover
+    assert virtc_makemap(["-C", cf, "hash", str(tmp_path / "m")], new).code == 0
+    assert temps(target) == []
+
+
+def makemap_dump_of(source: bytes, tmp: Path, makemap: str) -> bytes:
+    mm = run_makemap(source, tmp, name="expected")
+    assert mm.returncode == 0
+    return makemap_dump(mm.map_file, "hash", tmp)
