@@ -68,7 +68,7 @@ def test_default_path_is_virtusertable_in_cwd(virtc: Cli, fakes: None, tmp_path:
         (["--fail-on", "fatal"], "Invalid value for '--fail-on'"),
         (["--select", "VT999"], "virtc: --select: unknown rule 'VT999'"),
         (["--ignore", ","], "virtc: --ignore: no rule codes given"),
-        (["--local-domains", "/nonexistent/lhn"], "virtc: /nonexistent/lhn: no such file"),
+        (["--local-domains", "/nonexistent/lhn"], "virtc: cannot read local domains: /nonexistent/lhn: no such file"),
         (["--config", "/nonexistent/virtc.toml"], "virtc: /nonexistent/virtc.toml: cannot read"),
         (["/nonexistent/virtusertable"], "virtc: /nonexistent/virtusertable: no such file"),
         (["-", "--fix"], "virtc: --fix cannot rewrite standard input"),
