@@ -6,13 +6,16 @@ back with the real ``makemap -u`` and check them with ``db_verify``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -152,3 +155,62 @@ def require_root_mount(directory: Path, options: str) -> None:
 
 def unmount(directory: Path) -> None:
     subprocess.run(["umount", "-l", str(directory)], capture_output=True, timeout=30)
+
+
+NOBODY = 65534
+_AS_NOBODY = """
+import os, sys, tempfile
+from virtc.cli import main
+
+ARGV = sys.argv[1:]
+
+def run(argv):
+    sys.argv = ["virtc", *argv]
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code
+
+# Warm-up as root, output discarded: loads every module the command needs lazily
+# while the interpreter's files (under /root, mode 0700) are still readable.
+with tempfile.TemporaryDirectory() as d:
+    with open(os.path.join(d, "src"), "wb") as f:
+        f.write(b"a@example.com b\\n@example.com error:nouser no\\n")
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1); os.dup2(null, 2)
+    for command in (["build", "--no-lint", "-o", os.path.join(d, "m")], ["build", "-o", os.path.join(d, "n")],
+                    ["lint"], ["dump"]):
+        target = os.path.join(d, "m.db") if command == ["dump"] else os.path.join(d, "src")
+        run([*command, target])
+    sys.stdout.flush(); sys.stderr.flush()
+    os.dup2(saved[0], 1); os.dup2(saved[1], 2)
+os.setgroups([])
+os.setgid(%(id)d)
+os.setuid(%(id)d)
+sys.exit(run(ARGV))
+"""
+
+
+def virtc_as_nobody(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run virtc with root's privileges dropped (uid/gid 65534) after it loaded its code.
+
+    Root ignores file modes; dropping to nobody in the child is how "permission
+    denied" is reached. (The interpreter lives under /root, mode 0700, so a plain
+    ``subprocess.run(user=65534)`` could not even start it.)
+    """
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop privileges to nobody")
+    return subprocess.run([sys.executable, "-c", _AS_NOBODY % {"id": NOBODY}, *map(str, args)],
+                          input=stdin, capture_output=True, timeout=120)
+
+
+@contextlib.contextmanager
+def public_dir() -> Iterator[Path]:
+    """A directory nobody can reach (pytest's tmp_path sits below a 0700 directory)."""
+    d = Path(tempfile.mkdtemp(prefix="virtc-safety-", dir="/tmp"))
+    d.chmod(0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -13,7 +13,7 @@ from virtc.errors import fail
 @click.command("build")
 # readable=False: an unreadable source is reported by read_source in one line, not as a usage error.
 @click.argument("source", type=click.Path(dir_okay=True, readable=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
+@click.option("-o", "--output", type=click.Path(readable=False, path_type=Path),
               help="Map to write (default: SOURCE.db; '.db' is appended as makemap does).")
 @click.option("--type", "dbtype", type=click.Choice(["hash", "btree"]), default="hash",
               show_default=True, help="Berkeley DB map type.")
