@@ -77,7 +77,9 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        rc = cli(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
