@@ -10,10 +10,12 @@ Both paths give the same result (checked by the property tests).
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import AnyStr
+from typing import AnyStr, BinaryIO
 
 from lark import Token, Tree
 
@@ -199,13 +201,36 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
     return parse_text(decode(data), path)
 
 
+MAX_SOURCE = 256 * 1024 * 1024
+"""Sources are read whole; a bound keeps memory bounded (/dev/zero, a wrong file).
+
+256 MiB is some 7 million entries, far beyond any real virtusertable.
+"""
+
+
+def _read_bounded(stream: BinaryIO, name: object) -> bytes:
+    too_big = VirtcError(f"{name}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
+    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        if os.fstat(stream.fileno()).st_size > MAX_SOURCE:
+            raise too_big
+        return stream.read()
+    parts, size = [], 0  # a pipe or device: read it in pieces, never past the bound
+    while chunk := stream.read(1 << 20):
+        size += len(chunk)
+        if size > MAX_SOURCE:
+            raise too_big
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def read_source(path: str | Path) -> bytes:
     """Read a source file, turning OS errors into one-line user errors."""
     p = Path(path)
     try:
         if p.is_dir():
             raise VirtcError(f"{p}: is a directory, not a virtusertable source")
-        return p.read_bytes()
+        with p.open("rb") as f:
+            return _read_bounded(f, p)
     except FileNotFoundError:
         raise VirtcError(f"{p}: no such file") from None
     except PermissionError:
@@ -219,7 +244,10 @@ def read_data(path: str | Path) -> tuple[bytes, str]:
     if str(path) == "-":
         import sys
 
-        return sys.stdin.buffer.read(), "<stdin>"
+        try:
+            return _read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"
+        except OSError as exc:
+            raise VirtcError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
     return read_source(path), str(path)
 
 
