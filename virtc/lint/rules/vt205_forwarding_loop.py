@@ -43,12 +43,13 @@ SEVERITY = Severity.ERROR
 
 
 _AT = re.compile("@")
+_NOT_PLAIN = re.compile(r'[%<>"() \t,;:\\]')
 
 
 def _plain_target(value: str) -> str | None:
     """The folded address a plain ``user@domain`` value names (None if it needs the engine)."""
     v = value.strip(" \t\r\x0b\x0c")
-    if any(c in v for c in '%<>"() \t,;:\\'):
+    if _NOT_PLAIN.search(v) is not None:
         return None
     return fold(v).rstrip(".")
 
