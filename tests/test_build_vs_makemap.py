@@ -6,6 +6,7 @@ set of switches; see :mod:`harness.makemap_compare` for what must agree.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,21 @@ def test_large_table_same_layout(tmp_path: Path, dbtype: str, makemap: str, db_d
         lines.append(f"{key} {value}")
     mm = compare(("\n".join(lines) + "\n").encode(), tmp_path, Flags(dbtype=dbtype))
     assert mm.messages == [] and len(mm.records) == 6000
+
+
+@pytest.mark.parametrize("flags", [Flags(replace=True), Flags(dbtype="btree", replace=True),
+                                   Flags(null=True, foldcase=False, replace=True)],
+                         ids=["hash-r", "btree-r", "hash-N-f-r"])
+def test_many_overwrites_same_layout(tmp_path: Path, flags: Flags, makemap: str, db_dump: str,
+                                     db_verify: str, bdb: None) -> None:
+    """With -r, thousands of keys repeat (in varying case) with values of varying size: the
+    overwrites move items between pages, and the map still matches makemap's page for page."""
+    rnd = random.Random(7)
+    lines = []
+    for i in range(8000):
+        k = rnd.randrange(3000)
+        key = f"U{k}@D{k % 13}.Test"
+        value = "v" * rnd.choice([1, 10, 300, 900]) + str(i)
+        lines.append(f"{key.upper() if rnd.random() < 0.3 else key}\t{value}")
+    mm = compare(("\n".join(lines) + "\n").encode(), tmp_path, flags)
+    assert mm.messages == [] and 2000 < len(mm.records) < 8000
