@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
-from harness.makemap import run_makemap
+from harness.makemap import Message, db_dump_p, db_verify, run_makemap
 from harness.makemap_compare import Flags, compare
 
 DATA = Path(__file__).parent / "data" / "makemap"
@@ -40,6 +40,19 @@ pytestmark = pytest.mark.oracle
 def test_fixture_matches_makemap(fixture: Path, flags: Flags, tmp_path: Path,
                                  makemap: str, db_dump: str, db_verify: str, bdb: None) -> None:
     compare(fixture.read_bytes(), tmp_path, flags)
+
+
+def test_harness_reads_makemaps_complaints_and_dump(tmp_path: Path, makemap: str) -> None:
+    """The oracle harness itself, on makemap's output as printed (checked by hand once)."""
+    result = run_makemap(b"A@X.test v1\n b\nc@X\n#c\n\nA@x.test v2\nd@x\tcrlf\r\n" + b"x" * 1030 + b"\n",
+                         tmp_path)
+    assert result.returncode == 65
+    assert result.messages == [Message(2, "leading-space"), Message(3, "missing-value", b"c@x"),
+                               Message(6, "duplicate", b"a@x.test"), Message(8, "too-long"),
+                               Message(9, "missing-value", b"xxxxxxx")]
+    assert sorted(result.records) == [(b"a@x.test", b"v1"), (b"d@x", b"crlf\r")]
+    assert "h_nelem=4098" in db_dump_p(result.map_file)
+    assert db_verify(result.map_file)[0]
 
 
 def test_fixture_set_covers_every_makemap_complaint(tmp_path: Path, makemap: str) -> None:
