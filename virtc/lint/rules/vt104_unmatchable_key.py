@@ -73,6 +73,18 @@ def suspects(ix: TableIndex) -> list[int]:
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
 
+def _no_at(text: str) -> str:
+    if text.startswith("."):
+        return (f"it has no '@': '{text}' is mailertable/access syntax for subdomains; a virtusertable "
+                f"has no such wildcard (each domain needs its own '@domain' key)")
+    if text.endswith(":"):
+        return "it has no '@' and ends with ':' (aliases-file syntax): aliases belong in the aliases file"
+    if "." in text:
+        return f"it has no '@': for the catch-all of the domain '{text}' write '@{text}'"
+    return "it has no '@': sendmail only looks up 'user@domain' and '@domain' keys (bare names " \
+        "belong in the aliases file)"
+
+
 def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str | None:
     """Why sendmail never looks this key up, or None when it can."""
     if text.startswith(_BOM) or "\ufeff" in text:
@@ -82,8 +94,7 @@ def why_unmatchable(text: str, kind: KeyKind, domain: str, reason: str) -> str |
             return f"it contains template debris '{debris}' (an unexpanded placeholder)"
     if kind is KeyKind.UNMATCHABLE:
         if reason == "it has no '@'":
-            return "it has no '@': sendmail only looks up 'user@domain' and '@domain' keys (bare names " \
-                "belong in the aliases file)"
+            return _no_at(text)
         return reason
     if len(text) > (MAX_ADDRESS if kind is KeyKind.ADDRESS else MAXNAME):
         return f"it is {len(text)} bytes long: sendmail refuses addresses over {MAX_ADDRESS} bytes " \
