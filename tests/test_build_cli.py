@@ -170,6 +170,18 @@ def test_rejected_source_lists_every_problem_and_writes_nothing(tmp_path: Path, 
     assert [p.name for p in tmp_path.iterdir()] == ["vt"]  # no temporary files either
 
 
+def test_with_lint_every_rejection_is_reported_once(tmp_path: Path, bdb: None) -> None:
+    """Lint on: each line makemap rejects is reported once (the duplicate as lint's VT103)."""
+    src = tmp_path / "vt"
+    src.write_bytes(BAD)
+    proc = virtc("build", src)
+    assert proc.returncode != 0 and not (tmp_path / "vt.db").exists()
+    located = [line.split(" ", 2)[:2] for line in proc.stderr.splitlines() if line.startswith(f"{src}:")]
+    blocking = [(where, code) for where, code in located if code in ("VT001", "VT103")]
+    assert blocking == [(f"{src}:2:1:", "VT001"), (f"{src}:3:1:", "VT001"), (f"{src}:4:1:", "VT103"),
+                        (f"{src}:5:1:", "VT001"), (f"{src}:5:1024:", "VT001"), (f"{src}:6:2:", "VT001")]
+
+
 @pytest.mark.parametrize("lint", [[], ["--no-lint"]])
 def test_existing_map_is_untouched_by_a_rejected_build(tmp_path: Path, lint: list[str], bdb: None) -> None:
     src = tmp_path / "vt"
