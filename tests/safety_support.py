@@ -180,7 +180,7 @@ with tempfile.TemporaryDirectory() as d:
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1); os.dup2(null, 2)
     for command in (["build", "--no-lint", "-o", os.path.join(d, "m")], ["build", "-o", os.path.join(d, "n")],
-                    ["lint"], ["dump"]):
+                    ["lint"], ["query", "a@example.com", "--table"], ["dump"]):
         target = os.path.join(d, "m.db") if command == ["dump"] else os.path.join(d, "src")
         run([*command, target])
     sys.stdout.flush(); sys.stderr.flush()

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 @click.command("query")
 @click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
-@click.option("--table", "table_path", type=click.Path(path_type=Path), default=Path("virtusertable"),
+@click.option("--table", "table_path", type=click.Path(readable=False, path_type=Path),
+              default=Path("virtusertable"),
               show_default=True, help="The virtusertable source, or a built .db map.")
 @click.option("--local-domains", type=click.Path(path_type=Path),
               help="local-host-names style file of the local domains (default: the table's domains).")
