@@ -1,4 +1,4 @@
-"""The fast paths of the parser give exactly what the grammar and the reader give.
+"""The fast paths of the parser and the build give exactly what the slow ones give.
 
 The regex fast path is compiled from the grammar's terminals; these properties
 keep it honest: for any record, the fast path and the full Lark parse produce
@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtc.parse
+from virtc.build import BuildOptions, map_records
 from virtc.model import fold
 from virtc.parse import (
     NotPlain,
@@ -92,3 +93,14 @@ def test_plain_entries_are_the_entries_of_a_plain_source(text: str) -> None:
 def test_plain_entries_stops_at_a_rejected_line() -> None:
     with pytest.raises(NotPlain):
         list(plain_entries(b"a@x b\n  c@x d\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(source, st.booleans(), st.booleans())
+def test_map_records_fast_default_equals_fold_and_encode(text: str, foldcase: bool,
+                                                         null: bool) -> None:
+    table = parse_text(text)
+    nul = b"\0" if null else b""
+    expected = [((fold(e.key_text) if foldcase else e.key_text).encode("latin-1") + nul,
+                 e.value_text.encode("latin-1") + nul) for e in table.entries]
+    assert list(map_records(table, BuildOptions(foldcase=foldcase, null=null))) == expected

@@ -43,6 +43,10 @@ class BuildResult:
 def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
     """The (key, value) byte pairs makemap would put, in source order."""
     nul = b"\0" if opts.null else b""
+    if opts.foldcase and not nul:  # the default, in C: bytes.lower() is fold() (ASCII only)
+        for entry in table.entries:
+            yield entry.key_text.encode("latin-1").lower(), entry.value_text.encode("latin-1")
+        return
     for entry in table.entries:
         key = fold(entry.key_text) if opts.foldcase else entry.key_text
         yield encode(key) + nul, encode(entry.value_text) + nul
