@@ -15,6 +15,7 @@ rules never see them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -100,7 +101,7 @@ def _resolve(token: str, rules: Sequence[Rule]) -> frozenset[str] | None:
 
 def parse_directives(table: Table, rules: Sequence[Rule]) -> list[Directive]:
     """Every ``# virtc:`` comment of the table, with its codes resolved and target line found."""
-    item_lines = sorted({i.line for i in table.items if not isinstance(i, Comment)})
+    item_lines: list[int] | None = None  # built only if needed: a million entries cost a second
     out = []
     for comment in table.comments:
         m = _DIRECTIVE.fullmatch(comment.text)
@@ -113,7 +114,10 @@ def parse_directives(table: Table, rules: Sequence[Rule]) -> list[Directive]:
         if not d.refs or (len(d.refs) == 1 and d.refs[0].text.lower() == "all"):
             d.all_codes, d.refs = True, []
         if d.kind == "disable-next-line":
-            d.target = next((n for n in item_lines if n > d.line), None)
+            if item_lines is None:
+                item_lines = sorted({i.line for i in table.items if not isinstance(i, Comment)})
+            after = bisect_right(item_lines, d.line)  # the first item line > d.line
+            d.target = item_lines[after] if after < len(item_lines) else None
         out.append(d)
     return out
 
