@@ -241,3 +241,16 @@ def test_engine_rules_ask_the_engine_little_on_a_realistic_table(monkeypatch: py
         assert rule is not None
         assert run_rule(rule, table) == []
     assert len(calls) < len(table.entries) // 20
+
+
+def test_engine_rules_stay_quiet_on_domains_that_are_not_local() -> None:
+    """With --local-domains, a domain outside it is VT106's alone: nothing there resolves."""
+    text = (b"a@example.org\terror:5.1.1:550 User unknown\n@example.org\terror:5.1.1:550 User unknown\n"
+            b"b@example.org\tb@example.org\nc++@example.org\tc\nc+*@example.org\tc\n")
+    table = parse_bytes(text)
+    local = frozenset({"example.com"})
+    for code in ("VT105", "VT107", "VT205"):
+        rule = rule_by_id(code)
+        assert rule is not None
+        assert run_rule(rule, table, local) == [], code
+        assert run_rule(rule, table, None) != [], code  # ... but they do fire when it is local

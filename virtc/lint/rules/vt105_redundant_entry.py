@@ -81,6 +81,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             continue  # VT103
         # The engine decides: every address reaching the entry resolves the same without it.
         eng = eng or engine(table, ctx)
+        if name not in eng.domains:
+            continue  # never looked up at all (VT106)
         key = Key.parse(stored)
         probes = _probes(key, eng.probe(key), KeyKind.USER_PLUS in ix.domains[name].special
                          or KeyKind.DOMAIN_PLUS in ix.domains[name].special)
