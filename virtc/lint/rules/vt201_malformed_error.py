@@ -108,9 +108,21 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     if m is None:
         yield (f"text '{text}' does not start with a 3-digit reply code and a space: sendmail "
                f"rejects with '553 5.3.0 {text}'"), Severity.WARNING
-    elif err.dsn_form and m[1][0] != status[0]:
-        yield (f"DSN class {status[0]} ('{status}') differs from the reply code {m[1]}: sendmail sends "
-               f"'{m[1]} {status}' as written"), None
+        return
+    code, rest = m[1], text[m.end():]
+    dsn = status if err.dsn_form else f"{code[0]}.0.0"
+    if code[0] == "2":
+        yield (f"reply code {code} is not a failure: sendmail accepts the recipient "
+               f"(it replies '{code} {dsn} {rest}') instead of rejecting it"), None
+    elif code[0] in "13":
+        sent = f": sendmail replies '{code} {dsn} {rest}'" if err.dsn_form else ""
+        yield f"reply code {code} is not a failure code (4xx or 5xx){sent}, which confuses the client", None
+    elif code[0] in "6789":
+        yield (f"reply code {code} is not an SMTP code: sendmail replies "
+               f"'550 {status if err.dsn_form else '5.0.0'} {rest}'"), None
+    elif err.dsn_form and code[0] != status[0]:
+        yield (f"DSN class {status[0]} ('{status}') differs from the reply code {code}: sendmail sends "
+               f"'{code} {status}' as written"), None
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
