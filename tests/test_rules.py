@@ -254,3 +254,27 @@ def test_engine_rules_stay_quiet_on_domains_that_are_not_local() -> None:
         assert rule is not None
         assert run_rule(rule, table, local) == [], code
         assert run_rule(rule, table, None) != [], code  # ... but they do fire when it is local
+
+
+@pytest.mark.slow
+def test_all_rules_on_a_million_entries_in_bounded_time() -> None:
+    """The rules scale linearly: 1M generated entries (make test-all; the budget is generous
+    because the machine is shared; the target on an idle core is about 2 s for lint overall)."""
+    import io
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    out = io.StringIO()
+    generate(1_000_000, seed=1, out=out)
+    table = parse_bytes(out.getvalue().encode("latin-1"))
+    ctx = LintContext(LintConfig(), None)
+    start = time.process_time()
+    for rule in my_rules():
+        findings = list(rule.check(table, ctx))
+        assert rule.code in ("VT207", "VT209") or not findings, rule.code
+    assert time.process_time() - start < 30
