@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from virtc import progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table, fold
@@ -100,7 +101,8 @@ def build(source: str | Path, output: str | Path | None = None,
         expected = len(table.entries)
 
     def write(tmp: Path, mode: int) -> int:
-        bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode)
+        progress.current().phase("writing map", len(table.entries))
+        bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode)
         return expected
 
     result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"

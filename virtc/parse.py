@@ -19,6 +19,7 @@ from typing import AnyStr, BinaryIO
 
 from lark import Token, Tree
 
+from virtc import progress
 from virtc.errors import VirtcError
 from virtc.grammar import parser
 from virtc.model import Comment, Entry, Item, Rejected, Table
@@ -68,14 +69,21 @@ BLOCK = 1 << 20
 """Characters split into lines at a time: never a list of every line of a large source."""
 
 
-def _line_blocks(text: AnyStr) -> Iterator[list[AnyStr]]:
-    """``text.split("\\n")`` in consecutive pieces of about ``BLOCK`` characters."""
+def _line_blocks(text: AnyStr, what: str) -> Iterator[list[AnyStr]]:
+    """``text.split("\\n")`` in consecutive pieces of about ``BLOCK`` characters.
+
+    Reports its progress through ``text`` as the phase ``what``.
+    """
+    bar = progress.current()
+    bar.phase(what, len(text))
     newline: AnyStr = "\n" if isinstance(text, str) else b"\n"
     pos = 0
     while (end := text.find(newline, pos + BLOCK)) >= 0:
         yield text[pos:end].split(newline)
+        bar.advance(end + 1 - pos)
         pos = end + 1
     yield text[pos:].split(newline)
+    bar.advance(len(text) - pos)
 
 
 class NotPlain(Exception):
@@ -96,7 +104,7 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     entry_re, comment_re = _fast_byte_patterns()
     match_entry = entry_re.fullmatch
     match_comment = comment_re.fullmatch
-    for block in _line_blocks(data):
+    for block in _line_blocks(data, "building"):
         for line in block:
             m = match_entry(line)
             if m is not None and len(line) <= MAX_LINE:
@@ -118,7 +126,7 @@ def parse_source(text: str) -> Iterator[Item]:
     may_have_nul = "\0" in text
     seq = 0
     number = 0
-    blocks = _line_blocks(text)
+    blocks = _line_blocks(text, "parsing")
     block = next(blocks)
     while True:
         following = next(blocks, None)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from virtc import progress
 from virtc.errors import fail
 
 
@@ -37,7 +38,8 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
 
     opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
                         lint=not no_lint)
-    result = run_build(source, output, opts)
+    with progress.shown(not quiet and progress.wanted(sys.stderr)):
+        result = run_build(source, output, opts)
     sys.stderr.write(render(result.diagnostics))
     for warning in result.warnings:
         click.echo(f"virtc: warning: {warning}", err=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from virtc import progress
 from virtc.errors import VirtcError
 
 if TYPE_CHECKING:
@@ -69,11 +70,13 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
 
     results: list[FileResult] = []
     status = 0
+    bar = progress.wanted(sys.stderr, machine_readable=fmt in ("json", "sarif", "github"))
     for path in paths or ("virtusertable",):
         try:
             base = explicit or config_for(path, isolated=isolated)
             config = base.override(select=sel, ignore=ign, fail_on=severity)
-            results.append(lint_file(path, config, domains, fix=fix, diff=diff))
+            with progress.shown(bar):
+                results.append(lint_file(path, config, domains, fix=fix, diff=diff))
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
             status = 2

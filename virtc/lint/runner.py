@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from virtc import progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
 from virtc.lint import registry
@@ -34,6 +35,8 @@ def lint_table(table: Table, config: LintConfig | None = None,
     rules = registry.all_rules()
     enabled = frozenset(r.code for r in rules if config.enabled(r.code))
     out: list[Diagnostic] = []
+    bar = progress.current()
+    bar.phase("linting", len(enabled))
     for rule in rules:
         if rule.code not in enabled:
             continue
@@ -43,6 +46,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
                 table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
                 override or f.severity or rule.severity, f.message, f.fix, f.help,
             ))
+        bar.advance()
     vt002 = config.severities.get("VT002")
     out = apply_suppressions(table, out, rules, enabled, *([vt002] if vt002 else []))
     return sorted(out, key=Diagnostic.sort_key)
