@@ -4,7 +4,8 @@ What it does
     Follows each entry's value through the table the way sendmail does (a
     value in a local domain is looked up again) and reports the entries on a
     cycle: ``a@d`` to ``a@d``, ``a@d`` to ``b@d`` to ``a@d``, and so on,
-    including cycles through ``@domain`` catch-alls with ``%1``.
+    including cycles through ``@domain`` catch-alls with ``%1``. (A chain without
+    a cycle that is longer than sendmail's limit, 16 hops, is not reported.)
 
 Why is this bad
     sendmail re-resolves the address until its rewrite recursion limit and
