@@ -242,3 +242,14 @@ def test_vt108_non_ascii_capitals_are_not_folded(sendmail: str) -> None:
         (r,) = o.resolve([lower])
         assert r.matched == ("@example.com",)
         assert o.smtp_replies([lower, upper])[1].startswith("501 5.1.3 8-bit character")
+
+
+def test_vt211_forward_to_a_missing_mailbox_is_rejected(sendmail: str) -> None:
+    _, _, findings = lint_file("VT211", "bad.vt")
+    claims = {line_address("VT211", f.line): re.search(r"with '([^']+)'$", f.message)[1]  # type: ignore[index]
+              for f in findings}
+    with oracle_for("VT211") as o:
+        addresses = [*claims, "info@example.com"]
+        replies = o.smtp_replies(addresses)
+        assert replies[: len(claims)] == list(claims.values())
+        assert replies[-1].startswith("250 ")  # Carol@Example.NET exists: not reported

@@ -1,0 +1,77 @@
+"""A forward to an address of a local domain that sendmail rejects.
+
+What it does
+    Follows each value that is an address in a local domain through the table
+    (as sendmail does) and reports it when that address has no entry of its
+    own and its domain's catch-all (or wildcard) rejects it with ``error:``.
+
+Why is this bad
+    Mail to the entry is rejected at RCPT with the target domain's
+    ``User unknown``: the forward points at a mailbox that does not exist,
+    typically after a rename or a typo (``bob@`` for ``bobby@``).
+
+Example
+    ```
+    sales@example.com   bob@example.net
+    carol@example.net   carol
+    @example.net        error:5.1.1:550 User unknown
+    ```
+
+Use instead
+    ```
+    sales@example.com   carol@example.net
+    carol@example.net   carol
+    @example.net        error:5.1.1:550 User unknown
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.rule import Finding, LintContext
+from virtc.lint.rules._index import engine, index, shown, value_span
+from virtc.lookup import Resolution
+from virtc.model import MAXNAME, Table, fold
+
+CODE = "VT211"
+NAME = "dangling-forward"
+SEVERITY = Severity.ERROR
+
+_AT = re.compile("@")
+_PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    ix = index(table, ctx)
+    values = ix.value_texts
+    candidates = [i for i in ix.values.matching(_AT) if values[i][:5].lower() != "error"]
+    if not candidates:
+        return
+    eng = engine(table, ctx)
+    skip = ix.shadowed_by_duplicate
+    outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
+    for i in candidates:
+        value = values[i].strip(" \t\r\x0b\x0c")
+        if i in skip or _PLAIN.fullmatch(value) is None:
+            continue  # not stored (VT103), or not a plain address (VT202, %N forms)
+        target = fold(value).rstrip(".")
+        if target.rpartition("@")[2] not in eng.domains or target[:MAXNAME] in eng.table.values:
+            continue  # a remote address, or one with an entry of its own
+        if target not in outcome:
+            r = eng.resolve(target)
+            outcome[target] = r if r.kind == "error" and r.chain and r.chain[0] != target else None
+        rejected = outcome[target]
+        if rejected is None:
+            continue
+        r = rejected
+        e = ix.entries[i]
+        owner = r.chain[0]
+        yield Finding(
+            *value_span(e),
+            f"'{e.key_text}' forwards to '{shown(value)}', which has no entry: its domain's "
+            f"'{owner}' rejects it, so sendmail rejects mail to '{e.key_text}' with '{r.text}'",
+            help="point the entry at an address that exists",
+        )
