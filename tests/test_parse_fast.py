@@ -8,12 +8,15 @@ exactly what ``parse_records(records(text))`` yields.
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtc.parse
 from virtc.build import BuildOptions, map_records
+from virtc.grammar import parser, terminal_regexps
 from virtc.model import fold
 from virtc.parse import (
     NotPlain,
@@ -104,3 +107,12 @@ def test_map_records_fast_default_equals_fold_and_encode(text: str, foldcase: bo
     expected = [((fold(e.key_text) if foldcase else e.key_text).encode("latin-1") + nul,
                  e.value_text.encode("latin-1") + nul) for e in table.entries]
     assert list(map_records(table, BuildOptions(foldcase=foldcase, null=null))) == expected
+
+
+def test_terminal_regexps_are_larks_own() -> None:
+    # Read from the grammar text without Lark (start-up time); Lark evaluates the escapes
+    # (\t, \x0b) into the characters themselves, which means the same to re.
+    ours = {k: codecs.decode(v, "unicode_escape") for k, v in terminal_regexps().items()}
+    lark = {t.name: t.pattern.to_regexp() for t in parser().terminals
+            if t.pattern.type == "re"}
+    assert ours == lark

@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import AnyStr, BinaryIO
 
-from lark import Token, Tree
-
 from virtc import progress
 from virtc.errors import VirtcError
-from virtc.grammar import parser
+from virtc.grammar import parser, terminal_regexps
 from virtc.model import Comment, Entry, Item, Rejected, Table
 from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
@@ -29,7 +27,7 @@ from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 @functools.cache
 def _fast_sources() -> tuple[str, str]:
     """(entry, comment) regex sources built from the grammar's terminal definitions."""
-    terms = {t.name: t.pattern.to_regexp() for t in parser().terminals}
+    terms = terminal_regexps()
     return f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", terms["COMMENT"]
 
 
@@ -156,6 +154,8 @@ def parse_source(text: str) -> Iterator[Item]:
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
     """Parse one record with the full Lark parser and turn the tree into items."""
+    from lark import Token, Tree  # only here: importing Lark costs every start 50 ms
+
     tree = parser().parse(rec.text)
     (node,) = tree.children
     assert isinstance(node, Tree)
