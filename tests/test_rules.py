@@ -276,3 +276,19 @@ def test_all_rules_on_a_million_entries_in_bounded_time() -> None:
         findings = list(rule.check(table, ctx))
         assert rule.code in ("VT207", "VT209") or not findings, rule.code
     assert time.process_time() - start < 30
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_fix_all_with_the_front_end_leaves_no_fixable_finding(code: str) -> None:
+    """``virtc lint --fix`` (virtc.lint.fix) applies every fix of a rule; nothing fixable is left."""
+    from virtc.lint import lint_table
+    from virtc.lint.fix import fix_source
+
+    path = DATA / code / "bad.vt"
+    table = parse_bytes(path.read_bytes(), str(path))
+    ld = local_domains_of(DATA / code / "local-domains")
+    config = LintConfig(select=frozenset({code}))
+    result = fix_source(table, lambda t: lint_table(t, config, ld))
+    assert not [d for d in result.diagnostics if d.fix is not None]
+    fixable = sum(d.fix is not None for d in result.initial)
+    assert len(result.diagnostics) == len(result.initial) - fixable
