@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import textwrap
 
 import click
 
@@ -20,13 +21,13 @@ def command(ctx: click.Context, argv: tuple[str, ...]) -> None:
 
     Use it as MAKEMAP = virtc makemap in /etc/mail/Makefile. Where makemap reports
     bad lines and still installs a partial map (exit 65), virtc makemap reports the
-    same lines, exits 65 and leaves the old map as it was.
+    same lines, exits 65 and leaves the old map as it was. See docs/integrations.md.
     """
     from virtc.makemap import USAGE, run
 
     if list(argv) == ["--help"]:
-        click.echo(inspect.cleandoc(ctx.command.help or "") + "\n")
-        click.echo(USAGE.replace("Usage: makemap", "Usage: virtc makemap"), nl=False)
+        click.echo(USAGE.replace("Usage: makemap", "Usage: virtc makemap").replace("\n ", "\n       "))
+        click.echo(textwrap.indent(inspect.cleandoc(ctx.command.help or ""), "  "))
         return
     # sys.exit, not ctx.exit: click's non-standalone mode returns Exit codes instead of exiting.
     sys.exit(run(list(argv), sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer))
