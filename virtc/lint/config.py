@@ -22,7 +22,6 @@ Keys (all optional)::
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +113,8 @@ def _has_virtc_table(pyproject: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a configuration file exists: it costs every start 10 ms
+
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
