@@ -218,8 +218,12 @@ MAX_SOURCE = 256 * 1024 * 1024
 
 def _read_bounded(stream: BinaryIO, name: object) -> bytes:
     too_big = VirtcError(f"{name}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
-    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-        if os.fstat(stream.fileno()).st_size > MAX_SOURCE:
+    try:
+        st: os.stat_result | None = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # an in-memory stream (io.UnsupportedOperation)
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        if st.st_size > MAX_SOURCE:
             raise too_big
         return stream.read()
     parts, size = [], 0  # a pipe or device: read it in pieces, never past the bound
