@@ -113,6 +113,24 @@ class _Painter:
         return st.render(text, color_system=ColorSystem.STANDARD)
 
 
+MAX_SHOWN = 240
+"""Longest source excerpt under a diagnostic: one 10 MB line split into 10,000 makemap
+records must not be printed 10,000 times (that was quadratic: hours, gigabytes)."""
+
+
+def _excerpt(source: str, column: int, end_column: int) -> tuple[str, int, int]:
+    """``source`` cut to MAX_SHOWN characters around ``column``, with ``...`` where cut."""
+    if len(source) <= MAX_SHOWN:
+        return source, column, end_column
+    lo = max(0, min(column - 1 - MAX_SHOWN // 4, len(source) - MAX_SHOWN))
+    hi = lo + MAX_SHOWN
+    head = "..." if lo else ""
+    tail = "..." if hi < len(source) else ""
+    shift = len(head) - lo
+    return (head + source[lo:hi] + tail, column + shift,
+            min(end_column + shift, len(head) + MAX_SHOWN + 1))
+
+
 def _diagnostic(paint: _Painter, d: Diagnostic, report: Report) -> str:
     style = STYLE[d.severity]
     where = paint(f"{safe(d.path)}:{d.line}:{d.column}:", "bold")
@@ -122,7 +140,7 @@ def _diagnostic(paint: _Painter, d: Diagnostic, report: Report) -> str:
     prefix = "  = "
     if source:
         end_column = d.end_column if d.end_line == d.line else len(source) + 1
-        shown, start, end = display(source, d.column, end_column)
+        shown, start, end = display(*_excerpt(source, d.column, end_column))
         number = str(d.line)
         pad = " " * len(number)
         lines.append(paint(f"  {number} | ", "blue") + shown)
