@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import virtc.parse
 from virtc.build import BuildOptions, map_records
 from virtc.grammar import parser, terminal_regexps
-from virtc.model import fold
+from virtc.model import Entry, fold
 from virtc.parse import (
     NotPlain,
     _parse_slow,
@@ -28,6 +28,7 @@ from virtc.parse import (
     plain_entries,
 )
 from virtc.reader import MAX_LINE, records
+from virtc.rejections import find_duplicates
 
 # The bytes that matter to makemap's split, plus ordinary ones.
 ALPHABET = "aAb@+*#%:\t\x0b\x0c\r \0\xe9\xc9"
@@ -116,3 +117,24 @@ def test_terminal_regexps_are_larks_own() -> None:
     lark = {t.name: t.pattern.to_regexp() for t in parser().terminals
             if t.pattern.type == "re"}
     assert ours == lark
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("aAbB\xe9\xc9@", min_size=1, max_size=3), max_size=12), st.booleans())
+def test_find_duplicates_equals_the_plain_loop(keys: list[str], foldcase: bool) -> None:
+    entries = [Entry(k, "v", i + 1, 1, len(k) + 2, i + 1) for i, k in enumerate(keys)]
+    first: dict[str, Entry] = {}
+    expected = []
+    for e in entries:
+        seen = first.setdefault(fold(e.key_text) if foldcase else e.key_text, e)
+        if seen is not e:
+            expected.append((seen, e))
+    assert list(find_duplicates(entries, foldcase=foldcase)) == expected
+    assert list(find_duplicates(iter(entries), foldcase=foldcase)) == expected
+
+
+def test_table_splits_items_by_kind() -> None:
+    table = parse_text("a@x b\n# c\n  bad\nd@x e\n")
+    assert [e.key_text for e in table.entries] == ["a@x", "d@x"]
+    assert [c.text for c in table.comments] == ["# c"]
+    assert [r.reason for r in table.rejected] == ["leading-space"]

@@ -196,15 +196,30 @@ class Table:
 
     @cached_property
     def entries(self) -> list[Entry]:
-        return [i for i in self.items if isinstance(i, Entry)]
+        return self._by_kind[0]
 
     @cached_property
     def rejected(self) -> list[Rejected]:
-        return [i for i in self.items if isinstance(i, Rejected)]
+        return self._by_kind[1]
 
     @cached_property
     def comments(self) -> list[Comment]:
-        return [i for i in self.items if isinstance(i, Comment)]
+        return self._by_kind[2]
+
+    @cached_property
+    def _by_kind(self) -> tuple[list[Entry], list[Rejected], list[Comment]]:
+        """One pass over the items instead of three (a million items cost a second)."""
+        entries: list[Entry] = []
+        rejected: list[Rejected] = []
+        comments: list[Comment] = []
+        for item in self.items:
+            if isinstance(item, Entry):
+                entries.append(item)
+            elif isinstance(item, Rejected):
+                rejected.append(item)
+            elif isinstance(item, Comment):
+                comments.append(item)
+        return entries, rejected, comments
 
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""

@@ -28,9 +28,17 @@ def find_duplicates(
 
     makemap keeps the first value (its put uses DB_NOOVERWRITE) unless ``-r``.
     """
+    entries = entries if isinstance(entries, list) else list(entries)
+    if not entries:
+        return
+    # Keys never hold a newline: fold them all at once, and decide the usual case (no
+    # duplicate at all) with a set, both in C.
+    joined = "\n".join([e.key_text for e in entries])
+    keys = (fold(joined) if foldcase else joined).split("\n")
+    if len(set(keys)) == len(keys):
+        return
     first: dict[str, Entry] = {}
-    for entry in entries:
-        key = fold(entry.key_text) if foldcase else entry.key_text
+    for key, entry in zip(keys, entries, strict=True):
         seen = first.setdefault(key, entry)
         if seen is not entry:
             yield seen, entry
