@@ -1,0 +1,51 @@
+"""Coverage-guided fuzzing (atheris/libFuzzer) of virtc's input path.
+
+Each input is a virtusertable source. It is parsed, checked as ``virtc build``
+would check it (makemap's rejections plus lint), and its keys and junk taken from
+the input are resolved through the lookup engine. Any exception other than
+VirtcError, the one user-facing error, is a crash that libFuzzer reports and
+saves as ``crash-*``.
+
+Run it (tests/test_safety_fuzz_atheris.py runs a bounded version)::
+
+    .venv/bin/python tests/fuzz/fuzz_virtc.py CORPUS_DIR fixtures tests/data/makemap -max_total_time=600
+"""
+
+from __future__ import annotations
+
+import sys
+
+import atheris
+
+with atheris.instrument_imports(include=["virtc"]):
+    from virtc.build import BuildOptions, check
+    from virtc.errors import VirtcError
+    from virtc.lookup import LookupTable, resolve
+    from virtc.parse import parse_bytes
+
+OPTIONS = (BuildOptions(), BuildOptions(foldcase=False, replace=True))
+
+
+def test_one_input(data: bytes) -> None:
+    try:
+        table = parse_bytes(data, "fuzz")
+        for opts in OPTIONS:
+            check(table, opts)
+        lookup = LookupTable.from_table(table)
+        addresses = [e.key_text for e in table.entries[:8]]
+        addresses += [data[:64].decode("latin-1"), "user@example.com", "a+b@example.com"]
+        domains = {a.rsplit("@", 1)[-1].lower() for a in addresses if "@" in a}
+        for address in addresses:
+            resolve(address, lookup)
+            resolve(address, lookup, domains, virthost=True)
+    except VirtcError:
+        pass
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
