@@ -116,3 +116,14 @@ def test_endless_device_is_refused_with_a_bound(tmp_path: Path) -> None:
     run = virtc("lint", "/dev/zero")
     assert run.returncode == 2
     assert one_line_error(run.stderr) == "virtc: /dev/zero: larger than 256 MiB; not a virtusertable source"
+
+
+def test_stdin_without_output_is_refused(tmp_path: Path) -> None:
+    """No map is written next to /dev/stdin (or a FIFO): the output must be named."""
+    run = virtc("build", "--no-lint", "/dev/stdin", stdin=table(2, "x"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert one_line_error(run.stderr) == "virtc: /dev/stdin: not a regular file; name the map with -o OUTPUT"
+    assert not Path("/dev/stdin.db").exists()
+    run = virtc("build", "--no-lint", "-", stdin=table(2, "x"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert "needs -o OUTPUT" in one_line_error(run.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,14 @@ def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
     return sorted(diags, key=Diagnostic.sort_key)
 
 
+def _special(source: str | Path) -> bool:
+    try:
+        mode = os.stat(source).st_mode
+    except OSError:
+        return False  # reading it reports the problem
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def build(source: str | Path, output: str | Path | None = None,
           opts: BuildOptions = BuildOptions()) -> BuildResult:
     """Parse, check and (if nothing blocks) atomically write the map.
@@ -80,6 +90,8 @@ def build(source: str | Path, output: str | Path | None = None,
     """
     if output is None and str(source) == "-":
         raise VirtcError("-: a source read from standard input needs -o OUTPUT")
+    if output is None and _special(source):  # /dev/stdin, a FIFO: never write /dev/stdin.db
+        raise VirtcError(f"{source}: not a regular file; name the map with -o OUTPUT")
     data, path = read_data(source)
     target = bdb.map_path(output if output is not None else source)
     if str(source) != "-" and _same_file(Path(source), target):
