@@ -138,3 +138,42 @@ def test_makemap_and_virtc_on_the_same_map(sources: dict[str, Path], tmp_path: P
         assert mm.returncode == 0, mm.stderr.read() if mm.stderr else ""
         db_verify_ok(target)
         assert digest(makemap_dump(target, cf)) in sets
+
+
+@pytest.mark.oracle
+def test_control_makemap_in_place_rewrite_is_seen_half_written(sources: dict[str, Path],
+                                                              tmp_path: Path) -> None:
+    """The same unlocked reader DOES see partial maps while the real makemap rewrites in place.
+
+    This is the hazard virtc removes, and the proof that the reader check above can fail.
+    """
+    makemap = require_tool("makemap")
+    cf = empty_cf(tmp_path)
+    target = tmp_path / "m.db"
+    data = [p.read_bytes() for p in (sources["a"], sources["b"])]
+    subprocess.run([makemap, "-C", str(cf), "hash", str(tmp_path / "m")], input=data[0],
+                   capture_output=True, check=True)
+    sets = _sets(sources)
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        i = 0
+        while not stop.is_set():
+            subprocess.run([makemap, "-C", str(cf), "hash", str(tmp_path / "m")], input=data[i % 2],
+                           capture_output=True)
+            i += 1
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    partial = 0
+    deadline = time.monotonic() + 10
+    try:
+        while partial == 0 and time.monotonic() < deadline:
+            try:
+                partial += digest(python_dump(target)) not in sets
+            except Exception:  # a half-written file may not even open
+                partial += 1
+    finally:
+        stop.set()
+        writer.join()
+    assert partial > 0, "makemap's in-place rewrite was never caught half-way"
