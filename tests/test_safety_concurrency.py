@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from safety_support import (
     digest,
     empty_cf,
     makemap_dump,
+    proc_state,
     python_dump,
     records_of,
     spawn_build,
@@ -177,3 +179,41 @@ def test_control_makemap_in_place_rewrite_is_seen_half_written(sources: dict[str
         stop.set()
         writer.join()
     assert partial > 0, "makemap's in-place rewrite was never caught half-way"
+
+
+@pytest.mark.parametrize("how", [fcntl.LOCK_EX, fcntl.LOCK_SH], ids=["makemap-writing", "sendmail-lookup"])
+def test_rename_waits_for_a_lock_on_the_old_map(sources: dict[str, Path], tmp_path: Path, how: int) -> None:
+    """makemap holds LOCK_EX on the .db while rewriting it, sendmail LOCK_SH around a lookup."""
+    target = tmp_path / "m.db"
+    assert virtc("build", "--no-lint", "-q", sources["a"], "-o", target).returncode == 0
+    inode = target.stat().st_ino
+    with target.open("rb") as held:
+        fcntl.flock(held, how)
+        proc = spawn_build(sources["b"], target)
+        deadline = time.monotonic() + 60
+        while proc_state(proc.pid) != "T" and not temps(target):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(2)  # far longer than the rest of a 20k-entry build takes
+        assert proc.poll() is None, "the build renamed over a locked map"
+        assert target.stat().st_ino == inode
+    assert proc.wait(60) == 0
+    assert target.stat().st_ino != inode
+    assert _sets(sources)[digest(python_dump(target))] == "b"
+
+
+def test_a_map_locked_too_long_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from virtc.errors import VirtcError
+    from virtc.writers import atomic, bdb
+
+    target = tmp_path / "m.db"
+    target.write_bytes(b"old map")
+    monkeypatch.setattr(atomic, "MAP_LOCK_TIMEOUT", 0.3)
+    with target.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        expected = r"m\.db: still locked by another process \(makemap\?\) .*; the old map is unchanged"
+        with pytest.raises(VirtcError, match=expected):
+            atomic.replace_atomically(
+                target, lambda tmp, mode: bdb.write_new_map(tmp, [(b"k", b"v")], "hash", mode))
+    assert target.read_bytes() == b"old map"
+    assert temps(target) == []
