@@ -211,3 +211,15 @@ def test_ten_megabyte_table(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_hundred_megabyte_table(tmp_path: Path) -> None:
     _big_run(tmp_path, 100 * 2**20)
+
+
+@pytest.mark.parametrize("command", ["build", "lint"])
+def test_control_bytes_never_reach_the_terminal(tmp_path: Path, command: str) -> None:
+    """An ESC sequence or a CR in a key is shown visibly, and every diagnostic stays one line."""
+    src = tmp_path / "esc"
+    src.write_bytes(b"a\x1b[2J\x1b]0;owned\x07@example.com\nb\r@example.com\n c\x85@example.com x\n")
+    rc, stdout, stderr, _ = run_measured(*commands(src, tmp_path / "out.db")[command])
+    assert rc == 1
+    assert_clean(src, rc, stdout, stderr)
+    for ch in "\x1b\x07\r\x85":
+        assert ch not in stdout + stderr, f"raw {ch!r} in the output"

@@ -61,3 +61,23 @@ def summary(report: Report) -> str:
         if report.fixable:
             parts.append(f"{report.fixable} fixable with `virtc lint --fix`.")
     return " ".join(parts)
+
+
+def visible(ch: str) -> str:
+    """A one-cell stand-in for a control character (the bytes stay what they are)."""
+    o = ord(ch)
+    if o < 0x20:
+        return chr(0x2400 + o)  # ␍ for CR, ␀ for NUL, ...
+    if o == 0x7F:
+        return "\u2421"
+    if 0x80 <= o < 0xA0:
+        return "\ufffd"
+    return ch
+
+
+_SAFE = {c: visible(chr(c)) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
+
+
+def safe(text: str) -> str:
+    """Text from the source with control characters made visible (no terminal escapes)."""
+    return text.translate(_SAFE)

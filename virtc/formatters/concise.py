@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from virtc.diagnostics import Diagnostic
+from virtc.formatters import safe
 
 
 def format_line(d: Diagnostic) -> str:
-    return f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"
+    # Control characters from the source are made visible: no terminal escapes, one line.
+    return f"{safe(d.path)}:{d.line}:{d.column}: {d.code} {safe(d.message)}"
 
 
 def render(diagnostics: Iterable[Diagnostic]) -> str:

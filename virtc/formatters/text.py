@@ -23,30 +23,11 @@ from rich.console import Console
 from rich.style import Style
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, summary
+from virtc.formatters import Report, safe, summary
+from virtc.formatters import visible as _visible
 
 TAB = 8
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
-
-
-def _visible(ch: str) -> str:
-    """A one-cell stand-in for a control character (the bytes stay what they are)."""
-    o = ord(ch)
-    if o < 0x20:
-        return chr(0x2400 + o)  # ␍ for CR, ␀ for NUL, ...
-    if o == 0x7F:
-        return "\u2421"
-    if 0x80 <= o < 0xA0:
-        return "\ufffd"
-    return ch
-
-
-_SAFE = {c: _visible(chr(c)) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
-
-
-def safe(text: str) -> str:
-    """Text from the source with control characters made visible (no terminal escapes)."""
-    return text.translate(_SAFE)
 
 
 def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
