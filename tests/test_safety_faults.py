@@ -336,3 +336,20 @@ def test_no_write_when_the_source_is_rejected(tmp_path: Path) -> None:
     assert target.read_bytes() == before
     assert temps(target) == []
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
+
+
+@pytest.mark.oracle
+def test_sendmail_really_ignores_a_map_in_an_unsafe_directory(tmp_path: Path) -> None:
+    """Why the warning matters: the real sendmail stops using the map (checked with -bt)."""
+    from harness.sendmail import SendmailOracle
+
+    src = tmp_path / "vt"
+    src.write_bytes(b"alice@example.com\tbob\n@example.com\terror:5.1.1:550 No such user\n")
+    assert virtc("build", "-q", src, "-o", tmp_path / "vt.db").returncode == 0
+    with SendmailOracle(tmp_path / "vt.db") as oracle:
+        seen = {}
+        for mode in (0o755, 0o777, 0o775):
+            oracle.dir.chmod(mode)
+            seen[mode] = oracle.resolve(["alice@example.com"])[0].matched
+        oracle.dir.chmod(0o755)
+    assert seen == {0o755: ("alice@example.com",), 0o777: (), 0o775: ()}
