@@ -35,7 +35,7 @@ from virtc.parse import parse_bytes
 SEEDS = sorted(
     p for p in [*ROOT.glob("fixtures/**/virtusertable"), *ROOT.glob("tests/data/**/*.vt")] if p.is_file()
 )
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     derandomize=True)
 
 # Bytes that matter to makemap and sendmail: separators, comment, NUL, CR, 8-bit, @ + * % : " < >.
@@ -92,7 +92,7 @@ def test_parse_lint_lookup_never_crash(data: bytes, extra: str) -> None:
 
 
 @pytest.mark.skipif(not SEEDS, reason="no seed tables found")
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(data=inputs, lint=st.booleans(), null=st.booleans(), fold=st.booleans(), replace=st.booleans())
 def test_library_build_succeeds_or_raises_virtcerror(
         tmp_path_factory: pytest.TempPathFactory, data: bytes, lint: bool, null: bool, fold: bool,
