@@ -224,6 +224,24 @@ def test_error_texts_are_sendmails_rcpt_replies(sendmail: str, tmp_path: Path) -
     assert checked >= 20
 
 
+ODD_REPLY_CODES = (
+    "error:5.1.1:650 six", "error:nouser 650 six", "error:5.1.1:354 three", "error:nouser 354 three",
+    "error:5.1.1:760 seven", "error:nouser 999 nine", "error:5.1.1:199 one", "error:nouser 250 ok",
+    "error:4.2.2:650 x",
+)
+
+
+def test_odd_reply_codes_match_real_rcpt_replies(sendmail: str, tmp_path: Path) -> None:
+    """Reply classes other than 2/4/5: what sendmail really sends at RCPT time."""
+    table = tmp_path / "vt"
+    table.write_text("".join(f"v{i}@d.test {v}\n" for i, v in enumerate(ODD_REPLY_CODES)))
+    t = LookupTable.from_table(parse_file(table))
+    addrs = [f"v{i}@d.test" for i in range(len(ODD_REPLY_CODES))]
+    with SendmailOracle(table) as oracle:
+        replies = oracle.smtp_replies(addrs)
+    assert [resolve(a, t).text for a in addrs] == replies
+
+
 def test_lookup_is_folded_and_first_value_wins() -> None:
     t = LookupTable.from_pairs([("a@d.test", "first"), ("a@d.test", "second")])
     assert t.get("A@D.Test") == "first" and fold("É@D") == "É@d"
