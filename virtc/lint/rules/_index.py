@@ -16,8 +16,7 @@ from itertools import accumulate, repeat
 from operator import add, itemgetter
 
 from virtc.lint.rule import LintContext
-from virtc.lookup import LookupTable, Resolution, local_domain_set
-from virtc.lookup.resolve import _resolve
+from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
 from virtc.model import MAXNAME, Entry, Key, KeyKind, Table, Value, fold
 
 
@@ -210,8 +209,8 @@ class Engine:
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
-        # The domain set is folded once here, not on every call as resolve() does.
-        return _resolve(address, table or self.table, self.domains, False, False)
+        # self.domains is a prepared frozenset: resolve() uses it without re-folding.
+        return resolve(address, table or self.table, self.domains)
 
     def probe(self, key: Key) -> str:
         """An address whose lookup reaches ``key`` (stored, folded) before any other key.
