@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     if not bench.lint:
         print("note: `virtc lint` is not available yet; not timed", file=sys.stderr)
 
+    commit = git_commit()  # what is measured (others may commit during a long run)
     results: dict[int, dict[str, Series]] = {}
     for entries in sizes:
         src = table_file(args.workdir, entries, args.seed)
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         resolved = "not checked"
 
     print(report(results, startup, check, ours.name, largest, args.repeat,
-                 version([*virtc, "--version"]), resolved))
+                 f"{version([*virtc, '--version'])} (commit {commit})", resolved))
     return 0 if not (check.startswith("DIFFERENT") or resolved.startswith("DIFFERENT")) else 1
 
 
@@ -328,7 +329,7 @@ def report(results: dict[int, dict[str, Series]], startup: dict[str, float], che
            checked_map: str, largest: int, repeat: int, virtc_version: str, resolved: str) -> str:
     lines = [
         f"Machine: {machine()}.  ",
-        f"{virtc_version} (commit {git_commit()}); makemap from sendmail {sendmail_version()}; "
+        f"{virtc_version}; makemap from sendmail {sendmail_version()}; "
         f"median of {repeat} rounds; each round runs every tool once on the same table.",
         "",
         "| entries | command | wall time | vs makemap | peak RSS |",
