@@ -19,7 +19,6 @@ from typing import TextIO
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
-from rich.console import Console
 from rich.style import Style
 
 from virtc.diagnostics import Diagnostic, Severity
@@ -67,13 +66,29 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
     through rich costs milliseconds and a large table can have 100k findings.
     """
     plain = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
-    console = Console(file=out, color_system=None if plain else "auto", force_terminal=color or None)
-    paint = _Painter(console.color_system is not None)
+    if color is None and not plain and _surely_not_a_terminal(out):
+        paint = _Painter(False)  # what rich decides for a file or a pipe, without importing it
+    else:
+        from rich.console import Console  # 30 ms: not on the start-up path of `lint > file`
+
+        console = Console(file=out, color_system=None if plain else "auto",
+                          force_terminal=color or None)
+        paint = _Painter(console.color_system is not None)
     write = out.write
     for d in report.diagnostics:
         write(_diagnostic(paint, d, report))
     if not quiet:
         write(paint(summary(report), "bold") + "\n")
+
+
+def _surely_not_a_terminal(out: TextIO) -> bool:
+    """rich would not colour ``out``: no TTY_COMPATIBLE / FORCE_COLOR, and not a terminal."""
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return False
+    try:
+        return not out.isatty()
+    except (AttributeError, ValueError):
+        return False  # let rich decide
 
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
