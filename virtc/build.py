@@ -114,7 +114,8 @@ def build(source: str | Path, output: str | Path | None = None,
 
     def write(tmp: Path, mode: int) -> int:
         progress.current().phase("writing map", len(table.entries))
-        bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode)
+        bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode,
+                          cache=bdb.cache_bytes(len(table.text)))
         return expected
 
     result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"
@@ -150,7 +151,8 @@ def _build_streaming(data: bytes, path: str, target: Path, opts: BuildOptions) -
                 for why in unsafe_directories(target)]
 
     def write(tmp: Path, mode: int) -> int:
-        return bdb.write_new_map(tmp, _streamed_records(data, opts), opts.dbtype, mode, unique=True)
+        return bdb.write_new_map(tmp, _streamed_records(data, opts), opts.dbtype, mode, unique=True,
+                                 cache=bdb.cache_bytes(len(data)))
 
     try:
         count = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))

@@ -18,7 +18,18 @@ EXTENSION = ".db"
 H_NELEM = 4096
 """makemap's ``set_h_nelem``: gives the same ``db_dump -p`` header as makemap."""
 CACHE_BYTES = 64 * 1024 * 1024
-"""A cache that holds a 1M-entry map: makemap's 1 MiB default makes it 3x slower."""
+"""The least cache: makemap's 1 MiB default makes a 1M-entry map 3x slower."""
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+
+
+def cache_bytes(source_bytes: int) -> int:
+    """A cache that holds the whole map built from a source of ``source_bytes``.
+
+    A hash map takes about 1.8 bytes per source byte; when it fits, random inserts
+    never go to disk before the final sync (3M entries: 17 s instead of 30 s with
+    64 MiB). Pages never touched cost no memory.
+    """
+    return min(max(2 * source_bytes, CACHE_BYTES), MAX_CACHE_BYTES)
 
 
 def map_path(name: str | Path) -> Path:
@@ -49,7 +60,7 @@ class DuplicateKeyError(Exception):
 
 
 def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str, mode: int,
-                  *, unique: bool = False) -> int:
+                  *, unique: bool = False, cache: int = CACHE_BYTES) -> int:
     """Create ``path`` (which must not exist) holding ``records``; return how many were put.
 
     Later records replace earlier ones with the same key (callers reject duplicates first
@@ -61,7 +72,7 @@ def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str,
     try:
         if kind == "hash":
             d.set_h_nelem(H_NELEM)
-        d.set_cachesize(0, CACHE_BYTES, 1)
+        d.set_cachesize(0, cache, 1)
         d.open(str(path), dbtype=_dbtype(db, kind), flags=db.DB_CREATE | db.DB_EXCL, mode=mode)
         put = d.put
         count = 0
