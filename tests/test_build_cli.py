@@ -245,7 +245,7 @@ AS_NOBODY = textwrap.dedent("""
     for module in pkgutil.walk_packages(virtc.__path__, "virtc."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    virtc.grammar.parser()
+    virtc.grammar.parser(), virtc.grammar.terminal_regexps()
     os.setgid(65534); os.setuid(65534)
     sys.argv = ["virtc", *sys.argv[1:]]
     virtc.cli.main()

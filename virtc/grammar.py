@@ -13,12 +13,15 @@ if TYPE_CHECKING:
 GRAMMAR_NAME = "virtusertable.lark"
 
 
+@functools.cache
 def grammar_text() -> str:
-    """The grammar text: the copy packed into a wheel, else the source tree's."""
+    """The grammar text: the copy packed into a wheel, else the source tree's (read once)."""
     here = Path(__file__).resolve().parent
     packed_file = here / "_grammar" / GRAMMAR_NAME  # a wheel installed on disk
-    if packed_file.is_file():
+    try:
         return packed_file.read_text(encoding="utf-8")
+    except OSError:
+        pass  # not a wheel install (or not readable): try the other homes
     from importlib import resources  # only for a zipped install: 5 ms of every start
 
     packed = resources.files("virtc").joinpath("_grammar", GRAMMAR_NAME)
