@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import AnyStr, BinaryIO
 
-from virtc import progress
+from virtc import progress, sniff
 from virtc.errors import VirtcError
 from virtc.grammar import parser, terminal_regexps
 from virtc.model import Comment, Entry, Item, Rejected, Table
@@ -260,7 +260,10 @@ def read_data(path: str | Path) -> tuple[bytes, str]:
             return _read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"
         except OSError as exc:
             raise VirtcError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
-    return read_source(path), str(path)
+    data = read_source(path)
+    if sniff.is_berkeley_db(data[: sniff.HEAD]):
+        raise VirtcError(f"{path}: {sniff.MAP_NOT_SOURCE}")
+    return data, str(path)
 
 
 def read_text(path: str | Path) -> tuple[str, str]:

@@ -24,15 +24,15 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     """
     from virtc.errors import VirtcError
     from virtc.fmt import FormatRefused, format_table
-    from virtc.parse import parse_bytes, read_source
+    from virtc.parse import parse_bytes, read_data
     from virtc.reader import decode, encode
 
     status = 0
     for path in paths:
         try:
-            data = sys.stdin.buffer.read() if str(path) == "-" else read_source(path)
+            data, name = read_data(path)  # "-" is stdin; bounded; a built map is refused
             old = decode(data)
-            new = format_table(parse_bytes(data, str(path)), align=align)
+            new = format_table(parse_bytes(data, name), align=align)
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
             status = 2

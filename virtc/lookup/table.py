@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from virtc import sniff
 from virtc.errors import VirtcError
 from virtc.model import MAXNAME, Entry, Table, fold
-
-_BDB_MAGIC_OFFSET = 12
-_BDB_MAGICS = {0x00061561, 0x00053162}  # hash, btree (either byte order is checked)
 
 
 def _domain(key: str) -> str | None:
@@ -91,15 +89,7 @@ class LookupTable:
 
 def is_berkeley_db(path: Path) -> bool:
     """True if ``path`` starts like a Berkeley DB hash or btree file."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(_BDB_MAGIC_OFFSET + 4)
-    except OSError:
-        return False
-    if len(head) < _BDB_MAGIC_OFFSET + 4:
-        return False
-    raw = head[_BDB_MAGIC_OFFSET:]
-    return int.from_bytes(raw, "little") in _BDB_MAGICS or int.from_bytes(raw, "big") in _BDB_MAGICS
+    return sniff.is_berkeley_db(sniff.read_head(path))
 
 
 def load_lookup_table(path: Path) -> LookupTable:
@@ -112,18 +102,7 @@ def load_lookup_table(path: Path) -> LookupTable:
         raise VirtcError(f"{path}: is a directory")
     if is_berkeley_db(path):
         return LookupTable.from_db(path)
-    if _looks_binary(path):
+    if sniff.looks_binary(sniff.read_head(path)):
         raise VirtcError(f"{path}: binary file that is not a Berkeley DB map "
                          "(give a virtusertable source or a built .db)")
     return LookupTable.from_table(parse_file(path))
-
-
-def _looks_binary(path: Path) -> bool:
-    """Many control bytes at the start: an executable or image, not a table with a stray NUL."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(8192)
-    except OSError:
-        return False  # parse_file reports it
-    controls = sum(1 for b in head if b < 0x20 and b not in (9, 10, 13))
-    return b"\0" in head and controls * 10 > len(head)
