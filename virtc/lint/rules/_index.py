@@ -13,7 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate, repeat
-from operator import add, itemgetter
+from operator import add, contains, itemgetter, sub
+from sys import intern
 
 from virtc.lint.rule import LintContext
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
@@ -65,10 +66,15 @@ class Column:
         starts = self.starts
         found: set[int] = set()
         for pattern in patterns:
-            # The match's last character lies in its entry (or on the newline just after it).
-            found.update(bisect_right(starts, m.end() - 1) - 1 for m in pattern.finditer(self.text))
+            # The match's last character lies in its entry (or on the newline just after it):
+            # entry index = bisect_right(starts, end - 1) - 1, mapped in C (no Python frame
+            # per match: a pattern may match most of a million entries).
+            ends = map(sub, map(_END, pattern.finditer(self.text)), repeat(1))
+            found.update(map(sub, map(bisect_right, repeat(starts), ends), repeat(1)))
         return sorted(found)
 
+
+_END = re.Match.end
 
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
@@ -132,22 +138,20 @@ class TableIndex:
         return frozenset(i for _, i in self.duplicates)
 
     @cached_property
-    def _parts(self) -> list[tuple[str, str, str]]:
-        """Stored keys split at their last '@'."""
-        return list(map(str.rpartition, self.stored_keys, repeat("@")))
-
-    @cached_property
     def no_at(self) -> list[int]:
         """Indices of keys without an '@' (VT104)."""
-        ats = list(map(itemgetter(1), self._parts))
-        return [i for i, at in enumerate(ats) if not at] if ats.count("") else []
+        has_at = list(map(contains, self.stored_keys, repeat("@")))
+        return [i for i, at in enumerate(has_at) if not at] if has_at.count(False) else []
 
     @cached_property
     def domains(self) -> dict[str, Domain]:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
         stored = self.stored_keys
         n = len(stored)
-        names: list[str | None] = list(map(itemgetter(2), self._parts))
+        # The part after the last '@', interned: a table has far fewer domains than keys,
+        # and the split's tuples and user parts are freed at once (memory at 1M entries).
+        names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, stored,
+                                                                             repeat("@")))))
         for i in (*self.no_at, *self.shadowed_by_duplicate):
             names[i] = None  # no '@' (VT104), or not stored (VT103)
         counts = Counter(names)
@@ -155,7 +159,8 @@ class TableIndex:
         last = dict(zip(names, range(n), strict=True))
         out = {name: Domain(name, first[name], count, last[name])
                for name, count in counts.items() if name is not None and plausible_domain(name)}
-        for i in Column(stored).matching(_CATCH_ALL_KEY, _PLUS_KEY):
+        # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
+        for i in self.keys.matching(_CATCH_ALL_KEY, _PLUS_KEY):
             dom = out.get(names[i] or "")
             if dom is None:
                 continue
