@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
+from itertools import compress, repeat
+from operator import is_
+from typing import TypeVar
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -188,6 +191,7 @@ class Rejected:
 
 
 Item = Entry | Comment | Rejected
+_I = TypeVar("_I", Entry, Comment, Rejected)
 
 
 @dataclass
@@ -213,18 +217,17 @@ class Table:
 
     @cached_property
     def _by_kind(self) -> tuple[list[Entry], list[Rejected], list[Comment]]:
-        """One pass over the items instead of three (a million items cost a second)."""
-        entries: list[Entry] = []
-        rejected: list[Rejected] = []
-        comments: list[Comment] = []
-        for item in self.items:
-            if isinstance(item, Entry):
-                entries.append(item)
-            elif isinstance(item, Rejected):
-                rejected.append(item)
-            elif isinstance(item, Comment):
-                comments.append(item)
-        return entries, rejected, comments
+        """The items split by kind, each split done in C (a Python loop over a million
+        items costs half a second). The model classes have no subclasses."""
+        items = self.items
+        kinds = list(map(type, items))
+
+        def of(kind: type[_I]) -> list[_I]:
+            if not kinds.count(kind):
+                return []
+            return list(compress(items, map(is_, kinds, repeat(kind))))  # type: ignore[arg-type]
+
+        return of(Entry), of(Rejected), of(Comment)
 
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""

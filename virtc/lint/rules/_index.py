@@ -8,6 +8,7 @@ state). Not a rule module: the registry skips names starting with ``_``.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,7 +58,8 @@ class Column:
         self.texts = texts
         self.text = "\n" + "\n".join(texts) + "\n"
         # starts[i]: offset of texts[i] in text (each text plus its newline), computed in C.
-        self.starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=1))
+        # An array, not a list of int objects: 8 bytes an entry instead of 40.
+        self.starts = array("q", accumulate(map(add, map(len, texts), repeat(1)), initial=1))
 
     def matching(self, *patterns: re.Pattern[str]) -> list[int]:
         """Indices (ascending, once each) of the texts any of ``patterns`` finds something in."""
@@ -116,7 +118,10 @@ class TableIndex:
         """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
         if not self.entries:
             return []
-        return fold(self.keys.text)[1:-1].split("\n")
+        folded = fold(self.keys.text)
+        if folded == self.keys.text:
+            return self.keys.texts  # the usual table: nothing to fold, share the strings
+        return folded[1:-1].split("\n")
 
     @cached_property
     def duplicates(self) -> list[tuple[int, int]]:
