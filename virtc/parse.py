@@ -19,6 +19,7 @@ from typing import AnyStr, BinaryIO
 
 from virtc import progress, sniff
 from virtc.errors import VirtcError
+from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
 from virtc.model import Comment, Entry, Item, Rejected, Table
 from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
@@ -202,7 +203,8 @@ def _rejected_record(rec: Record) -> Rejected:
 
 def parse_text(text: str, path: str = "<string>") -> Table:
     """Parse Latin-1 decoded source text."""
-    return Table(path, list(parse_source(text)), text)
+    with paused_gc():
+        return Table(path, list(parse_source(text)), text)
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:

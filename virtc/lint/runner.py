@@ -12,6 +12,7 @@ from pathlib import Path
 from virtc import progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
+from virtc.gcpause import paused_gc
 from virtc.lint import registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
 from virtc.lint.rule import LintContext
@@ -37,16 +38,17 @@ def lint_table(table: Table, config: LintConfig | None = None,
     out: list[Diagnostic] = []
     bar = progress.current()
     bar.phase("linting", len(enabled))
-    for rule in rules:
-        if rule.code not in enabled:
-            continue
-        override = config.severities.get(rule.code)
-        for f in rule.check(table, ctx):
-            out.append(Diagnostic(
-                table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
-                override or f.severity or rule.severity, f.message, f.fix, f.help,
-            ))
-        bar.advance()
+    with paused_gc():  # the shared index holds columns of a million items
+        for rule in rules:
+            if rule.code not in enabled:
+                continue
+            override = config.severities.get(rule.code)
+            for f in rule.check(table, ctx):
+                out.append(Diagnostic(
+                    table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
+                    override or f.severity or rule.severity, f.message, f.fix, f.help,
+                ))
+            bar.advance()
     vt002 = config.severities.get("VT002")
     out = apply_suppressions(table, out, rules, enabled, *([vt002] if vt002 else []))
     return sorted(out, key=Diagnostic.sort_key)
