@@ -81,6 +81,7 @@ _END = re.Match.end
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
+_AT = re.compile("@")
 
 
 class TableIndex:
@@ -173,6 +174,12 @@ class TableIndex:
             if key.kind is not KeyKind.ADDRESS:
                 dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
         return out
+
+    @cached_property
+    def forwards(self) -> list[int]:
+        """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
+        values = self.value_texts
+        return [i for i in self.values.matching(_AT) if values[i][:5].lower() != "error"]
 
     @cached_property
     def error_values(self) -> list[tuple[int, Value]]:

@@ -43,7 +43,6 @@ NAME = "forwarding-loop"
 SEVERITY = Severity.ERROR
 
 
-_AT = re.compile("@")
 _NOT_PLAIN = re.compile(r'[%<>"() \t,;:\\]')
 
 
@@ -59,7 +58,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     values, stored = ix.value_texts, ix.stored_keys
     # Only a value naming a local domain (or built with %N) can lead back into the table.
-    candidates = [i for i in ix.values.matching(_AT) if values[i][:5].lower() != "error"]
+    candidates = ix.forwards
     if not candidates:
         return
     eng = engine(table, ctx)

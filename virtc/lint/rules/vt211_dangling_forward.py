@@ -40,14 +40,13 @@ CODE = "VT211"
 NAME = "dangling-forward"
 SEVERITY = Severity.ERROR
 
-_AT = re.compile("@")
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     values = ix.value_texts
-    candidates = [i for i in ix.values.matching(_AT) if values[i][:5].lower() != "error"]
+    candidates = ix.forwards
     if not candidates:
         return
     eng = engine(table, ctx)
