@@ -229,6 +229,25 @@ class Table:
 
         return of(Entry), of(Rejected), of(Comment)
 
+    @cached_property
+    def stored_keys(self) -> list[str]:
+        """Every entry's key as makemap stores it by default (ASCII letters folded).
+
+        Shared by the duplicate check and the lint index (a second or so at 1M
+        entries): keys never hold a newline, so all are folded at once, in C.
+        """
+        texts = [e.key_text for e in self.entries]
+        joined = "\n".join(texts)
+        folded = fold(joined)
+        if folded == joined:
+            return texts  # the usual table: nothing to fold, keep the strings
+        return folded.split("\n")
+
+    @cached_property
+    def repeats_a_key(self) -> bool:
+        """Whether two entries have the same stored key (decided in C)."""
+        return len(set(self.stored_keys)) != len(self.stored_keys)
+
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""
         lines = self._lines

@@ -37,6 +37,11 @@ def find_duplicates(
     keys = (fold(joined) if foldcase else joined).split("\n")
     if len(set(keys)) == len(keys):
         return
+    yield from _repeated(keys, entries)
+
+
+def _repeated(keys: list[str], entries: list[Entry]) -> Iterator[tuple[Entry, Entry]]:
+    """``(first, later)`` for every entry whose key (``keys``, parallel) came before."""
     first: dict[str, Entry] = {}
     for key, entry in zip(keys, entries, strict=True):
         seen = first.setdefault(key, entry)
@@ -58,7 +63,10 @@ def makemap_rejections(
     """VT001 for every line makemap rejects, in file order (duplicates unless ``replace``)."""
     diags = [rejected_diagnostic(table.path, r) for r in table.rejected]
     if not replace:
-        for first, later in find_duplicates(table.entries, foldcase=foldcase):
+        # With folding, the table's stored keys (which the lint index shares) say it all.
+        repeats = (_repeated(table.stored_keys, table.entries) if table.repeats_a_key else iter(())) \
+            if foldcase else find_duplicates(table.entries, foldcase=False)
+        for first, later in repeats:
             diags.append(
                 Diagnostic(
                     table.path, later.line, later.column, later.line,

@@ -117,18 +117,13 @@ class TableIndex:
     @cached_property
     def stored_keys(self) -> list[str]:
         """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
-        if not self.entries:
-            return []
-        folded = fold(self.keys.text)
-        if folded == self.keys.text:
-            return self.keys.texts  # the usual table: nothing to fold, share the strings
-        return folded[1:-1].split("\n")
+        return self.table.stored_keys
 
     @cached_property
     def duplicates(self) -> list[tuple[int, int]]:
         """(first, later) entry indices for every key makemap already stored (it keeps the first)."""
         keys = self.stored_keys
-        if len(set(keys)) == len(keys):
+        if not self.table.repeats_a_key:
             return []  # the usual case, decided at C speed
         first: dict[str, int] = {}
         out = []
