@@ -6,6 +6,8 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 
 from virtc import progress
@@ -46,9 +48,10 @@ class BuildResult:
 def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
     """The (key, value) byte pairs makemap would put, in source order."""
     nul = b"\0" if opts.null else b""
-    if opts.foldcase and not nul:  # the default, in C: bytes.lower() is fold() (ASCII only)
-        for entry in table.entries:
-            yield entry.key_text.encode("latin-1").lower(), entry.value_text.encode("latin-1")
+    if opts.foldcase and not nul:  # the default, in C, from the keys the checks folded already
+        values = map(attrgetter("value_text"), table.entries)
+        yield from zip(map(str.encode, table.stored_keys, repeat("latin-1")),
+                       map(str.encode, values, repeat("latin-1")), strict=True)
         return
     for entry in table.entries:
         key = fold(entry.key_text) if opts.foldcase else entry.key_text
