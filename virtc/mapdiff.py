@@ -85,7 +85,7 @@ def diff_source(table: Table, map_file: Path, opts: BuildOptions) -> MapDiff:
     changes, unchanged = diff_maps(installed or {}, source_records(table, opts))
     rejected = len(table.rejected)
     if not opts.replace:
-        rejected += sum(1 for _ in find_duplicates(table.entries, foldcase=opts.foldcase))
+        rejected += sum(1 for _ in find_duplicates(table, foldcase=opts.foldcase))
     nul_keys = bool(installed) and all(k.endswith(b"\0") for k in installed or {})
     mismatch = bool(installed) and bool(changes) and nul_keys != opts.null
     return MapDiff(table.path, map_file, installed is not None, changes, unchanged, rejected, mismatch)

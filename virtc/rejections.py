@@ -6,7 +6,7 @@ virtc reports the same lines as VT001 and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.model import Entry, Rejected, Table, fold
@@ -21,29 +21,22 @@ def rejected_diagnostic(path: str, rej: Rejected) -> Diagnostic:
     )
 
 
-def find_duplicates(
-    entries: Iterable[Entry], *, foldcase: bool = True
-) -> Iterator[tuple[Entry, Entry]]:
-    """Yield ``(first, later)`` for every key seen before (after ASCII folding).
+def find_duplicates(table: Table, *, foldcase: bool = True) -> Iterator[tuple[Entry, Entry]]:
+    """Yield ``(first, later)`` for every entry whose key came before (after ASCII folding).
 
-    makemap keeps the first value (its put uses DB_NOOVERWRITE) unless ``-r``.
+    makemap keeps the first value (its put uses DB_NOOVERWRITE) unless ``-r``. With
+    folding, the table's stored keys (folded once, shared with the lint index) are used.
     """
-    entries = entries if isinstance(entries, list) else list(entries)
-    if not entries:
-        return
-    # Keys never hold a newline: fold them all at once, and decide the usual case (no
-    # duplicate at all) with a set, both in C.
-    joined = "\n".join([e.key_text for e in entries])
-    keys = (fold(joined) if foldcase else joined).split("\n")
-    if len(set(keys)) == len(keys):
-        return
-    yield from _repeated(keys, entries)
-
-
-def _repeated(keys: list[str], entries: list[Entry]) -> Iterator[tuple[Entry, Entry]]:
-    """``(first, later)`` for every entry whose key (``keys``, parallel) came before."""
+    if foldcase:
+        if not table.repeats_a_key:
+            return
+        keys = table.stored_keys
+    else:
+        keys = [e.key_text for e in table.entries]
+        if len(set(keys)) == len(keys):  # the usual case, decided in C
+            return
     first: dict[str, Entry] = {}
-    for key, entry in zip(keys, entries, strict=True):
+    for key, entry in zip(keys, table.entries, strict=True):
         seen = first.setdefault(key, entry)
         if seen is not entry:
             yield seen, entry
@@ -63,10 +56,7 @@ def makemap_rejections(
     """VT001 for every line makemap rejects, in file order (duplicates unless ``replace``)."""
     diags = [rejected_diagnostic(table.path, r) for r in table.rejected]
     if not replace:
-        # With folding, the table's stored keys (which the lint index shares) say it all.
-        repeats = (_repeated(table.stored_keys, table.entries) if table.repeats_a_key else iter(())) \
-            if foldcase else find_duplicates(table.entries, foldcase=False)
-        for first, later in repeats:
+        for first, later in find_duplicates(table, foldcase=foldcase):
             diags.append(
                 Diagnostic(
                     table.path, later.line, later.column, later.line,

@@ -56,7 +56,7 @@ def expected_messages(table: Table, flags: Flags) -> list[Message]:
             key = encode(fold(r.key_text) if flags.foldcase else r.key_text)
         msgs.append(Message(r.seq, MAKEMAP_KIND[r.reason], key))
     if not flags.replace:
-        for _, later in find_duplicates(table.entries, foldcase=flags.foldcase):
+        for _, later in find_duplicates(table, foldcase=flags.foldcase):
             key = next(k for k, _ in map_records(Table("", [later], ""), flags.options()))
             msgs.append(Message(later.seq, "duplicate", key.removesuffix(nul)))
     return sorted(msgs, key=lambda m: m.line)
