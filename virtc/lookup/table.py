@@ -39,8 +39,7 @@ class LookupTable:
     def from_table(cls, table: Table) -> LookupTable:
         values: dict[str, str] = {}
         entries: dict[str, Entry] = {}
-        for entry in table.entries:
-            key = entry.stored_key
+        for key, entry in zip(table.stored_keys, table.entries, strict=True):  # folded once, shared
             if key not in values:
                 values[key] = entry.value_text
                 entries[key] = entry
