@@ -7,13 +7,12 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import attrgetter
 from pathlib import Path
 
 from virtc import progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
-from virtc.model import Table, fold
+from virtc.model import Table
 from virtc.parse import NotPlain, parse_text, plain_entries, read_data
 from virtc.reader import decode, encode
 from virtc.rejections import makemap_rejections
@@ -49,13 +48,12 @@ def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes
     """The (key, value) byte pairs makemap would put, in source order."""
     nul = b"\0" if opts.null else b""
     if opts.foldcase and not nul:  # the default, in C, from the keys the checks folded already
-        values = map(attrgetter("value_text"), table.entries)
         yield from zip(map(str.encode, table.stored_keys, repeat("latin-1")),
-                       map(str.encode, values, repeat("latin-1")), strict=True)
+                       map(str.encode, table.values, repeat("latin-1")), strict=True)
         return
-    for entry in table.entries:
-        key = fold(entry.key_text) if opts.foldcase else entry.key_text
-        yield encode(key) + nul, encode(entry.value_text) + nul
+    keys = table.stored_keys if opts.foldcase else table.keys
+    for key, value in zip(keys, table.values, strict=True):
+        yield encode(key) + nul, encode(value) + nul
 
 
 def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -8,13 +8,18 @@ All text is Latin-1 decoded bytes (see :mod:`virtc.reader`).
 
 from __future__ import annotations
 
+import heapq
 import re
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from itertools import compress, repeat
-from operator import is_
-from typing import TypeVar
+from itertools import repeat
+from typing import overload
+
+from virtc.column import Column, ColumnBuilder
+from virtc.keyindex import KeyIndex
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -191,68 +196,193 @@ class Rejected:
 
 
 Item = Entry | Comment | Rejected
-_I = TypeVar("_I", Entry, Comment, Rejected)
 
 
-@dataclass
+class Entries(Sequence[Entry]):
+    """A table's entries, each built from the table's columns when asked for.
+
+    A million ``Entry`` objects cost some 250 MB; the columns cost a fifth of that.
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table.keys)
+
+    @overload
+    def __getitem__(self, i: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Entry]: ...
+
+    def __getitem__(self, i: int | slice) -> Entry | list[Entry]:
+        t = self._table
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        key = t.keys[i]  # raises IndexError
+        return Entry(key, t.values[i], t.lines[i], t.key_columns.get(i, 1), t.value_columns[i], t.seqs[i])
+
+    def __iter__(self) -> Iterator[Entry]:
+        t = self._table
+        cols = map(t.key_columns.get, range(len(self)), repeat(1))
+        return map(Entry, t.keys, t.values, t.lines, cols, t.value_columns, t.seqs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Entries(n={len(self)})"
+
+
+class TableBuilder:
+    """Collects a table's entries into columns, and its comments and rejections as objects."""
+
+    def __init__(self) -> None:
+        self.keys = ColumnBuilder()
+        self.values = ColumnBuilder()
+        self.lines = array("I")
+        self.value_columns = array("I")
+        self.seqs = array("I")
+        self.key_columns: dict[int, int] = {}
+        self.others: list[Comment | Rejected] = []
+        self._pending: list[Entry] = []
+
+    def add(self, item: Item) -> None:
+        if type(item) is Entry:
+            self._pending.append(item)
+        else:
+            self.others.append(item)  # type: ignore[arg-type]
+
+    def add_entries(self, keys: list[str], values: list[str], lines: Iterable[int],
+                    value_columns: Iterable[int], seqs: Iterable[int]) -> None:
+        """Entries whose key starts in column 1, as parallel columns (the parser's fast path)."""
+        self._flush()
+        self.keys.extend(keys)
+        self.values.extend(values)
+        self.lines.extend(lines)
+        self.value_columns.extend(value_columns)
+        self.seqs.extend(seqs)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        first = len(self.lines)
+        self.key_columns.update((first + j, e.column) for j, e in enumerate(pending) if e.column != 1)
+        self.keys.extend([e.key_text for e in pending])
+        self.values.extend([e.value_text for e in pending])
+        self.lines.extend(e.line for e in pending)
+        self.value_columns.extend(e.value_column for e in pending)
+        self.seqs.extend(e.seq for e in pending)
+
+    def table(self, path: str, text: str) -> Table:
+        self._flush()
+        return Table.from_columns(path, text, self)
+
+
 class Table:
-    """A parsed source: its items in file order, and where it came from."""
+    """A parsed source: its entries as columns, its comments and rejections, where it came from.
+
+    ``Table(path, items, text)`` builds one from model objects; the parser builds the
+    columns directly (:class:`TableBuilder`).
+    """
 
     path: str
-    items: list[Item]
     text: str
     """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
+    keys: Column
+    """Every entry's key as written."""
+    values: Column
+    """Every entry's value as written (and stored)."""
+    lines: array[int]
+    value_columns: array[int]
+    seqs: array[int]
+    key_columns: dict[int, int]
+    """Entries whose key does not start in column 1 (the rest of an over-long line)."""
+    others: list[Comment | Rejected]
+    """Comments and rejected records, in file order."""
+
+    def __init__(self, path: str, items: Iterable[Item], text: str) -> None:
+        b = TableBuilder()
+        for item in items:
+            b.add(item)
+        b._flush()
+        self._init(path, text, b)
+
+    @classmethod
+    def from_columns(cls, path: str, text: str, b: TableBuilder) -> Table:
+        table = cls.__new__(cls)
+        table._init(path, text, b)
+        return table
+
+    def _init(self, path: str, text: str, b: TableBuilder) -> None:
+        self.path, self.text = path, text
+        self.keys, self.values = b.keys.column(), b.values.column()
+        self.lines, self.value_columns, self.seqs = b.lines, b.value_columns, b.seqs
+        self.key_columns, self.others = b.key_columns, b.others
+        self.entries = Entries(self)
 
     @cached_property
-    def entries(self) -> list[Entry]:
-        return self._by_kind[0]
+    def items(self) -> list[Item]:
+        """Entries, comments and rejections in file order (builds every entry: for small tables)."""
+        return list(heapq.merge(self.entries, self.others, key=_position))
 
     @cached_property
     def rejected(self) -> list[Rejected]:
-        return self._by_kind[1]
+        return [i for i in self.others if type(i) is Rejected]
 
     @cached_property
     def comments(self) -> list[Comment]:
-        return self._by_kind[2]
+        return [i for i in self.others if type(i) is Comment]
 
     @cached_property
-    def _by_kind(self) -> tuple[list[Entry], list[Rejected], list[Comment]]:
-        """The items split by kind, each split done in C (a Python loop over a million
-        items costs half a second). The model classes have no subclasses."""
-        items = self.items
-        kinds = list(map(type, items))
-
-        def of(kind: type[_I]) -> list[_I]:
-            if not kinds.count(kind):
-                return []
-            return list(compress(items, map(is_, kinds, repeat(kind))))  # type: ignore[arg-type]
-
-        return of(Entry), of(Rejected), of(Comment)
+    def stored_keys(self) -> Column:
+        """Every entry's key as makemap stores it by default (ASCII letters folded), in C."""
+        keys = self.keys
+        folded = fold(keys.text)
+        return keys if folded == keys.text else keys.with_text(folded)
 
     @cached_property
-    def stored_keys(self) -> list[str]:
-        """Every entry's key as makemap stores it by default (ASCII letters folded).
+    def key_index(self) -> KeyIndex:
+        """The stored keys' index: each key's first entry, and the repeated keys."""
+        return KeyIndex(self.stored_keys)
 
-        Shared by the duplicate check and the lint index (a second or so at 1M
-        entries): keys never hold a newline, so all are folded at once, in C.
-        """
-        texts = [e.key_text for e in self.entries]
-        joined = "\n".join(texts)
-        folded = fold(joined)
-        if folded == joined:
-            return texts  # the usual table: nothing to fold, keep the strings
-        return folded.split("\n")
-
-    @cached_property
+    @property
     def repeats_a_key(self) -> bool:
-        """Whether two entries have the same stored key (decided in C)."""
-        return len(set(self.stored_keys)) != len(self.stored_keys)
+        """Whether two entries have the same stored key."""
+        return bool(self.key_index.duplicates)
 
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""
-        lines = self._lines
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        starts = self._line_starts
+        if not 0 < line < len(starts):
+            return ""
+        return self.text[starts[line - 1]:starts[line] - 1]
 
     @cached_property
-    def _lines(self) -> list[str]:
-        return self.text.split("\n")
+    def _line_starts(self) -> array[int]:
+        """Offset of each physical line, plus one past the end (as if the text ended in a newline)."""
+        starts = array("I", [0])
+        starts.extend(map(_END, re.finditer("\n", self.text)))
+        if not self.text.endswith("\n"):
+            starts.append(len(self.text) + 1)
+        return starts
+
+    def __repr__(self) -> str:
+        return f"Table({self.path!r}, {len(self.keys)} entries, {len(self.others)} other lines)"
+
+
+_END = re.Match.end
+
+
+def _position(item: Item) -> tuple[int, int]:
+    return item.line, getattr(item, "column", 1)

@@ -14,6 +14,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from itertools import compress, repeat
+from operator import add, itemgetter, not_
 from pathlib import Path
 from typing import AnyStr, BinaryIO
 
@@ -21,7 +23,7 @@ from virtc import progress, sniff
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
-from virtc.model import Comment, Entry, Item, Rejected, Table
+from virtc.model import Comment, Entry, Item, Rejected, Table, TableBuilder
 from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
 
@@ -113,15 +115,27 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
 
 
 def parse_source(text: str) -> Iterator[Item]:
-    """``parse_records(records(text))``, without a :class:`Record` per ordinary line.
+    """``parse_records(records(text))``: every item of ``text`` in file order."""
+    return iter(parse_text(text).items)
 
-    The same split as :func:`virtc.reader.records` (property-tested): a line of at
-    most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1; any
-    other line, and the last one without a newline, goes through the reader.
+
+@functools.cache
+def _line_pattern() -> re.Pattern[str]:
+    """One record: an entry (groups key, separator, value), a comment, or blank."""
+    entry, comment = _fast_sources()
+    return re.compile(f"{entry}|{comment}|", re.S)
+
+
+def _parse_into(table: TableBuilder, text: str) -> None:
+    """Parse ``text`` into ``table``, a block of lines at a time, in C where it can.
+
+    The split is that of :func:`virtc.reader.records` (property-tested): a line of
+    at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
+    A block of nothing but such lines that are entries, comments or blank goes
+    into the columns whole; any other block goes line by line, odd lines through
+    the reader and the full parser.
     """
-    entry_re, comment_re = _fast_patterns()
-    match_entry = entry_re.fullmatch
-    match_comment = comment_re.fullmatch
+    match_line = _line_pattern().fullmatch
     may_have_nul = "\0" in text
     seq = 0
     number = 0
@@ -131,26 +145,50 @@ def parse_source(text: str) -> Iterator[Item]:
         following = next(blocks, None)
         last = block.pop() if following is None else ""  # "" when the text ends with a newline
         first = number + 1
-        for number, line in enumerate(block, first):
-            if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
-                for rec in chunks(line + "\n", number, seq):
-                    seq = rec.seq
-                    yield from parse_records(iter((rec,)))
-                continue
-            seq += 1
-            m = match_entry(line)
-            if m is not None:
-                # seq is usually the line number: share the int object (memory at 1M entries).
-                yield Entry(m[1], m[3], number, 1, 1 + m.end(2), number if seq == number else seq)
-            elif line and match_comment(line):
-                yield Comment(line, number)
-            elif line:
-                yield from _parse_slow(Record(line, number, 1, seq))
+        matches = None
+        if block and max(map(len, block)) <= MAX_LINE and not (may_have_nul and any(map(_has_nul, block))):
+            matches = list(map(match_line, block))
+        if matches is not None and None not in matches:
+            groups = list(map(_GROUPS, matches, repeat("")))  # type: ignore[arg-type]  # ("", "", "") for a comment or blank
+            keys = list(map(_FIRST, groups))
+            entry_keys = list(compress(keys, keys))  # a key is never empty
+            lines = list(compress(range(first, first + len(block)), keys))
+            table.add_entries(
+                entry_keys, list(compress(map(_THIRD, groups), keys)), lines,
+                map(add, map(add, map(len, entry_keys), map(len, compress(map(_SECOND, groups), keys))),
+                    repeat(1)),
+                lines if seq == number else map(add, lines, repeat(seq - number)))
+            for j in compress(range(len(block)), map(not_, keys)):
+                if block[j]:
+                    table.add(Comment(block[j], first + j))
+            seq += len(block)
+            number += len(block)
+        else:
+            for number, line in enumerate(block, first):
+                if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
+                    for rec in chunks(line + "\n", number, seq):
+                        seq = rec.seq
+                        for item in parse_records(iter((rec,))):
+                            table.add(item)
+                    continue
+                seq += 1
+                if line:
+                    for item in parse_records(iter((Record(line, number, 1, seq),))):
+                        table.add(item)
         if following is None:
             break
         block = following
     if last:
-        yield from parse_records(chunks(last, number + 1, seq))
+        for item in parse_records(chunks(last, number + 1, seq)):
+            table.add(item)
+
+
+_GROUPS = re.Match.groups
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _has_nul(line: str) -> bool:
+    return "\0" in line
 
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
@@ -204,7 +242,9 @@ def _rejected_record(rec: Record) -> Rejected:
 def parse_text(text: str, path: str = "<string>") -> Table:
     """Parse Latin-1 decoded source text."""
     with paused_gc():
-        return Table(path, list(parse_source(text)), text)
+        table = TableBuilder()
+        _parse_into(table, text)
+        return table.table(path, text)
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Diagnostic, Severity
+from virtc.keyindex import KeyIndex
 from virtc.model import Entry, Rejected, Table, fold
 
 CODE = "VT001"
@@ -25,21 +26,12 @@ def find_duplicates(table: Table, *, foldcase: bool = True) -> Iterator[tuple[En
     """Yield ``(first, later)`` for every entry whose key came before (after ASCII folding).
 
     makemap keeps the first value (its put uses DB_NOOVERWRITE) unless ``-r``. With
-    folding, the table's stored keys (folded once, shared with the lint index) are used.
+    folding, the table's key index (shared with lint) finds them; without, one over the keys as written.
     """
-    if foldcase:
-        if not table.repeats_a_key:
-            return
-        keys = table.stored_keys
-    else:
-        keys = [e.key_text for e in table.entries]
-        if len(set(keys)) == len(keys):  # the usual case, decided in C
-            return
-    first: dict[str, Entry] = {}
-    for key, entry in zip(keys, table.entries, strict=True):
-        seen = first.setdefault(key, entry)
-        if seen is not entry:
-            yield seen, entry
+    index = table.key_index if foldcase else KeyIndex(table.keys)
+    entries = table.entries
+    for first, later in index.duplicates:
+        yield entries[first], entries[later]
 
 
 def duplicate_message(first: Entry, later: Entry, *, replace: bool = False) -> str:

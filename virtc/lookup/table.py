@@ -15,6 +15,7 @@ from pathlib import Path
 
 from virtc import sniff
 from virtc.errors import VirtcError
+from virtc.keyindex import FirstValues
 from virtc.model import MAXNAME, Entry, Table, fold
 
 
@@ -31,19 +32,15 @@ class LookupTable:
     key (the first one, as makemap keeps it): use it to point at source lines.
     """
 
-    values: dict[str, str]
-    entries: dict[str, Entry] = field(default_factory=dict)
+    values: Mapping[str, str]
+    entries: Mapping[str, Entry] = field(default_factory=dict)
     path: str = ""
 
     @classmethod
     def from_table(cls, table: Table) -> LookupTable:
-        values: dict[str, str] = {}
-        entries: dict[str, Entry] = {}
-        for key, entry in zip(table.stored_keys, table.entries, strict=True):  # folded once, shared
-            if key not in values:
-                values[key] = entry.value_text
-                entries[key] = entry
-        return cls(values, entries, table.path)
+        """The first entry of each stored key, found through the table's key index (no dict)."""
+        return cls(FirstValues(table.key_index, table.values),
+                   FirstValues(table.key_index, table.entries), table.path)
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]] | Mapping[str, str], path: str = "") -> LookupTable:

@@ -8,15 +8,15 @@ state). Not a rule module: the registry skips names starting with ``_``.
 from __future__ import annotations
 
 import re
-from array import array
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate, repeat
-from operator import add, contains, itemgetter, sub
+from itertools import repeat
+from operator import contains, itemgetter
 from sys import intern
 
+from virtc.column import Column
+from virtc.keyindex import FirstValues
 from virtc.lint.rule import LintContext
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
 from virtc.model import MAXNAME, Entry, Key, KeyKind, Table, Value, fold
@@ -44,40 +44,6 @@ class Domain:
         return self.find(KeyKind.CATCH_ALL)
 
 
-class Column:
-    """One column of the table (keys or values) as one string: ``"\\nTEXT0\\nTEXT1\\n..."``.
-
-    A regex then scans a million entries at C speed, and :meth:`matching` maps its
-    matches back to entry indices (entries never contain a newline). Patterns should
-    start with a literal or a character class (``\\n`` for "entry starts with", which
-    re finds fast; ``(?m)^`` is tried at every position and is slow) and end inside
-    the entry or with ``(?=\\n)`` for "entry ends with".
-    """
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-        self.text = "\n" + "\n".join(texts) + "\n"
-        # starts[i]: offset of texts[i] in text (each text plus its newline), computed in C.
-        # An array, not a list of int objects: 8 bytes an entry instead of 40.
-        self.starts = array("q", accumulate(map(add, map(len, texts), repeat(1)), initial=1))
-
-    def matching(self, *patterns: re.Pattern[str]) -> list[int]:
-        """Indices (ascending, once each) of the texts any of ``patterns`` finds something in."""
-        if not self.texts:
-            return []
-        starts = self.starts
-        found: set[int] = set()
-        for pattern in patterns:
-            # The match's last character lies in its entry (or on the newline just after it):
-            # entry index = bisect_right(starts, end - 1) - 1, mapped in C (no Python frame
-            # per match: a pattern may match most of a million entries).
-            ends = map(sub, map(_END, pattern.finditer(self.text)), repeat(1))
-            found.update(map(sub, map(bisect_right, repeat(starts), ends), repeat(1)))
-        return sorted(found)
-
-
-_END = re.Match.end
-
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
@@ -94,49 +60,26 @@ class TableIndex:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.entries: list[Entry] = table.entries
-
-    @cached_property
-    def keys(self) -> Column:
+        self.entries = table.entries
+        self.keys = self.key_texts = table.keys
         """The keys as written."""
-        return Column([e.key_text for e in self.entries])
-
-    @cached_property
-    def values(self) -> Column:
+        self.values = self.value_texts = table.values
         """The values as stored."""
-        return Column([e.value_text for e in self.entries])
 
     @property
-    def key_texts(self) -> list[str]:
-        return self.keys.texts
-
-    @property
-    def value_texts(self) -> list[str]:
-        return self.values.texts
-
-    @cached_property
-    def stored_keys(self) -> list[str]:
+    def stored_keys(self) -> Column:
         """Keys as makemap stores them (ASCII-folded), parallel to ``entries``."""
         return self.table.stored_keys
 
-    @cached_property
+    @property
     def duplicates(self) -> list[tuple[int, int]]:
         """(first, later) entry indices for every key makemap already stored (it keeps the first)."""
-        keys = self.stored_keys
-        if not self.table.repeats_a_key:
-            return []  # the usual case, decided at C speed
-        first: dict[str, int] = {}
-        out = []
-        for i, k in enumerate(keys):
-            j = first.setdefault(k, i)
-            if j != i:
-                out.append((j, i))
-        return out
+        return self.table.key_index.duplicates
 
-    @cached_property
+    @property
     def shadowed_by_duplicate(self) -> frozenset[int]:
         """Indices of later duplicates: entries makemap does not store."""
-        return frozenset(i for _, i in self.duplicates)
+        return self.table.key_index.later
 
     @cached_property
     def no_at(self) -> list[int]:
@@ -213,11 +156,9 @@ class Engine:
 
     def __init__(self, ix: TableIndex, local_domains: frozenset[str] | None) -> None:
         self.source = ix.table
-        # What makemap stores (the first of equal keys), as LookupTable.from_table builds it,
-        # from the folded keys the index already has: reversed, so the first one wins.
+        # What makemap stores (the first of equal keys), from the table's key index.
         # (Its ``entries`` stay empty: rules point at entries through the index.)
-        self.table = LookupTable(dict(zip(ix.stored_keys[::-1], ix.value_texts[::-1], strict=True)),
-                                 {}, ix.table.path)
+        self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:

@@ -60,7 +60,7 @@ def suspects(ix: TableIndex) -> list[int]:
     Each scan runs only if a plain substring search says it can find something.
     """
     col = ix.keys
-    text, keys = col.text, col.texts
+    text, keys = col.text, col
     found = set(col.matching(_LONG))
     if any(c in text for c in _ODD_CHARS):
         found.update(col.matching(_ODD_CHAR))

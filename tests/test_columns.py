@@ -1,0 +1,81 @@
+"""The compact containers behind a large table: :class:`Column` and :class:`KeyIndex`.
+
+Both replace plain Python structures (a list of strings, a dict of keys) to keep a
+million-entry table small; these properties check they behave exactly like those.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import virtc.column
+from virtc.column import Column, ColumnBuilder
+from virtc.keyindex import FirstValues, KeyIndex
+
+texts = st.lists(st.text("ab@\xe9 ", max_size=4), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, max_size=4), st.integers(0, 6))
+def test_column_is_the_list_of_its_texts(batches: list[list[str]], block: int) -> None:
+    builder = ColumnBuilder()
+    for batch in batches:
+        builder.extend(batch)
+    col = builder.column()
+    flat = [t for batch in batches for t in batch]
+    saved = virtc.column.BLOCK
+    virtc.column.BLOCK = block  # iterate in many small blocks
+    try:
+        assert list(col) == flat
+    finally:
+        virtc.column.BLOCK = saved
+    assert len(col) == len(flat)
+    assert [col[i] for i in range(len(flat))] == flat
+    assert col[-1:] == flat[-1:] and col == flat
+    with pytest.raises(IndexError):
+        col[len(flat)]
+
+
+def test_column_matching_maps_matches_to_texts() -> None:
+    import re
+
+    col = Column.of(["@a", "b@c", "", "d", "@"])
+    assert col.matching(re.compile(r"\n@")) == [0, 4]
+    assert col.matching(re.compile("@"), re.compile("d")) == [0, 1, 3, 4]
+    assert Column.of([]).matching(re.compile("x")) == []
+
+
+class Colliding(str):
+    """A key whose hash collides with every other one's: the index must compare texts."""
+
+    def __hash__(self) -> int:
+        return 42
+
+
+def _first_and_duplicates(keys: list[str]) -> tuple[dict[str, int], list[tuple[int, int]]]:
+    first: dict[str, int] = {}
+    dups = []
+    for i, k in enumerate(keys):
+        j = first.setdefault(k, i)
+        if j != i:
+            dups.append((j, i))
+    return first, dups
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("aAb", min_size=1, max_size=3), max_size=30), st.booleans())
+def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
+    if collide:
+        keys = [Colliding(k) for k in keys]
+    first, dups = _first_and_duplicates(keys)
+    index = KeyIndex(keys)
+    assert index.duplicates == dups
+    assert index.later == {i for _, i in dups}
+    for key in {*keys, "zz"}:
+        assert index.first(Colliding(key) if collide else key) == first.get(key)
+    values = FirstValues(index, [f"v{i}" for i in range(len(keys))])
+    assert dict(values) == {k: f"v{i}" for k, i in first.items()}
+    assert list(values) == list(first) and len(values) == len(first)
+    assert values.get("zz") is None and "zz" not in values

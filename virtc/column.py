@@ -1,0 +1,130 @@
+"""A column of short texts (keys or values) kept as one string, not a million objects.
+
+A 1M-entry table held as a list of ``str`` costs some 80 bytes an entry per column;
+as one string ``"\\nTEXT0\\nTEXT1\\n...\\n"`` plus a 4-byte offset per text it costs
+the text itself, and a regex scans the whole column at C speed. Texts never hold a
+newline (records are lines), which is what makes the newline a safe separator.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, islice, repeat
+from operator import add, sub
+from typing import overload
+
+BLOCK = 1 << 20
+"""Characters split at a time when iterating: never a list of every text of a large column."""
+
+_END = re.Match.end
+
+
+class Column(Sequence[str]):
+    """Texts ``0..n-1`` as slices of one string, ``text[starts[i]:starts[i + 1] - 1]``."""
+
+    __slots__ = ("starts", "text")
+
+    def __init__(self, text: str, starts: array[int]) -> None:
+        self.text = text
+        """``"\\n" + "\\n".join(texts) + "\\n"``."""
+        self.starts = starts
+        """Offset of each text in ``text``, plus one past the end (``len(texts) + 1`` items)."""
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Column:
+        """The column of ``texts`` (none of which may contain a newline)."""
+        return ColumnBuilder().extend(texts).column()
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("column index out of range")
+        return self.text[self.starts[i]:self.starts[i + 1] - 1]
+
+    def __iter__(self) -> Iterator[str]:
+        """The texts in order, split a block at a time (in C)."""
+        text, n = self.text, len(self)
+        if not n:
+            return iter(())
+        return chain.from_iterable(_blocks(text))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Column):
+            return self.text == other.text
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Column({list(self)[:5]!r}{'...' if len(self) > 5 else ''}, n={len(self)})"
+
+    def with_text(self, text: str) -> Column:
+        """A column of ``text`` with the same offsets (``text`` from a length-keeping map, e.g. fold)."""
+        return Column(text, self.starts)
+
+    def matching(self, *patterns: re.Pattern[str]) -> list[int]:
+        """Indices (ascending, once each) of the texts any of ``patterns`` finds something in.
+
+        Patterns should start with a literal or a character class (``\\n`` for "text
+        starts with", which re finds fast; ``(?m)^`` is tried at every position and is
+        slow) and end inside the text or with ``(?=\\n)`` for "text ends with".
+        """
+        if not len(self):
+            return []
+        starts = self.starts
+        found: set[int] = set()
+        for pattern in patterns:
+            # The match's last character lies in its text (or on the newline just after it):
+            # index = bisect_right(starts, end - 1) - 1, mapped in C (no Python frame per
+            # match: a pattern may match most of a million texts).
+            ends = map(sub, map(_END, pattern.finditer(self.text)), repeat(1))
+            found.update(map(sub, map(bisect_right, repeat(starts), ends), repeat(1)))
+        return sorted(found)
+
+
+def _blocks(text: str) -> Iterator[list[str]]:
+    """The texts of a non-empty column's ``text``, about ``BLOCK`` characters at a time."""
+    pos, end = 1, len(text) - 1  # inside the leading and trailing newline
+    while (cut := text.find("\n", pos + BLOCK, end)) >= 0:
+        yield text[pos:cut].split("\n")
+        pos = cut + 1
+    yield text[pos:end].split("\n")
+
+
+class ColumnBuilder:
+    """Collects texts a batch at a time; :meth:`column` joins them once."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.starts = array("I", [1])
+
+    def extend(self, texts: Iterable[str]) -> ColumnBuilder:
+        batch = texts if isinstance(texts, list) else list(texts)
+        if batch:
+            self.parts.append("\n".join(batch))
+            # each text plus its newline, computed in C
+            ends = accumulate(map(add, map(len, batch), repeat(1)), initial=self.starts[-1])
+            self.starts.extend(islice(ends, 1, None))
+        return self
+
+    def column(self) -> Column:
+        if not self.parts:
+            return Column("\n", self.starts)
+        return Column("\n" + "\n".join(self.parts) + "\n", self.starts)
