@@ -79,3 +79,18 @@ def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
     assert dict(values) == {k: f"v{i}" for k, i in first.items()}
     assert list(values) == list(first) and len(values) == len(first)
     assert values.get("zz") is None and "zz" not in values
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("aAb", min_size=1, max_size=3), max_size=30),
+       st.lists(st.text("aAbz", min_size=1, max_size=3), max_size=10), st.booleans())
+def test_bulk_lookups_equal_single_ones(keys: list[str], wanted: list[str], collide: bool) -> None:
+    if collide:
+        keys, wanted = [Colliding(k) for k in keys], [Colliding(k) for k in wanted]
+    index = KeyIndex(Column.of(keys) if not collide else keys)
+    assert index.firsts(wanted) == {k: i for k in wanted if (i := index.first(k)) is not None}
+    values = FirstValues(index, [f"v{i}" for i in range(len(keys))])
+    before = {k: values.get(k) for k in wanted}
+    values.prefetch(wanted)
+    assert {k: values.get(k) for k in wanted} == before
+    assert all((k in values) == (before[k] is not None) for k in wanted)

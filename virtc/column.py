@@ -48,13 +48,14 @@ class Column(Sequence[str]):
     def __getitem__(self, i: slice) -> list[str]: ...
 
     def __getitem__(self, i: int | slice) -> str | list[str]:
+        starts = self.starts
+        if type(i) is int and i >= 0:  # the hot path: rules pick texts by index
+            return self.text[starts[i]:starts[i + 1] - 1]  # starts[len] raises IndexError
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError("column index out of range")
-        return self.text[self.starts[i]:self.starts[i + 1] - 1]
+        if -len(self) <= i < 0:
+            return self[i + len(self)]
+        raise IndexError("column index out of range")
 
     def __iter__(self) -> Iterator[str]:
         """The texts in order, split a block at a time (in C)."""
@@ -74,6 +75,13 @@ class Column(Sequence[str]):
 
     def __repr__(self) -> str:
         return f"Column({list(self)[:5]!r}{'...' if len(self) > 5 else ''}, n={len(self)})"
+
+    def take(self, indices: Sequence[int]) -> list[str]:
+        """``[self[i] for i in indices]``, in C (no Python frame per text)."""
+        starts, text = self.starts, self.text
+        begins = map(starts.__getitem__, indices)
+        ends = map(sub, map(starts.__getitem__, map(add, indices, repeat(1))), repeat(1))
+        return list(map(text.__getitem__, map(slice, begins, ends)))
 
     def with_text(self, text: str) -> Column:
         """A column of ``text`` with the same offsets (``text`` from a length-keeping map, e.g. fold)."""
@@ -112,19 +120,26 @@ class ColumnBuilder:
     """Collects texts a batch at a time; :meth:`column` joins them once."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        self._text = "\n"
         self.starts = array("I", [1])
 
     def extend(self, texts: Iterable[str]) -> ColumnBuilder:
         batch = texts if isinstance(texts, list) else list(texts)
-        if batch:
-            self.parts.append("\n".join(batch))
+        return self.extend_joined("\n".join(batch), list(map(len, batch)))
+
+    def extend_joined(self, joined: str, lengths: list[int]) -> ColumnBuilder:
+        """Add ``len(lengths)`` texts given already joined by newlines, and their lengths."""
+        if lengths:
+            # Appended in place (CPython resizes a str nobody else holds): a column of
+            # parts joined at the end would need twice its size at that moment.
+            text, self._text = self._text, ""
+            text += joined
+            text += "\n"
+            self._text = text
             # each text plus its newline, computed in C
-            ends = accumulate(map(add, map(len, batch), repeat(1)), initial=self.starts[-1])
+            ends = accumulate(map(add, lengths, repeat(1)), initial=self.starts[-1])
             self.starts.extend(islice(ends, 1, None))
         return self
 
     def column(self) -> Column:
-        if not self.parts:
-            return Column("\n", self.starts)
-        return Column("\n" + "\n".join(self.parts) + "\n", self.starts)
+        return Column(self._text, self.starts)

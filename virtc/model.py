@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from itertools import repeat
+from string import ascii_uppercase
 from typing import overload
 
 from virtc.column import Column, ColumnBuilder
 from virtc.keyindex import KeyIndex
+from virtc.packed import PackedBytes
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -254,6 +256,8 @@ class TableBuilder:
         self.seqs = array("I")
         self.key_columns: dict[int, int] = {}
         self.others: list[Comment | Rejected] = []
+        self.last_line: tuple[int, str] | None = None
+        """The number and text of the line after the last newline, if the parser saw it."""
         self._pending: list[Entry] = []
 
     def add(self, item: Item) -> None:
@@ -262,12 +266,13 @@ class TableBuilder:
         else:
             self.others.append(item)  # type: ignore[arg-type]
 
-    def add_entries(self, keys: list[str], values: list[str], lines: Iterable[int],
-                    value_columns: Iterable[int], seqs: Iterable[int]) -> None:
-        """Entries whose key starts in column 1, as parallel columns (the parser's fast path)."""
+    def add_entries(self, keys: str, key_lengths: list[int], values: str, value_lengths: list[int],
+                    lines: Iterable[int], value_columns: Iterable[int], seqs: Iterable[int]) -> None:
+        """Entries whose key starts in column 1, as parallel columns (the parser's fast path);
+        ``keys`` and ``values`` are joined by newlines."""
         self._flush()
-        self.keys.extend(keys)
-        self.values.extend(values)
+        self.keys.extend_joined(keys, key_lengths)
+        self.values.extend_joined(values, value_lengths)
         self.lines.extend(lines)
         self.value_columns.extend(value_columns)
         self.seqs.extend(seqs)
@@ -284,9 +289,11 @@ class TableBuilder:
         self.value_columns.extend(e.value_column for e in pending)
         self.seqs.extend(e.seq for e in pending)
 
-    def table(self, path: str, text: str) -> Table:
+    def table(self, path: str, source: str | bytes | PackedBytes) -> Table:
         self._flush()
-        return Table.from_columns(path, text, self)
+        if self.seqs == self.lines:  # the usual case: one record a line
+            self.seqs = self.lines
+        return Table.from_columns(path, source, self)
 
 
 class Table:
@@ -297,8 +304,6 @@ class Table:
     """
 
     path: str
-    text: str
-    """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
     keys: Column
     """Every entry's key as written."""
     values: Column
@@ -319,17 +324,36 @@ class Table:
         self._init(path, text, b)
 
     @classmethod
-    def from_columns(cls, path: str, text: str, b: TableBuilder) -> Table:
+    def from_columns(cls, path: str, source: str | bytes | PackedBytes, b: TableBuilder) -> Table:
+        """A table of the columns in ``b``; ``source`` is its text, or its bytes (decoded if asked for)."""
         table = cls.__new__(cls)
-        table._init(path, text, b)
+        table._init(path, source, b)
         return table
 
-    def _init(self, path: str, text: str, b: TableBuilder) -> None:
-        self.path, self.text = path, text
+    def _init(self, path: str, source: str | bytes | PackedBytes, b: TableBuilder) -> None:
+        self.path = path
+        self._source = source
+        if b.last_line is not None:
+            self.last_line = b.last_line  # known to the parser: no need to unpack the source
         self.keys, self.values = b.keys.column(), b.values.column()
         self.lines, self.value_columns, self.seqs = b.lines, b.value_columns, b.seqs
         self.key_columns, self.others = b.key_columns, b.others
         self.entries = Entries(self)
+
+    @property
+    def text(self) -> str:
+        """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
+        source = self._source
+        if isinstance(source, PackedBytes):  # a large source, kept compressed until needed
+            source = source.unpack()
+        if isinstance(source, bytes):
+            self._source = source = source.decode("latin-1")
+        return source
+
+    @property
+    def source_size(self) -> int:
+        """The source's length in bytes (one character a byte)."""
+        return len(self._source)
 
     @cached_property
     def items(self) -> list[Item]:
@@ -348,8 +372,9 @@ class Table:
     def stored_keys(self) -> Column:
         """Every entry's key as makemap stores it by default (ASCII letters folded), in C."""
         keys = self.keys
-        folded = fold(keys.text)
-        return keys if folded == keys.text else keys.with_text(folded)
+        if not any(map(keys.text.__contains__, ascii_uppercase)):
+            return keys  # the usual table: nothing to fold, no copy
+        return keys.with_text(fold(keys.text))
 
     @cached_property
     def key_index(self) -> KeyIndex:
@@ -369,12 +394,20 @@ class Table:
         return self.text[starts[line - 1]:starts[line] - 1]
 
     @cached_property
+    def last_line(self) -> tuple[int, str]:
+        """The number and text of the line after the last newline ('' if the source ends with one)."""
+        text = self.text
+        start = text.rfind("\n") + 1
+        return text.count("\n", 0, start) + 1, text[start:]
+
+    @cached_property
     def _line_starts(self) -> array[int]:
-        """Offset of each physical line, plus one past the end (as if the text ended in a newline)."""
+        """Offset of each physical line, plus one past the end (as if the source ended in a newline)."""
+        text = self.text
         starts = array("I", [0])
-        starts.extend(map(_END, re.finditer("\n", self.text)))
-        if not self.text.endswith("\n"):
-            starts.append(len(self.text) + 1)
+        starts.extend(map(_END, re.finditer("\n", text)))
+        if not text.endswith("\n"):
+            starts.append(len(text) + 1)
         return starts
 
     def __repr__(self) -> str:

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import add, itemgetter, not_
 from pathlib import Path
-from typing import AnyStr, BinaryIO
+from typing import Any, AnyStr, BinaryIO
 
 from virtc import progress, sniff
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
 from virtc.model import Comment, Entry, Item, Rejected, Table, TableBuilder
+from virtc.packed import PackedBytes
 from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
 
@@ -120,14 +121,16 @@ def parse_source(text: str) -> Iterator[Item]:
 
 
 @functools.cache
-def _line_pattern() -> re.Pattern[str]:
+def _line_pattern(binary: bool) -> re.Pattern[Any]:
     """One record: an entry (groups key, separator, value), a comment, or blank."""
     entry, comment = _fast_sources()
-    return re.compile(f"{entry}|{comment}|", re.S)
+    source = f"{entry}|{comment}|"
+    return re.compile(source.encode("latin-1") if binary else source, re.S)
 
 
-def _parse_into(table: TableBuilder, text: str) -> None:
-    """Parse ``text`` into ``table``, a block of lines at a time, in C where it can.
+def _parse_into(table: TableBuilder, source: str | bytes) -> None:
+    """Parse ``source`` (text, or bytes read as Latin-1) into ``table``, a block of lines
+    at a time, in C where it can.
 
     The split is that of :func:`virtc.reader.records` (property-tested): a line of
     at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
@@ -135,11 +138,12 @@ def _parse_into(table: TableBuilder, text: str) -> None:
     into the columns whole; any other block goes line by line, odd lines through
     the reader and the full parser.
     """
-    match_line = _line_pattern().fullmatch
-    may_have_nul = "\0" in text
+    binary = isinstance(source, bytes)
+    match_line = _line_pattern(binary).fullmatch
+    may_have_nul = _has_nul(source)
     seq = 0
     number = 0
-    blocks = _line_blocks(text, "parsing")
+    blocks: Iterator[list[Any]] = _line_blocks(source, "parsing")
     block = next(blocks)
     while True:
         following = next(blocks, None)
@@ -149,22 +153,25 @@ def _parse_into(table: TableBuilder, text: str) -> None:
         if block and max(map(len, block)) <= MAX_LINE and not (may_have_nul and any(map(_has_nul, block))):
             matches = list(map(match_line, block))
         if matches is not None and None not in matches:
-            groups = list(map(_GROUPS, matches, repeat("")))  # type: ignore[arg-type]  # ("", "", "") for a comment or blank
+            empty = b"" if binary else ""
+            groups = list(map(_GROUPS, matches, repeat(empty)))  # type: ignore[arg-type]  # comment, blank
             keys = list(map(_FIRST, groups))
             entry_keys = list(compress(keys, keys))  # a key is never empty
+            entry_values = list(compress(map(_THIRD, groups), keys))
+            key_lengths = list(map(len, entry_keys))
             lines = list(compress(range(first, first + len(block)), keys))
             table.add_entries(
-                entry_keys, list(compress(map(_THIRD, groups), keys)), lines,
-                map(add, map(add, map(len, entry_keys), map(len, compress(map(_SECOND, groups), keys))),
-                    repeat(1)),
+                _joined(entry_keys), key_lengths, _joined(entry_values), list(map(len, entry_values)),
+                lines,
+                map(add, map(add, key_lengths, map(len, compress(map(_SECOND, groups), keys))), repeat(1)),
                 lines if seq == number else map(add, lines, repeat(seq - number)))
             for j in compress(range(len(block)), map(not_, keys)):
                 if block[j]:
-                    table.add(Comment(block[j], first + j))
+                    table.add(Comment(_text(block[j]), first + j))
             seq += len(block)
             number += len(block)
         else:
-            for number, line in enumerate(block, first):
+            for number, line in enumerate(map(_text, block), first):
                 if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
                     for rec in chunks(line + "\n", number, seq):
                         seq = rec.seq
@@ -178,8 +185,9 @@ def _parse_into(table: TableBuilder, text: str) -> None:
         if following is None:
             break
         block = following
+    table.last_line = number + 1, _text(last)
     if last:
-        for item in parse_records(chunks(last, number + 1, seq)):
+        for item in parse_records(chunks(_text(last), number + 1, seq)):
             table.add(item)
 
 
@@ -187,8 +195,19 @@ _GROUPS = re.Match.groups
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def _has_nul(line: str) -> bool:
-    return "\0" in line
+def _has_nul(line: str | bytes) -> bool:
+    return b"\0" in line if isinstance(line, bytes) else "\0" in line
+
+
+def _text(line: str | bytes) -> str:
+    return line.decode("latin-1") if isinstance(line, bytes) else line
+
+
+def _joined(texts: list[Any]) -> str:
+    """``texts`` joined by newlines, as text (one decode for a block of bytes)."""
+    if texts and isinstance(texts[0], bytes):
+        return b"\n".join(texts).decode("latin-1")
+    return "\n".join(texts)
 
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
@@ -247,8 +266,20 @@ def parse_text(text: str, path: str = "<string>") -> Table:
         return table.table(path, text)
 
 
+PACK_SIZE = 4 << 20
+"""Sources this large are kept compressed (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
+
+
 def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
-    return parse_text(decode(data), path)
+    """Parse a source's bytes (Latin-1: every byte one character); the table keeps the
+    bytes (compressed, if large) and decodes them only if a source line is asked for."""
+    source: bytes | PackedBytes = data if len(data) < PACK_SIZE else PackedBytes(data)
+    with paused_gc():
+        table = TableBuilder()
+        _parse_into(table, data)
+    if isinstance(source, PackedBytes):
+        source.wait()  # (done long before the parse: compressing is several times faster)
+    return table.table(path, source)
 
 
 MAX_SOURCE = 256 * 1024 * 1024
@@ -316,4 +347,4 @@ def read_text(path: str | Path) -> tuple[str, str]:
 
 def parse_file(path: str | Path) -> Table:
     """Read and parse a source file; ``-`` reads standard input."""
-    return parse_text(*read_text(path))
+    return parse_bytes(*read_data(path))

@@ -44,6 +44,12 @@ def current() -> Reporter:
     return _current
 
 
+def detach() -> None:
+    """Report nothing from here on (in a forked helper: the parent draws the bar)."""
+    global _current
+    _current = _NULL
+
+
 def counted(items: Iterable[T], every: int = 1 << 16) -> Iterable[T]:
     """``items``, advancing the current phase by ``every`` each ``every`` items."""
     reporter = _current

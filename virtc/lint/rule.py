@@ -6,7 +6,9 @@ Each module in :mod:`virtc.lint.rules` defines
 * a module docstring: a one-line summary, then the sections ``What it does``,
   ``Why is this bad``, ``Example`` and ``Use instead`` (rendered by ``virtc rule``
   and ``docs/rules.md``),
-* ``check(table, ctx)``: a generator of :class:`Finding` objects.
+* ``check(table, ctx)``: a generator of :class:`Finding` objects,
+* optionally ``USES_ENGINE = True`` if it resolves addresses through the shared
+  lookup engine (such rules run together, in a helper process on large tables).
 
 Rules never print and never decide severity overrides or suppressions: the
 runner in :mod:`virtc.lint.runner` turns findings into diagnostics.
@@ -63,9 +65,11 @@ class Rule:
     summary: str
     doc: str
     check: CheckFn
+    uses_engine: bool = False
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
         doc = (module.__doc__ or "").strip()
         summary = doc.splitlines()[0] if doc else ""
-        return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check)
+        return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
+                   getattr(module, "USES_ENGINE", False))

@@ -13,9 +13,10 @@ from virtc import progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
-from virtc.lint import registry
+from virtc.lint import parallel, registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
-from virtc.lint.rule import LintContext
+from virtc.lint.rule import LintContext, Rule
+from virtc.lint.rules._index import index
 from virtc.lint.suppress import apply_suppressions
 from virtc.model import Table
 
@@ -35,13 +36,12 @@ def lint_table(table: Table, config: LintConfig | None = None,
     ctx = LintContext(config, local_domains)
     rules = registry.all_rules()
     enabled = frozenset(r.code for r in rules if config.enabled(r.code))
-    out: list[Diagnostic] = []
     bar = progress.current()
     bar.phase("linting", len(enabled))
-    with paused_gc():  # the shared index holds columns of a million items
-        for rule in rules:
-            if rule.code not in enabled:
-                continue
+
+    def run(group: list[Rule]) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for rule in group:
             override = config.severities.get(rule.code)
             for f in rule.check(table, ctx):
                 out.append(Diagnostic(
@@ -49,6 +49,17 @@ def lint_table(table: Table, config: LintConfig | None = None,
                     override or f.severity or rule.severity, f.message, f.fix, f.help,
                 ))
             bar.advance()
+        return out
+
+    active = [r for r in rules if r.code in enabled]
+    # On a large table the rules that use the lookup engine run in a helper process,
+    # at the same time as the others; the index both groups need is built first, once.
+    large = len(table.entries) >= parallel.MIN_ENTRIES
+    with paused_gc():  # the shared index holds columns of a million items
+        if large:
+            _ = index(table, ctx).domains
+        out = parallel.run_both(lambda: run([r for r in active if not r.uses_engine]),
+                                lambda: run([r for r in active if r.uses_engine]), parallel=large)
     vt002 = config.severities.get("VT002")
     out = apply_suppressions(table, out, rules, enabled, *([vt002] if vt002 else []))
     return sorted(out, key=Diagnostic.sort_key)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
-from operator import contains, itemgetter
+from operator import itemgetter
 from sys import intern
 
 from virtc.column import Column
@@ -47,7 +48,8 @@ class Domain:
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
-_AT = re.compile("@")
+_FORWARD = re.compile(r"\n(?![Ee][Rr][Rr][Oo][Rr])[^@\n]*@")
+_NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 
 
 class TableIndex:
@@ -84,8 +86,8 @@ class TableIndex:
     @cached_property
     def no_at(self) -> list[int]:
         """Indices of keys without an '@' (VT104)."""
-        has_at = list(map(contains, self.stored_keys, repeat("@")))
-        return [i for i, at in enumerate(has_at) if not at] if has_at.count(False) else []
+        keys = self.stored_keys
+        return keys.matching(_NO_AT) if keys.text.count("@") < len(keys) else []
 
     @cached_property
     def domains(self) -> dict[str, Domain]:
@@ -116,8 +118,7 @@ class TableIndex:
     @cached_property
     def forwards(self) -> list[int]:
         """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
-        values = self.value_texts
-        return [i for i in self.values.matching(_AT) if values[i][:5].lower() != "error"]
+        return self.values.matching(_FORWARD)
 
     @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
@@ -158,8 +159,13 @@ class Engine:
         self.source = ix.table
         # What makemap stores (the first of equal keys), from the table's key index.
         # (Its ``entries`` stay empty: rules point at entries through the index.)
-        self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
+        self._values = FirstValues(ix.table.key_index, ix.values)
+        self.table = LookupTable(self._values, {}, ix.table.path)
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Stored keys the rules are about to look up, many at once (see FirstValues.prefetch)."""
+        self._values.prefetch(keys)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
         # self.domains is a prepared frozenset: resolve() uses it without re-folding.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import compress, count
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
@@ -39,6 +40,7 @@ from virtc.model import Key, KeyKind, Table
 CODE = "VT105"
 NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
+USES_ENGINE = True
 
 _BLANKS = " \t\r\x0b\x0c"
 _PERCENT = re.compile("%")
@@ -59,7 +61,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # uses %N (compared after substitution below), or with %N itself.
     plain = {values[ca].rstrip(_BLANKS) for ca in catch_alls.values()}
     pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
-    candidates = {i for i, v in enumerate(values) if v in plain}
+    candidates = set(compress(count(), map(plain.__contains__, values)))  # in C
     candidates.update(ix.values.matching(_PERCENT))
     candidates.update(i for i in ix.values.matching(_ENDS_BLANK) if values[i].rstrip(_BLANKS) in plain)
     if pct:

@@ -134,7 +134,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     errors = {i for i, _ in ix.error_values}
     maybe = ix.values.matching(_MAYBE_ERROR)
     for i in maybe:
-        e = ix.entries[i]
-        text = e.value_text
+        text = ix.values[i]
         if i not in errors and (why := misspelt_error(text)) is not None:
-            yield Finding(*value_span(e), f"'{shown(text)}' is not an error value: {why}")
+            yield Finding(*value_span(ix.entries[i]), f"'{shown(text)}' is not an error value: {why}")

@@ -37,12 +37,9 @@ SEVERITY = Severity.ERROR
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
-    text = table.text
-    start = text.rfind("\n") + 1
-    last = text[start:]
+    line, last = table.last_line
     if "\0" not in last or len(last) > 1022:
         return  # terminated, clean, or too long (VT001 reports those)
-    line = text.count("\n", 0, start) + 1
     nul = last.index("\0")
     kept = last[:nul]
     yield Finding(

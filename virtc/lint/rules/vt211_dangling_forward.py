@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import repeat
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
@@ -39,24 +40,26 @@ from virtc.model import MAXNAME, Table, fold
 CODE = "VT211"
 NAME = "dangling-forward"
 SEVERITY = Severity.ERROR
+USES_ENGINE = True
 
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    values = ix.value_texts
     candidates = ix.forwards
     if not candidates:
         return
     eng = engine(table, ctx)
     skip = ix.shadowed_by_duplicate
+    values = list(map(str.strip, ix.values.take(candidates), repeat(" \t\r\x0b\x0c")))
+    targets = fold("\n".join(values)).split("\n")  # all at once, in C (values hold no newline)
+    eng.prefetch(t.rstrip(".")[:MAXNAME] for t in targets)
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    for i in candidates:
-        value = values[i].strip(" \t\r\x0b\x0c")
+    for i, value, target in zip(candidates, values, targets, strict=True):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
-        target = fold(value).rstrip(".")
+        target = target.rstrip(".")
         if target.rpartition("@")[2] not in eng.domains or target[:MAXNAME] in eng.table.values:
             continue  # a remote address, or one with an entry of its own
         if target not in outcome:

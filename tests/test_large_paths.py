@@ -1,0 +1,67 @@
+"""The paths virtc takes only for large tables give what the small-table paths give.
+
+A table of 50k entries or more is linted in two processes and a source of 4 MiB or
+more is kept compressed; here the thresholds are lowered so every rule fixture
+goes through those paths, and the results are compared with the plain ones.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import virtc.lint.parallel as parallel
+import virtc.parse
+from virtc.lint import lint_table
+from virtc.parse import parse_bytes
+
+DATA = Path(__file__).parent / "data" / "rules"
+SOURCES = sorted([*DATA.glob("*/*.vt"), *Path(__file__).parent.parent.glob("fixtures/*/virtusertable")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    serial = lint_table(parse_bytes(data, str(path)))
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    table = parse_bytes(data, str(path))
+    assert lint_table(table) == serial
+    assert forks == ([1] if len(table.entries) else [])
+    assert table.text == data.decode("latin-1")  # unpacked from the compressed copy
+
+
+def test_a_rule_that_raises_in_the_helper_is_an_error_here() -> None:
+    def boom() -> list:
+        raise ValueError("rule bug")
+
+    with pytest.raises(parallel.HelperFailed, match="ValueError: rule bug"):
+        parallel.run_both(list, boom, parallel=True)
+
+
+def test_helper_results_come_after_ours() -> None:
+    from virtc.diagnostics import Diagnostic, Severity
+
+    def diag(code: str) -> Diagnostic:
+        return Diagnostic("p", 1, 1, 1, 2, code, "n", Severity.ERROR, "m")
+
+    assert parallel.run_both(lambda: [diag("VT1")], lambda: [diag("VT2")], parallel=True) == [
+        diag("VT1"), diag("VT2")]
+
+
+def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
+    assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
+    assert table.last_line == (4, "last@x e")
+    assert table.source_size == 24
