@@ -13,7 +13,7 @@ from virtc import progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
-from virtc.parse import NotPlain, parse_text, plain_entries, read_data
+from virtc.parse import NotPlain, parse_bytes, parse_text, plain_entries, read_data
 from virtc.reader import decode, encode
 from virtc.rejections import makemap_rejections
 from virtc.writers import bdb
@@ -102,9 +102,10 @@ def build(source: str | Path, output: str | Path | None = None,
         streamed = _build_streaming(data, path, target, opts)
         if streamed is not None:
             return streamed
-    table = parse_text(decode(data), path)
+    table = parse_bytes(data, path)
     del data
     result = BuildResult(target, check(table, opts))
+    table.drop_indexes()  # what lint needed: the map needs only the columns
     if blocking(result.diagnostics):
         return result
     # Duplicates were rejected above unless -r, where the last value replaces the first.
@@ -116,7 +117,7 @@ def build(source: str | Path, output: str | Path | None = None,
     def write(tmp: Path, mode: int) -> int:
         progress.current().phase("writing map", len(table.entries))
         bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode,
-                          cache=bdb.cache_bytes(len(table.text)))
+                          cache=bdb.cache_bytes(table.source_size))
         return expected
 
     result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"

@@ -381,6 +381,11 @@ class Table:
         """The stored keys' index: each key's first entry, and the repeated keys."""
         return KeyIndex(self.stored_keys)
 
+    def drop_indexes(self) -> None:
+        """Free the folded keys and the key index (rebuilt if asked for again)."""
+        for name in ("stored_keys", "key_index"):
+            self.__dict__.pop(name, None)
+
     @property
     def repeats_a_key(self) -> bool:
         """Whether two entries have the same stored key."""

@@ -19,7 +19,7 @@ from operator import add, itemgetter, not_
 from pathlib import Path
 from typing import Any, AnyStr, BinaryIO
 
-from virtc import progress, sniff
+from virtc import memory, progress, sniff
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
@@ -273,7 +273,10 @@ PACK_SIZE = 4 << 20
 def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
     """Parse a source's bytes (Latin-1: every byte one character); the table keeps the
     bytes (compressed, if large) and decodes them only if a source line is asked for."""
-    source: bytes | PackedBytes = data if len(data) < PACK_SIZE else PackedBytes(data)
+    source: bytes | PackedBytes = data
+    if len(data) >= PACK_SIZE:
+        memory.tune_for_large_inputs()
+        source = PackedBytes(data)
     with paused_gc():
         table = TableBuilder()
         _parse_into(table, data)

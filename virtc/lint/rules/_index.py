@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -159,13 +158,8 @@ class Engine:
         self.source = ix.table
         # What makemap stores (the first of equal keys), from the table's key index.
         # (Its ``entries`` stay empty: rules point at entries through the index.)
-        self._values = FirstValues(ix.table.key_index, ix.values)
-        self.table = LookupTable(self._values, {}, ix.table.path)
+        self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
         self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
-
-    def prefetch(self, keys: Iterable[str]) -> None:
-        """Stored keys the rules are about to look up, many at once (see FirstValues.prefetch)."""
-        self._values.prefetch(keys)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
         # self.domains is a prepared frozenset: resolve() uses it without re-folding.

@@ -36,7 +36,7 @@ from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import engine, index, value_span
+from virtc.lint.rules._index import TableIndex, engine, index, value_span
 from virtc.model import MAXNAME, Key, Table, fold
 
 CODE = "VT205"
@@ -61,6 +61,19 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
+CHUNK = 1 << 15
+"""Forwards whose keys and targets are held at once (memory on tables of a million)."""
+
+
+def _backwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str | None]]:
+    """(entry, stored key, plain target) of each candidate, last first."""
+    for end in range(len(candidates), 0, -CHUNK):
+        chunk = candidates[max(end - CHUNK, 0):end]
+        stored_keys = ix.stored_keys.take(chunk)
+        targets = _plain_targets(ix.values.take(chunk))
+        yield from zip(reversed(chunk), reversed(stored_keys), reversed(targets), strict=True)
+
+
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     # Only a value naming a local domain (or built with %N) can lead back into the table.
@@ -70,13 +83,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = engine(table, ctx)
     local = eng.domains
     skip = ix.shadowed_by_duplicate
-    stored_keys = ix.stored_keys.take(candidates)
-    targets = _plain_targets(ix.values.take(candidates))
-    eng.prefetch(t[:MAXNAME] for t in targets if t is not None and t.rpartition("@")[2] in local)
     terminates: set[str] = set()  # folded addresses whose resolution is known to end
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
-    for i, stored, target in zip(reversed(candidates), reversed(stored_keys), reversed(targets), strict=True):
+    for i, stored, target in _backwards(ix, candidates):
         if i in skip or stored.rpartition("@")[2] not in ix.domains:
             continue  # not stored (VT103) or never looked up (VT104)
         if target is not None:

@@ -54,7 +54,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     skip = ix.shadowed_by_duplicate
     values = list(map(str.strip, ix.values.take(candidates), repeat(" \t\r\x0b\x0c")))
     targets = fold("\n".join(values)).split("\n")  # all at once, in C (values hold no newline)
-    eng.prefetch(t.rstrip(".")[:MAXNAME] for t in targets)
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
     for i, value, target in zip(candidates, values, targets, strict=True):
         if i in skip or _PLAIN.fullmatch(value) is None:
