@@ -86,8 +86,10 @@ def kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> int:
 
 
 def temps(target: Path) -> list[Path]:
-    """virtc's temporary files for ``target`` (``.NAME.virtc-tmp-XXXXXXXXXXXX``)."""
-    return sorted(target.parent.glob(f".{target.name}.virtc-tmp-*"))
+    """virtc's temporary files for ``target`` (``.NAME.virtc-tmp-XXXXXXXXXXXX``), and Berkeley DB's
+    own name for one it is still creating (``__db.`` before it)."""
+    return sorted([*target.parent.glob(f".{target.name}.virtc-tmp-*"),
+                   *target.parent.glob(f"__db..{target.name}.virtc-tmp-*")])
 
 
 def empty_cf(directory: Path) -> Path:

@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import require_berkeleydb
 
-import virtc.lint.parallel as parallel
+import virtc.parallel as parallel
 import virtc.parse
 from virtc.lint import lint_table
 from virtc.parse import parse_bytes
@@ -65,3 +66,63 @@ def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
     assert table.last_line == (4, "last@x e")
     assert table.source_size == 24
+
+
+def _overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the large-table build path (a helper writes the map while the build lints)."""
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name == "virtusertable" or p.name == "good.vt"],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    from virtc.build import build
+    from virtc.writers.bdb import read_map
+
+    one = build(path, tmp_path / "one.db")
+    _overlapped(monkeypatch)
+    two = build(path, tmp_path / "two.db")
+    assert (two.written, two.records, two.diagnostics) == (one.written, one.records, one.diagnostics)
+    if one.written:
+        assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["one.db", "two.db"] if one.written else [])
+
+
+def test_build_while_linting_writes_nothing_for_a_broken_source(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    from virtc.build import build
+
+    target = tmp_path / "map.db"
+    target.write_bytes(b"old map")
+    source = tmp_path / "src"
+    source.write_bytes(b"a@x.example b@x.example\nb@x.example a@x.example\n@x.example error:nouser 550 no\n")
+    _overlapped(monkeypatch)
+    result = build(source, target)
+    assert not result.written and any(d.code == "VT205" for d in result.diagnostics)
+    assert target.read_bytes() == b"old map"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.db", "src"]  # no temporary file
+
+
+def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    import errno
+
+    from virtc.build import build
+    from virtc.errors import VirtcError
+    from virtc.writers import bdb
+
+    def full(*args: object, **kw: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target = tmp_path / "map.db"
+    target.write_bytes(b"old map")
+    source = Path(__file__).parent.parent / "fixtures" / "clean" / "virtusertable"
+    monkeypatch.setattr(bdb, "write_new_map", full)  # the helper, a fork, inherits it
+    _overlapped(monkeypatch)
+    with pytest.raises(VirtcError, match="no space left on device; the old map is unchanged"):
+        build(source, target)
+    assert target.read_bytes() == b"old map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.db"]

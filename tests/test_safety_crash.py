@@ -110,19 +110,21 @@ def test_sigkill_after_rename_gives_the_complete_new_map(scene: dict[str, object
     assert temps(target) == []
 
 
-def _resumed_at_lock(scene: dict[str, object], target: Path) -> subprocess.Popen[bytes]:
+def _resumed_at_lock(scene: dict[str, object], target: Path,
+                     extra: tuple[str, ...] = ("--no-lint", "-q")) -> subprocess.Popen[bytes]:
     """A build that parsed its source, took the lock, and now writes (the window that matters)."""
-    proc = spawn_build(scene["new_src"], target, stop_at="locked")  # type: ignore[arg-type]
+    proc = spawn_build(scene["new_src"], target, stop_at="locked", extra=extra)  # type: ignore[arg-type]
     wait_stopped(proc)
     proc.send_signal(signal.SIGCONT)
     return proc
 
 
-def _random_kills(scene: dict[str, object], kills: int, seed: int) -> None:
-    target = fresh_map(scene, f"random-{seed}")
+def _random_kills(scene: dict[str, object], kills: int, seed: int,
+                  extra: tuple[str, ...] = ("--no-lint", "-q")) -> None:
+    target = fresh_map(scene, f"random-{seed}-{len(extra)}")
     # How long the write phase (lock to exit) takes on this machine, right now.
     start = time.monotonic()
-    proc = _resumed_at_lock(scene, target)
+    proc = _resumed_at_lock(scene, target, extra)
     proc.communicate(timeout=120)
     window = time.monotonic() - start
     assert proc.returncode == 0
@@ -130,7 +132,7 @@ def _random_kills(scene: dict[str, object], kills: int, seed: int) -> None:
     rng = random.Random(seed)
     mid_write = 0
     for _ in range(kills):
-        proc = _resumed_at_lock(scene, target)
+        proc = _resumed_at_lock(scene, target, extra)
         time.sleep(rng.uniform(0.0, 1.1) * window)
         if proc.poll() is None:
             mid_write += bool(temps(target))
@@ -147,6 +149,14 @@ def _random_kills(scene: dict[str, object], kills: int, seed: int) -> None:
 @pytest.mark.oracle
 def test_sigkill_at_random_delays(big_scene: dict[str, object]) -> None:
     _random_kills(big_scene, kills=4, seed=7)
+
+
+@pytest.mark.oracle
+def test_sigkill_at_random_delays_while_linting(big_scene: dict[str, object]) -> None:
+    """With lint, a large table's map is written by a helper process while the build lints:
+    killing the build leaves the old map, and the helper (which still holds the lock) never
+    lets another build see a half-written temporary file."""
+    _random_kills(big_scene, kills=4, seed=11, extra=("-q",))
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 
-from virtc import progress
+from virtc import parallel, progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
@@ -104,6 +104,8 @@ def build(source: str | Path, output: str | Path | None = None,
             return streamed
     table = parse_bytes(data, path)
     del data
+    if opts.lint and not opts.replace and parallel.available() and len(table.entries) >= parallel.MIN_ENTRIES:
+        return _build_while_checking(table, target, opts)
     result = BuildResult(target, check(table, opts))
     table.drop_indexes()  # what lint needed: the map needs only the columns
     if blocking(result.diagnostics):
@@ -124,6 +126,40 @@ def build(source: str | Path, output: str | Path | None = None,
                        for why in unsafe_directories(target)]
     replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
     result.records = expected
+    result.written = True
+    return result
+
+
+class _Blocked(Exception):
+    """The check found what blocks the build: the temporary map is abandoned."""
+
+
+def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> BuildResult:
+    """A large table: a helper process writes the temporary map while this one checks.
+
+    The map is renamed into place only if nothing blocks; otherwise the helper is
+    stopped and the temporary file removed, so the target is never touched, as in
+    the one-process build. (Not with ``-r``, whose record count needs the check.)
+    """
+    result = BuildResult(target, warnings=[f"{target}: {why}: sendmail refuses to open a map there"
+                                           for why in unsafe_directories(target)])
+
+    def write(tmp: Path, mode: int) -> int:
+        def put() -> int:
+            return bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
+                                     cache=bdb.cache_bytes(table.source_size))
+
+        with parallel.Helper(put) as writer:
+            result.diagnostics = check(table, opts)
+            if blocking(result.diagnostics):
+                raise _Blocked
+            table.drop_indexes()
+            return writer.result()
+
+    try:
+        result.records = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+    except _Blocked:
+        return result
     result.written = True
     return result
 

@@ -18,6 +18,10 @@ class VirtcError(Exception):
         if exit_code is not None:
             self.exit_code = exit_code
 
+    def __reduce__(self) -> tuple[type, tuple[str, int]]:
+        """Pickled with its exit code (it may come back from a helper process)."""
+        return type(self), (str(self), self.exit_code)
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``virtc: message`` on stderr and exit with ``code``."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from virtc import progress
+from virtc import parallel, progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
-from virtc.lint import parallel, registry
+from virtc.lint import registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
 from virtc.lint.rule import LintContext, Rule
 from virtc.lint.rules._index import index

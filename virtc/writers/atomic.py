@@ -42,6 +42,11 @@ CHECKPOINTS = ("locked", "written", "verified", "renamed")
 _DEFERRED_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
+BDB_CREATE_PREFIX = "__db."
+"""Berkeley DB creates a new file under this prefix and renames it when it is set up:
+a writer killed in between leaves ``__db.<temp name>`` behind."""
+
+
 def temp_name(target: Path) -> Path:
     """A fresh temporary name beside ``target``, recognisable as ours."""
     return target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(TOKEN_HEX // 2)}")
@@ -55,7 +60,8 @@ def checkpoint(name: str) -> None:
 
 def _stale_temps(target: Path) -> Iterator[Path]:
     """Temporary files a killed build of *this* target left behind (regular files only)."""
-    own = re.compile(re.escape(f".{target.name}{TEMP_MARK}") + f"[0-9a-f]{{{TOKEN_HEX}}}")
+    own = re.compile(f"(?:{re.escape(BDB_CREATE_PREFIX)})?"
+                     + re.escape(f".{target.name}{TEMP_MARK}") + f"[0-9a-f]{{{TOKEN_HEX}}}")
     with contextlib.suppress(OSError):
         for entry in os.scandir(target.parent):
             if own.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
@@ -251,6 +257,7 @@ def _read_only_fs(directory: Path) -> bool:
 def _cleanup(tmp: Path) -> None:
     with _signals_held():
         _unlink_quietly(tmp)
+        _unlink_quietly(tmp.with_name(BDB_CREATE_PREFIX + tmp.name))
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -1,0 +1,128 @@
+"""Work done in a forked helper process, at the same time as the work here.
+
+virtc's large-table work is CPU-bound Python and the machine usually has a
+second core. After ``fork()`` the helper shares the table (and whatever was
+computed before) copy-on-write: a few large strings and arrays whose pages are
+never written, so they are not copied. Only the helper's result comes back,
+pickled through a pipe. Used for the rules that need the lookup engine
+(:func:`run_both`) and for writing the map while the build lints.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Generic, TypeVar
+
+from virtc import progress
+from virtc.diagnostics import Diagnostic
+from virtc.errors import VirtcError
+
+T = TypeVar("T")
+
+MIN_ENTRIES = 50_000
+"""Below this a table is done in well under a second: a helper would not pay for itself."""
+
+
+def available() -> bool:
+    return hasattr(os, "fork")
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """An error the caller handles (a full disk, an unwritable file), raised again here."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """Anything else the helper raised: a bug, reported with the helper's traceback."""
+
+    why: str
+
+
+class HelperFailed(RuntimeError):
+    """The helper raised something unexpected (the message has its traceback)."""
+
+
+class Helper(Generic[T]):
+    """``work()`` running in a forked process; :meth:`result` waits for what it returned.
+
+    As a context manager, leaving the block early (an exception) kills the helper.
+    """
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the helper: never returns
+            os.close(read_end)
+            _serve(work, write_end)
+        os.close(write_end)
+        self._pipe = os.fdopen(read_end, "rb")
+
+    def result(self) -> T:
+        """What ``work()`` returned; an OSError or VirtcError it raised is raised here."""
+        payload = self._pipe.read()
+        self._pipe.close()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        outcome = pickle.loads(payload) if payload else _Failed(f"it exited with status {status}")
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        if isinstance(outcome, _Failed):
+            raise HelperFailed(f"helper process failed: {outcome.why}")
+        result: T = outcome
+        return result
+
+    def cancel(self) -> None:
+        """Stop the helper (if it still runs) and forget its result."""
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        self._pipe.close()
+
+    def __enter__(self) -> Helper[T]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is not None:
+            self.cancel()
+
+
+def _serve(work: Callable[[], object], write_end: int) -> None:
+    status = 0
+    try:
+        progress.detach()  # the parent owns the terminal
+        payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+    except (OSError, VirtcError) as exc:
+        try:
+            payload = pickle.dumps(_Raised(exc))
+        except Exception:  # an error that does not pickle: report it as text
+            payload = pickle.dumps(_Failed(traceback.format_exc()))
+        status = 1
+    except BaseException:  # reported to the parent, which raises it
+        payload = pickle.dumps(_Failed(traceback.format_exc()))
+        status = 1
+    try:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing the parent's buffers
+
+
+def run_both(here: Callable[[], list[Diagnostic]], helper: Callable[[], list[Diagnostic]], *,
+             parallel: bool) -> list[Diagnostic]:
+    """``here() + helper()``, the second one in a helper process when ``parallel``."""
+    if not parallel or not available():
+        return here() + helper()
+    with Helper(helper) as job:
+        mine = here()
+        return mine + job.result()
