@@ -37,7 +37,9 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(os, "fork", counting_fork)
     monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
     table = parse_bytes(data, str(path))
-    assert lint_table(table) == serial
+    assert lint_table(table, jobs=1) == serial
+    assert forks == []  # -j 1: one process, whatever the size
+    assert lint_table(table, jobs=2) == serial
     assert forks == ([1] if len(table.entries) else [])
     assert table.text == data.decode("latin-1")  # unpacked from the compressed copy
 
@@ -78,12 +80,12 @@ def _overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.build import build
+    from virtc.build import BuildOptions, build
     from virtc.writers.bdb import read_map
 
     one = build(path, tmp_path / "one.db")
     _overlapped(monkeypatch)
-    two = build(path, tmp_path / "two.db")
+    two = build(path, tmp_path / "two.db", BuildOptions(jobs=2))
     assert (two.written, two.records, two.diagnostics) == (one.written, one.records, one.diagnostics)
     if one.written:
         assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))
@@ -93,14 +95,14 @@ def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
 def test_build_while_linting_writes_nothing_for_a_broken_source(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.build import build
+    from virtc.build import BuildOptions, build
 
     target = tmp_path / "map.db"
     target.write_bytes(b"old map")
     source = tmp_path / "src"
     source.write_bytes(b"a@x.example b@x.example\nb@x.example a@x.example\n@x.example error:nouser 550 no\n")
     _overlapped(monkeypatch)
-    result = build(source, target)
+    result = build(source, target, BuildOptions(jobs=2))
     assert not result.written and any(d.code == "VT205" for d in result.diagnostics)
     assert target.read_bytes() == b"old map"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.db", "src"]  # no temporary file
@@ -110,7 +112,7 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
     require_berkeleydb()
     import errno
 
-    from virtc.build import build
+    from virtc.build import BuildOptions, build
     from virtc.errors import VirtcError
     from virtc.writers import bdb
 
@@ -123,6 +125,6 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(bdb, "write_new_map", full)  # the helper, a fork, inherits it
     _overlapped(monkeypatch)
     with pytest.raises(VirtcError, match="no space left on device; the old map is unchanged"):
-        build(source, target)
+        build(source, target, BuildOptions(jobs=2))
     assert target.read_bytes() == b"old map"
     assert [p.name for p in tmp_path.iterdir()] == ["map.db"]

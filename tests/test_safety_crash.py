@@ -156,7 +156,7 @@ def test_sigkill_at_random_delays_while_linting(big_scene: dict[str, object]) ->
     """With lint, a large table's map is written by a helper process while the build lints:
     killing the build leaves the old map, and the helper (which still holds the lock) never
     lets another build see a half-written temporary file."""
-    _random_kills(big_scene, kills=4, seed=11, extra=("-q",))
+    _random_kills(big_scene, kills=4, seed=11, extra=("-q", "-j", "2"))
 
 
 @pytest.mark.slow

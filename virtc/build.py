@@ -32,6 +32,8 @@ class BuildOptions:
     replace: bool = False
     """``-r``: a later duplicate key replaces the earlier one instead of being an error."""
     lint: bool = True
+    jobs: int | None = None
+    """``-j``: processes for a large table (see :func:`virtc.parallel.use_helper`)."""
 
 
 @dataclass
@@ -67,7 +69,7 @@ def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
     if opts.lint:
         from virtc.lint import lint_table
 
-        linted = lint_table(table)
+        linted = lint_table(table, jobs=opts.jobs)
         # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.
         flagged = {(d.line, d.column) for d in linted if d.severity >= Severity.ERROR}
         diags = [d for d in diags if (d.line, d.column) not in flagged] + linted
@@ -104,7 +106,7 @@ def build(source: str | Path, output: str | Path | None = None,
             return streamed
     table = parse_bytes(data, path)
     del data
-    if opts.lint and not opts.replace and parallel.available() and len(table.entries) >= parallel.MIN_ENTRIES:
+    if opts.lint and not opts.replace and parallel.use_helper(len(table.entries), opts.jobs):
         return _build_while_checking(table, target, opts)
     result = BuildResult(target, check(table, opts))
     table.drop_indexes()  # what lint needed: the map needs only the columns

@@ -33,6 +33,17 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
+def use_helper(entries: int, jobs: int | None = None) -> bool:
+    """Whether work on a table of ``entries`` should use a helper process.
+
+    ``jobs`` is the user's ``-j``: 1 keeps everything in one process (the least
+    memory); None means two processes when the machine has two CPUs or more.
+    """
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    return jobs >= 2 and entries >= MIN_ENTRIES and available()
+
+
 @dataclass(frozen=True)
 class _Raised:
     """An error the caller handles (a full disk, an unwritable file), raised again here."""

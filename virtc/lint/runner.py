@@ -22,12 +22,13 @@ from virtc.model import Table
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
-               local_domains: frozenset[str] | None = None) -> list[Diagnostic]:
+               local_domains: frozenset[str] | None = None, *, jobs: int | None = None) -> list[Diagnostic]:
     """All diagnostics for one parsed table, sorted by position.
 
     Without ``config``, the configuration file that applies to ``table.path`` is
     used when that path is a file on disk (so ``virtc build`` honours it too);
     without ``local_domains``, the file named by the configuration is read.
+    ``jobs`` is ``-j`` (see :func:`virtc.parallel.use_helper`).
     """
     if config is None:
         config = config_for(table.path) if Path(table.path).is_file() else LintConfig()
@@ -54,7 +55,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
     active = [r for r in rules if r.code in enabled]
     # On a large table the rules that use the lookup engine run in a helper process,
     # at the same time as the others; the index both groups need is built first, once.
-    large = len(table.entries) >= parallel.MIN_ENTRIES
+    large = parallel.use_helper(len(table.entries), jobs)
     with paused_gc():  # the shared index holds columns of a million items
         if large:
             _ = index(table, ctx).domains
@@ -81,7 +82,7 @@ class FileResult:
 
 
 def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | None = None,
-              *, fix: bool = False, diff: bool = False) -> FileResult:
+              *, fix: bool = False, diff: bool = False, jobs: int | None = None) -> FileResult:
     """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
     with ``diff`` only compute the unified diff of those fixes."""
     from virtc.parse import parse_file
@@ -90,10 +91,10 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
         raise VirtcError("--fix cannot rewrite standard input (use --diff)")
     table = parse_file(path)
     if not (fix or diff):
-        return FileResult(table, lint_table(table, config, local_domains), config)
+        return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
     from virtc.lint.fix import fix_source, unified_diff, write_atomically  # 10 ms: only to fix
 
-    result = fix_source(table, lambda t: lint_table(t, config, local_domains))
+    result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
     if diff:
         return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
     if result.applied:
