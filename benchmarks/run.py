@@ -2,10 +2,12 @@
 
 For every table size it times, in the same round and on the same generated
 table, ``makemap hash`` (default flags), ``virtc build`` (lint included),
-``virtc build --no-lint`` and ``virtc lint``; each round is repeated and the
-median wall time, the median ratio against makemap (of that round) and the
-largest peak RSS are reported. It also times the start-up of ``virtc
---version`` and ``virtc lint`` on a 10-line file, and checks on the largest
+``virtc build --no-lint`` and ``virtc lint`` (each of the two with its default
+two processes on a large table and with ``-j 1``); each round is repeated and the
+median wall time, the median ratio against makemap (of that round), the largest
+peak RSS of one process and the peak total of all processes are reported. It
+also times the start-up of ``virtc --version`` and ``virtc lint`` on a 10-line
+file, and checks on the largest
 table that virtc's map holds exactly what makemap's map holds (``makemap -u``
 of both). The result is printed as Markdown.
 
@@ -46,7 +48,8 @@ abuse@example.org\troot
 @example.org\terror:nouser 550 User unknown
 @example.com\terror:5.1.1:550 5.1.1 User unknown
 """
-TOOLS = ("makemap", "virtc build", "virtc build --no-lint", "virtc lint")
+TOOLS = ("makemap", "virtc build", "virtc build -j 1", "virtc build --no-lint", "virtc lint",
+         "virtc lint -j 1")
 # As installed: byte-compiled modules are used (a shell may set PYTHONDONTWRITEBYTECODE).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
@@ -55,8 +58,56 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 class Run:
     wall: float
     rss_kib: int
+    """Peak RSS of the largest process (wait4: the command or one of its helpers)."""
     returncode: int
     stderr_tail: str = ""
+    total_kib: int = 0
+    """Peak of the summed PSS of the command and its helper processes (sampled every 50 ms):
+    pages they share copy-on-write are counted once."""
+
+
+def _tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    out += _tree(int(child))
+    except OSError:
+        pass
+    return out
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory:
+    """Samples the summed PSS of a process and its descendants until stopped (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, sum(map(_pss_kib, _tree(self.pid))))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
 
 
 @dataclass
@@ -76,14 +127,16 @@ def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)
     proc = subprocess.Popen(argv, stdin=stdin_f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=ENV)
     assert proc.stderr is not None
+    memory = TreeMemory(proc.pid)
     err = proc.stderr.read()  # stderr is small (a summary line), so this cannot deadlock
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    total = memory.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if stdin is not None and not isinstance(stdin_f, int):
         stdin_f.close()
     tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-    run = Run(wall, usage.ru_maxrss, proc.returncode, "\n".join(tail))
+    run = Run(wall, usage.ru_maxrss, proc.returncode, "\n".join(tail), max(total, 0))
     if proc.returncode not in ok:
         print(f"  ! {' '.join(argv)}: exit {proc.returncode}: {run.stderr_tail}", file=sys.stderr)
     return run
@@ -133,6 +186,7 @@ class Bench:
     def maps(self, entries: int) -> dict[str, Path]:
         return {"makemap": self.workdir / f"makemap-{entries}.db",
                 "virtc build": self.workdir / f"virtc-{entries}.db",
+                "virtc build -j 1": self.workdir / f"virtc-j1-{entries}.db",
                 "virtc build --no-lint": self.workdir / f"virtc-nolint-{entries}.db"}
 
     def round(self, src: Path, entries: int) -> dict[str, Run]:
@@ -145,10 +199,13 @@ class Bench:
                                 str(maps["makemap"].with_suffix(""))], stdin=src)
         out["virtc build"] = timed([*self.virtc, "build", "-q", str(src), "-o",
                                     str(maps["virtc build"])])
+        out["virtc build -j 1"] = timed([*self.virtc, "build", "-q", "-j", "1", str(src), "-o",
+                                         str(maps["virtc build -j 1"])])
         out["virtc build --no-lint"] = timed([*self.virtc, "build", "-q", "--no-lint", str(src),
                                               "-o", str(maps["virtc build --no-lint"])])
         if self.lint:
             out["virtc lint"] = timed([*self.virtc, "lint", str(src)], ok=(0, 1))
+            out["virtc lint -j 1"] = timed([*self.virtc, "lint", "-j", "1", str(src)], ok=(0, 1))
         return out
 
 
@@ -332,22 +389,25 @@ def report(results: dict[int, dict[str, Series]], startup: dict[str, float], che
         f"{virtc_version}; makemap from sendmail {sendmail_version()}; "
         f"median of {repeat} rounds; each round runs every tool once on the same table.",
         "",
-        "| entries | command | wall time | vs makemap | peak RSS |",
-        "| ---: | --- | ---: | ---: | ---: |",
+        "| entries | command | wall time | vs makemap | peak RSS | peak total |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for entries, series in results.items():
         for tool, s in series.items():
             if not s.ok:
-                lines.append(f"| {entries:,} | `{tool}` | n/a | | |")
+                lines.append(f"| {entries:,} | `{tool}` | n/a | | | |")
                 continue
             failed = sum(1 for r in s.runs if r.returncode not in (0, 1))
             wall = statistics.median(r.wall for r in s.runs)
             ratio = statistics.median(s.ratios)
             rss = max(r.rss_kib for r in s.runs) / 1024
+            total = max(r.total_kib for r in s.runs) / 1024
             note = f" ({failed} failed)" if failed else ""
             lines.append(f"| {entries:,} | `{tool}` | {wall:.2f} s{note} | "
-                         f"{ratio:.2f}x | {rss:.0f} MB |")
-    lines += ["", "| start-up | wall time |", "| --- | ---: |"]
+                         f"{ratio:.2f}x | {rss:.0f} MB | {total:.0f} MB |")
+    lines += ["", "Peak RSS: the largest process (as `/usr/bin/time` reports it); peak total: the "
+              "summed PSS of virtc and its helper process, sampled every 50 ms (shared pages counted "
+              "once).", "", "| start-up | wall time |", "| --- | ---: |"]
     lines += [f"| `{name}` | {ms:.0f} ms |" for name, ms in startup.items()]
     lines += ["", f"Correctness at {largest:,} entries (`{checked_map}` vs makemap's map): {check}; "
               f"through sendmail: {resolved}."]
