@@ -136,3 +136,26 @@ def test_table_splits_items_by_kind() -> None:
     assert [e.key_text for e in table.entries] == ["a@x", "d@x"]
     assert [c.text for c in table.comments] == ["# c"]
     assert [r.reason for r in table.rejected] == ["leading-space"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(source, st.data())
+def test_a_source_parsed_in_two_parts_equals_one_parse(text: str, data: st.DataObject) -> None:
+    # Large sources are parsed in two halves at once (the second in a helper process),
+    # split after any newline: the joined table must be the one parse, record numbers too.
+    raw = text.encode("latin-1")
+    mid = data.draw(st.sampled_from([0] + [i + 1 for i, b in enumerate(raw) if b == 0x0A]))
+    table = virtc.parse._parse_part(raw, 0, mid, 1)
+    table.append(virtc.parse._parse_part(raw, mid, len(raw), raw.count(b"\n", 0, mid) + 1, True))
+    joined, whole = table.table("p", raw), parse_bytes(raw, "p")
+    assert joined.items == whole.items
+    assert (list(joined.seqs), joined.last_line) == (list(whole.seqs), whole.last_line)
+
+
+def test_halves_in_a_helper_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = b"".join(b"u%d@d%d.example v%d\n" % (i, i % 9, i) for i in range(3000)) + b"# end\nlast@x y"
+    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 0)
+    split = parse_bytes(raw, "p", jobs=2)
+    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 1 << 40)
+    whole = parse_bytes(raw, "p", jobs=2)
+    assert split.items == whole.items and split.keys == whole.keys and split.values == whole.values

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 
-from virtc import parallel, progress
+from virtc import memory, parallel, progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
@@ -104,12 +104,13 @@ def build(source: str | Path, output: str | Path | None = None,
         streamed = _build_streaming(data, path, target, opts)
         if streamed is not None:
             return streamed
-    table = parse_bytes(data, path)
+    table = parse_bytes(data, path, jobs=opts.jobs)
     del data
     if opts.lint and not opts.replace and parallel.use_helper(len(table.entries), opts.jobs):
         return _build_while_checking(table, target, opts)
     result = BuildResult(target, check(table, opts))
     table.drop_indexes()  # what lint needed: the map needs only the columns
+    memory.give_back()
     if blocking(result.diagnostics):
         return result
     # Duplicates were rejected above unless -r, where the last value replaces the first.
@@ -118,10 +119,12 @@ def build(source: str | Path, output: str | Path | None = None,
     else:
         expected = len(table.entries)
 
+    # -j 1 asks for the least memory: makemap-sized maps get the smallest cache that is still fast.
+    cache = bdb.CACHE_BYTES if opts.jobs == 1 else bdb.cache_bytes(table.source_size)
+
     def write(tmp: Path, mode: int) -> int:
         progress.current().phase("writing map", len(table.entries))
-        bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode,
-                          cache=bdb.cache_bytes(table.source_size))
+        bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode, cache=cache)
         return expected
 
     result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"

@@ -119,9 +119,10 @@ def _blocks(text: str) -> Iterator[list[str]]:
 class ColumnBuilder:
     """Collects texts a batch at a time; :meth:`column` joins them once."""
 
-    def __init__(self) -> None:
-        self._text = "\n"
-        self.starts = array("I", [1])
+    def __init__(self, continuation: bool = False) -> None:
+        # A continuation (a part to :meth:`append` to another column) has no leading newline.
+        self._text = "" if continuation else "\n"
+        self.starts = array("I", [len(self._text)])
 
     def extend(self, texts: Iterable[str]) -> ColumnBuilder:
         batch = texts if isinstance(texts, list) else list(texts)
@@ -140,6 +141,15 @@ class ColumnBuilder:
             ends = accumulate(map(add, lengths, repeat(1)), initial=self.starts[-1])
             self.starts.extend(islice(ends, 1, None))
         return self
+
+    def append(self, other: ColumnBuilder) -> None:
+        """Add the texts of ``other``, a continuation, after these (a part parsed elsewhere)."""
+        assert other.starts[0] == 0, "not a continuation"
+        shift = len(self._text)
+        text, self._text = self._text, ""
+        text += other._text  # in place: no copy of either column
+        self._text = text
+        self.starts.extend(map(add, islice(other.starts, 1, None), repeat(shift)))
 
     def column(self) -> Column:
         return Column(self._text, self.starts)

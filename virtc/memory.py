@@ -4,11 +4,13 @@ Parsing a large source allocates and frees many blocks of a few hundred KiB
 between long-lived ones. glibc serves such blocks from its heap once its
 adaptive mmap threshold has risen, and the freed holes between live blocks
 then stay resident: 30 MB at 1M entries. A fixed threshold keeps every block
-of 128 KiB or more in its own mapping, returned to the system when freed.
+of 128 KiB or more in its own mapping, returned to the system when freed, and
+:func:`give_back` returns the free pages between a large run's phases.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -18,10 +20,24 @@ THRESHOLD = 128 * 1024
 
 
 @functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+@functools.cache
 def tune_for_large_inputs() -> bool:
     """Fix glibc's mmap threshold (once); False where there is no glibc ``mallopt``."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, THRESHOLD))
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return bool(_libc().mallopt(_M_MMAP_THRESHOLD, THRESHOLD))  # type: ignore[union-attr]
+    except AttributeError:  # not glibc (musl, macOS): nothing to tune
         return False
+
+
+def give_back() -> None:
+    """Return the heap's free pages to the system (glibc ``malloc_trim``), between phases
+    of a large run: what one phase freed would otherwise stay resident through the next."""
+    with contextlib.suppress(AttributeError):  # not glibc: nothing to do
+        _libc().malloc_trim(0)  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ All text is Latin-1 decoded bytes (see :mod:`virtc.reader`).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import re
 from array import array
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from itertools import repeat
+from operator import add
 from string import ascii_uppercase
 from typing import overload
 
@@ -248,9 +250,10 @@ class Entries(Sequence[Entry]):
 class TableBuilder:
     """Collects a table's entries into columns, and its comments and rejections as objects."""
 
-    def __init__(self) -> None:
-        self.keys = ColumnBuilder()
-        self.values = ColumnBuilder()
+    def __init__(self, continuation: bool = False) -> None:
+        """``continuation``: a part to :meth:`append` to the table of the lines before it."""
+        self.keys = ColumnBuilder(continuation)
+        self.values = ColumnBuilder(continuation)
         self.lines = array("I")
         self.value_columns = array("I")
         self.seqs = array("I")
@@ -258,6 +261,8 @@ class TableBuilder:
         self.others: list[Comment | Rejected] = []
         self.last_line: tuple[int, str] | None = None
         """The number and text of the line after the last newline, if the parser saw it."""
+        self.seq_shift = 0
+        """makemap's record count minus the line count so far (over-long lines add records)."""
         self._pending: list[Entry] = []
 
     def add(self, item: Item) -> None:
@@ -288,6 +293,26 @@ class TableBuilder:
         self.lines.extend(e.line for e in pending)
         self.value_columns.extend(e.value_column for e in pending)
         self.seqs.extend(e.seq for e in pending)
+
+    def append(self, part: TableBuilder) -> None:
+        """Add the table of the lines after these, parsed on its own (by a helper process).
+
+        ``part`` counted records as if every earlier line were one record: its record
+        numbers move by this part's :attr:`seq_shift`.
+        """
+        self._flush()
+        part._flush()
+        shift, first = self.seq_shift, len(self.lines)
+        self.keys.append(part.keys)
+        self.values.append(part.values)
+        self.lines.extend(part.lines)
+        self.value_columns.extend(part.value_columns)
+        self.seqs.extend(map(add, part.seqs, repeat(shift)) if shift else part.seqs)
+        self.key_columns.update((first + i, col) for i, col in part.key_columns.items())
+        self.others.extend(dataclasses.replace(o, seq=o.seq + shift) if shift and type(o) is Rejected else o
+                           for o in part.others)
+        self.last_line = part.last_line
+        self.seq_shift += part.seq_shift
 
     def table(self, path: str, source: str | bytes | PackedBytes) -> Table:
         self._flush()

@@ -33,15 +33,20 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
-def use_helper(entries: int, jobs: int | None = None) -> bool:
-    """Whether work on a table of ``entries`` should use a helper process.
+def wanted(jobs: int | None = None) -> bool:
+    """Whether the user's ``-j`` allows a helper process.
 
-    ``jobs`` is the user's ``-j``: 1 keeps everything in one process (the least
-    memory); None means two processes when the machine has two CPUs or more.
+    1 keeps everything in one process (the least memory); None means two
+    processes when the machine has two CPUs or more.
     """
     if jobs is None:
         jobs = os.cpu_count() or 1
-    return jobs >= 2 and entries >= MIN_ENTRIES and available()
+    return jobs >= 2 and available()
+
+
+def use_helper(entries: int, jobs: int | None = None) -> bool:
+    """Whether work on a table of ``entries`` should use a helper process (see :func:`wanted`)."""
+    return entries >= MIN_ENTRIES and wanted(jobs)
 
 
 @dataclass(frozen=True)
@@ -79,11 +84,15 @@ class Helper(Generic[T]):
 
     def result(self) -> T:
         """What ``work()`` returned; an OSError or VirtcError it raised is raised here."""
-        payload = self._pipe.read()
+        try:
+            outcome = pickle.load(self._pipe)  # read as it comes: no copy of the whole stream
+        except (EOFError, pickle.UnpicklingError):
+            outcome = None
         self._pipe.close()
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        outcome = pickle.loads(payload) if payload else _Failed(f"it exited with status {status}")
+        if outcome is None:
+            outcome = _Failed(f"it exited with status {status} without a result")
         if isinstance(outcome, _Raised):
             raise outcome.error
         if isinstance(outcome, _Failed):
@@ -109,22 +118,24 @@ class Helper(Generic[T]):
 
 
 def _serve(work: Callable[[], object], write_end: int) -> None:
-    status = 0
-    try:
-        progress.detach()  # the parent owns the terminal
-        payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-    except (OSError, VirtcError) as exc:
-        try:
-            payload = pickle.dumps(_Raised(exc))
-        except Exception:  # an error that does not pickle: report it as text
-            payload = pickle.dumps(_Failed(traceback.format_exc()))
-        status = 1
-    except BaseException:  # reported to the parent, which raises it
-        payload = pickle.dumps(_Failed(traceback.format_exc()))
-        status = 1
+    status = 1
     try:
         with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
+            try:
+                progress.detach()  # the parent owns the terminal
+                result = work()
+            except (OSError, VirtcError) as exc:
+                try:
+                    payload = pickle.dumps(_Raised(exc))
+                except Exception:  # an error that does not pickle: report it as text
+                    payload = pickle.dumps(_Failed(traceback.format_exc()))
+                pipe.write(payload)
+            except BaseException:  # reported to the parent, which raises it
+                pipe.write(pickle.dumps(_Failed(traceback.format_exc())))
+            else:
+                # Written as it is pickled: a large result is never held twice.
+                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers
 

@@ -19,7 +19,7 @@ from operator import add, itemgetter, not_
 from pathlib import Path
 from typing import Any, AnyStr, BinaryIO
 
-from virtc import memory, progress, sniff
+from virtc import memory, parallel, progress, sniff
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
@@ -71,21 +71,22 @@ BLOCK = 1 << 20
 """Characters split into lines at a time: never a list of every line of a large source."""
 
 
-def _line_blocks(text: AnyStr, what: str) -> Iterator[list[AnyStr]]:
-    """``text.split("\\n")`` in consecutive pieces of about ``BLOCK`` characters.
+def _line_blocks(text: AnyStr, what: str, start: int = 0, end: int | None = None) -> Iterator[list[AnyStr]]:
+    """``text[start:end].split("\\n")`` in consecutive pieces of about ``BLOCK`` characters.
 
     Reports its progress through ``text`` as the phase ``what``.
     """
+    end = len(text) if end is None else end
     bar = progress.current()
-    bar.phase(what, len(text))
+    bar.phase(what, end - start)
     newline: AnyStr = "\n" if isinstance(text, str) else b"\n"
-    pos = 0
-    while (end := text.find(newline, pos + BLOCK)) >= 0:
-        yield text[pos:end].split(newline)
-        bar.advance(end + 1 - pos)
-        pos = end + 1
-    yield text[pos:].split(newline)
-    bar.advance(len(text) - pos)
+    pos = start
+    while (cut := text.find(newline, pos + BLOCK, end)) >= 0:
+        yield text[pos:cut].split(newline)
+        bar.advance(cut + 1 - pos)
+        pos = cut + 1
+    yield text[pos:end].split(newline)
+    bar.advance(end - pos)
 
 
 class NotPlain(Exception):
@@ -128,7 +129,8 @@ def _line_pattern(binary: bool) -> re.Pattern[Any]:
     return re.compile(source.encode("latin-1") if binary else source, re.S)
 
 
-def _parse_into(table: TableBuilder, source: str | bytes) -> None:
+def _parse_into(table: TableBuilder, source: str | bytes, start: int = 0, end: int | None = None,
+                first_line: int = 1) -> None:
     """Parse ``source`` (text, or bytes read as Latin-1) into ``table``, a block of lines
     at a time, in C where it can.
 
@@ -136,14 +138,14 @@ def _parse_into(table: TableBuilder, source: str | bytes) -> None:
     at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
     A block of nothing but such lines that are entries, comments or blank goes
     into the columns whole; any other block goes line by line, odd lines through
-    the reader and the full parser.
+    the reader and the full parser. ``start`` (just after a newline), ``end`` and
+    ``first_line`` parse a part of ``source`` (see :func:`_parse_halves`).
     """
     binary = isinstance(source, bytes)
     match_line = _line_pattern(binary).fullmatch
-    may_have_nul = _has_nul(source)
-    seq = 0
-    number = 0
-    blocks: Iterator[list[Any]] = _line_blocks(source, "parsing")
+    may_have_nul = source.find(b"\0" if binary else "\0", start, end) >= 0  # type: ignore[arg-type]
+    seq = number = first_line - 1
+    blocks: Iterator[list[Any]] = _line_blocks(source, "parsing", start, end)
     block = next(blocks)
     while True:
         following = next(blocks, None)
@@ -186,6 +188,7 @@ def _parse_into(table: TableBuilder, source: str | bytes) -> None:
             break
         block = following
     table.last_line = number + 1, _text(last)
+    table.seq_shift = seq - number  # (what the next part needs: this one ends with a newline)
     if last:
         for item in parse_records(chunks(_text(last), number + 1, seq)):
             table.add(item)
@@ -266,11 +269,39 @@ def parse_text(text: str, path: str = "<string>") -> Table:
         return table.table(path, text)
 
 
+SPLIT_SIZE = 4 << 20
+"""Sources this large are parsed in two halves at once when a helper process is allowed."""
+
 PACK_SIZE = 4 << 20
 """Sources this large are kept compressed (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
 
 
-def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
+def _parse_part(data: bytes, start: int, end: int, first_line: int,
+                continuation: bool = False) -> TableBuilder:
+    table = TableBuilder(continuation)
+    _parse_into(table, data, start, end, first_line)
+    return table
+
+
+def _parse_halves(data: bytes, helper: bool) -> TableBuilder:
+    """Parse ``data`` in two halves, split after a newline: the second one in a helper
+    process when ``helper`` (the result is the same either way: property-tested)."""
+    mid = data.find(b"\n", len(data) // 2) + 1
+    if not mid:
+        return _parse_part(data, 0, len(data), 1)
+    second_line = data.count(b"\n", 0, mid) + 1
+    if helper:
+        with parallel.Helper(lambda: _parse_part(data, mid, len(data), second_line, True)) as job:
+            table = _parse_part(data, 0, mid, 1)
+            part = job.result()
+    else:
+        table = _parse_part(data, 0, mid, 1)
+        part = _parse_part(data, mid, len(data), second_line, True)
+    table.append(part)
+    return table
+
+
+def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None) -> Table:
     """Parse a source's bytes (Latin-1: every byte one character); the table keeps the
     bytes (compressed, if large) and decodes them only if a source line is asked for."""
     source: bytes | PackedBytes = data
@@ -278,8 +309,10 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> Table:
         memory.tune_for_large_inputs()
         source = PackedBytes(data)
     with paused_gc():
-        table = TableBuilder()
-        _parse_into(table, data)
+        if len(data) >= SPLIT_SIZE and parallel.wanted(jobs):
+            table = _parse_halves(data, helper=True)
+        else:
+            table = _parse_part(data, 0, len(data), 1)
     if isinstance(source, PackedBytes):
         source.wait()  # (done long before the parse: compressing is several times faster)
     return table.table(path, source)
@@ -348,6 +381,6 @@ def read_text(path: str | Path) -> tuple[str, str]:
     return decode(data), name
 
 
-def parse_file(path: str | Path) -> Table:
-    """Read and parse a source file; ``-`` reads standard input."""
-    return parse_bytes(*read_data(path))
+def parse_file(path: str | Path, *, jobs: int | None = None) -> Table:
+    """Read and parse a source file; ``-`` reads standard input. ``jobs``: see parse_bytes."""
+    return parse_bytes(*read_data(path), jobs=jobs)

@@ -89,7 +89,7 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
 
     if fix and not diff and str(path) == "-":
         raise VirtcError("--fix cannot rewrite standard input (use --diff)")
-    table = parse_file(path)
+    table = parse_file(path, jobs=jobs)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
     from virtc.lint.fix import fix_source, unified_diff, write_atomically  # 10 ms: only to fix
