@@ -358,6 +358,7 @@ class Table:
     def _init(self, path: str, source: str | bytes | PackedBytes, b: TableBuilder) -> None:
         self.path = path
         self._source = source
+        self._shown: tuple[int, str] = (0, "")
         if b.last_line is not None:
             self.last_line = b.last_line  # known to the parser: no need to unpack the source
         self.keys, self.values = b.keys.column(), b.values.column()
@@ -418,10 +419,12 @@ class Table:
 
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""
+        if line == self._shown[0]:
+            return self._shown[1]  # the same line again: one 10 MB line can hold 10,000 records
         starts = self._line_starts
-        if not 0 < line < len(starts):
-            return ""
-        return self.text[starts[line - 1]:starts[line] - 1]
+        text = self.text[starts[line - 1]:starts[line] - 1] if 0 < line < len(starts) else ""
+        self._shown = (line, text)
+        return text
 
     @cached_property
     def last_line(self) -> tuple[int, str]:

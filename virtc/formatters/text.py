@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import io
 import os
-from typing import TextIO
-
-from rich.cells import cell_len
-from rich.color import ColorSystem
-from rich.style import Style
+from typing import TYPE_CHECKING, TextIO
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.formatters import Report, safe, summary
 from virtc.formatters import visible as _visible
+
+if TYPE_CHECKING:
+    from rich.style import Style
 
 TAB = 8
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -32,6 +31,8 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.I
 def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
     """The line as shown (tabs expanded, UTF-8 shown as such, controls visible) and
     the 0-based cell offsets of ``column`` .. ``end_column`` (1-based, end exclusive)."""
+    from rich.cells import cell_len  # (rich only when something is shown: start-up time)
+
     raw = line.encode("latin-1")
     try:
         raw.decode("utf-8")
@@ -105,6 +106,9 @@ class _Painter:
     def __call__(self, text: str, style: str) -> str:
         if not self.enabled or not text:
             return text
+        from rich.color import ColorSystem
+        from rich.style import Style
+
         st = self.styles.get(style) or self.styles.setdefault(style, Style.parse(style))
         return st.render(text, color_system=ColorSystem.STANDARD)
 
