@@ -11,9 +11,11 @@ of 128 KiB or more in its own mapping, returned to the system when freed, and
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 _M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
 THRESHOLD = 128 * 1024
@@ -21,6 +23,9 @@ THRESHOLD = 128 * 1024
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
+    import ctypes  # (not at start-up: only large inputs get here)
+    import ctypes.util
+
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:

@@ -11,9 +11,7 @@ pickled through a pipe. Used for the rules that need the lookup engine
 from __future__ import annotations
 
 import os
-import pickle
 import signal
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -84,6 +82,8 @@ class Helper(Generic[T]):
 
     def result(self) -> T:
         """What ``work()`` returned; an OSError or VirtcError it raised is raised here."""
+        import pickle
+
         try:
             outcome = pickle.load(self._pipe)  # read as it comes: no copy of the whole stream
         except (EOFError, pickle.UnpicklingError):
@@ -118,6 +118,9 @@ class Helper(Generic[T]):
 
 
 def _serve(work: Callable[[], object], write_end: int) -> None:
+    import pickle
+    import traceback
+
     status = 1
     try:
         with os.fdopen(write_end, "wb") as pipe:
