@@ -110,7 +110,8 @@ def build(source: str | Path, output: str | Path | None = None,
         return _build_while_checking(table, target, opts)
     result = BuildResult(target, check(table, opts))
     table.drop_indexes()  # what lint needed: the map needs only the columns
-    memory.give_back()
+    if len(table.entries) >= parallel.MIN_ENTRIES:
+        memory.give_back()
     if blocking(result.diagnostics):
         return result
     # Duplicates were rejected above unless -r, where the last value replaces the first.

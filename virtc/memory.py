@@ -23,12 +23,12 @@ THRESHOLD = 128 * 1024
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
-    import ctypes  # (not at start-up: only large inputs get here)
-    import ctypes.util
-
     try:
+        import ctypes  # (not at start-up: only large inputs get here)
+        import ctypes.util
+
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
+    except (ImportError, OSError):  # no ctypes, no C library to load: nothing to tune
         return None
 
 
