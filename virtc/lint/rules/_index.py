@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -199,6 +200,17 @@ def engine(table: Table, ctx: LintContext) -> Engine:
         eng = Engine(index(table, ctx), ctx.local_domains)
         ctx.cache["engine"] = eng
     return eng
+
+
+CHUNK = 1 << 15
+"""Entries whose texts a rule holds at once (memory on tables of a million entries)."""
+
+
+def chunks(indices: list[int], *, backwards: bool = False) -> Iterator[list[int]]:
+    """``indices`` in consecutive slices of :data:`CHUNK` (the last slice first if ``backwards``)."""
+    starts = range(0, len(indices), CHUNK)
+    for start in reversed(starts) if backwards else starts:
+        yield indices[start:start + CHUNK]
 
 
 def plausible_domain(name: str) -> bool:

@@ -36,7 +36,7 @@ from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, engine, index, value_span
+from virtc.lint.rules._index import TableIndex, chunks, engine, index, value_span
 from virtc.model import MAXNAME, Key, Table, fold
 
 CODE = "VT205"
@@ -61,14 +61,9 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-CHUNK = 1 << 15
-"""Forwards whose keys and targets are held at once (memory on tables of a million)."""
-
-
 def _backwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str | None]]:
     """(entry, stored key, plain target) of each candidate, last first."""
-    for end in range(len(candidates), 0, -CHUNK):
-        chunk = candidates[max(end - CHUNK, 0):end]
+    for chunk in chunks(candidates, backwards=True):
         stored_keys = ix.stored_keys.take(chunk)
         targets = _plain_targets(ix.values.take(chunk))
         yield from zip(reversed(chunk), reversed(stored_keys), reversed(targets), strict=True)

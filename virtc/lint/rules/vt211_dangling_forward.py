@@ -33,7 +33,7 @@ from itertools import repeat
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import engine, index, shown, value_span
+from virtc.lint.rules._index import TableIndex, chunks, engine, index, shown, value_span
 from virtc.lookup import Resolution
 from virtc.model import MAXNAME, Table, fold
 
@@ -45,6 +45,13 @@ USES_ENGINE = True
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
+def _plain_forwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str]]:
+    """(entry, value without blanks, the value folded) of each candidate, a chunk at a time in C."""
+    for chunk in chunks(candidates):
+        values = list(map(str.strip, ix.values.take(chunk), repeat(" \t\r\x0b\x0c")))
+        yield from zip(chunk, values, fold("\n".join(values)).split("\n"), strict=True)  # no newlines
+
+
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     candidates = ix.forwards
@@ -52,10 +59,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return
     eng = engine(table, ctx)
     skip = ix.shadowed_by_duplicate
-    values = list(map(str.strip, ix.values.take(candidates), repeat(" \t\r\x0b\x0c")))
-    targets = fold("\n".join(values)).split("\n")  # all at once, in C (values hold no newline)
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    for i, value, target in zip(candidates, values, targets, strict=True):
+    for i, value, target in _plain_forwards(ix, candidates):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
         target = target.rstrip(".")
