@@ -65,11 +65,13 @@ def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
     """What a build reports before writing: makemap's rejections, plus lint unless disabled."""
-    diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
-    if opts.lint:
+    linted: list[Diagnostic] = []
+    if opts.lint:  # first: on a large table it builds the key index the rejections use, in parallel
         from virtc.lint import lint_table
 
         linted = lint_table(table, jobs=opts.jobs)
+    diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
+    if opts.lint:
         # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.
         flagged = {(d.line, d.column) for d in linted if d.severity >= Severity.ERROR}
         diags = [d for d in diags if (d.line, d.column) not in flagged] + linted

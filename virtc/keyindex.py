@@ -14,6 +14,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress, count, islice, repeat
 from operator import and_, eq, floordiv, lshift, or_
@@ -25,11 +26,33 @@ _EXACT_BITS = 53
 """A float holds every integer below 2**53 exactly."""
 
 
-class KeyIndex:
-    """Over ``keys`` (a :class:`~virtc.column.Column` or list), in the order makemap reads them."""
+@dataclass(frozen=True)
+class KeyIndexParts:
+    """A built index without its keys: what a helper process sends back (see Table.adopt_key_index)."""
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    shift: int
+    bucket_shift: int
+    packed: array[float]
+    buckets: array[int]
+    duplicates: list[tuple[int, int]]
+
+
+class KeyIndex:
+    """Over ``keys`` (a :class:`~virtc.column.Column` or list), in the order makemap reads them.
+
+    ``parts`` (from :meth:`parts` of an index of the same keys, built by a helper
+    process) gives the index without building it again.
+    """
+
+    def __init__(self, keys: Sequence[str], parts: KeyIndexParts | None = None) -> None:
         self.keys = keys
+        if parts is not None:
+            self._shift, self._bucket_shift = parts.shift, parts.bucket_shift
+            self._mask = (1 << parts.shift) - 1
+            self._hash_mask = (1 << (_EXACT_BITS - parts.shift)) - 1
+            self._packed, self._buckets = parts.packed, parts.buckets
+            self.__dict__["duplicates"] = parts.duplicates  # the cached property, computed there
+            return
         n = len(keys)
         self._shift = shift = max(n.bit_length(), 1)  # entry-number bits; the rest is hash
         self._mask = (1 << shift) - 1
@@ -48,6 +71,9 @@ class KeyIndex:
                                        map(float.__mul__, map(float, range(1 << bucket_bits)),
                                            repeat(width))))
         self._buckets.append(n)
+
+    def parts(self) -> KeyIndexParts:
+        return KeyIndexParts(self._shift, self._bucket_shift, self._packed, self._buckets, self.duplicates)
 
     def first(self, key: str) -> int | None:
         """The first entry whose key is ``key`` (the one makemap stores), or None."""

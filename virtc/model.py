@@ -22,7 +22,7 @@ from string import ascii_uppercase
 from typing import overload
 
 from virtc.column import Column, ColumnBuilder
-from virtc.keyindex import KeyIndex
+from virtc.keyindex import KeyIndex, KeyIndexParts
 from virtc.packed import PackedBytes
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -406,6 +406,10 @@ class Table:
     def key_index(self) -> KeyIndex:
         """The stored keys' index: each key's first entry, and the repeated keys."""
         return KeyIndex(self.stored_keys)
+
+    def adopt_key_index(self, parts: KeyIndexParts) -> None:
+        """Use the key index a helper process built from these keys (see KeyIndex.parts)."""
+        self.__dict__["key_index"] = KeyIndex(self.stored_keys, parts)
 
     def drop_indexes(self) -> None:
         """Free the folded keys and the key index (rebuilt if asked for again)."""

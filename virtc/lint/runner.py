@@ -58,7 +58,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
     large = parallel.use_helper(len(table.entries), jobs)
     with paused_gc():  # the shared index holds columns of a million items
         if large:
-            _ = index(table, ctx).domains
+            index(table, ctx).prepare(helper=True)
         out = parallel.run_both(lambda: run([r for r in active if not r.uses_engine]),
                                 lambda: run([r for r in active if r.uses_engine]), parallel=large)
     vt002 = config.severities.get("VT002")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
 from operator import itemgetter
 from sys import intern
 
+from virtc import parallel
 from virtc.column import Column
 from virtc.keyindex import FirstValues
 from virtc.lint.rule import LintContext
@@ -89,16 +90,35 @@ class TableIndex:
         keys = self.stored_keys
         return keys.matching(_NO_AT) if keys.text.count("@") < len(keys) else []
 
+    def prepare(self, helper: bool) -> None:
+        """Build what every rule needs, before the rules split into two processes.
+
+        With ``helper``, a helper process builds the key index while the domains are
+        found here as if no key repeated (the usual case; they are found again if one does).
+        """
+        table = self.table
+        if not helper or "key_index" in table.__dict__ or "domains" in self.__dict__:
+            _ = self.domains
+            return
+        with parallel.Helper(lambda: table.key_index.parts()) as job:
+            domains = self._domains(())
+            table.adopt_key_index(job.result())
+        self.__dict__["domains"] = self._domains(self.shadowed_by_duplicate) if self.duplicates else domains
+
     @cached_property
     def domains(self) -> dict[str, Domain]:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
+        return self._domains(self.shadowed_by_duplicate)
+
+    def _domains(self, not_stored: Iterable[int]) -> dict[str, Domain]:
+        """:attr:`domains`, leaving out the entries ``not_stored`` (later duplicates)."""
         stored = self.stored_keys
         n = len(stored)
         # The part after the last '@', interned: a table has far fewer domains than keys,
         # and the split's tuples and user parts are freed at once (memory at 1M entries).
         names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, stored,
                                                                              repeat("@")))))
-        for i in (*self.no_at, *self.shadowed_by_duplicate):
+        for i in (*self.no_at, *not_stored):
             names[i] = None  # no '@' (VT104), or not stored (VT103)
         counts = Counter(names)
         first = dict(zip(reversed(names), range(n - 1, -1, -1), strict=True))
