@@ -7,8 +7,8 @@ Each module in :mod:`virtc.lint.rules` defines
   ``Why is this bad``, ``Example`` and ``Use instead`` (rendered by ``virtc rule``
   and ``docs/rules.md``),
 * ``check(table, ctx)``: a generator of :class:`Finding` objects,
-* optionally ``USES_ENGINE = True`` if it resolves addresses through the shared
-  lookup engine (such rules run together, in a helper process on large tables).
+* optionally ``HEAVY = True`` for a rule that follows forwards through the whole
+  table: on a large table the heavy rules run in a helper process, beside the others.
 
 Rules never print and never decide severity overrides or suppressions: the
 runner in :mod:`virtc.lint.runner` turns findings into diagnostics.
@@ -65,11 +65,11 @@ class Rule:
     summary: str
     doc: str
     check: CheckFn
-    uses_engine: bool = False
+    heavy: bool = False
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
         doc = (module.__doc__ or "").strip()
         summary = doc.splitlines()[0] if doc else ""
         return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
-                   getattr(module, "USES_ENGINE", False))
+                   getattr(module, "HEAVY", False))

@@ -53,14 +53,14 @@ def lint_table(table: Table, config: LintConfig | None = None,
         return out
 
     active = [r for r in rules if r.code in enabled]
-    # On a large table the rules that use the lookup engine run in a helper process,
-    # at the same time as the others; the index both groups need is built first, once.
+    # On a large table the heavy rules run in a helper process, at the same time as the
+    # others; the index both groups need is built first, once (itself in two processes).
     large = parallel.use_helper(len(table.entries), jobs)
     with paused_gc():  # the shared index holds columns of a million items
         if large:
             index(table, ctx).prepare(helper=True)
-        out = parallel.run_both(lambda: run([r for r in active if not r.uses_engine]),
-                                lambda: run([r for r in active if r.uses_engine]), parallel=large)
+        out = parallel.run_both(lambda: run([r for r in active if not r.heavy]),
+                                lambda: run([r for r in active if r.heavy]), parallel=large)
     vt002 = config.severities.get("VT002")
     out = apply_suppressions(table, out, rules, enabled, *([vt002] if vt002 else []))
     return sorted(out, key=Diagnostic.sort_key)

@@ -40,7 +40,6 @@ from virtc.model import Key, KeyKind, Table
 CODE = "VT105"
 NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
-USES_ENGINE = True
 
 _BLANKS = " \t\r\x0b\x0c"
 _PERCENT = re.compile("%")

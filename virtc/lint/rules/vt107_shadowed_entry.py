@@ -36,7 +36,7 @@ from virtc.model import KeyKind, Table
 CODE = "VT107"
 NAME = "shadowed-entry"
 SEVERITY = Severity.WARNING
-USES_ENGINE = True
+HEAVY = True
 
 _PAIRS = ((KeyKind.USER_ANY, KeyKind.USER_PLUS), (KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS))
 

@@ -54,8 +54,9 @@ STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software"
 ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 """access-map results that mean nothing special in a virtusertable (a local user of that name)."""
 
-_MAYBE_ERROR = re.compile("\n[\"'eErRdDoO][^@\n]*(?=\n)")
-"""Values that may be a misspelt reject (quotes, error, reject, discard, ok; no address)."""
+_ACCESS_ACTION = re.compile(r"\n(?i:reject|discard|relay|ok)[ \t\r\x0b\x0c]*(?=\n)")
+_ERROR_WORD = re.compile(r"\n[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])")
+"""Values :func:`misspelt_error` may object to, found in the whole column at once."""
 REPLY = re.compile(r"([0-9]{3}) ")
 _NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
 
@@ -132,8 +133,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         for msg, sev in problems(v.error):
             yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
-    maybe = ix.values.matching(_MAYBE_ERROR)
-    for i in maybe:
+    for i in ix.values.matching(_ACCESS_ACTION, _ERROR_WORD):
         text = ix.values[i]
-        if i not in errors and (why := misspelt_error(text)) is not None:
+        if i not in errors and "@" not in text and (why := misspelt_error(text)) is not None:
             yield Finding(*value_span(ix.entries[i]), f"'{shown(text)}' is not an error value: {why}")

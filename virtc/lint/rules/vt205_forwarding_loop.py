@@ -42,7 +42,7 @@ from virtc.model import MAXNAME, Key, Table, fold
 CODE = "VT205"
 NAME = "forwarding-loop"
 SEVERITY = Severity.ERROR
-USES_ENGINE = True
+HEAVY = True
 
 
 _NOT_PLAIN = re.compile(r'[%<>"() \t,;:\\]')

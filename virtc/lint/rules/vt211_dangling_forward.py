@@ -40,7 +40,7 @@ from virtc.model import MAXNAME, Table, fold
 CODE = "VT211"
 NAME = "dangling-forward"
 SEVERITY = Severity.ERROR
-USES_ENGINE = True
+HEAVY = True
 
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
