@@ -90,3 +90,14 @@ def test_key_index_finds_every_key_of_a_large_table(n: int, salt: int) -> None:
     assert index.duplicates == dups
     assert all(index.first(k) == i for k, i in first.items())
     assert index.first("nobody@d1") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, st.integers(0, 6))
+def test_encoded_column_is_each_text_in_latin1(batch: list[str], block: int) -> None:
+    saved = virtc.column.BLOCK
+    virtc.column.BLOCK = block
+    try:
+        assert list(Column.of(batch).encoded()) == [t.encode("latin-1") for t in batch]
+    finally:
+        virtc.column.BLOCK = saved

@@ -6,7 +6,6 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 
 from virtc import memory, parallel, progress
@@ -50,8 +49,7 @@ def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes
     """The (key, value) byte pairs makemap would put, in source order."""
     nul = b"\0" if opts.null else b""
     if opts.foldcase and not nul:  # the default, in C, from the keys the checks folded already
-        yield from zip(map(str.encode, table.stored_keys, repeat("latin-1")),
-                       map(str.encode, table.values, repeat("latin-1")), strict=True)
+        yield from zip(table.stored_keys.encoded(), table.values.encoded(), strict=True)
         return
     keys = table.stored_keys if opts.foldcase else table.keys
     for key, value in zip(keys, table.values, strict=True):

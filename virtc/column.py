@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, islice, repeat
 from operator import add, sub
-from typing import overload
+from typing import Literal, overload
 
 BLOCK = 1 << 20
 """Characters split at a time when iterating: never a list of every text of a large column."""
@@ -76,6 +76,12 @@ class Column(Sequence[str]):
     def __repr__(self) -> str:
         return f"Column({list(self)[:5]!r}{'...' if len(self) > 5 else ''}, n={len(self)})"
 
+    def encoded(self) -> Iterator[bytes]:
+        """The texts as Latin-1 bytes, in order: a block is encoded at once, then split (in C)."""
+        if not len(self):
+            return iter(())
+        return chain.from_iterable(_blocks(self.text, encode=True))
+
     def take(self, indices: Sequence[int]) -> list[str]:
         """``[self[i] for i in indices]``, in C (no Python frame per text)."""
         starts, text = self.starts, self.text
@@ -107,13 +113,25 @@ class Column(Sequence[str]):
         return sorted(found)
 
 
-def _blocks(text: str) -> Iterator[list[str]]:
-    """The texts of a non-empty column's ``text``, about ``BLOCK`` characters at a time."""
+@overload
+def _blocks(text: str) -> Iterator[list[str]]: ...
+
+
+@overload
+def _blocks(text: str, encode: Literal[True]) -> Iterator[list[bytes]]: ...
+
+
+def _blocks(text: str, encode: bool = False) -> Iterator[list[str]] | Iterator[list[bytes]]:
+    """The texts of a non-empty column's ``text``, about ``BLOCK`` characters at a time
+    (as Latin-1 bytes if ``encode``)."""
     pos, end = 1, len(text) - 1  # inside the leading and trailing newline
-    while (cut := text.find("\n", pos + BLOCK, end)) >= 0:
-        yield text[pos:cut].split("\n")
+    while True:
+        cut = text.find("\n", pos + BLOCK, end)
+        block = text[pos:cut if cut >= 0 else end]
+        yield block.encode("latin-1").split(b"\n") if encode else block.split("\n")
+        if cut < 0:
+            return
         pos = cut + 1
-    yield text[pos:end].split("\n")
 
 
 class ColumnBuilder:
