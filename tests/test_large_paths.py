@@ -129,3 +129,23 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
         build(source, target, BuildOptions(jobs=2))
     assert target.read_bytes() == b"old map"
     assert [p.name for p in tmp_path.iterdir()] == ["map.db"]
+
+
+def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from virtc.errors import VirtcError
+    from virtc.packed import FileSource
+    from virtc.parse import parse_file
+
+    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    src = tmp_path / "vt"
+    src.write_bytes(b"a@x.example b\n# c\n\xe9@x.example d\n")
+    table = parse_file(src)
+    assert isinstance(table._source, FileSource)  # not kept in memory
+    assert table.source_line(3) == "\xe9@x.example d"
+    table = parse_file(src)
+    src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example d\n")  # same size, other bytes
+    with pytest.raises(VirtcError, match="changed while virtc was checking it"):
+        _ = table.text
+    stdin_like = parse_bytes(src.read_bytes(), "<stdin>")
+    assert stdin_like.text.startswith("a@x.example B")  # kept (compressed): nothing to read again

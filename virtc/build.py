@@ -12,7 +12,7 @@ from virtc import memory, parallel, progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
-from virtc.parse import NotPlain, parse_bytes, parse_text, plain_entries, read_data
+from virtc.parse import NotPlain, is_regular_file, parse_bytes, parse_text, plain_entries, read_data
 from virtc.reader import decode, encode
 from virtc.rejections import makemap_rejections
 from virtc.writers import bdb
@@ -104,7 +104,7 @@ def build(source: str | Path, output: str | Path | None = None,
         streamed = _build_streaming(data, path, target, opts)
         if streamed is not None:
             return streamed
-    table = parse_bytes(data, path, jobs=opts.jobs)
+    table = parse_bytes(data, path, jobs=opts.jobs, from_file=is_regular_file(source))
     del data
     if opts.lint and not opts.replace and parallel.use_helper(len(table.entries), opts.jobs):
         return _build_while_checking(table, target, opts)

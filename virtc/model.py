@@ -23,7 +23,7 @@ from typing import overload
 
 from virtc.column import Column, ColumnBuilder
 from virtc.keyindex import KeyIndex, KeyIndexParts
-from virtc.packed import PackedBytes
+from virtc.packed import LazySource
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -314,7 +314,7 @@ class TableBuilder:
         self.last_line = part.last_line
         self.seq_shift += part.seq_shift
 
-    def table(self, path: str, source: str | bytes | PackedBytes) -> Table:
+    def table(self, path: str, source: str | bytes | LazySource) -> Table:
         self._flush()
         if self.seqs == self.lines:  # the usual case: one record a line
             self.seqs = self.lines
@@ -349,13 +349,13 @@ class Table:
         self._init(path, text, b)
 
     @classmethod
-    def from_columns(cls, path: str, source: str | bytes | PackedBytes, b: TableBuilder) -> Table:
+    def from_columns(cls, path: str, source: str | bytes | LazySource, b: TableBuilder) -> Table:
         """A table of the columns in ``b``; ``source`` is its text, or its bytes (decoded if asked for)."""
         table = cls.__new__(cls)
         table._init(path, source, b)
         return table
 
-    def _init(self, path: str, source: str | bytes | PackedBytes, b: TableBuilder) -> None:
+    def _init(self, path: str, source: str | bytes | LazySource, b: TableBuilder) -> None:
         self.path = path
         self._source = source
         self._shown: tuple[int, str] = (0, "")
@@ -370,7 +370,7 @@ class Table:
     def text(self) -> str:
         """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
         source = self._source
-        if isinstance(source, PackedBytes):  # a large source, kept compressed until needed
+        if isinstance(source, LazySource):  # a large source, kept out of memory until needed
             source = source.unpack()
         if isinstance(source, bytes):
             self._source = source = source.decode("latin-1")

@@ -1,18 +1,55 @@
-"""A large source kept compressed while it is not looked at.
+"""A large source kept out of memory while nobody looks at it.
 
 Linting a million-entry table needs the source text only to show the lines of
 what it reports; holding it as read costs as much memory as all the parsed
-columns together. zlib (level 1, about 5:1 on a virtusertable) releases the GIL,
-so the compression runs on the second core while the parser works.
+columns together. A file is read again when its text is needed, and checked to
+be the bytes that were parsed (:class:`FileSource`); standard input and other
+streams are kept zlib-compressed (:class:`PackedBytes`: level 1, about 5:1 on a
+virtusertable, in a background thread since zlib releases the GIL).
 """
 
 from __future__ import annotations
 
 import threading
 import zlib
+from pathlib import Path
+
+from virtc.errors import VirtcError
 
 
-class PackedBytes:
+class LazySource:
+    """Bytes that :meth:`unpack` gives back when they are needed."""
+
+    size: int
+
+    def unpack(self) -> bytes:
+        raise NotImplementedError
+
+    def wait(self) -> None:
+        """Until the bytes the parse read may be dropped."""
+
+    def __len__(self) -> int:
+        return self.size
+
+
+
+class FileSource(LazySource):
+    """A source file read again on demand, and refused if it is no longer what was parsed."""
+
+    def __init__(self, path: str | Path, data: bytes) -> None:
+        self.path, self.size, self._crc = str(path), len(data), zlib.crc32(data)
+
+    def unpack(self) -> bytes:
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError as exc:
+            raise VirtcError(f"{self.path}: cannot read it again: {exc.strerror or exc}") from None
+        if len(data) != self.size or zlib.crc32(data) != self._crc:
+            raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
+        return data
+
+
+class PackedBytes(LazySource):
     """``data``, compressed in a background thread; :meth:`unpack` gives it back."""
 
     def __init__(self, data: bytes) -> None:
@@ -33,5 +70,3 @@ class PackedBytes:
         assert self._packed is not None
         return zlib.decompress(self._packed)
 
-    def __len__(self) -> int:
-        return self.size

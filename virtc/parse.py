@@ -24,7 +24,7 @@ from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
 from virtc.grammar import parser, terminal_regexps
 from virtc.model import Comment, Entry, Item, Rejected, Table, TableBuilder
-from virtc.packed import PackedBytes
+from virtc.packed import FileSource, LazySource, PackedBytes
 from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
 
 
@@ -301,19 +301,22 @@ def _parse_halves(data: bytes, helper: bool) -> TableBuilder:
     return table
 
 
-def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None) -> Table:
+def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None,
+                from_file: bool = False) -> Table:
     """Parse a source's bytes (Latin-1: every byte one character); the table keeps the
-    bytes (compressed, if large) and decodes them only if a source line is asked for."""
-    source: bytes | PackedBytes = data
+    bytes and decodes them only if a source line is asked for. A large source is not kept:
+    with ``from_file`` (``path`` is the regular file ``data`` was read from) it is read
+    again if needed, otherwise it is kept compressed (see :mod:`virtc.packed`)."""
+    source: bytes | LazySource = data
     if len(data) >= PACK_SIZE:
         memory.tune_for_large_inputs()
-        source = PackedBytes(data)
+        source = FileSource(path, data) if from_file else PackedBytes(data)
     with paused_gc():
         if len(data) >= SPLIT_SIZE and parallel.wanted(jobs):
             table = _parse_halves(data, helper=True)
         else:
             table = _parse_part(data, 0, len(data), 1)
-    if isinstance(source, PackedBytes):
+    if isinstance(source, LazySource):
         source.wait()  # (done long before the parse: compressing is several times faster)
     return table.table(path, source)
 
@@ -383,4 +386,13 @@ def read_text(path: str | Path) -> tuple[str, str]:
 
 def parse_file(path: str | Path, *, jobs: int | None = None) -> Table:
     """Read and parse a source file; ``-`` reads standard input. ``jobs``: see parse_bytes."""
-    return parse_bytes(*read_data(path), jobs=jobs)
+    data, name = read_data(path)
+    return parse_bytes(data, name, jobs=jobs, from_file=is_regular_file(path))
+
+
+def is_regular_file(path: str | Path) -> bool:
+    """Whether ``path`` names a regular file (not ``-``, a FIFO or a device): one that can be read again."""
+    try:
+        return str(path) != "-" and stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
