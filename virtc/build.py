@@ -128,12 +128,16 @@ def build(source: str | Path, output: str | Path | None = None,
         bdb.write_new_map(tmp, progress.counted(map_records(table, opts)), opts.dbtype, mode, cache=cache)
         return expected
 
-    result.warnings = [f"{target}: {why}: sendmail refuses to open a map there"
-                       for why in unsafe_directories(target)]
+    result.warnings = _unsafe_directory_warnings(target)
     replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
     result.records = expected
     result.written = True
     return result
+
+
+def _unsafe_directory_warnings(target: Path) -> list[str]:
+    """makemap's warning for each group- or world-writable directory above the map."""
+    return [f"{target}: {why}: sendmail refuses to open a map there" for why in unsafe_directories(target)]
 
 
 class _Blocked(Exception):
@@ -147,8 +151,7 @@ def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Bui
     stopped and the temporary file removed, so the target is never touched, as in
     the one-process build. (Not with ``-r``, whose record count needs the check.)
     """
-    result = BuildResult(target, warnings=[f"{target}: {why}: sendmail refuses to open a map there"
-                                           for why in unsafe_directories(target)])
+    result = BuildResult(target, warnings=_unsafe_directory_warnings(target))
 
     def write(tmp: Path, mode: int) -> int:
         def put() -> int:
@@ -191,8 +194,7 @@ def _build_streaming(data: bytes, path: str, target: Path, opts: BuildOptions) -
     DB_NOOVERWRITE, as makemap does), abandons the temporary map; then None tells the
     caller to build the usual way, which reports every problem.
     """
-    warnings = [f"{target}: {why}: sendmail refuses to open a map there"
-                for why in unsafe_directories(target)]
+    warnings = _unsafe_directory_warnings(target)
 
     def write(tmp: Path, mode: int) -> int:
         return bdb.write_new_map(tmp, _streamed_records(data, opts), opts.dbtype, mode, unique=True,

@@ -416,11 +416,6 @@ class Table:
         for name in ("stored_keys", "key_index"):
             self.__dict__.pop(name, None)
 
-    @property
-    def repeats_a_key(self) -> bool:
-        """Whether two entries have the same stored key."""
-        return bool(self.key_index.duplicates)
-
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""
         if line == self._shown[0]:

@@ -264,22 +264,20 @@ def _rejected_record(rec: Record) -> Rejected:
 def parse_text(text: str, path: str = "<string>") -> Table:
     """Parse Latin-1 decoded source text."""
     with paused_gc():
-        table = TableBuilder()
-        _parse_into(table, text)
-        return table.table(path, text)
+        return _parse_part(text, 0, len(text), 1).table(path, text)
 
 
 SPLIT_SIZE = 4 << 20
 """Sources this large are parsed in two halves at once when a helper process is allowed."""
 
 PACK_SIZE = 4 << 20
-"""Sources this large are kept compressed (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
+"""Sources this large are not kept in memory as read (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
 
 
-def _parse_part(data: bytes, start: int, end: int, first_line: int,
+def _parse_part(source: str | bytes, start: int, end: int, first_line: int,
                 continuation: bool = False) -> TableBuilder:
     table = TableBuilder(continuation)
-    _parse_into(table, data, start, end, first_line)
+    _parse_into(table, source, start, end, first_line)
     return table
 
 
@@ -317,7 +315,7 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None,
         else:
             table = _parse_part(data, 0, len(data), 1)
     if isinstance(source, LazySource):
-        source.wait()  # (done long before the parse: compressing is several times faster)
+        source.wait()  # (compressing stdin is done long before the parse: it is several times faster)
     return table.table(path, source)
 
 

@@ -64,9 +64,9 @@ class TableIndex:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.entries = table.entries
-        self.keys = self.key_texts = table.keys
+        self.keys = table.keys
         """The keys as written."""
-        self.values = self.value_texts = table.values
+        self.values = table.values
         """The values as stored."""
 
     @property
@@ -143,7 +143,7 @@ class TableIndex:
     @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
         """(index, parsed value) of every value sendmail reads as ``error:``."""
-        texts = self.value_texts
+        texts = self.values
         seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
         out = []
         for i in self.values.matching(_ERROR):

@@ -55,7 +55,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     catch_alls = {name: dom.catch_all for name, dom in ix.domains.items() if dom.catch_all is not None}
     if not catch_alls:
         return
-    values, stored_keys = ix.value_texts, ix.stored_keys
+    values, stored_keys = ix.values, ix.stored_keys
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
     # uses %N (compared after substitution below), or with %N itself.
     plain = {values[ca].rstrip(_BLANKS) for ca in catch_alls.values()}

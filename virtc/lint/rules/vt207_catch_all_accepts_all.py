@@ -41,7 +41,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         i = dom.catch_all
         if i is None:
             continue
-        if ix.value_texts[i][:5].lower() == "error":
+        if ix.values[i][:5].lower() == "error":
             continue  # a reject (or VT201's business)
         v = Value.parse(ix.entries[i].value_text)
         if v.kind in (ValueKind.LOCAL, ValueKind.ADDRESS):
