@@ -182,16 +182,22 @@ def test_sigterm_cleans_up_and_keeps_old_map(scene: dict[str, object], sig: int,
     assert map_is(scene, target) == "old"
 
 
-@pytest.mark.oracle
-def test_sigterm_during_the_commit_is_reported_after_it(scene: dict[str, object]) -> None:
-    """A signal that arrives between rename and fsync is held back: the map is complete and new."""
-    target = fresh_map(scene, "term-renamed")
-    proc = spawn_build(scene["new_src"], target, stop_at="renamed")  # type: ignore[arg-type]
+def _sigterm_at(scene: dict[str, object], target: Path, point: str) -> tuple[int, bytes]:
+    """A build stopped at ``point``, sent SIGTERM and let go: its exit status and stderr."""
+    proc = spawn_build(scene["new_src"], target, stop_at=point)  # type: ignore[arg-type]
     wait_stopped(proc)
     proc.send_signal(signal.SIGTERM)
     proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    return proc.returncode, err
+
+
+@pytest.mark.oracle
+def test_sigterm_during_the_commit_is_reported_after_it(scene: dict[str, object]) -> None:
+    """A signal that arrives between rename and fsync is held back: the map is complete and new."""
+    target = fresh_map(scene, "term-renamed")
+    returncode, err = _sigterm_at(scene, target, "renamed")
+    assert returncode == 130
     assert b"interrupted just after the new map was put in place" in err
     assert b"Traceback" not in err
     assert map_is(scene, target) == "new"
@@ -200,11 +206,6 @@ def test_sigterm_during_the_commit_is_reported_after_it(scene: dict[str, object]
 
 @pytest.mark.oracle
 def test_sigterm_message_is_one_line(scene: dict[str, object]) -> None:
-    target = fresh_map(scene, "term-message")
-    proc = spawn_build(scene["new_src"], target, stop_at="written")  # type: ignore[arg-type]
-    wait_stopped(proc)
-    proc.send_signal(signal.SIGTERM)
-    proc.send_signal(signal.SIGCONT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM
+    returncode, err = _sigterm_at(scene, fresh_map(scene, "term-message"), "written")
+    assert returncode == 128 + signal.SIGTERM
     assert err.decode().splitlines() == ["virtc: interrupted by SIGTERM; nothing was changed"]
