@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class Severity(IntEnum):
@@ -24,8 +24,7 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {name!r} (use error, warning or info)") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     """A safe edit: replace lines ``line``..``end_line`` (inclusive) with ``replacement``.
 
     ``replacement`` is whole lines of text, each ending in a newline; an empty
@@ -38,8 +37,7 @@ class Fix:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding, located in a source file (1-based lines and columns)."""
 
     path: str

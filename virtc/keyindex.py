@@ -14,11 +14,10 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress, count, islice, repeat
 from operator import and_, eq, floordiv, lshift, or_
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 V = TypeVar("V")
 
@@ -26,8 +25,7 @@ _EXACT_BITS = 53
 """A float holds every integer below 2**53 exactly."""
 
 
-@dataclass(frozen=True)
-class KeyIndexParts:
+class KeyIndexParts(NamedTuple):
     """A built index without its keys: what a helper process sends back (see Table.adopt_key_index)."""
 
     shift: int

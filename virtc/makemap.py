@@ -129,7 +129,7 @@ def _parse_record(rec: Record, dialect: Dialect) -> Iterator[Item]:
     elif first == "#":
         # Not a comment under -D: the grammar splits "#key value" exactly as it splits any
         # key starting with another non-blank byte, so parse it with that byte masked.
-        for item in parse_records(iter([dataclasses.replace(rec, text=_MASK + rec.text[1:])])):
+        for item in parse_records(iter([rec._replace(text=_MASK + rec.text[1:])])):
             yield _unmask(item)
     else:
         yield from parse_records(iter([rec]))
@@ -137,11 +137,11 @@ def _parse_record(rec: Record, dialect: Dialect) -> Iterator[Item]:
 
 def _unmask(item: Item) -> Item:
     if isinstance(item, Entry):
-        return dataclasses.replace(item, key_text="#" + item.key_text[1:])
+        return item._replace(key_text="#" + item.key_text[1:])
     if isinstance(item, Rejected) and item.key_text is not None:
         key = "#" + item.key_text[1:]
-        return dataclasses.replace(item, key_text=key,
-                                   message=item.message.replace(f"'{item.key_text}'", f"'{key}'", 1))
+        return item._replace(key_text=key,
+                             message=item.message.replace(f"'{item.key_text}'", f"'{key}'", 1))
     return item
 
 

@@ -8,18 +8,16 @@ All text is Latin-1 decoded bytes (see :mod:`virtc.reader`).
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from itertools import repeat
 from operator import add
 from string import ascii_uppercase
-from typing import overload
+from typing import NamedTuple, overload
 
 from virtc.column import Column, ColumnBuilder
 from virtc.keyindex import KeyIndex, KeyIndexParts
@@ -48,8 +46,7 @@ class KeyKind(Enum):
     UNMATCHABLE = "never looked up"
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(NamedTuple):
     """A key split the way sendmail builds its lookup keys."""
 
     text: str
@@ -101,8 +98,7 @@ _ERROR_DSN = re.compile(r"(?i)error[ \t]*:[ \t]*(\d+)[ \t]*\.[ \t]*(\d+)[ \t]*\.
 _ERROR_WORD = re.compile(r"(?i)error[ \t]*:[ \t]*([^\s:\"]+)[ \t]*(.*)", re.S)
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorValue:
+class ErrorValue(NamedTuple):
     """An ``error:`` value decoded into its parts."""
 
     status: str
@@ -113,8 +109,7 @@ class ErrorValue:
     """True for ``error:D.S.N:TEXT``, False for ``error:STATUS TEXT``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """A value, as written, with its classification."""
 
     text: str
@@ -139,14 +134,8 @@ class Value:
         return cls(text, ValueKind.LOCAL)
 
 
-@dataclass(slots=True, unsafe_hash=True)
-class Entry:
-    """One ``KEY VALUE`` line makemap stores. Treat it as immutable.
-
-    Not ``frozen``: a frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, five times slower, and a large table has a million
-    entries. ``unsafe_hash`` keeps the hash a frozen one would have.
-    """
+class Entry(NamedTuple):
+    """One ``KEY VALUE`` line makemap stores."""
 
     key_text: str
     value_text: str
@@ -176,16 +165,14 @@ class Entry:
         return self.value_column + len(self.value_text)
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(NamedTuple):
     """A line starting with '#' (the only kind of comment makemap knows)."""
 
     text: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A record makemap rejects (reported as VT001 syntax-error)."""
 
     reason: str
@@ -309,7 +296,7 @@ class TableBuilder:
         self.value_columns.extend(part.value_columns)
         self.seqs.extend(map(add, part.seqs, repeat(shift)) if shift else part.seqs)
         self.key_columns.update((first + i, col) for i, col in part.key_columns.items())
-        self.others.extend(dataclasses.replace(o, seq=o.seq + shift) if shift and type(o) is Rejected else o
+        self.others.extend(o._replace(seq=o.seq + shift) if shift and type(o) is Rejected else o
                            for o in part.others)
         self.last_line = part.last_line
         self.seq_shift += part.seq_shift

@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from virtc import progress
 from virtc.diagnostics import Diagnostic
@@ -47,15 +46,13 @@ def use_helper(entries: int, jobs: int | None = None) -> bool:
     return entries >= MIN_ENTRIES and wanted(jobs)
 
 
-@dataclass(frozen=True)
-class _Raised:
+class _Raised(NamedTuple):
     """An error the caller handles (a full disk, an unwritable file), raised again here."""
 
     error: BaseException
 
 
-@dataclass(frozen=True)
-class _Failed:
+class _Failed(NamedTuple):
     """Anything else the helper raised: a bug, reported with the helper's traceback."""
 
     why: str

@@ -15,8 +15,8 @@ the stored key and value is exact for any input (UTF-8, 8-bit, BOMs, binary).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 BUFSIZE = 1024
 """makemap's input buffer (``BUFSIZE`` in makemap.c)."""
@@ -34,8 +34,7 @@ class Problem(Enum):
     NUL_TRUNCATED = "nul-truncated"  # accepted by makemap, cut at the NUL
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One makemap record: what one ``fgets`` returned, without the newline."""
 
     text: str

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from virtc.diagnostics import Fix, Severity
 from virtc.model import Table
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from virtc.lint.config import LintConfig
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A rule's finding; the runner adds path, code, name and severity."""
 
     line: int
@@ -57,8 +56,7 @@ class LintContext:
 CheckFn = Callable[[Table, LintContext], Iterator[Finding]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     severity: Severity

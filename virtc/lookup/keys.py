@@ -22,11 +22,10 @@ case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class LookupKey:
+class LookupKey(NamedTuple):
     """One lookup: the key (address case) and the arguments ``%0``, ``%1``, ..."""
 
     key: str

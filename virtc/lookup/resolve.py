@@ -33,9 +33,8 @@ Local user names are folded to lower case, as sendmail's local mailer does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
 from virtc.lookup.table import LookupTable
@@ -63,8 +62,7 @@ NO_FILES = ("5.7.1", "550 5.7.1 Cannot mail directly to files")
 NO_INCLUDES = ("5.7.1", "550 5.7.1 Cannot mail directly to :include:s")
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
+class Lookup(NamedTuple):
     """One map lookup: the key as sendmail built it and what the map returned."""
 
     key: str
@@ -73,8 +71,7 @@ class Lookup:
     """Row in :mod:`virtc.lookup.keys` (1-8)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """Looking up one address: every key tried, and the hit if any."""
 
     address: str
@@ -87,8 +84,7 @@ class Step:
     """The value after ``%N`` substitution."""
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     """Where sendmail sends ``address``.
 
     ``kind``: ``local`` (``result`` = local user), ``remote`` (``result`` = address in a
@@ -120,13 +116,11 @@ class Resolution:
 # -- what sendmail makes of an address or a value ------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Local:
+class _Local(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Address:
+class _Address(NamedTuple):
     local: str
     domain: str
 
@@ -135,8 +129,7 @@ class _Address:
         return f"{self.local}@{self.domain}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Error:
+class _Error(NamedTuple):
     status: str
     text: str
 
