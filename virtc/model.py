@@ -16,14 +16,14 @@ from enum import Enum
 from functools import cached_property
 from itertools import repeat
 from operator import add
-from string import ascii_uppercase
 from typing import NamedTuple, overload
 
 from virtc.column import Column, ColumnBuilder
 from virtc.keyindex import KeyIndex, KeyIndexParts
 from virtc.packed import LazySource
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs 1 ms
+_ASCII_LOWER = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower())
 
 MAXNAME = 256
 """sendmail truncates lookup keys to this many bytes (``conf.h`` MAXNAME)."""
@@ -385,7 +385,7 @@ class Table:
     def stored_keys(self) -> Column:
         """Every entry's key as makemap stores it by default (ASCII letters folded), in C."""
         keys = self.keys
-        if not any(map(keys.text.__contains__, ascii_uppercase)):
+        if not any(map(keys.text.__contains__, _ASCII_UPPER)):
             return keys  # the usual table: nothing to fold, no copy
         return keys.with_text(fold(keys.text))
 
