@@ -149,3 +149,9 @@ def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
         _ = table.text
     stdin_like = parse_bytes(src.read_bytes(), "<stdin>")
     assert stdin_like.text.startswith("a@x.example B")  # kept (compressed): nothing to read again
+    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 0)
+    assert parse_file(src, jobs=2).source_line(3) == "\xe9@x.example d"  # two halves, one in a helper
+    table = parse_file(src, jobs=2)
+    src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example D\n")  # the second half changed
+    with pytest.raises(VirtcError, match="changed while virtc was checking it"):
+        _ = table.text

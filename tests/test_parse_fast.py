@@ -9,6 +9,9 @@ exactly what ``parse_records(records(text))`` yields.
 from __future__ import annotations
 
 import codecs
+import tempfile
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -145,11 +148,28 @@ def test_a_source_parsed_in_two_parts_equals_one_parse(text: str, data: st.DataO
     # split after any newline: the joined table must be the one parse, record numbers too.
     raw = text.encode("latin-1")
     mid = data.draw(st.sampled_from([0] + [i + 1 for i, b in enumerate(raw) if b == 0x0A]))
-    table = virtc.parse._parse_part(raw, 0, mid, 1)
-    table.append(virtc.parse._parse_part(raw, mid, len(raw), raw.count(b"\n", 0, mid) + 1, True))
+    table = virtc.parse._parse_part(raw, 0, mid)
+    table.append(virtc.parse._parse_part(raw, mid, len(raw), True))
     joined, whole = table.table("p", raw), parse_bytes(raw, "p")
     assert joined.items == whole.items
     assert (list(joined.seqs), joined.last_line) == (list(whole.seqs), whole.last_line)
+
+
+@settings(max_examples=150, deadline=None)
+@given(source, st.integers(1, 40), st.sampled_from([1, 2]))
+def test_a_file_parsed_as_it_is_read_equals_one_parse(text: str, block: int, jobs: int) -> None:
+    # A large file is read a block at a time (a line may span blocks), in two halves at
+    # once with -j 2: the table must be the one parse of its bytes, record numbers too.
+    raw = text.encode("latin-1")
+    with tempfile.TemporaryDirectory() as tmp, \
+            mock.patch.multiple(virtc.parse, PACK_SIZE=0, SPLIT_SIZE=0, BLOCK=block):
+        path = Path(tmp) / "vt"
+        path.write_bytes(raw)
+        table = virtc.parse.parse_file(path, jobs=jobs)
+        whole = parse_bytes(raw, "p")
+        assert table.items == whole.items
+        assert (list(table.seqs), table.last_line) == (list(whole.seqs), whole.last_line)
+        assert table.text == whole.text  # read again, and checked against what was parsed
 
 
 def test_halves_in_a_helper_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,15 @@ from virtc import memory, parallel, progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
-from virtc.parse import NotPlain, is_regular_file, parse_bytes, parse_text, plain_entries, read_data
+from virtc.parse import (
+    NotPlain,
+    is_regular_file,
+    parse_bytes,
+    parse_file,
+    parse_text,
+    plain_entries,
+    read_data,
+)
 from virtc.reader import decode, encode
 from virtc.rejections import makemap_rejections
 from virtc.writers import bdb
@@ -95,17 +103,19 @@ def build(source: str | Path, output: str | Path | None = None,
         raise VirtcError("-: a source read from standard input needs -o OUTPUT")
     if output is None and _special(source):  # /dev/stdin, a FIFO: never write /dev/stdin.db
         raise VirtcError(f"{source}: not a regular file; name the map with -o OUTPUT")
-    data, path = read_data(source)
     target = bdb.map_path(output if output is not None else source)
     if str(source) != "-" and _same_file(Path(source), target):
         # 'virtc build table.db' would replace the source text with the map built from it.
         raise VirtcError(f"{target}: is the source itself; name another output with -o")
     if not opts.lint and not opts.replace:
+        data, path = read_data(source)
         streamed = _build_streaming(data, path, target, opts)
         if streamed is not None:
             return streamed
-    table = parse_bytes(data, path, jobs=opts.jobs, from_file=is_regular_file(source))
-    del data
+        table = parse_bytes(data, path, jobs=opts.jobs, from_file=is_regular_file(source))
+        del data
+    else:
+        table = parse_file(source, jobs=opts.jobs)  # a large file: parsed as it is read
     if opts.lint and not opts.replace and parallel.use_helper(len(table.entries), opts.jobs):
         return _build_while_checking(table, target, opts)
     result = BuildResult(target, check(table, opts))

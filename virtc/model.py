@@ -284,21 +284,24 @@ class TableBuilder:
     def append(self, part: TableBuilder) -> None:
         """Add the table of the lines after these, parsed on its own (by a helper process).
 
-        ``part`` counted records as if every earlier line were one record: its record
-        numbers move by this part's :attr:`seq_shift`.
+        ``part`` numbered its lines from 1 and counted one record a line before them:
+        its line numbers move by the lines here, its record numbers by the records.
         """
         self._flush()
         part._flush()
-        shift, first = self.seq_shift, len(self.lines)
+        assert self.last_line is not None and self.last_line[1] == "", "not cut after a newline"
+        lines = self.last_line[0] - 1
+        records, first = lines + self.seq_shift, len(self.lines)
         self.keys.append(part.keys)
         self.values.append(part.values)
-        self.lines.extend(part.lines)
+        self.lines.extend(map(add, part.lines, repeat(lines)))
         self.value_columns.extend(part.value_columns)
-        self.seqs.extend(map(add, part.seqs, repeat(shift)) if shift else part.seqs)
+        self.seqs.extend(map(add, part.seqs, repeat(records)))
         self.key_columns.update((first + i, col) for i, col in part.key_columns.items())
-        self.others.extend(o._replace(seq=o.seq + shift) if shift and type(o) is Rejected else o
-                           for o in part.others)
-        self.last_line = part.last_line
+        self.others.extend(o._replace(line=o.line + lines, seq=o.seq + records) if type(o) is Rejected
+                           else o._replace(line=o.line + lines) for o in part.others)
+        assert part.last_line is not None
+        self.last_line = part.last_line[0] + lines, part.last_line[1]
         self.seq_shift += part.seq_shift
 
     def table(self, path: str, source: str | bytes | LazySource) -> Table:

@@ -34,18 +34,30 @@ class LazySource:
 
 
 class FileSource(LazySource):
-    """A source file read again on demand, and refused if it is no longer what was parsed."""
+    """A source file read again on demand, and refused if it is no longer what was parsed.
 
-    def __init__(self, path: str | Path, data: bytes) -> None:
-        self.path, self.size, self._crc = str(path), len(data), zlib.crc32(data)
+    ``parts``: the end offset and CRC-32 of each consecutive part of the file as it was
+    read (two processes read one half each).
+    """
+
+    def __init__(self, path: str | Path, parts: list[tuple[int, int]]) -> None:
+        self.path, self.size, self._parts = str(path), parts[-1][0], parts
+
+    @classmethod
+    def of(cls, path: str | Path, data: bytes) -> FileSource:
+        """The file at ``path``, which held ``data``."""
+        return cls(path, [(len(data), zlib.crc32(data))])
 
     def unpack(self) -> bytes:
         try:
             data = Path(self.path).read_bytes()
         except OSError as exc:
             raise VirtcError(f"{self.path}: cannot read it again: {exc.strerror or exc}") from None
-        if len(data) != self.size or zlib.crc32(data) != self._crc:
-            raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
+        start = 0
+        for end, crc in self._parts:
+            if len(data) != self.size or zlib.crc32(memoryview(data)[start:end]) != crc:
+                raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
+            start = end
         return data
 
 

@@ -9,10 +9,12 @@ Both paths give the same result (checked by the property tests).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import stat
+import zlib
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import add, itemgetter, not_
@@ -71,22 +73,57 @@ BLOCK = 1 << 20
 """Characters split into lines at a time: never a list of every line of a large source."""
 
 
-def _line_blocks(text: AnyStr, what: str, start: int = 0, end: int | None = None) -> Iterator[list[AnyStr]]:
-    """``text[start:end].split("\\n")`` in consecutive pieces of about ``BLOCK`` characters.
-
-    Reports its progress through ``text`` as the phase ``what``.
-    """
+def _pieces(text: AnyStr, start: int = 0, end: int | None = None) -> Iterator[AnyStr]:
+    """``text[start:end]`` in consecutive pieces of about ``BLOCK`` characters, cut at
+    newlines: each piece without the newline that ends it, the last one whatever follows
+    the last cut (empty when the text ends with a newline)."""
     end = len(text) if end is None else end
-    bar = progress.current()
-    bar.phase(what, end - start)
     newline: AnyStr = "\n" if isinstance(text, str) else b"\n"
     pos = start
     while (cut := text.find(newline, pos + BLOCK, end)) >= 0:
-        yield text[pos:cut].split(newline)
-        bar.advance(cut + 1 - pos)
+        yield text[pos:cut]
         pos = cut + 1
-    yield text[pos:end].split(newline)
-    bar.advance(end - pos)
+    yield text[pos:end]
+
+
+def _file_pieces(fd: int, start: int, end: int, path: str, crc: list[int]) -> Iterator[bytes]:
+    """The same pieces of bytes ``start``..``end`` of the file open as ``fd``, read a
+    block at a time (never the whole file); ``crc[0]`` accumulates their CRC-32.
+
+    ``os.pread``, not ``read``: a helper process shares the descriptor's offset.
+    """
+    pos, held = start, list[bytes]()  # the start of a line longer than a block, in parts
+    while pos < end:
+        chunk = os.pread(fd, min(BLOCK, end - pos), pos)
+        if not chunk:
+            raise VirtcError(f"{path}: changed while virtc was reading it; run virtc again")
+        pos += len(chunk)
+        crc[0] = zlib.crc32(chunk, crc[0])
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            held.append(chunk)
+            continue
+        yield b"".join((*held, chunk[:cut])) if held else chunk[:cut]
+        held = [chunk[cut + 1:]]
+    yield b"".join(held)
+
+
+def _line_blocks(pieces: Iterator[AnyStr], what: str, total: int) -> Iterator[tuple[list[AnyStr], bool]]:
+    """Each piece split into lines, and whether it holds a NUL byte.
+
+    Reports its progress through the ``total`` characters as the phase ``what``.
+    """
+    bar = progress.current()
+    bar.phase(what, total)
+    done = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            yield piece.split("\n"), "\0" in piece
+        else:
+            yield piece.split(b"\n"), b"\0" in piece
+        step = min(len(piece) + 1, total - done)  # (no newline after the last piece)
+        bar.advance(step)
+        done += step
 
 
 class NotPlain(Exception):
@@ -107,7 +144,7 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     entry_re, comment_re = _fast_byte_patterns()
     match_entry = entry_re.fullmatch
     match_comment = comment_re.fullmatch
-    for block in _line_blocks(data, "building"):
+    for block, _ in _line_blocks(_pieces(data), "building", len(data)):
         for line in block:
             m = match_entry(line)
             if m is not None and len(line) <= MAX_LINE:
@@ -129,24 +166,20 @@ def _line_pattern(binary: bool) -> re.Pattern[Any]:
     return re.compile(source.encode("latin-1") if binary else source, re.S)
 
 
-def _parse_into(table: TableBuilder, source: str | bytes, start: int = 0, end: int | None = None,
-                first_line: int = 1) -> None:
-    """Parse ``source`` (text, or bytes read as Latin-1) into ``table``, a block of lines
-    at a time, in C where it can.
+def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], binary: bool) -> None:
+    """Parse a source's lines, given in ``blocks`` (see :func:`_line_blocks`), as text or,
+    if ``binary``, as bytes read as Latin-1, into ``table``, a block at a time, in C
+    where it can.
 
     The split is that of :func:`virtc.reader.records` (property-tested): a line of
     at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
     A block of nothing but such lines that are entries, comments or blank goes
     into the columns whole; any other block goes line by line, odd lines through
-    the reader and the full parser. ``start`` (just after a newline), ``end`` and
-    ``first_line`` parse a part of ``source`` (see :func:`_parse_halves`).
+    the reader and the full parser.
     """
-    binary = isinstance(source, bytes)
     match_line = _line_pattern(binary).fullmatch
-    may_have_nul = source.find(b"\0" if binary else "\0", start, end) >= 0  # type: ignore[arg-type]
-    seq = number = first_line - 1
-    blocks: Iterator[list[Any]] = _line_blocks(source, "parsing", start, end)
-    block = next(blocks)
+    seq = number = 0
+    block, may_have_nul = next(blocks)
     while True:
         following = next(blocks, None)
         last = block.pop() if following is None else ""  # "" when the text ends with a newline
@@ -186,7 +219,7 @@ def _parse_into(table: TableBuilder, source: str | bytes, start: int = 0, end: i
                         table.add(item)
         if following is None:
             break
-        block = following
+        block, may_have_nul = following
     table.last_line = number + 1, _text(last)
     table.seq_shift = seq - number  # (what the next part needs: this one ends with a newline)
     if last:
@@ -264,7 +297,7 @@ def _rejected_record(rec: Record) -> Rejected:
 def parse_text(text: str, path: str = "<string>") -> Table:
     """Parse Latin-1 decoded source text."""
     with paused_gc():
-        return _parse_part(text, 0, len(text), 1).table(path, text)
+        return _parse_part(text, 0, len(text)).table(path, text)
 
 
 SPLIT_SIZE = 4 << 20
@@ -274,10 +307,12 @@ PACK_SIZE = 4 << 20
 """Sources this large are not kept in memory as read (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
 
 
-def _parse_part(source: str | bytes, start: int, end: int, first_line: int,
-                continuation: bool = False) -> TableBuilder:
+def _parse_part(source: str | bytes, start: int, end: int, continuation: bool = False) -> TableBuilder:
+    """The lines of ``source[start:end]`` (``start`` just after a newline), numbered from 1:
+    :meth:`TableBuilder.append` moves a ``continuation`` after the part before it."""
     table = TableBuilder(continuation)
-    _parse_into(table, source, start, end, first_line)
+    _parse_into(table, _line_blocks(_pieces(source, start, end), "parsing", end - start),
+                isinstance(source, bytes))
     return table
 
 
@@ -286,15 +321,14 @@ def _parse_halves(data: bytes, helper: bool) -> TableBuilder:
     process when ``helper`` (the result is the same either way: property-tested)."""
     mid = data.find(b"\n", len(data) // 2) + 1
     if not mid:
-        return _parse_part(data, 0, len(data), 1)
-    second_line = data.count(b"\n", 0, mid) + 1
+        return _parse_part(data, 0, len(data))
     if helper:
-        with parallel.Helper(lambda: _parse_part(data, mid, len(data), second_line, True)) as job:
-            table = _parse_part(data, 0, mid, 1)
+        with parallel.Helper(lambda: _parse_part(data, mid, len(data), True)) as job:
+            table = _parse_part(data, 0, mid)
             part = job.result()
     else:
-        table = _parse_part(data, 0, mid, 1)
-        part = _parse_part(data, mid, len(data), second_line, True)
+        table = _parse_part(data, 0, mid)
+        part = _parse_part(data, mid, len(data), True)
     table.append(part)
     return table
 
@@ -308,12 +342,12 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None,
     source: bytes | LazySource = data
     if len(data) >= PACK_SIZE:
         memory.tune_for_large_inputs()
-        source = FileSource(path, data) if from_file else PackedBytes(data)
+        source = FileSource.of(path, data) if from_file else PackedBytes(data)
     with paused_gc():
         if len(data) >= SPLIT_SIZE and parallel.wanted(jobs):
             table = _parse_halves(data, helper=True)
         else:
-            table = _parse_part(data, 0, len(data), 1)
+            table = _parse_part(data, 0, len(data))
     if isinstance(source, LazySource):
         source.wait()  # (compressing stdin is done long before the parse: it is several times faster)
     return table.table(path, source)
@@ -348,11 +382,17 @@ def _read_bounded(stream: BinaryIO, name: object) -> bytes:
 def read_source(path: str | Path) -> bytes:
     """Read a source file, turning OS errors into one-line user errors."""
     p = Path(path)
+    with _reading(p), p.open("rb") as f:
+        return _read_bounded(f, p)
+
+
+@contextlib.contextmanager
+def _reading(p: Path) -> Iterator[None]:
+    """OS errors while opening or reading the source ``p`` as one-line user errors."""
     try:
         if p.is_dir():
             raise VirtcError(f"{p}: is a directory, not a virtusertable source")
-        with p.open("rb") as f:
-            return _read_bounded(f, p)
+        yield
     except FileNotFoundError:
         raise VirtcError(f"{p}: no such file") from None
     except PermissionError:
@@ -383,9 +423,63 @@ def read_text(path: str | Path) -> tuple[str, str]:
 
 
 def parse_file(path: str | Path, *, jobs: int | None = None) -> Table:
-    """Read and parse a source file; ``-`` reads standard input. ``jobs``: see parse_bytes."""
+    """Read and parse a source file; ``-`` reads standard input. ``jobs``: see parse_bytes.
+
+    A large regular file is parsed as it is read, a block at a time, so that its
+    bytes are never all in memory (in two halves at once when ``jobs`` allows).
+    """
+    if is_regular_file(path) and os.path.getsize(path) >= PACK_SIZE:
+        return _parse_large_file(Path(path), jobs)
     data, name = read_data(path)
     return parse_bytes(data, name, jobs=jobs, from_file=is_regular_file(path))
+
+
+def _parse_large_file(p: Path, jobs: int | None) -> Table:
+    memory.tune_for_large_inputs()
+    with _reading(p), p.open("rb") as f:
+        fd = f.fileno()
+        before = os.fstat(fd)
+        size = before.st_size
+        if size > MAX_SOURCE:
+            raise VirtcError(f"{p}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
+        if sniff.is_berkeley_db(os.pread(fd, sniff.HEAD, 0)):
+            raise VirtcError(f"{p}: {sniff.MAP_NOT_SOURCE}")
+        mid = _line_end(fd, size // 2, size) if size >= SPLIT_SIZE and parallel.wanted(jobs) else size
+        with paused_gc():
+            if mid < size:
+                with parallel.Helper(lambda: _parse_file_part(fd, mid, size, str(p), True)) as job:
+                    table, crc = _parse_file_part(fd, 0, mid, str(p))
+                    part, part_crc = job.result()
+                table.append(part)
+                parts = [(mid, crc), (size, part_crc)]
+            else:
+                table, crc = _parse_file_part(fd, 0, size, str(p))
+                parts = [(size, crc)]
+        after = os.fstat(fd)
+    if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
+        raise VirtcError(f"{p}: changed while virtc was reading it; run virtc again")
+    return table.table(str(p), FileSource(p, parts))
+
+
+def _parse_file_part(fd: int, start: int, end: int, path: str,
+                     continuation: bool = False) -> tuple[TableBuilder, int]:
+    """:func:`_parse_part` of bytes ``start``..``end`` of a file, and their CRC-32."""
+    table, crc = TableBuilder(continuation), [0]
+    _parse_into(table, _line_blocks(_file_pieces(fd, start, end, path, crc), "parsing", end - start), True)
+    return table, crc[0]
+
+
+def _line_end(fd: int, pos: int, size: int) -> int:
+    """The offset just past the first newline at or after ``pos`` (``size`` if there is none)."""
+    while pos < size:
+        chunk = os.pread(fd, 1 << 16, pos)
+        if not chunk:
+            break
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return pos + cut + 1
+        pos += len(chunk)
+    return size
 
 
 def is_regular_file(path: str | Path) -> bool:
