@@ -78,7 +78,19 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = engine(table, ctx)
     local = eng.domains
     skip = ix.shadowed_by_duplicate
-    terminates: set[str] = set()  # folded addresses whose resolution is known to end
+    first, values = table.key_index.first, ix.values
+    # Addresses whose resolution is known to end: those spelt as a stored key marked at
+    # that key's entry (a byte each, not a set of a million strings), any other in a set.
+    ends = bytearray(len(ix.entries))
+    other_ends: set[str] = set()
+
+    def mark(address: str) -> None:
+        j = first(address)
+        if j is None:
+            other_ends.add(address)
+        else:
+            ends[j] = 1
+
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
     for i, stored, target in _backwards(ix, candidates):
@@ -86,19 +98,25 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             continue  # not stored (VT103) or never looked up (VT104)
         if target is not None:
             # The address spelt like the key hits it first (exact lookup), then goes to target.
-            if target.rpartition("@")[2] not in local or target in terminates:
-                terminates.add(stored)
+            if target.rpartition("@")[2] not in local:
+                ends[i] = 1
+                continue
+            j = first(target)
+            if ends[j] if j is not None else target in other_ends:
+                ends[i] = 1
                 continue
             # Cheap proof that the target ends: sendmail tries its exact key first, and a value
             # without '@' is a local user or an error, never another lookup.
-            hit = eng.table.values.get(target[:MAXNAME])
+            hit = eng.table.values.get(target[:MAXNAME]) if len(target) > MAXNAME or j is None else values[j]
             if hit is not None and "@" not in hit and "%" not in hit:
-                terminates.update((target, stored))
+                mark(target)
+                ends[i] = 1
                 continue
         key = Key.parse(stored)
         r = eng.resolve(eng.probe(key))
         if r.kind != "loop":
-            terminates.update(fold(s.address) for s in r.steps)
+            for step in r.steps:
+                mark(fold(step.address))
             continue
         if not r.chain or r.chain[0] != stored or stored not in r.cycle:
             continue  # leads into a loop elsewhere (reported there), or never reaches this entry
