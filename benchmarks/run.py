@@ -19,7 +19,6 @@ of both). The result is printed as Markdown.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import platform
 import shutil
@@ -360,9 +359,6 @@ def main(argv: list[str] | None = None) -> int:
 
     small = args.workdir / "small.txt"
     small.write_text(SMALL_TABLE)
-    # Start-up as installed (pip compiles a wheel's modules): under PYTHONDONTWRITEBYTECODE a
-    # source tree has no bytecode cache, and compiling every module would be what is timed.
-    compileall.compile_dir(ROOT / "virtc", quiet=1)
     startup = {"virtc --version": median_ms([*virtc, "--version"], args.startup_runs)}
     if bench.lint:
         startup["virtc lint (10 lines)"] = median_ms([*virtc, "lint", str(small)], args.startup_runs)

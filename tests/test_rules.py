@@ -196,7 +196,7 @@ def test_no_false_positives_on_a_generated_table_of_hundreds_of_domains() -> Non
 
 
 def _count_resolves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    from virtc.lint.rules._index import Engine
+    from virtc.lint.rules._engine import Engine
 
     calls: list[str] = []
     real = Engine.resolve

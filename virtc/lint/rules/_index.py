@@ -15,13 +15,15 @@ from functools import cached_property
 from itertools import repeat
 from operator import itemgetter
 from sys import intern
+from typing import TYPE_CHECKING
 
 from virtc import parallel
 from virtc.column import Column
-from virtc.keyindex import FirstValues
 from virtc.lint.rule import LintContext
-from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
-from virtc.model import MAXNAME, Entry, Key, KeyKind, Table, Value, fold
+from virtc.model import Entry, Key, KeyKind, Table, Value
+
+if TYPE_CHECKING:
+    from virtc.lint.rules._engine import Engine
 
 
 @dataclass
@@ -156,65 +158,10 @@ class TableIndex:
         return out
 
 
-class HidingTable(LookupTable):
-    """``base`` as if the entry with stored key ``hidden`` were deleted (no copy of the map)."""
-
-    def __init__(self, base: LookupTable, hidden: str) -> None:
-        super().__init__(base.values, base.entries, base.path)
-        self.hidden = hidden
-
-    def get(self, key: str) -> str | None:
-        stored = fold(key)[:MAXNAME]
-        return None if stored == self.hidden else self.values.get(stored)
-
-
-class Engine:
-    """The lookup engine (:mod:`virtc.lookup`) set up once per run for the rules.
-
-    The local domains are ``--local-domains`` when given, else the table's own
-    domains (what a virtual-hosting MX usually has in class w).
-    """
-
-    def __init__(self, ix: TableIndex, local_domains: frozenset[str] | None) -> None:
-        self.source = ix.table
-        # What makemap stores (the first of equal keys), from the table's key index.
-        # (Its ``entries`` stay empty: rules point at entries through the index.)
-        self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
-        self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
-
-    def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
-        # self.domains is a prepared frozenset: resolve() uses it without re-folding.
-        return resolve(address, table or self.table, self.domains)
-
-    def probe(self, key: Key) -> str:
-        """An address whose lookup reaches ``key`` (stored, folded) before any other key.
-
-        For wildcard keys the user part is made up; it is changed until no exact
-        key of the table would answer first.
-        """
-        dom, user = fold(key.domain), fold(key.user)
-        made_up = "virtc-probe"
-        n = 0
-        while self.table.get(f"{made_up}@{dom}") is not None or \
-                self.table.get(f"{made_up}+x@{dom}") is not None or self.table.get(f"{made_up}+@{dom}"):
-            n += 1
-            made_up = f"virtc-probe{n}"
-        kind = key.kind
-        if kind is KeyKind.CATCH_ALL:
-            return f"{made_up}@{dom}"
-        if kind is KeyKind.USER_PLUS:
-            return f"{user}+x@{dom}"
-        if kind is KeyKind.USER_ANY:
-            return f"{user}+@{dom}"
-        if kind is KeyKind.DOMAIN_PLUS:
-            return f"{made_up}+x@{dom}"
-        if kind is KeyKind.DOMAIN_ANY:
-            return f"{made_up}+@{dom}"
-        return fold(key.text)
-
-
 def engine(table: Table, ctx: LintContext) -> Engine:
-    """The shared :class:`Engine` for ``table`` (built on first use)."""
+    """The shared :class:`~virtc.lint.rules._engine.Engine` for ``table`` (built on first use)."""
+    from virtc.lint.rules._engine import Engine  # the lookup engine: only if a rule follows a forward
+
     eng = ctx.cache.get("engine")
     if not isinstance(eng, Engine) or eng.source is not table:
         eng = Engine(index(table, ctx), ctx.local_domains)

@@ -30,12 +30,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import TableIndex, chunks, engine, index, shown, value_span
-from virtc.lookup import Resolution
 from virtc.model import MAXNAME, Table, fold
+
+if TYPE_CHECKING:
+    from virtc.lookup import Resolution
 
 CODE = "VT211"
 NAME = "dangling-forward"
