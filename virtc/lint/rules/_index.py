@@ -104,6 +104,7 @@ class TableIndex:
             return
         with parallel.Helper(lambda: table.key_index.parts()) as job:
             domains = self._domains(())
+            _ = self.forwards  # for the rules that follow them, in the time the helper still takes
             table.adopt_key_index(job.result())
         self.__dict__["domains"] = self._domains(self.shadowed_by_duplicate) if self.duplicates else domains
 
