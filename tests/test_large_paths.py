@@ -155,3 +155,34 @@ def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
     src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example D\n")  # the second half changed
     with pytest.raises(VirtcError, match="changed while virtc was checking it"):
         _ = table.text
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("change", ["grows", "shrinks"])
+def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        jobs: int, change: str) -> None:
+    # A large file is read a block at a time (by two processes with -j 2): one written to
+    # meanwhile is refused, not parsed half old, half new.
+    from virtc.errors import VirtcError
+    from virtc.parse import parse_file
+
+    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.parse, "BLOCK", 64)
+    src = tmp_path / "vt"
+    src.write_bytes(b"".join(b"user%d@example.com local%d\n" % (i, i) for i in range(200)))
+    real = virtc.parse._file_pieces
+
+    def changing(fd: int, start: int, end: int, path: str, crc: list[int]) -> object:
+        pieces = real(fd, start, end, path, crc)
+        yield next(pieces)
+        if change == "grows":
+            with src.open("ab") as f:
+                f.write(b"late@example.com local\n")
+        else:
+            os.truncate(src, start + 100)
+        yield from pieces
+
+    monkeypatch.setattr(virtc.parse, "_file_pieces", changing)
+    with pytest.raises(VirtcError, match=r"vt: changed while virtc was reading it; run virtc again"):
+        parse_file(src, jobs=jobs)
