@@ -53,11 +53,10 @@ class FileSource(LazySource):
             data = Path(self.path).read_bytes()
         except OSError as exc:
             raise VirtcError(f"{self.path}: cannot read it again: {exc.strerror or exc}") from None
-        start = 0
-        for end, crc in self._parts:
-            if len(data) != self.size or zlib.crc32(memoryview(data)[start:end]) != crc:
-                raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
-            start = end
+        view, starts = memoryview(data), [0] + [end for end, _ in self._parts[:-1]]
+        if len(data) != self.size or any(zlib.crc32(view[start:end]) != crc
+                                         for start, (end, crc) in zip(starts, self._parts, strict=True)):
+            raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
         return data
 
 

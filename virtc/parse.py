@@ -360,8 +360,12 @@ MAX_SOURCE = 256 * 1024 * 1024
 """
 
 
+def _too_big(name: object) -> VirtcError:
+    return VirtcError(f"{name}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
+
+
 def _read_bounded(stream: BinaryIO, name: object) -> bytes:
-    too_big = VirtcError(f"{name}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
+    too_big = _too_big(name)
     try:
         st: os.stat_result | None = os.fstat(stream.fileno())
     except (OSError, ValueError):  # an in-memory stream (io.UnsupportedOperation)
@@ -428,10 +432,11 @@ def parse_file(path: str | Path, *, jobs: int | None = None) -> Table:
     A large regular file is parsed as it is read, a block at a time, so that its
     bytes are never all in memory (in two halves at once when ``jobs`` allows).
     """
-    if is_regular_file(path) and os.path.getsize(path) >= PACK_SIZE:
+    size = _regular_file_size(path)
+    if size is not None and size >= PACK_SIZE:
         return _parse_large_file(Path(path), jobs)
     data, name = read_data(path)
-    return parse_bytes(data, name, jobs=jobs, from_file=is_regular_file(path))
+    return parse_bytes(data, name, jobs=jobs, from_file=size is not None)
 
 
 def _parse_large_file(p: Path, jobs: int | None) -> Table:
@@ -441,7 +446,7 @@ def _parse_large_file(p: Path, jobs: int | None) -> Table:
         before = os.fstat(fd)
         size = before.st_size
         if size > MAX_SOURCE:
-            raise VirtcError(f"{p}: larger than {MAX_SOURCE // 2**20} MiB; not a virtusertable source")
+            raise _too_big(p)
         if sniff.is_berkeley_db(os.pread(fd, sniff.HEAD, 0)):
             raise VirtcError(f"{p}: {sniff.MAP_NOT_SOURCE}")
         mid = _line_end(fd, size // 2, size) if size >= SPLIT_SIZE and parallel.wanted(jobs) else size
@@ -484,7 +489,15 @@ def _line_end(fd: int, pos: int, size: int) -> int:
 
 def is_regular_file(path: str | Path) -> bool:
     """Whether ``path`` names a regular file (not ``-``, a FIFO or a device): one that can be read again."""
+    return _regular_file_size(path) is not None
+
+
+def _regular_file_size(path: str | Path) -> int | None:
+    """The size of the regular file ``path`` names; None for ``-``, a FIFO, a device, or no file."""
+    if str(path) == "-":
+        return None
     try:
-        return str(path) != "-" and stat.S_ISREG(os.stat(path).st_mode)
+        st = os.stat(path)
     except OSError:
-        return False
+        return None  # reading it reports the problem
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
