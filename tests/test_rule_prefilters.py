@@ -6,11 +6,17 @@ for, on values built from the characters that matter to that check.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from virtc.column import Column
+from virtc.lint.config import LintConfig
+from virtc.lint.rule import LintContext
+from virtc.lint.rules._index import index
+from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import _ACCESS_ACTION, _ERROR_WORD, misspelt_error
+from virtc.model import Key
+from virtc.parse import parse_text
 
 _WORDS = st.sampled_from(["error", "ErRoR", "ok", "OK", "reject", "Discard", "relay", "erro", "x"])
 _BITS = st.sampled_from([" ", "\t", "\r", "\x0b", "\x0c", "\x85", "\xa0", '"', "'", ":", ";", "=", "@",
@@ -25,3 +31,21 @@ def test_vt201_scan_finds_every_misspelt_error(values: list[str]) -> None:
     for i, value in enumerate(values):
         if "@" not in value and misspelt_error(value) is not None:
             assert i in found, value
+
+
+_KEY_BITS = st.sampled_from(["a", "b", "+", "*", "@", "+*@", "+*", ".", ":", "{", "}", "<", "%", "$", "1",
+                             "-", "\xef\xbb\xbf", "x" * 250])
+_KEY = st.lists(_KEY_BITS, min_size=1, max_size=7).map("".join).filter(lambda k: k[0] != "#")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_KEY, max_size=20))
+@example(["a+b+*@d", "+a+*@d", "a+*+*@d", "a+*@d*", "a+*@d", "+*@d"])  # '*' a wildcard only in the last two
+@example(["a", "a@@b"])  # a key without '@' beside one with two
+def test_vt104_scan_finds_every_unmatchable_key(keys: list[str]) -> None:
+    table = parse_text("".join(f"{k} v\n" for k in keys))  # (an over-long line is no entry)
+    found = set(suspects(index(table, LintContext(LintConfig(), None))))
+    for i, text in enumerate(table.keys):
+        k = Key.parse(text)
+        if why_unmatchable(text, k.kind, k.domain, k.reason) is not None:
+            assert i in found, text

@@ -150,6 +150,14 @@ def test_vt103_is_the_only_duplicate_report_in_lint() -> None:
     assert "VT001" not in codes
 
 
+def test_a_key_without_at_is_no_domain_beside_a_key_with_two() -> None:
+    # Two '@' in one key and none in another: as many '@' as keys, yet 'a' has none.
+    from virtc.lint import lint_table
+
+    table = parse_bytes(b"a\tlocal\nu@@b.example\tlocal\n@b.example\terror:5.1.1:550 x\n")
+    assert [(d.line, d.code) for d in lint_table(table, LintConfig())] == [(1, "VT104")]
+
+
 def test_severities_differ_within_vt201_and_vt203() -> None:
     _, _, f201 = lint_file("VT201", "bad.vt")
     assert {f.severity for f in f201} == {None, Severity.WARNING}

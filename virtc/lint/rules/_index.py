@@ -18,7 +18,7 @@ from sys import intern
 from typing import TYPE_CHECKING
 
 from virtc import parallel
-from virtc.column import Column
+from virtc.column import BLOCK, Column
 from virtc.lint.rule import LintContext
 from virtc.model import Entry, Key, KeyKind, Table, Value
 
@@ -53,6 +53,18 @@ _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
 _FORWARD = re.compile(r"\n(?![Ee][Rr][Rr][Oo][Rr])[^@\n]*@")
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
+_NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
+
+
+def _one_at_each(text: str, n: int) -> bool:
+    """Whether each of the ``n`` texts of a column's ``text`` holds exactly one '@'.
+
+    Its '@'s and newlines alone must read ``"\\n@\\n@...\\n"``: deleted a block at a time,
+    in C (0.1 s at 1M keys, where a regex looking for a key without, or with two, takes 0.3).
+    """
+    skeleton = b"".join(text[i:i + BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
+                        for i in range(0, len(text), BLOCK))
+    return skeleton == b"\n@" * n + b"\n"
 
 
 class TableIndex:
@@ -90,7 +102,9 @@ class TableIndex:
     def no_at(self) -> list[int]:
         """Indices of keys without an '@' (VT104)."""
         keys = self.stored_keys
-        return keys.matching(_NO_AT) if keys.text.count("@") < len(keys) else []
+        if _one_at_each(keys.text, len(keys)):
+            return []  # the usual table: no scan
+        return keys.matching(_NO_AT)
 
     def prepare(self, helper: bool) -> None:
         """Build what every rule needs, before the rules split into two processes.

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
@@ -47,8 +48,11 @@ SEVERITY = Severity.ERROR
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, Latin-1 decoded
 MAX_ADDRESS = MAXNAME - 1
 """sendmail rejects longer addresses ("Address ... too long (255 bytes max)")."""
-_ODD_CHARS = "*{}<>%$\xef\ufeff"  # wildcards, template debris, a BOM
+_ODD_CHARS = "{}<>%$\xef\ufeff"  # template debris, a BOM
 _ODD_CHAR = re.compile(f"[{_ODD_CHARS}]")
+_STAR = re.compile(r"\*")
+_WILDCARD = re.compile(r"(?:[^+@*]+)?\+\*@[^@*]*")
+"""The only keys a '*' belongs in: ``user+*@domain`` and ``+*@domain``, one '@', one '*'."""
 _ODD_AT = re.compile(r"@[.\n]|@[^@\n]*@")  # '@.', '@' at the end, two '@'
 _LONG = re.compile(r"\n[^\n]{" + str(MAX_ADDRESS + 1) + "}")
 _NOT_ALNUM = re.compile("[^A-Za-z0-9]")
@@ -64,6 +68,9 @@ def suspects(ix: TableIndex) -> list[int]:
     found = set(col.matching(_LONG))
     if any(c in text for c in _ODD_CHARS):
         found.update(col.matching(_ODD_CHAR))
+    if "*" in text:  # a table has thousands of wildcard keys: only the others are suspect
+        stars = col.matching(_STAR)
+        found.update(compress(stars, map(not_, map(_WILDCARD.fullmatch, col.take(stars)))))
     found.update(ix.no_at)
     if "@." in text or "@\n" in text or text.count("@") != len(keys) - len(ix.no_at):
         found.update(col.matching(_ODD_AT))
