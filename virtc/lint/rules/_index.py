@@ -158,12 +158,17 @@ class TableIndex:
         return self.values.matching(_FORWARD)
 
     @cached_property
+    def error_like(self) -> list[int]:
+        """Indices of values starting with 'error' in any case (``error:`` or a misspelling)."""
+        return self.values.matching(_ERROR)
+
+    @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
         """(index, parsed value) of every value sendmail reads as ``error:``."""
         texts = self.values
         seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
         out = []
-        for i in self.values.matching(_ERROR):
+        for i in self.error_like:
             text = texts[i]
             value = seen.get(text)
             if value is None:

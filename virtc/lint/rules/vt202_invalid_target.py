@@ -43,8 +43,9 @@ CODE = "VT202"
 NAME = "invalid-target"
 SEVERITY = Severity.ERROR
 
-_SUSPECT = (re.compile('\n[|/"@!:]'), re.compile("[ \t,\x0b\x0c]"))
-"""Values worth a closer look: a special first character, a comma, or blanks."""
+_SPECIAL_START = re.compile('\n[|/"@!:]')
+_SPREAD = " \t,\x0b\x0c"
+"""Values worth a closer look: a special first character, or one of these (a comma, blanks)."""
 _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 
@@ -83,12 +84,13 @@ def why_invalid(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    maybe = ix.values.matching(*_SUSPECT)
-    for i in maybe:
+    column = ix.values.text
+    # One literal search per character present (a character class scans at a tenth the speed).
+    scans = [_SPECIAL_START, *(re.compile(re.escape(c)) for c in _SPREAD if c in column)]
+    maybe = set(ix.values.matching(*scans)).difference(ix.error_like)  # error: values are VT201's
+    for i in sorted(maybe):
         e = ix.entries[i]
         text = e.value_text
-        if text[:5].lower() == "error":
-            continue  # VT201
         if misspelt_error(text) is not None or comment_start(text) is not None:
             continue  # VT201 / VT204 say what is wrong
         why = why_invalid(text)
