@@ -32,7 +32,6 @@ class LazySource:
         return self.size
 
 
-
 class FileSource(LazySource):
     """A source file read again on demand, and refused if it is no longer what was parsed.
 

@@ -316,19 +316,15 @@ def _parse_part(source: str | bytes, start: int, end: int, continuation: bool = 
     return table
 
 
-def _parse_halves(data: bytes, helper: bool) -> TableBuilder:
-    """Parse ``data`` in two halves, split after a newline: the second one in a helper
-    process when ``helper`` (the result is the same either way: property-tested)."""
+def _parse_halves(data: bytes) -> TableBuilder:
+    """Parse ``data`` in two halves, split after a newline, the second one in a helper
+    process (the joined halves are the one parse: property-tested)."""
     mid = data.find(b"\n", len(data) // 2) + 1
     if not mid:
         return _parse_part(data, 0, len(data))
-    if helper:
-        with parallel.Helper(lambda: _parse_part(data, mid, len(data), True)) as job:
-            table = _parse_part(data, 0, mid)
-            part = job.result()
-    else:
+    with parallel.Helper(lambda: _parse_part(data, mid, len(data), True)) as job:
         table = _parse_part(data, 0, mid)
-        part = _parse_part(data, mid, len(data), True)
+        part = job.result()
     table.append(part)
     return table
 
@@ -345,7 +341,7 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None,
         source = FileSource.of(path, data) if from_file else PackedBytes(data)
     with paused_gc():
         if len(data) >= SPLIT_SIZE and parallel.wanted(jobs):
-            table = _parse_halves(data, helper=True)
+            table = _parse_halves(data)
         else:
             table = _parse_part(data, 0, len(data))
     if isinstance(source, LazySource):

@@ -78,9 +78,11 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         # Same words as the catch-all's value (after its %N for this user)?
         value, ca_value = values[i], values[ca]
         if "%" not in value:
+            expected = ca_value
             if "%" in ca_value:
                 from virtc.lookup import substitute  # (the engine: not for a table without %N)
-            expected = substitute(ca_value, ("@" + name, user)) if "%" in ca_value else ca_value
+
+                expected = substitute(ca_value, ("@" + name, user))
             if value.split() != expected.split():
                 continue
         if i in ix.shadowed_by_duplicate:
