@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from virtc import parallel
 from virtc.column import BLOCK, Column
 from virtc.lint.rule import LintContext
-from virtc.model import Entry, Key, KeyKind, Table, Value
+from virtc.model import Entry, Key, KeyKind, Table, Value, fold
 
 if TYPE_CHECKING:
     from virtc.lint.rules._engine import Engine
@@ -187,6 +187,15 @@ def engine(table: Table, ctx: LintContext) -> Engine:
         eng = Engine(index(table, ctx), ctx.local_domains)
         ctx.cache["engine"] = eng
     return eng
+
+
+def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:
+    """``values`` without the blanks around them, and the same folded: all at once, in C
+    (values never hold a newline, so one fold of the joined texts splits back exactly)."""
+    if not values:
+        return [], []
+    stripped = list(map(str.strip, values, repeat(" \t\r\x0b\x0c")))
+    return stripped, fold("\n".join(stripped)).split("\n")
 
 
 CHUNK = 1 << 15

@@ -36,7 +36,7 @@ from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, chunks, engine, index, value_span
+from virtc.lint.rules._index import TableIndex, chunks, engine, index, stripped_and_folded, value_span
 from virtc.model import MAXNAME, Key, Table, fold
 
 CODE = "VT205"
@@ -53,8 +53,7 @@ def _plain_targets(values: list[str]) -> list[str | None]:
 
     Done for all forwards at once, in C: a large table has hundreds of thousands.
     """
-    stripped = list(map(str.strip, values, repeat(" \t\r\x0b\x0c")))
-    folded = fold("\n".join(stripped)).split("\n")  # values never hold a newline
+    stripped, folded = stripped_and_folded(values)
     targets: list[str | None] = list(map(str.rstrip, folded, repeat(".")))
     for j in compress(count(), map(_NOT_PLAIN.search, stripped)):
         targets[j] = None

@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import repeat
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, chunks, engine, index, shown, value_span
-from virtc.model import MAXNAME, Table, fold
+from virtc.lint.rules._index import TableIndex, chunks, engine, index, shown, stripped_and_folded, value_span
+from virtc.model import MAXNAME, Table
 
 if TYPE_CHECKING:
     from virtc.lookup import Resolution
@@ -51,8 +50,7 @@ _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 def _plain_forwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str]]:
     """(entry, value without blanks, the value folded) of each candidate, a chunk at a time in C."""
     for chunk in chunks(candidates):
-        values = list(map(str.strip, ix.values.take(chunk), repeat(" \t\r\x0b\x0c")))
-        yield from zip(chunk, values, fold("\n".join(values)).split("\n"), strict=True)  # no newlines
+        yield from zip(chunk, *stripped_and_folded(ix.values.take(chunk)), strict=True)
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
