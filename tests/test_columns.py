@@ -47,6 +47,25 @@ def test_column_matching_maps_matches_to_texts() -> None:
     assert Column.of([]).matching(re.compile("x")) == []
 
 
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from(["@", "a", r"\n@", r"b@?(?=\n)", "@a|b"]), st.integers(0, 3000))
+def test_column_matching_is_the_texts_a_search_finds_something_in(
+        flat: list[str], pattern: str, count_below: int) -> None:
+    """Both ways of mapping matches to texts (counting newlines, bisecting offsets) agree."""
+    import re
+
+    col = Column.of(flat)
+    expected = [i for i, t in enumerate(flat) if re.search(pattern, "\n" + t + "\n")]
+    saved = virtc.column._COUNT_BELOW
+    virtc.column._COUNT_BELOW = count_below  # 0: always bisect; large: count when any match
+    try:
+        assert col.matching(re.compile(pattern)) == expected
+        assert col.matching(re.compile(pattern), re.compile("@")) == sorted(
+            {*expected, *(i for i, t in enumerate(flat) if "@" in t)})
+    finally:
+        virtc.column._COUNT_BELOW = saved
+
+
 class Colliding(str):
     """A key whose hash collides with every other one's: the index must compare texts."""
 

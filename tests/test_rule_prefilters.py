@@ -49,3 +49,36 @@ def test_vt104_scan_finds_every_unmatchable_key(keys: list[str]) -> None:
         k = Key.parse(text)
         if why_unmatchable(text, k.kind, k.domain, k.reason) is not None:
             assert i in found, text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_VALUE, max_size=20))
+@example(["a@b", "error:5.1.1 a@b", "ERROR a@b", "x@y@z", "erro@r"])
+def test_forwards_are_the_values_with_an_at_that_are_not_errors(values: list[str]) -> None:
+    table = parse_text("".join(f"k{i}@d {v}\n" for i, v in enumerate(values)))
+    ix = index(table, LintContext(LintConfig(), None))
+    assert ix.forwards == [i for i, v in enumerate(table.values) if "@" in v and not v.lower().startswith("error")]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_KEY, max_size=20))
+@example(["@d", "@d@e", "@a@d", "a@d", "+*@d", "@+*@d", "x++@d"])
+def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
+    """The domain index's catch-alls and plus keys are what Key.parse makes of each key."""
+    table = parse_text("".join(f"{k} v\n" for k in keys))
+    domains = index(table, LintContext(LintConfig(), None)).domains
+    expected: dict[str, dict[object, dict[str, int]]] = {}
+    for i, text in enumerate(table.stored_keys):
+        k = Key.parse(text)
+        if k.domain in domains and k.kind.name != "ADDRESS" and i not in table.key_index.later:
+            expected.setdefault(k.domain, {}).setdefault(k.kind, {}).setdefault(k.user, i)
+    assert {name: dom.special for name, dom in domains.items() if dom.special} == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(".:{}<>%$*a\n", max_size=5))
+def test_plausible_domain_is_its_definition(name: str) -> None:
+    from virtc.lint.rules._index import plausible_domain
+
+    expected = bool(name) and name[0] != "." and name[-1] not in ".:" and not any(c in name for c in "{}<>%$*")
+    assert plausible_domain(name) == expected

@@ -51,7 +51,8 @@ class Domain:
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
-_FORWARD = re.compile(r"\n(?![Ee][Rr][Rr][Oo][Rr])[^@\n]*@")
+_AT = re.compile("@")
+_IMPLAUSIBLE = re.compile(r"\A(?:\.|\Z)|[{}<>%$*]|[.:]\Z")
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
@@ -143,7 +144,12 @@ class TableIndex:
         out = {name: Domain(name, first[name], count, last[name])
                for name, count in counts.items() if name is not None and plausible_domain(name)}
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
-        for i in self.keys.matching(_CATCH_ALL_KEY, _PLUS_KEY):
+        for i in self.keys.matching(_CATCH_ALL_KEY):  # '@' + domain and nothing else: no Key.parse
+            name = names[i] or ""
+            dom = out.get(name)
+            if dom is not None and len(stored[i]) == len(name) + 1:
+                dom.special.setdefault(KeyKind.CATCH_ALL, {}).setdefault("", i)
+        for i in self.keys.matching(_PLUS_KEY):
             dom = out.get(names[i] or "")
             if dom is None:
                 continue
@@ -155,7 +161,10 @@ class TableIndex:
     @cached_property
     def forwards(self) -> list[int]:
         """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
-        return self.values.matching(_FORWARD)
+        # Every '@' found by a literal search, less the error-like values: twice as fast as
+        # one regex that tests each value's start and scans it for an '@'.
+        errors = set(self.error_like)
+        return [i for i in self.values.matching(_AT) if i not in errors]
 
     @cached_property
     def error_like(self) -> list[int]:
@@ -211,7 +220,7 @@ def chunks(indices: list[int], *, backwards: bool = False) -> Iterator[list[int]
 
 def plausible_domain(name: str) -> bool:
     """False for domains no address has (empty, '.x', 'x.', 'x:', template debris); see VT104."""
-    return bool(name) and name[0] != "." and name[-1] not in ".:" and not any(c in name for c in "{}<>%$*")
+    return _IMPLAUSIBLE.search(name) is None
 
 
 def index(table: Table, ctx: LintContext) -> TableIndex:
