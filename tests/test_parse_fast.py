@@ -14,7 +14,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import virtc.parse
@@ -44,10 +44,24 @@ source = st.builds(lambda ls, end: "\n".join(ls) + end, st.lists(line, max_size=
                    st.sampled_from(["", "\n"]))
 
 
+# A block's entries are found by one regex over the whole block: no entry may take in
+# a neighbouring line (a line that is no entry next to one that is, or to a comment).
+_ACROSS_LINES = ["a\n#x y\n", "a\nb c\n", "a b\n c\n", "a b\n\nc d", "#c\na b", "a\r\nb c\n", "a b\n \n"]
+
+
 @settings(max_examples=400, deadline=None)
 @given(source)
+@example(_ACROSS_LINES[0])
+@example(_ACROSS_LINES[1])
 def test_parse_source_equals_reader_then_parser(text: str) -> None:
     assert list(parse_source(text)) == list(parse_records(records(text)))
+
+
+@pytest.mark.parametrize("text", _ACROSS_LINES)
+def test_no_entry_takes_in_a_neighbouring_line(text: str) -> None:
+    expected = list(parse_records(records(text)))
+    assert list(parse_source(text)) == expected
+    assert list(parse_bytes(text.encode("latin-1")).items) == expected
 
 
 @settings(max_examples=300, deadline=None)
