@@ -46,3 +46,18 @@ def test_rules_never_raise_and_stay_in_bounds(lines: list[str], newline: bool, l
             assert f.message
             if f.fix is not None:
                 assert 1 <= f.fix.line <= f.fix.end_line + 1 <= n_lines + 1, (rule.code, f.fix)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(LINE, max_size=25), local=st.booleans())
+def test_vt211_finds_the_same_after_vt205_shared_its_lookups(lines: list[str], local: bool) -> None:
+    """VT211 reuses the target lookups VT205 made (``TableIndex.target_entry``)."""
+    from virtc.lint.registry import rule_by_id
+
+    table = parse_bytes("\n".join(lines).encode("latin-1"))
+    domains = frozenset({"example.com", "example.net"}) if local else None
+    vt205, vt211 = rule_by_id("VT205"), rule_by_id("VT211")
+    alone = list(vt211.check(table, LintContext(LintConfig(), domains)))
+    shared = LintContext(LintConfig(), domains)
+    list(vt205.check(table, shared))
+    assert list(vt211.check(table, shared)) == alone

@@ -60,12 +60,13 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-def _backwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str | None]]:
-    """(entry, stored key, plain target) of each candidate, last first."""
-    for chunk in chunks(candidates, backwards=True):
+def _backwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, int, str, str | None]]:
+    """(position in ``candidates``, entry, stored key, plain target) of each candidate, last first."""
+    for positions, chunk in chunks(candidates, backwards=True):
         stored_keys = ix.stored_keys.take(chunk)
         targets = _plain_targets(ix.values.take(chunk))
-        yield from zip(reversed(chunk), reversed(stored_keys), reversed(targets), strict=True)
+        yield from zip(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets),
+                       strict=True)
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
@@ -92,7 +93,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
-    for i, stored, target in _backwards(ix, candidates):
+    for p, i, stored, target in _backwards(ix, candidates):
         if i in skip or stored.rpartition("@")[2] not in ix.domains:
             continue  # not stored (VT103) or never looked up (VT104)
         if target is not None:
@@ -100,7 +101,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if target.rpartition("@")[2] not in local:
                 ends[i] = 1
                 continue
-            j = first(target)
+            j = ix.target_entry(p, target)
             if ends[j] if j is not None else target in other_ends:
                 ends[i] = 1
                 continue

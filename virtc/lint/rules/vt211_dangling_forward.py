@@ -47,10 +47,11 @@ HEAVY = True
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
-def _plain_forwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, str, str]]:
-    """(entry, value without blanks, the value folded) of each candidate, a chunk at a time in C."""
-    for chunk in chunks(candidates):
-        yield from zip(chunk, *stripped_and_folded(ix.values.take(chunk)), strict=True)
+def _plain_forwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, int, str, str]]:
+    """(position in ``candidates``, entry, value without blanks, the value folded) of each
+    candidate, a chunk at a time in C."""
+    for positions, chunk in chunks(candidates):
+        yield from zip(positions, chunk, *stripped_and_folded(ix.values.take(chunk)), strict=True)
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
@@ -61,12 +62,18 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    for i, value, target in _plain_forwards(ix, candidates):
+    for p, i, value, target in _plain_forwards(ix, candidates):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
         target = target.rstrip(".")
-        if target.rpartition("@")[2] not in eng.domains or target[:MAXNAME] in eng.table.values:
-            continue  # a remote address, or one with an entry of its own
+        if target.rpartition("@")[2] not in eng.domains:
+            continue  # a remote address
+        if len(target) > MAXNAME:
+            has_entry = target[:MAXNAME] in eng.table.values  # (sendmail looks up a truncated key)
+        else:
+            has_entry = ix.target_entry(p, target) is not None  # (VT205 has looked most up already)
+        if has_entry:
+            continue  # an address with an entry of its own
         if target not in outcome:
             r = eng.resolve(target)
             outcome[target] = r if r.kind == "error" and r.chain and r.chain[0] != target else None
