@@ -227,3 +227,37 @@ def test_docs_rules_md_is_up_to_date() -> None:
     assert path.read_text(encoding="utf-8") == markdown(all_rules()), (
         "docs/rules.md is stale: run `.venv/bin/virtc rule --markdown > docs/rules.md`"
     )
+
+
+def test_the_program_starts_without_the_collector_and_runs_the_command_with_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``virtc.__main__`` (the console script) turns the cyclic collector off for start-up;
+    loading the command turns it back on, with what start-up loaded frozen out of its way."""
+    import gc
+
+    import virtc.__main__
+    import virtc.commands.rule as rule_command
+    from virtc import cli
+
+    seen: list[bool] = []
+    original = rule_command.command.callback
+    assert original is not None
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rule_command.command, "callback", spy)
+    monkeypatch.setattr(sys, "argv", ["virtc", "rule", "VT101"])
+    was_enabled = gc.isenabled()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            virtc.__main__.main()
+    finally:
+        gc.unfreeze()  # (this test process keeps collecting as before)
+        if was_enabled:
+            gc.enable()
+    assert exit_.value.code == 0
+    assert seen == [True]  # the command ran with the collector on
+    assert cli.collector_paused_for_start_up is False
+    assert "missing-catch-all" in capsys.readouterr().out

@@ -1,5 +1,23 @@
-"""`python -m virtc` runs the command-line interface."""
+"""The ``virtc`` program: the console script and ``python -m virtc`` start here."""
 
-from virtc.cli import main
+from __future__ import annotations
 
-main()
+import gc
+
+
+def main() -> None:
+    """Run the command-line interface, starting without the cyclic garbage collector.
+
+    Start-up (click, then the command's modules) builds some 100k long-lived objects
+    and no garbage cycles: collecting while they load cost 20 ms of a 10-line lint.
+    The collector comes back once the command is loaded (``LazyGroup.get_command``).
+    """
+    gc.disable()
+    from virtc import cli
+
+    cli.collector_paused_for_start_up = True
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()

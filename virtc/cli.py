@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
@@ -13,6 +14,9 @@ import click
 
 from virtc import __version__
 from virtc.errors import VirtcError, fail
+
+collector_paused_for_start_up = False
+"""Set by :mod:`virtc.__main__`, which starts the program with the cyclic collector off."""
 
 COMMANDS = {
     # name: (module in virtc.commands, one-line purpose for --help)
@@ -37,6 +41,8 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS or not _available(COMMANDS[cmd_name][0]):
             return None
         module = importlib.import_module(f"virtc.commands.{COMMANDS[cmd_name][0]}")
+        if collector_paused_for_start_up:
+            _resume_collector()
         command: click.Command = module.command
         return command
 
@@ -45,6 +51,15 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _resume_collector() -> None:
+    """Start-up is over: freeze what it loaded (that lives as long as the run, so the
+    collector need never walk it again) and turn the collector back on."""
+    global collector_paused_for_start_up
+    collector_paused_for_start_up = False
+    gc.freeze()
+    gc.enable()
 
 
 def _available(module: str) -> bool:
