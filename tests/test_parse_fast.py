@@ -9,6 +9,7 @@ exactly what ``parse_records(records(text))`` yields.
 from __future__ import annotations
 
 import codecs
+import re
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 import virtc.parse
 from virtc.build import BuildOptions, map_records
 from virtc.grammar import parser, terminal_regexps
-from virtc.model import Entry, Table, fold
+from virtc.model import BLANKS, Entry, Table, fold
 from virtc.parse import (
     NotPlain,
     _parse_slow,
@@ -133,6 +134,12 @@ def test_terminal_regexps_are_larks_own() -> None:
     lark = {t.name: t.pattern.to_regexp() for t in parser().terminals
             if t.pattern.type == "re"}
     assert ours == lark
+
+
+def test_blanks_are_the_grammars_separator() -> None:
+    """``model.BLANKS``, which the rules strip, is exactly what the grammar's SEP matches."""
+    sep = re.compile(terminal_regexps()["SEP"])
+    assert {c for c in map(chr, range(256)) if sep.fullmatch(c)} == set(BLANKS)
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,6 +25,9 @@ from virtc.packed import LazySource
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs 1 ms
 _ASCII_LOWER = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower())
 
+BLANKS = " \t\r\x0b\x0c"
+"""What separates a key from its value: the grammar's ``SEP`` (C's isspace() but the newline)."""
+
 MAXNAME = 256
 """sendmail truncates lookup keys to this many bytes (``conf.h`` MAXNAME)."""
 
@@ -118,7 +121,7 @@ class Value(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> Value:
-        stripped = text.rstrip(" \t\r\x0b\x0c")
+        stripped = text.rstrip(BLANKS)
         if stripped[:5].lower() == "error":
             if m := _ERROR_DSN.fullmatch(stripped):
                 status = ".".join(m.group(1, 2, 3))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from virtc import parallel
 from virtc.column import BLOCK, Column
 from virtc.lint.rule import LintContext
-from virtc.model import Entry, Key, KeyKind, Table, Value, fold
+from virtc.model import BLANKS, Entry, Key, KeyKind, Table, Value, fold
 
 if TYPE_CHECKING:
     from virtc.lint.rules._engine import Engine
@@ -53,6 +53,8 @@ _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _ERROR = re.compile(r"(?i)\nerror")
 _AT = re.compile("@")
+ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
+"""A value that ends in a blank (makemap stores it: VT105, VT203)."""
 _NOT_LOOKED_UP = -2
 _IMPLAUSIBLE = re.compile(r"\A(?:\.|\Z)|[{}<>%$*]|[.:]\Z")
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
@@ -225,7 +227,7 @@ def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:
     (values never hold a newline, so one fold of the joined texts splits back exactly)."""
     if not values:
         return [], []
-    stripped = list(map(str.strip, values, repeat(" \t\r\x0b\x0c")))
+    stripped = list(map(str.strip, values, repeat(BLANKS)))
     return stripped, fold("\n".join(stripped)).split("\n")
 
 
@@ -263,10 +265,10 @@ def key_span(e: Entry) -> tuple[int, int, int, int]:
 
 def value_span(e: Entry) -> tuple[int, int, int, int]:
     """(line, column, end_line, end_column) of an entry's value, trailing whitespace excluded."""
-    return e.line, e.value_column, e.line, e.value_column + len(e.value_text.rstrip(" \t\r\x0b\x0c"))
+    return e.line, e.value_column, e.line, e.value_column + len(e.value_text.rstrip(BLANKS))
 
 
 def shown(text: str) -> str:
     """A value for a message: trailing whitespace dropped, control characters escaped."""
-    text = text.rstrip(" \t\r\x0b\x0c")
+    text = text.rstrip(BLANKS)
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import engine, index, key_span, shown
-from virtc.model import Key, KeyKind, Table
+from virtc.lint.rules._index import ENDS_BLANK, engine, index, key_span, shown
+from virtc.model import BLANKS, Key, KeyKind, Table
 
 if TYPE_CHECKING:
     from virtc.lookup import Resolution
@@ -44,9 +44,7 @@ CODE = "VT105"
 NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
 
-_BLANKS = " \t\r\x0b\x0c"
 _PERCENT = re.compile("%")
-_ENDS_BLANK = re.compile("[ \t\r\x0b\x0c](?=\n)")
 
 
 def _outcome(r: Resolution) -> tuple[object, ...]:
@@ -61,11 +59,11 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     values, stored_keys = ix.values, ix.stored_keys
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
     # uses %N (compared after substitution below), or with %N itself.
-    plain = {values[ca].rstrip(_BLANKS) for ca in catch_alls.values()}
+    plain = {values[ca].rstrip(BLANKS) for ca in catch_alls.values()}
     pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
     candidates = set(compress(count(), map(plain.__contains__, values)))  # in C
     candidates.update(ix.values.matching(_PERCENT))
-    candidates.update(i for i in ix.values.matching(_ENDS_BLANK) if values[i].rstrip(_BLANKS) in plain)
+    candidates.update(i for i in ix.values.matching(ENDS_BLANK) if values[i].rstrip(BLANKS) in plain)
     if pct:
         candidates.update(i for i, k in enumerate(stored_keys) if k[k.rfind("@") + 1:] in pct)
     eng = None

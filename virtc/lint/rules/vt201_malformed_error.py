@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown, value_span
-from virtc.model import ErrorValue, Table
+from virtc.model import BLANKS, ErrorValue, Table
 
 CODE = "VT201"
 NAME = "malformed-error"
@@ -54,7 +54,7 @@ STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software"
 ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 """access-map results that mean nothing special in a virtusertable (a local user of that name)."""
 
-_ACCESS_ACTION = re.compile(r"\n(?i:reject|discard|relay|ok)[ \t\r\x0b\x0c]*(?=\n)")
+_ACCESS_ACTION = re.compile(f"\n(?i:reject|discard|relay|ok)[{BLANKS}]*(?=\n)")
 _ERROR_WORD = re.compile(r"\n[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])")
 """Values :func:`misspelt_error` may object to, found in the whole column at once."""
 REPLY = re.compile(r"([0-9]{3}) ")
@@ -63,7 +63,7 @@ _NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
 
 def misspelt_error(text: str) -> str | None:
     """Why a value that sendmail does not read as ``error:`` looks like a reject, or None."""
-    word = text.rstrip(" \t\r\x0b\x0c")
+    word = text.rstrip(BLANKS)
     if word.lower() in ACCESS_ACTIONS:
         return (f"'{word}' is an access-map action, not a virtusertable one: sendmail delivers to a "
                 f"local user named '{word}'")

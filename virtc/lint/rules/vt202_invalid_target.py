@@ -37,7 +37,7 @@ from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown, value_span
 from virtc.lint.rules.vt201_malformed_error import misspelt_error
 from virtc.lint.rules.vt204_inline_comment import comment_start
-from virtc.model import Table
+from virtc.model import BLANKS, Table
 
 CODE = "VT202"
 NAME = "invalid-target"
@@ -51,7 +51,7 @@ _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 def why_invalid(text: str) -> str | None:
     """What sendmail does with a value it cannot deliver to, or None."""
-    v = text.rstrip(" \t\r\x0b\x0c")
+    v = text.rstrip(BLANKS)
     low = v.lower()
     if not v:
         return "the value is empty: sendmail builds a garbage address from it"

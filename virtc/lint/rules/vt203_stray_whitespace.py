@@ -28,28 +28,25 @@ Use instead
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown
-from virtc.model import Table
+from virtc.lint.rules._index import ENDS_BLANK, index, shown
+from virtc.model import BLANKS, Table
 
 CODE = "VT203"
 NAME = "stray-whitespace"
 SEVERITY = Severity.ERROR
 
-_TRAILING = " \t\r\x0b\x0c"
-_ENDS_BLANK = re.compile("[ \t\r\x0b\x0c](?=\n)")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in ix.values.matching(_ENDS_BLANK):
+    for i in ix.values.matching(ENDS_BLANK):
         e = ix.entries[i]
         value = e.value_text
-        kept = value.rstrip(_TRAILING)
+        kept = value.rstrip(BLANKS)
         tail = value[len(kept):]
         cr = "\r" in tail
         fix = None

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules._index import index, shown
-from virtc.model import Table
+from virtc.model import BLANKS, Table
 
 CODE = "VT204"
 NAME = "inline-comment"
@@ -57,10 +57,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if start is None:
             continue
         kept = e.value_text[:start]
-        comment = e.value_text[start:].strip(" \t\r\x0b\x0c")
+        comment = e.value_text[start:].strip(BLANKS)
         col = e.value_column + start + len(e.value_text[start:]) - len(e.value_text[start:].lstrip())
         yield Finding(
-            e.line, col, e.line, e.value_column + len(e.value_text.rstrip(" \t\r\x0b\x0c")),
+            e.line, col, e.line, e.value_column + len(e.value_text.rstrip(BLANKS)),
             f"'{shown(comment)}' is stored as part of the value (makemap has no inline comments): "
             f"sendmail sees '{shown(e.value_text)}', not '{shown(kept)}'",
             help="move the comment to a line of its own above the entry",
