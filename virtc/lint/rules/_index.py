@@ -104,12 +104,15 @@ class TableIndex:
         return self.table.key_index.later
 
     @cached_property
+    def one_at_each(self) -> bool:
+        """Whether every key holds exactly one '@' (the usual table: VT104 need not look closer)."""
+        keys = self.stored_keys
+        return _one_at_each(keys.text, len(keys))
+
+    @cached_property
     def no_at(self) -> list[int]:
         """Indices of keys without an '@' (VT104)."""
-        keys = self.stored_keys
-        if _one_at_each(keys.text, len(keys)):
-            return []  # the usual table: no scan
-        return keys.matching(_NO_AT)
+        return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
     def prepare(self, helper: bool) -> None:
         """Build what every rule needs, before the rules split into two processes.

@@ -72,7 +72,8 @@ def suspects(ix: TableIndex) -> list[int]:
         stars = col.matching(_STAR)
         found.update(compress(stars, map(not_, map(_WILDCARD.fullmatch, col.take(stars)))))
     found.update(ix.no_at)
-    if "@." in text or "@\n" in text or text.count("@") != len(keys) - len(ix.no_at):
+    two_at = not ix.one_at_each and text.count("@") != len(keys) - len(ix.no_at)
+    if "@." in text or "@\n" in text or two_at:
         found.update(col.matching(_ODD_AT))
     # The last character of every key, one string: a scan finds the odd ones' indices directly.
     found.update(m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), keys))))
