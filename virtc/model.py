@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from functools import cached_property
 from itertools import repeat
-from operator import add
+from operator import add, attrgetter
 from typing import NamedTuple, overload
 
 from virtc.column import Column, ColumnBuilder
@@ -249,6 +249,11 @@ class TableBuilder:
         self.seqs = array("I")
         self.key_columns: dict[int, int] = {}
         self.others: list[Comment | Rejected] = []
+        # The fast path's comments, as one text column and their line numbers: a Comment
+        # made per line as it is parsed would sit among the freed lines of its block and
+        # keep most of the parse's memory from being returned (14 MB at 1M entries).
+        self._comments = ColumnBuilder(continuation)
+        self._comment_lines = array("I")
         self.last_line: tuple[int, str] | None = None
         """The number and text of the line after the last newline, if the parser saw it."""
         self.seq_shift = 0
@@ -271,6 +276,11 @@ class TableBuilder:
         self.lines.extend(lines)
         self.value_columns.extend(value_columns)
         self.seqs.extend(seqs)
+
+    def add_comments(self, texts: str, lengths: list[int], lines: list[int]) -> None:
+        """Comments (in file order, after every item added so far) given joined by newlines."""
+        self._comments.extend_joined(texts, lengths)
+        self._comment_lines.extend(lines)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -301,6 +311,8 @@ class TableBuilder:
         self.value_columns.extend(part.value_columns)
         self.seqs.extend(map(add, part.seqs, repeat(records)))
         self.key_columns.update((first + i, col) for i, col in part.key_columns.items())
+        self._comments.append(part._comments)
+        self._comment_lines.extend(map(add, part._comment_lines, repeat(lines)))
         self.others.extend(o._replace(line=o.line + lines, seq=o.seq + records) if type(o) is Rejected
                            else o._replace(line=o.line + lines) for o in part.others)
         assert part.last_line is not None
@@ -309,6 +321,10 @@ class TableBuilder:
 
     def table(self, path: str, source: str | bytes | LazySource) -> Table:
         self._flush()
+        if self._comment_lines:  # made now, all together: compact in memory
+            comments = map(Comment, self._comments.column(), self._comment_lines)
+            self.others = list(heapq.merge(self.others, comments, key=_LINE))
+            self._comments, self._comment_lines = ColumnBuilder(), array("I")
         if self.seqs == self.lines:  # the usual case: one record a line
             self.seqs = self.lines
         return Table.from_columns(path, source, self)
@@ -440,6 +456,9 @@ class Table:
 
 
 _END = re.Match.end
+
+
+_LINE = attrgetter("line")
 
 
 def _position(item: Item) -> tuple[int, int]:

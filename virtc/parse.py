@@ -200,9 +200,10 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
                 lines,
                 map(add, map(add, key_lengths, map(len, compress(map(_SECOND, groups), keys))), repeat(1)),
                 lines if seq == number else map(add, lines, repeat(seq - number)))
-            for j in compress(range(len(block)), map(not_, keys)):
-                if block[j]:
-                    table.add(Comment(_text(block[j]), first + j))
+            comments = [j for j in compress(range(len(block)), map(not_, keys)) if block[j]]
+            if comments:
+                texts = [block[j] for j in comments]
+                table.add_comments(_joined(texts), list(map(len, texts)), [first + j for j in comments])
             seq += len(block)
             number += len(block)
         else:
