@@ -8,6 +8,7 @@ goes through those paths, and the results are compared with the plain ones.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,47 @@ def test_helper_results_come_after_ours() -> None:
         diag("VT1"), diag("VT2")]
 
 
+def test_a_helper_sends_each_item_as_it_is_made() -> None:
+    # The build's helper sends the key index, then writes the map: the first item must
+    # reach the parent while the helper is still at work on the second. Here the helper's
+    # second step waits for what the parent sends once it has the first.
+    import signal
+
+    read_end, write_end = os.pipe()
+
+    def work() -> Iterator[int]:
+        yield 1
+        yield int(os.read(read_end, 1))
+        raise ValueError("after two items")
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError("the first item did not come before the helper's second step")
+
+    signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)  # a first item held back would wait forever
+    try:
+        with parallel.Helper(work, results=3) as job:
+            assert job.result() == 1
+            os.write(write_end, b"2")
+            assert job.result() == 2
+            with pytest.raises(parallel.HelperFailed, match="ValueError: after two items"):
+                job.result()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_helper_error_before_the_first_item() -> None:
+    def work() -> Iterator[int]:
+        raise OSError(5, "disk gone")
+        yield 1
+
+    with parallel.Helper(work, results=2) as job, pytest.raises(OSError, match="disk gone"):
+        job.result()
+
+
 def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
     table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
@@ -86,7 +128,16 @@ def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
 
     one = build(path, tmp_path / "one.db")
     _overlapped(monkeypatch)
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
     two = build(path, tmp_path / "two.db", BuildOptions(jobs=2))
+    assert forks == [1]  # one helper: the key index, then the map (the rules all run here)
     assert (two.written, two.records, two.diagnostics) == (one.written, one.records, one.diagnostics)
     if one.written:
         assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtc import memory, parallel, progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
+from virtc.keyindex import KeyIndexParts
 from virtc.model import Table
 from virtc.parse import (
     NotPlain,
@@ -69,13 +70,15 @@ def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity >= Severity.ERROR]
 
 
-def check(table: Table, opts: BuildOptions) -> list[Diagnostic]:
-    """What a build reports before writing: makemap's rejections, plus lint unless disabled."""
+def check(table: Table, opts: BuildOptions,
+          key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
+    """What a build reports before writing: makemap's rejections, plus lint unless disabled
+    (``key_index``: see :func:`virtc.lint.lint_table`)."""
     linted: list[Diagnostic] = []
     if opts.lint:  # first: on a large table it builds the key index the rejections use, in parallel
         from virtc.lint import lint_table
 
-        linted = lint_table(table, jobs=opts.jobs)
+        linted = lint_table(table, jobs=opts.jobs, key_index=key_index)
     diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
     if opts.lint:
         # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.
@@ -155,28 +158,43 @@ class _Blocked(Exception):
 
 
 def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> BuildResult:
-    """A large table: a helper process writes the temporary map while this one checks.
+    """A large table: a helper process builds the key index, then writes the temporary
+    map, while this one runs every check.
 
-    The map is renamed into place only if nothing blocks; otherwise the helper is
-    stopped and the temporary file removed, so the target is never touched, as in
-    the one-process build. (Not with ``-r``, whose record count needs the check.)
+    Two processes, not three (a writer beside the lint's own two): the lint's
+    helper would hold its share of the table's working memory beside the writer's
+    cache, for no less time. The map is renamed into place only if nothing blocks;
+    otherwise the helper is stopped and the temporary file removed, so the target is
+    never touched, as in the one-process build. (Not with ``-r``, whose record count
+    needs the check.)
     """
     result = BuildResult(target, warnings=_unsafe_directory_warnings(target))
 
-    def write(tmp: Path, mode: int) -> int:
-        def put() -> int:
-            return bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
-                                     cache=bdb.cache_bytes(table.source_size))
+    def write(tmp: Path, mode: int) -> Iterator[KeyIndexParts | int]:
+        yield table.key_index.parts()
+        table.drop_indexes()  # the writer needs only the columns
+        memory.give_back()
+        yield bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
+                                cache=bdb.cache_bytes(table.source_size))
 
-        with parallel.Helper(put) as writer:
-            result.diagnostics = check(table, opts)
+    def write_while_checking(tmp: Path, mode: int) -> int:
+        with parallel.Helper[KeyIndexParts | int](lambda: write(tmp, mode), results=2) as writer:
+            def key_index() -> KeyIndexParts:
+                parts = writer.result()
+                assert isinstance(parts, KeyIndexParts)
+                return parts
+
+            result.diagnostics = check(table, opts, key_index)
             if blocking(result.diagnostics):
                 raise _Blocked
             table.drop_indexes()
-            return writer.result()
+            count = writer.result()
+            assert isinstance(count, int)
+            return count
 
     try:
-        result.records = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+        result.records = replace_atomically(target, write_while_checking,
+                                            lambda tmp: bdb.count_records(tmp, opts.dbtype))
     except _Blocked:
         return result
     result.written = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Generic, NamedTuple, TypeVar
 
@@ -65,29 +65,36 @@ class HelperFailed(RuntimeError):
 class Helper(Generic[T]):
     """``work()`` running in a forked process; :meth:`result` waits for what it returned.
 
+    With ``results`` > 1, ``work`` is a generator: each of the ``results`` items it
+    yields is sent as soon as it is made, and each call of :meth:`result` takes the
+    next one (the helper can go on to other work once the first is taken).
     As a context manager, leaving the block early (an exception) kills the helper.
     """
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T] | Callable[[], Iterator[T]], results: int = 1) -> None:
         read_end, write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the helper: never returns
             os.close(read_end)
-            _serve(work, write_end)
+            _serve(work, write_end, results > 1)
         os.close(write_end)
         self._pipe = os.fdopen(read_end, "rb")
+        self._left = results
 
     def result(self) -> T:
-        """What ``work()`` returned; an OSError or VirtcError it raised is raised here."""
+        """What ``work()`` returned (or its next item); an OSError or VirtcError it raised
+        is raised here."""
         import pickle
 
         try:
             outcome = pickle.load(self._pipe)  # read as it comes: no copy of the whole stream
         except (EOFError, pickle.UnpicklingError):
             outcome = None
-        self._pipe.close()
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
+        self._left -= 1
+        if outcome is None or isinstance(outcome, (_Raised, _Failed)) or not self._left:
+            self._pipe.close()
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = 0
         if outcome is None:
             outcome = _Failed(f"it exited with status {status} without a result")
         if isinstance(outcome, _Raised):
@@ -114,7 +121,7 @@ class Helper(Generic[T]):
             self.cancel()
 
 
-def _serve(work: Callable[[], object], write_end: int) -> None:
+def _serve(work: Callable[[], object], write_end: int, items: bool) -> None:
     import pickle
     import traceback
 
@@ -124,6 +131,12 @@ def _serve(work: Callable[[], object], write_end: int) -> None:
             try:
                 progress.detach()  # the parent owns the terminal
                 result = work()
+                if items:  # a generator: each item sent as it comes, and let go of at once
+                    assert isinstance(result, Iterator)
+                    for item in result:
+                        pickle.dump(item, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                        pipe.flush()
+                        del item
             except (OSError, VirtcError) as exc:
                 try:
                     payload = pickle.dumps(_Raised(exc))
@@ -133,8 +146,8 @@ def _serve(work: Callable[[], object], write_end: int) -> None:
             except BaseException:  # reported to the parent, which raises it
                 pipe.write(pickle.dumps(_Failed(traceback.format_exc())))
             else:
-                # Written as it is pickled: a large result is never held twice.
-                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                if not items:  # written as it is pickled: a large result is never held twice
+                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 status = 0
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers

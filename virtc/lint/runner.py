@@ -6,6 +6,7 @@ overrides, suppression comments (and VT002 for unused ones).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from virtc import parallel, progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
 from virtc.gcpause import paused_gc
+from virtc.keyindex import KeyIndexParts
 from virtc.lint import registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
 from virtc.lint.rule import LintContext, Rule
@@ -22,13 +24,16 @@ from virtc.model import Table
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
-               local_domains: frozenset[str] | None = None, *, jobs: int | None = None) -> list[Diagnostic]:
+               local_domains: frozenset[str] | None = None, *, jobs: int | None = None,
+               key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
     """All diagnostics for one parsed table, sorted by position.
 
     Without ``config``, the configuration file that applies to ``table.path`` is
     used when that path is a file on disk (so ``virtc build`` honours it too);
     without ``local_domains``, the file named by the configuration is read.
-    ``jobs`` is ``-j`` (see :func:`virtc.parallel.use_helper`).
+    ``jobs`` is ``-j`` (see :func:`virtc.parallel.use_helper`). ``key_index`` waits
+    for the key index from a helper process that has other work after it (the
+    build's map writer): then every rule runs here.
     """
     if config is None:
         config = config_for(table.path) if Path(table.path).is_file() else LintConfig()
@@ -55,10 +60,13 @@ def lint_table(table: Table, config: LintConfig | None = None,
     active = [r for r in rules if r.code in enabled]
     # On a large table the heavy rules run in a helper process, at the same time as the
     # others; the index both groups need is built first, once (itself in two processes).
-    large = parallel.use_helper(len(table.entries), jobs)
+    large = key_index is None and parallel.use_helper(len(table.entries), jobs)
     with paused_gc():  # the shared index holds columns of a million items
-        if large:
-            index(table, ctx).prepare(helper=True)
+        if key_index is not None:
+            index(table, ctx).prepare(key_index)
+        elif large:
+            with parallel.Helper(lambda: table.key_index.parts()) as job:
+                index(table, ctx).prepare(job.result)
         out = parallel.run_both(lambda: run([r for r in active if not r.heavy]),
                                 lambda: run([r for r in active if r.heavy]), parallel=large)
     vt002 = config.severities.get("VT002")

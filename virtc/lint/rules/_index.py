@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -18,8 +18,8 @@ from operator import itemgetter
 from sys import intern
 from typing import TYPE_CHECKING
 
-from virtc import parallel
 from virtc.column import BLOCK, Column
+from virtc.keyindex import KeyIndexParts
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, Entry, Key, KeyKind, Table, Value, fold
 
@@ -114,20 +114,19 @@ class TableIndex:
         """Indices of keys without an '@' (VT104)."""
         return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
-    def prepare(self, helper: bool) -> None:
-        """Build what every rule needs, before the rules split into two processes.
+    def prepare(self, key_index: Callable[[], KeyIndexParts]) -> None:
+        """Build what every rule needs while a helper process builds the key index.
 
-        With ``helper``, a helper process builds the key index while the domains are
-        found here as if no key repeated (the usual case; they are found again if one does).
+        ``key_index`` waits for the helper's index. Meanwhile the domains are found here
+        as if no key repeated (the usual case; they are found again if one does).
         """
         table = self.table
-        if not helper or "key_index" in table.__dict__ or "domains" in self.__dict__:
+        if "key_index" in table.__dict__ or "domains" in self.__dict__:
             _ = self.domains
             return
-        with parallel.Helper(lambda: table.key_index.parts()) as job:
-            domains = self._domains(())
-            _ = self.forwards  # for the rules that follow them, in the time the helper still takes
-            table.adopt_key_index(job.result())
+        domains = self._domains(())
+        _ = self.forwards  # for the rules that follow them, in the time the helper still takes
+        table.adopt_key_index(key_index())
         self.__dict__["domains"] = self._domains(self.shadowed_by_duplicate) if self.duplicates else domains
 
     @cached_property
