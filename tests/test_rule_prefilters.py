@@ -58,7 +58,7 @@ def test_forwards_are_the_values_with_an_at_that_are_not_errors(values: list[str
     table = parse_text("".join(f"k{i}@d {v}\n" for i, v in enumerate(values)))
     ix = index(table, LintContext(LintConfig(), None))
     expected = [i for i, v in enumerate(table.values) if "@" in v and not v.lower().startswith("error")]
-    assert ix.forwards == expected
+    assert list(ix.forwards) == expected
 
 
 @settings(max_examples=500, deadline=None)

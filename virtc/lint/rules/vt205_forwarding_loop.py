@@ -31,7 +31,7 @@ Use instead
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
@@ -60,7 +60,7 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-def _backwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, int, str, str | None]]:
+def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str | None]]:
     """(position in ``candidates``, entry, stored key, plain target) of each candidate, last first."""
     for positions, chunk in chunks(candidates, backwards=True):
         stored_keys = ix.stored_keys.take(chunk)

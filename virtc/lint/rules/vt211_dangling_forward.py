@@ -28,7 +28,7 @@ Use instead
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
@@ -47,7 +47,7 @@ HEAVY = True
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
-def _plain_forwards(ix: TableIndex, candidates: list[int]) -> Iterator[tuple[int, int, str, str]]:
+def _plain_forwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str]]:
     """(position in ``candidates``, entry, value without blanks, the value folded) of each
     candidate, a chunk at a time in C."""
     for positions, chunk in chunks(candidates):
