@@ -15,7 +15,7 @@ from virtc.lint.rule import LintContext
 from virtc.lint.rules._index import index
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import _ACCESS_ACTION, _ERROR_WORD, misspelt_error
-from virtc.model import Key
+from virtc.model import Key, KeyKind
 from virtc.parse import parse_text
 
 _WORDS = st.sampled_from(["error", "ErRoR", "ok", "OK", "reject", "Discard", "relay", "erro", "x"])
@@ -73,7 +73,16 @@ def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
         k = Key.parse(text)
         if k.domain in domains and k.kind.name != "ADDRESS" and i not in table.key_index.later:
             expected.setdefault(k.domain, {}).setdefault(k.kind, {}).setdefault(k.user, i)
-    assert {name: dom.special for name, dom in domains.items() if dom.special} == expected
+    found: dict[str, dict[object, dict[str, int]]] = {}
+    for name, dom in domains.items():
+        kinds: dict[object, dict[str, int]] = dict(dom.special)
+        if dom.catch_all is not None:
+            kinds[KeyKind.CATCH_ALL] = {"": dom.catch_all}
+        found[name] = kinds
+    assert {name: kinds for name, kinds in found.items() if kinds} == expected
+    for name, kinds in expected.items():  # and find() answers from both
+        for kind, users in kinds.items():
+            assert all(domains[name].find(kind, user) == i for user, i in users.items())  # type: ignore[arg-type]
 
 
 @settings(max_examples=500, deadline=None)

@@ -37,16 +37,17 @@ class Domain:
     count: int = 0
     last: int = 0
     """Index of the domain's last stored entry (in file order: a missing catch-all goes after it)."""
+    catch_all: int | None = None
+    """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
     special: dict[KeyKind, dict[str, int]] = field(default_factory=dict)
-    """kind -> folded user ('' for domain-wide keys) -> entry index, for every kind but ADDRESS."""
+    """kind -> folded user ('' for domain-wide keys) -> entry index, for the plus kinds
+    (``user++@``, ``user+*@``, ``++@``, ``+*@``)."""
 
     def find(self, kind: KeyKind, user: str = "") -> int | None:
         """The entry of a ``user++@``, ``user+*@``, ``++@``, ``+*@`` or ``@`` key (not ADDRESS)."""
+        if kind is KeyKind.CATCH_ALL:
+            return self.catch_all if not user else None
         return self.special.get(kind, {}).get(user)
-
-    @property
-    def catch_all(self) -> int | None:
-        return self.find(KeyKind.CATCH_ALL)
 
 
 _CATCH_ALL_KEY = re.compile(r"\n@")
@@ -153,8 +154,8 @@ class TableIndex:
         for i in self.keys.matching(_CATCH_ALL_KEY):  # '@' + domain and nothing else: no Key.parse
             name = names[i] or ""
             dom = out.get(name)
-            if dom is not None and len(stored[i]) == len(name) + 1:
-                dom.special.setdefault(KeyKind.CATCH_ALL, {}).setdefault("", i)
+            if dom is not None and dom.catch_all is None and len(stored[i]) == len(name) + 1:
+                dom.catch_all = i
         for i in self.keys.matching(_PLUS_KEY):
             dom = out.get(names[i] or "")
             if dom is None:
