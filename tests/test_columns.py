@@ -100,6 +100,15 @@ def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
     assert values.get("zz") is None and "zz" not in values
 
 
+def test_key_index_without_its_lookups_keeps_the_duplicates() -> None:
+    keys = ["a", "b", "a", "c", "b"]
+    index = KeyIndex(keys)
+    index.drop_lookups()
+    assert (index.duplicates, index.later, len(index)) == ([(0, 2), (1, 4)], {2, 4}, 5)
+    with pytest.raises(AttributeError):  # never a wrong answer
+        index.first("a")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 3000), st.integers(0, 2**32))
 def test_key_index_finds_every_key_of_a_large_table(n: int, salt: int) -> None:

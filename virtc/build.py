@@ -175,7 +175,7 @@ def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Bui
         table.drop_indexes()  # the writer needs only the columns
         memory.give_back()
         yield bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
-                                cache=bdb.cache_bytes(table.source_size))
+                                cache=bdb.partial_cache_bytes(table.source_size))
 
     def write_while_checking(tmp: Path, mode: int) -> int:
         with parallel.Helper[KeyIndexParts | int](lambda: write(tmp, mode), results=2) as writer:

@@ -70,6 +70,12 @@ class KeyIndex:
                                            repeat(width))))
         self._buckets.append(n)
 
+    def drop_lookups(self) -> None:
+        """Free the sorted hashes, most of the index: :attr:`duplicates` and :attr:`later`
+        stay, :meth:`first` can no longer be asked (it raises AttributeError)."""
+        _ = self.later
+        del self._packed, self._buckets
+
     def parts(self) -> KeyIndexParts:
         return KeyIndexParts(self._shift, self._bucket_shift, self._packed, self._buckets, self.duplicates)
 
@@ -121,7 +127,7 @@ class KeyIndex:
         return frozenset(i for _, i in self.duplicates)
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return len(self.keys)
 
 
 class FirstValues(Mapping[str, V]):

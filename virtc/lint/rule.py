@@ -8,7 +8,10 @@ Each module in :mod:`virtc.lint.rules` defines
   and ``docs/rules.md``),
 * ``check(table, ctx)``: a generator of :class:`Finding` objects,
 * optionally ``HEAVY = True`` for a rule that follows forwards through the whole
-  table: on a large table the heavy rules run in a helper process, beside the others.
+  table: on a large table the heavy rules run in a helper process, beside the others,
+* optionally ``LOOKUPS = True`` for a rule that looks keys up (the key index or the
+  lookup engine; heavy rules do): where every rule runs in one process beside the
+  build's map writer, these run first and the lookups are then freed.
 
 Rules never print and never decide severity overrides or suppressions: the
 runner in :mod:`virtc.lint.runner` turns findings into diagnostics.
@@ -64,10 +67,12 @@ class Rule(NamedTuple):
     doc: str
     check: CheckFn
     heavy: bool = False
+    lookups: bool = False
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
         doc = (module.__doc__ or "").strip()
         summary = doc.splitlines()[0] if doc else ""
+        heavy = getattr(module, "HEAVY", False)
         return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
-                   getattr(module, "HEAVY", False))
+                   heavy, heavy or getattr(module, "LOOKUPS", False))

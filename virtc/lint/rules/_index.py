@@ -130,6 +130,14 @@ class TableIndex:
         table.adopt_key_index(key_index())
         self.__dict__["domains"] = self._domains(self.shadowed_by_duplicate) if self.duplicates else domains
 
+    def drop_lookups(self, ctx: LintContext) -> None:
+        """Free what only rules with ``LOOKUPS`` use (the key index's lookups, the engine,
+        the forwards' targets), once they have run."""
+        self.table.key_index.drop_lookups()
+        ctx.cache.pop("engine", None)
+        for name in ("forwards", "forward_hits"):
+            self.__dict__.pop(name, None)
+
     @cached_property
     def domains(self) -> dict[str, Domain]:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 CODE = "VT105"
 NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
+LOOKUPS = True
 
 _PERCENT = re.compile("%")
 
