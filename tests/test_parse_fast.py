@@ -142,6 +142,26 @@ def test_blanks_are_the_grammars_separator() -> None:
     assert {c for c in map(chr, range(256)) if sep.fullmatch(c)} == set(BLANKS)
 
 
+@pytest.mark.parametrize(("name", "changed"), [
+    ("SEP", r"[\t\x0b\x0c ]+"),  # CR no longer a separator
+    ("KEY", r"[^\t\x0b\x0c\r ][^\t\x0b\x0c\r ]*"),  # a key may start with '#'
+    ("VALUE", r"[^\t\x0b\x0c\r ][^;]*"),  # a value may not hold ';'
+    ("COMMENT", r"[#;].*"),  # ';' starts a comment too
+])
+def test_the_split_path_is_on_only_for_the_grammars_terminals(name: str, changed: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # bytes.split(None, 1) reads lines fast (twice a regex); it is used only while it reads
+    # them as the grammar does, so a grammar change cannot make the parse wrong.
+    assert virtc.parse._split_reads_as_grammar()
+    terms = {**terminal_regexps(), name: changed}
+    monkeypatch.setattr(virtc.parse, "terminal_regexps", lambda: terms)
+    virtc.parse._split_reads_as_grammar.cache_clear()
+    try:
+        assert not virtc.parse._split_reads_as_grammar()
+    finally:
+        virtc.parse._split_reads_as_grammar.cache_clear()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text("aAbB\xe9\xc9@", min_size=1, max_size=3), max_size=12), st.booleans())
 def test_find_duplicates_equals_the_plain_loop(keys: list[str], foldcase: bool) -> None:
