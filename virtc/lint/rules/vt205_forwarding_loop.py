@@ -107,9 +107,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 continue
             # Cheap proof that the target ends: sendmail tries its exact key first, and a value
             # without '@' is a local user or an error, never another lookup.
-            hit = eng.table.values.get(target[:MAXNAME]) if len(target) > MAXNAME or j is None else values[j]
+            if len(target) > MAXNAME:  # sendmail looks the address up cut to MAXNAME
+                hit = eng.table.values.get(target[:MAXNAME])
+            else:
+                hit = None if j is None else values[j]
             if hit is not None and "@" not in hit and "%" not in hit:
-                mark(target)
+                if j is None:  # mark(target), without looking it up again
+                    other_ends.add(target)
+                else:
+                    ends[j] = 1
                 ends[i] = 1
                 continue
         key = Key.parse(stored)
