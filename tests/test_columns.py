@@ -100,6 +100,18 @@ def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
     assert values.get("zz") is None and "zz" not in values
 
 
+@pytest.mark.parametrize("duplicates", [True, False])
+def test_key_index_from_its_parts(duplicates: bool) -> None:
+    # A helper process sends the parts; without duplicates the receiver finds them.
+    keys = ["a", "b", "a", "c", "b", "a"]
+    built = KeyIndex(keys)
+    parts = built.parts(duplicates=duplicates)
+    assert (parts.duplicates is not None) is duplicates
+    adopted = KeyIndex(keys, parts)
+    assert adopted.duplicates == built.duplicates == [(0, 2), (1, 4), (0, 5)]
+    assert [adopted.first(k) for k in ("a", "b", "c", "d")] == [0, 1, 3, None]
+
+
 def test_key_index_without_its_lookups_keeps_the_duplicates() -> None:
     keys = ["a", "b", "a", "c", "b"]
     index = KeyIndex(keys)

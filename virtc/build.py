@@ -171,7 +171,7 @@ def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Bui
     result = BuildResult(target, warnings=_unsafe_directory_warnings(target))
 
     def write(tmp: Path, mode: int) -> Iterator[KeyIndexParts | int]:
-        yield table.key_index.parts()
+        yield table.key_index.parts(duplicates=False)  # (the map can be written sooner)
         table.drop_indexes()  # the writer needs only the columns
         memory.give_back()
         yield bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
