@@ -179,7 +179,11 @@ def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Bui
 
     def write_while_checking(tmp: Path, mode: int) -> int:
         with parallel.Helper[KeyIndexParts | int](lambda: write(tmp, mode), results=2) as writer:
+            asked = False
+
             def key_index() -> KeyIndexParts:
+                nonlocal asked
+                asked = True
                 parts = writer.result()
                 assert isinstance(parts, KeyIndexParts)
                 return parts
@@ -188,6 +192,8 @@ def _build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Bui
             if blocking(result.diagnostics):
                 raise _Blocked
             table.drop_indexes()
+            if not asked:
+                writer.result()  # the key index, if the lint had one already
             count = writer.result()
             assert isinstance(count, int)
             return count
