@@ -252,3 +252,15 @@ def test_build_while_linting_a_table_whose_key_index_is_built(tmp_path: Path,
     _overlapped(monkeypatch)
     result = _build_while_checking(table, tmp_path / "map.db", BuildOptions(jobs=2))
     assert (result.written, result.records, result.diagnostics) == (True, len(table.entries), [])
+
+
+def test_a_helpers_pipe_holds_a_mebibyte() -> None:
+    # A helper's result can be tens of MB (half a parsed table): a 64 KiB pipe makes both
+    # processes wake up for every 64 KiB of it.
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("no F_GETPIPE_SZ on this system")
+    with parallel.Helper(lambda: 1) as job:
+        size = fcntl.fcntl(job._pipe.fileno(), fcntl.F_GETPIPE_SZ)
+        assert job.result() == 1
+    assert size == parallel.PIPE_BYTES
