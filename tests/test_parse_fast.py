@@ -145,6 +145,7 @@ def test_blanks_are_the_grammars_separator() -> None:
 @pytest.mark.parametrize(("name", "changed"), [
     ("SEP", r"[\t\x0b\x0c ]+"),  # CR no longer a separator
     ("KEY", r"[^\t\x0b\x0c\r ][^\t\x0b\x0c\r ]*"),  # a key may start with '#'
+    ("KEY", r"[^#\t\x0b\x0c\r ][^\t\x0b\x0c ]*"),  # a key may hold a CR
     ("VALUE", r"[^\t\x0b\x0c\r ][^;]*"),  # a value may not hold ';'
     ("COMMENT", r"[#;].*"),  # ';' starts a comment too
 ])

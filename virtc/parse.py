@@ -262,7 +262,7 @@ def _split_reads_as_grammar() -> bool:
     return (
         {c for c in every if terms["SEP"].fullmatch(c)} == whitespace == set(_SEPARATORS)
         and {c for c in every if terms["KEY"].fullmatch(c)} == set(every) - whitespace - {b"#"}
-        and all(terms["KEY"].fullmatch(b"k" + c) for c in every if c not in whitespace)
+        and all(bool(terms["KEY"].fullmatch(b"k" + c)) is (c not in whitespace) for c in every)
         and {c for c in every if terms["VALUE"].fullmatch(c)} == set(every) - whitespace
         and all(terms["VALUE"].fullmatch(b"v" + c + b"v") for c in every)
         and {c for c in every if terms["COMMENT"].fullmatch(c)} == {b"#"}
