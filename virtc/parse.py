@@ -45,13 +45,6 @@ def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(entry, re.S), re.compile(comment, re.S)
 
 
-@functools.cache
-def _fast_byte_patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """The same regexes for raw bytes (Latin-1 maps every byte to the same code point)."""
-    entry, comment = _fast_sources()
-    return re.compile(entry.encode("latin-1"), re.S), re.compile(comment.encode("latin-1"), re.S)
-
-
 def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
     """Turn makemap records into entries, comments and rejections (blank lines vanish)."""
     entry_re, comment_re = _fast_patterns()
@@ -142,16 +135,12 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     """
     if b"\0" in data:
         raise NotPlain
-    entry_re, comment_re = _fast_byte_patterns()
-    match_entry = entry_re.fullmatch
-    match_comment = comment_re.fullmatch
+    plain_block = _plain_blocks(binary=True)
     for block, _ in _line_blocks(_pieces(data), "building", len(data)):
-        for line in block:
-            m = match_entry(line)
-            if m is not None and len(line) <= MAX_LINE:
-                yield m[1], m[3]
-            elif line and (len(line) > MAX_LINE or not match_comment(line)):
-                raise NotPlain
+        plain = plain_block(block) if max(map(len, block)) <= MAX_LINE else None
+        if plain is None:
+            raise NotPlain
+        yield from zip(plain[1], plain[2], strict=True)
 
 
 def parse_source(text: str) -> Iterator[Item]:
@@ -178,8 +167,7 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
     into the columns whole; any other block goes line by line, odd lines through
     the reader and the full parser.
     """
-    match_line = _line_pattern(binary).fullmatch
-    split = binary and _split_reads_as_grammar()
+    plain_block = _plain_blocks(binary)
     seq = number = 0
     block, may_have_nul = next(blocks)
     while True:
@@ -188,7 +176,7 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
         first = number + 1
         plain = None
         if block and max(map(len, block)) <= MAX_LINE and not (may_have_nul and any(map(_has_nul, block))):
-            plain = _plain_split(block) if split else _plain_match(block, match_line, binary)
+            plain = plain_block(block)
         if plain is not None:
             is_entry, entry_keys, entry_values, value_columns = plain
             lines = list(compress(range(first, first + len(block)), is_entry))
@@ -228,6 +216,14 @@ _GROUPS = re.Match.groups
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _Plain = tuple[list[Any], list[Any], list[Any], Iterator[int]]
 """A block of plain lines: which are entries; the entries' keys, values and value columns."""
+
+
+def _plain_blocks(binary: bool) -> Callable[[list[Any]], _Plain | None]:
+    """The recogniser of plain blocks for text or, if ``binary``, bytes: the split where it
+    reads lines as the grammar does (see :func:`_split_reads_as_grammar`), else the regex."""
+    if binary and _split_reads_as_grammar():
+        return _plain_split
+    return functools.partial(_plain_match, match_line=_line_pattern(binary).fullmatch, binary=binary)
 
 
 def _plain_match(block: list[Any], match_line: Callable[[Any], re.Match[Any] | None],

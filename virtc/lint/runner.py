@@ -58,9 +58,6 @@ def lint_table(table: Table, config: LintConfig | None = None,
         return out
 
     active = [r for r in rules if r.code in enabled]
-    # On a large table the heavy rules run in a helper process, at the same time as the
-    # others; the index both groups need is built first, once (itself in two processes).
-    large = key_index is None and parallel.use_helper(len(table.entries), jobs)
     with paused_gc():  # the shared index holds columns of a million items
         if key_index is not None:  # every rule here, beside the build's map writer
             ix = index(table, ctx)
@@ -72,6 +69,9 @@ def lint_table(table: Table, config: LintConfig | None = None,
             memory.give_back()
             out += run([r for r in active if not r.lookups])
         else:
+            # On a large table the heavy rules run in a helper process, at the same time as the
+            # others; the index both groups need is built first, once (itself in two processes).
+            large = parallel.use_helper(len(table.entries), jobs)
             if large:
                 with parallel.Helper(lambda: table.key_index.parts()) as job:
                     index(table, ctx).prepare(job.result)
