@@ -17,8 +17,8 @@ import re
 import stat
 import zlib
 from collections.abc import Callable, Iterator
-from itertools import compress, repeat
-from operator import add, and_, itemgetter, not_, sub
+from itertools import accumulate, chain, compress, repeat
+from operator import add, itemgetter, not_, sub
 from pathlib import Path
 from typing import Any, AnyStr, BinaryIO
 
@@ -102,8 +102,9 @@ def _file_pieces(fd: int, start: int, end: int, path: str, crc: list[int]) -> It
     yield b"".join(held)
 
 
-def _line_blocks(pieces: Iterator[AnyStr], what: str, total: int) -> Iterator[tuple[list[AnyStr], bool]]:
-    """Each piece split into lines, and whether it holds a NUL byte.
+def _line_blocks(pieces: Iterator[AnyStr], what: str,
+                 total: int) -> Iterator[tuple[AnyStr, list[AnyStr], bool]]:
+    """Each piece, its lines, and whether it holds a NUL byte.
 
     Reports its progress through the ``total`` characters as the phase ``what``.
     """
@@ -112,9 +113,9 @@ def _line_blocks(pieces: Iterator[AnyStr], what: str, total: int) -> Iterator[tu
     done = 0
     for piece in pieces:
         if isinstance(piece, str):
-            yield piece.split("\n"), "\0" in piece
+            yield piece, piece.split("\n"), "\0" in piece
         else:
-            yield piece.split(b"\n"), b"\0" in piece
+            yield piece, piece.split(b"\n"), b"\0" in piece
         step = min(len(piece) + 1, total - done)  # (no newline after the last piece)
         bar.advance(step)
         done += step
@@ -136,8 +137,8 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     if b"\0" in data:
         raise NotPlain
     plain_block = _plain_blocks(binary=True)
-    for block, _ in _line_blocks(_pieces(data), "building", len(data)):
-        plain = plain_block(block) if max(map(len, block)) <= MAX_LINE else None
+    for piece, block, _ in _line_blocks(_pieces(data), "building", len(data)):
+        plain = plain_block(block, piece) if max(map(len, block)) <= MAX_LINE else None
         if plain is None:
             raise NotPlain
         yield from zip(plain[1], plain[2], strict=True)
@@ -156,7 +157,7 @@ def _line_pattern(binary: bool) -> re.Pattern[Any]:
     return re.compile(source.encode("latin-1") if binary else source, re.S)
 
 
-def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], binary: bool) -> None:
+def _parse_into(table: TableBuilder, blocks: Iterator[tuple[Any, list[Any], bool]], binary: bool) -> None:
     """Parse a source's lines, given in ``blocks`` (see :func:`_line_blocks`), as text or,
     if ``binary``, as bytes read as Latin-1, into ``table``, a block at a time, in C
     where it can.
@@ -169,22 +170,23 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
     """
     plain_block = _plain_blocks(binary)
     seq = number = 0
-    block, may_have_nul = next(blocks)
+    piece, block, may_have_nul = next(blocks)
     while True:
         following = next(blocks, None)
         last = block.pop() if following is None else ""  # "" when the text ends with a newline
         first = number + 1
         plain = None
         if block and max(map(len, block)) <= MAX_LINE and not (may_have_nul and any(map(_has_nul, block))):
-            plain = plain_block(block)
+            if following is None:  # the piece without the line popped
+                piece = piece[:len(piece) - len(last) - 1]
+            plain = plain_block(block, piece)
         if plain is not None:
-            is_entry, entry_keys, entry_values, value_columns = plain
+            is_entry, entry_keys, entry_values, value_columns, comments = plain
             lines = list(compress(range(first, first + len(block)), is_entry))
             table.add_entries(
                 _joined(entry_keys), list(map(len, entry_keys)), _joined(entry_values),
                 list(map(len, entry_values)), lines, value_columns,
                 lines if seq == number else map(add, lines, repeat(seq - number)))
-            comments = [j for j in compress(range(len(block)), map(not_, is_entry)) if block[j]]
             if comments:
                 texts = [block[j] for j in comments]
                 table.add_comments(_joined(texts), list(map(len, texts)), [first + j for j in comments])
@@ -204,7 +206,7 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
                         table.add(item)
         if following is None:
             break
-        block, may_have_nul = following
+        piece, block, may_have_nul = following
     table.last_line = number + 1, _text(last)
     table.seq_shift = seq - number  # (what the next part needs: this one ends with a newline)
     if last:
@@ -213,20 +215,24 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[list[Any], bool]], b
 
 
 _GROUPS = re.Match.groups
+_START = re.Match.start
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-_Plain = tuple[list[Any], list[Any], list[Any], Iterator[int]]
-"""A block of plain lines: which are entries; the entries' keys, values and value columns."""
+_Plain = tuple[list[bool], list[Any], list[Any], Iterator[int], list[int]]
+"""A block of plain lines: which are entries; the entries' keys, values and value columns;
+the indices of its comments."""
 
 
-def _plain_blocks(binary: bool) -> Callable[[list[Any]], _Plain | None]:
+def _plain_blocks(binary: bool) -> Callable[[list[Any], Any], _Plain | None]:
     """The recogniser of plain blocks for text or, if ``binary``, bytes: the split where it
-    reads lines as the grammar does (see :func:`_split_reads_as_grammar`), else the regex."""
+    reads lines as the grammar does (see :func:`_split_reads_as_grammar`), else the regex.
+
+    It is given a block's lines and the piece they were split from."""
     if binary and _split_reads_as_grammar():
         return _plain_split
     return functools.partial(_plain_match, match_line=_line_pattern(binary).fullmatch, binary=binary)
 
 
-def _plain_match(block: list[Any], match_line: Callable[[Any], re.Match[Any] | None],
+def _plain_match(block: list[Any], piece: object, match_line: Callable[[Any], re.Match[Any] | None],
                  binary: bool) -> _Plain | None:
     """:data:`_Plain` for ``block`` by the grammar's line regex; None if a line is not plain."""
     matches = list(map(match_line, block))
@@ -236,11 +242,17 @@ def _plain_match(block: list[Any], match_line: Callable[[Any], re.Match[Any] | N
     keys = list(map(_FIRST, groups))
     entry_keys = list(compress(keys, keys))  # a key is never empty
     seps = map(len, compress(map(_SECOND, groups), keys))
-    return keys, entry_keys, list(compress(map(_THIRD, groups), keys)), \
-        map(add, map(add, map(len, entry_keys), seps), repeat(1))
+    is_entry = list(map(bool, keys))
+    return is_entry, entry_keys, list(compress(map(_THIRD, groups), keys)), \
+        map(add, map(add, map(len, entry_keys), seps), repeat(1)), \
+        [j for j in compress(range(len(block)), map(not_, is_entry)) if block[j]]
 
 
 _SEPARATORS = tuple(bytes([c]) for c in BLANKS.encode("latin-1"))
+_LEADING_BLANK = re.compile(b"\n[" + re.escape(b"".join(_SEPARATORS)) + b"]")
+"""A line (after the first) that starts with a blank: makemap's "leading space" error."""
+_NOT_ENTRY = re.compile(b"\n(?=[#\n])")
+"""The newline before a comment or a blank line (in the piece between two newlines)."""
 
 
 @functools.cache
@@ -266,22 +278,33 @@ def _split_reads_as_grammar() -> bool:
     )
 
 
-def _plain_split(block: list[bytes]) -> _Plain | None:
-    """:func:`_plain_match` by ``bytes.split`` (twice as fast; see :func:`_split_reads_as_grammar`).
+def _plain_split(block: list[bytes], piece: bytes) -> _Plain | None:
+    """:func:`_plain_match` by ``bytes.split`` (twice as fast; see :func:`_split_reads_as_grammar`),
+    with ``piece``, the bytes ``block`` was split from, searched whole for the few lines that
+    are not entries.
 
     An entry is a line that is neither blank nor a comment: its first byte is no blank
     (else makemap's "leading space" error) and a blank run cuts it in two (else "no RHS").
     """
-    if any(map(bytes.startswith, block, repeat(_SEPARATORS))):
+    if piece.startswith(_SEPARATORS) or _LEADING_BLANK.search(piece) is not None:
         return None
-    is_entry = list(map(and_, map(bool, block), map(not_, map(bytes.startswith, block, repeat(b"#")))))
-    parts = list(map(bytes.split, compress(block, is_entry), repeat(None), repeat(1)))
-    if list(map(len, parts)).count(2) != len(parts):
+    is_entry = [True] * len(block)
+    text = b"\n" + piece + b"\n"
+    ends = list(map(_START, _NOT_ENTRY.finditer(text)))
+    # A line's index is the number of newlines before it: counted between the matches, in C.
+    others = list(accumulate(map(text.count, repeat(b"\n"), chain((0,), ends), ends)))
+    for j in others:
+        is_entry[j] = False
+    entries = list(compress(block, is_entry)) if others else block
+    # Split and flattened at once: [key, value, key, value, ...], a line without a value short.
+    parts = list(chain.from_iterable(map(bytes.split, entries, repeat(None), repeat(1))))
+    if len(parts) != 2 * len(entries):
         return None
-    values = list(map(_SECOND, parts))
+    values = parts[1::2]
     # The value starts after the key and its separator: its column is counted from the end.
-    return is_entry, list(map(_FIRST, parts)), values, \
-        map(add, map(sub, map(len, compress(block, is_entry)), map(len, values)), repeat(1))
+    return is_entry, parts[::2], values, \
+        map(add, map(sub, map(len, entries), map(len, values)), repeat(1)), \
+        [j for j in others if block[j]]
 
 
 def _has_nul(line: str | bytes) -> bool:
