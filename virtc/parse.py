@@ -279,7 +279,7 @@ def _split_reads_as_grammar() -> bool:
 
 
 def _plain_split(block: list[bytes], piece: bytes) -> _Plain | None:
-    """:func:`_plain_match` by ``bytes.split`` (twice as fast; see :func:`_split_reads_as_grammar`),
+    """:func:`_plain_match` by ``bytes.split`` (faster; see :func:`_split_reads_as_grammar`),
     with ``piece``, the bytes ``block`` was split from, searched whole for the few lines that
     are not entries.
 
