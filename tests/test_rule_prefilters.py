@@ -6,7 +6,7 @@ for, on values built from the characters that matter to that check.
 
 from __future__ import annotations
 
-from hypothesis import example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from virtc.column import Column
@@ -93,3 +93,30 @@ def test_plausible_domain_is_its_definition(name: str) -> None:
     debris = any(c in name for c in "{}<>%$*")
     expected = bool(name) and name[0] != "." and name[-1] not in ".:" and not debris
     assert plausible_domain(name) == expected
+
+
+_CATCH_ALL_VALUES = ["error:5.1.1:550 User unknown", "error:5.1.1:550 a.b (x)*", "x", "x+y", "x\t", "[a]",
+                     "b|c", "x y"]
+_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 3), st.sampled_from(_CATCH_ALL_VALUES))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ROW, max_size=14))
+def test_vt105_finds_the_same_with_and_without_its_scan(rows: list[tuple[str, int, str]]) -> None:
+    """VT105 picks the entries whose value is a catch-all's with one regex when the table has
+    few catch-all values: it must report what testing every value against the set does."""
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example {value}\n" for user, d, value in rows)
+    table = parse_text(text)
+
+    def findings(few: int) -> list[object]:
+        saved, vt105._FEW = vt105._FEW, few
+        try:
+            return list(vt105.check(table, LintContext(LintConfig(), None)))
+        finally:
+            vt105._FEW = saved
+
+    found = findings(len(_CATCH_ALL_VALUES))
+    assert found == findings(0)
+    event(f"VT105 findings: {min(len(found), 2)}")

@@ -202,6 +202,11 @@ class TableIndex:
         return None if hit < 0 else hit
 
     @cached_property
+    def ends_blank(self) -> list[int]:
+        """Indices of values that end in a blank, which makemap stores (VT105, VT203)."""
+        return self.values.matching(ENDS_BLANK)
+
+    @cached_property
     def error_like(self) -> list[int]:
         """Indices of values starting with 'error' in any case (``error:`` or a misspelling)."""
         return self.values.matching(_ERROR)

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import ENDS_BLANK, index, shown
+from virtc.lint.rules._index import index, shown
 from virtc.model import BLANKS, Table
 
 CODE = "VT203"
@@ -43,7 +43,7 @@ SEVERITY = Severity.ERROR
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in ix.values.matching(ENDS_BLANK):
+    for i in ix.ends_blank:
         e = ix.entries[i]
         value = e.value_text
         kept = value.rstrip(BLANKS)
