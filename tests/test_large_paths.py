@@ -96,6 +96,50 @@ def test_a_helper_sends_each_item_as_it_is_made() -> None:
         os.close(write_end)
 
 
+def test_a_helper_goes_on_while_its_first_item_waits_to_be_read() -> None:
+    # The build's map writer sends the key index (8 MB at 1M entries; a pipe holds 1 MiB),
+    # then writes the map: it must not wait until the checking process reads the index.
+    import signal
+
+    read_end, write_end = os.pipe()
+    big = b"x" * (4 * parallel.PIPE_BYTES)
+
+    def work() -> Iterator[bytes]:
+        yield big
+        os.write(write_end, b"!")  # before the parent reads the first item
+        yield b"done"
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError("the helper waited for its first item to be read")
+
+    signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    try:
+        with parallel.Helper(work, results=2) as job:
+            assert os.read(read_end, 1) == b"!"
+            assert job.result() == big
+            assert job.result() == b"done"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_helper_error_after_a_large_item_comes_after_it() -> None:
+    # (A full disk while the map is written, with the key index still in the pipe.)
+    big = b"y" * (4 * parallel.PIPE_BYTES)
+
+    def work() -> Iterator[bytes]:
+        yield big
+        raise OSError(28, "No space left on device")
+
+    with parallel.Helper(work, results=2) as job:
+        assert job.result() == big
+        with pytest.raises(OSError, match="No space left"):
+            job.result()
+
+
 def test_a_helper_error_before_the_first_item() -> None:
     def work() -> Iterator[int]:
         raise OSError(5, "disk gone")

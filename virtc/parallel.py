@@ -14,7 +14,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Generic, NamedTuple, TypeVar
+from typing import BinaryIO, Generic, NamedTuple, TypeVar
 
 from virtc import progress
 from virtc.diagnostics import Diagnostic
@@ -149,10 +149,7 @@ def _serve(work: Callable[[], object], write_end: int, items: bool) -> None:
                 result = work()
                 if items:  # a generator: each item sent as it comes, and let go of at once
                     assert isinstance(result, Iterator)
-                    for item in result:
-                        pickle.dump(item, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                        pipe.flush()
-                        del item
+                    _send_each(result, pipe)
             except (OSError, VirtcError) as exc:
                 try:
                     payload = pickle.dumps(_Raised(exc))
@@ -167,6 +164,40 @@ def _serve(work: Callable[[], object], write_end: int, items: bool) -> None:
                 status = 0
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers
+
+
+def _send_each(items: Iterator[object], pipe: BinaryIO) -> None:
+    """Pickle each item and send it from a thread while the next one is made: the parent may
+    take an item long after it is ready, and a full pipe must not hold the helper up."""
+    import pickle
+    import threading
+
+    failed: list[OSError] = []
+
+    def send(payload: bytes) -> None:
+        try:
+            pipe.write(payload)
+            pipe.flush()
+        except OSError as exc:  # the parent gone: raised in the helper's main thread below
+            failed.append(exc)
+
+    sending: threading.Thread | None = None
+    try:
+        for item in items:
+            payload = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+            del item
+            if sending is not None:
+                sending.join()  # (in order, and never two items' bytes at once)
+            if failed:
+                raise failed[0]
+            sending = threading.Thread(target=send, args=(payload,))
+            sending.start()
+            del payload
+    finally:  # before anything else is written: an error the work raised comes after the items
+        if sending is not None:
+            sending.join()
+    if failed:
+        raise failed[0]
 
 
 def run_both(here: Callable[[], list[Diagnostic]], helper: Callable[[], list[Diagnostic]], *,
