@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import compress, count, islice, repeat
-from operator import and_, eq, floordiv, lshift, or_
+from operator import and_, gt, lshift, or_, sub
 from typing import NamedTuple, TypeVar
 
 V = TypeVar("V")
@@ -106,17 +106,19 @@ class KeyIndex:
         packed, mask = self._packed, self._mask
         if len(packed) < 2:
             return []
-        # hash parts (exact: a power-of-two division); equal neighbours are the only
-        # places a key can repeat
-        hashes = array("d", map(floordiv, packed, repeat(float(1 << self._shift))))
-        same = list(compress(count(1), map(eq, islice(hashes, 1, None), hashes)))
+        # Equal neighbours' hash parts are the only places a key can repeat. Such neighbours
+        # differ by less than the entry numbers' width: the few that do are then divided
+        # (exact: by a power of two), not every number.
+        width = float(1 << self._shift)
+        close = compress(count(1), map(gt, repeat(width), map(sub, islice(packed, 1, None), packed)))
+        same = [j for j in close if packed[j] // width == packed[j - 1] // width]
         out: list[tuple[int, int]] = []
         j = 0
         for pos in same:
             if pos <= j:
                 continue  # inside a run already handled
-            j = pos
-            while j + 1 < len(packed) and hashes[j + 1] == hashes[pos]:
+            j, hashed = pos, packed[pos] // width
+            while j + 1 < len(packed) and packed[j + 1] // width == hashed:
                 j += 1
             first: dict[str, int] = {}
             for p in range(pos - 1, j + 1):  # entry numbers ascend within a run
