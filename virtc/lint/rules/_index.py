@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from virtc.column import BLOCK, Column
 from virtc.keyindex import KeyIndexParts
 from virtc.lint.rule import LintContext
-from virtc.model import BLANKS, Entry, Key, KeyKind, Table, Value, fold
+from virtc.model import BLANKS, Entry, KeyKind, Table, Value, fold
 
 if TYPE_CHECKING:
     from virtc.lint.rules._engine import Engine
@@ -52,6 +52,9 @@ class Domain:
 
 _CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
+_PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_ANY,
+               (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
+"""(has a user part, the key's last character before '@') -> kind, for keys ``_PLUS_KEY`` finds."""
 _ERROR = re.compile(r"(?i)\nerror")
 _AT = re.compile("@")
 ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
@@ -164,13 +167,18 @@ class TableIndex:
             dom = out.get(name)
             if dom is not None and dom.catch_all is None and len(stored[i]) == len(name) + 1:
                 dom.catch_all = i
-        for i in self.keys.matching(_PLUS_KEY):
+        # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
+        # a table may have tens of thousands): the user part must hold no other '+'.
+        plus = self.keys.matching(_PLUS_KEY)
+        for i, text in zip(plus, stored.take(plus), strict=True):
             dom = out.get(names[i] or "")
             if dom is None:
                 continue
-            key = Key.parse(stored[i])
-            if key.kind is not KeyKind.ADDRESS:
-                dom.special.setdefault(key.kind, {}).setdefault(key.user, i)
+            local = text[:len(text) - len(dom.name) - 1]  # before the last '@'
+            user = local[:-2]
+            if "+" not in user:  # else an address: 'a+b++@' is no wildcard key
+                kind = _PLUS_KINDS[bool(user), local[-1]]
+                dom.special.setdefault(kind, {}).setdefault(user, i)
         return out
 
     @cached_property
