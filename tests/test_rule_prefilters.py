@@ -120,3 +120,23 @@ def test_vt105_finds_the_same_with_and_without_its_scan(rows: list[tuple[str, in
     found = findings(len(_CATCH_ALL_VALUES))
     assert found == findings(0)
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEY, max_size=20))
+@example(["a@d.", "b@D.", "c@", "d@e@f:", "g@h"])
+def test_vt104_finds_odd_endings_through_domains_as_through_every_key(keys: list[str]) -> None:
+    """Keys ending in no letter or digit are found through the few domain parts that end so;
+    with too many such parts, from every key's last character: the same keys either way."""
+    import virtc.lint.rules._index as index_module
+
+    table = parse_text("".join(f"{k} v\n" for k in keys))
+
+    def found(few: int) -> list[int]:
+        saved, index_module._FEW_NAMES = index_module._FEW_NAMES, few
+        try:
+            return suspects(index(table, LintContext(LintConfig(), None)))
+        finally:
+            index_module._FEW_NAMES = saved
+
+    assert found(16) == found(-1)

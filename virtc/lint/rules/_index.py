@@ -62,6 +62,9 @@ ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 _NOT_LOOKED_UP = -2
 _IMPLAUSIBLE = re.compile(r"\A(?:\.|\Z)|[{}<>%$*]|[.:]\Z")
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_FEW_NAMES = 16
+"""Domain parts one regex alternation searches for faster than a scan of every key."""
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -86,6 +89,8 @@ class TableIndex:
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self._odd_endings: list[str] = []
+        """Parts after the last '@' that end in no ASCII letter or digit (set with the domains)."""
         self.entries = table.entries
         self.keys = table.keys
         """The keys as written."""
@@ -161,6 +166,7 @@ class TableIndex:
         last = dict(zip(names, range(n), strict=True))
         out = {name: Domain(name, first[name], count, last[name])
                for name, count in counts.items() if name is not None and plausible_domain(name)}
+        self._odd_endings = [name for name in counts if name is not None and name[-1:] not in _ALNUM]
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         for i in self.keys.matching(_CATCH_ALL_KEY):  # '@' + domain and nothing else: no Key.parse
             name = names[i] or ""
@@ -180,6 +186,19 @@ class TableIndex:
                 kind = _PLUS_KINDS[bool(user), local[-1]]
                 dom.special.setdefault(kind, {}).setdefault(user, i)
         return out
+
+    @property
+    def odd_ending_keys(self) -> list[int] | None:
+        """Keys with an '@' whose last character is no ASCII letter or digit (VT104), found
+        through the few parts after an '@' that end so; None if there are too many for one
+        regex to search for."""
+        _ = self.domains  # (which finds those parts)
+        names = self._odd_endings
+        if len(names) > _FEW_NAMES:
+            return None
+        if not names:
+            return []
+        return self.stored_keys.matching(re.compile(f"@(?:{'|'.join(map(re.escape, names))})(?=\n)"))
 
     @cached_property
     def forwards(self) -> array[int]:

@@ -75,8 +75,12 @@ def suspects(ix: TableIndex) -> list[int]:
     two_at = not ix.one_at_each and text.count("@") != len(keys) - len(ix.no_at)
     if "@." in text or "@\n" in text or two_at:
         found.update(col.matching(_ODD_AT))
-    # The last character of every key, one string: a scan finds the odd ones' indices directly.
-    found.update(m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), keys))))
+    # Keys ending in anything but a letter or digit: through the few domain parts that end so,
+    # else from the last character of every key, one string a scan finds the odd ones in.
+    odd = ix.odd_ending_keys
+    if odd is None:
+        odd = [m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), keys)))]
+    found.update(odd)
     return sorted(found)
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
