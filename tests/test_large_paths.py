@@ -7,6 +7,7 @@ goes through those paths, and the results are compared with the plain ones.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,66 +65,62 @@ def test_helper_results_come_after_ours() -> None:
         diag("VT1"), diag("VT2")]
 
 
+@contextlib.contextmanager
+def _pipe_with_deadline(why: str) -> Iterator[tuple[int, int]]:
+    """A pipe between a test and its helper, and TimeoutError(why) after 20 s: a test whose
+    helper waits on the wrong side would otherwise wait forever."""
+    import signal
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError(why)
+
+    read_end, write_end = os.pipe()
+    signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    try:
+        yield read_end, write_end
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
+
+
 def test_a_helper_sends_each_item_as_it_is_made() -> None:
     # The build's helper sends the key index, then writes the map: the first item must
     # reach the parent while the helper is still at work on the second. Here the helper's
     # second step waits for what the parent sends once it has the first.
-    import signal
+    with _pipe_with_deadline("the first item did not come before the helper's second step") as (
+            read_end, write_end):
 
-    read_end, write_end = os.pipe()
+        def work() -> Iterator[int]:
+            yield 1
+            yield int(os.read(read_end, 1))
+            raise ValueError("after two items")
 
-    def work() -> Iterator[int]:
-        yield 1
-        yield int(os.read(read_end, 1))
-        raise ValueError("after two items")
-
-    def timeout(*_: object) -> None:
-        raise TimeoutError("the first item did not come before the helper's second step")
-
-    signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(20)  # a first item held back would wait forever
-    try:
         with parallel.Helper(work, results=3) as job:
             assert job.result() == 1
             os.write(write_end, b"2")
             assert job.result() == 2
             with pytest.raises(parallel.HelperFailed, match="ValueError: after two items"):
                 job.result()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        os.close(read_end)
-        os.close(write_end)
 
 
 def test_a_helper_goes_on_while_its_first_item_waits_to_be_read() -> None:
     # The build's map writer sends the key index (8 MB at 1M entries; a pipe holds 1 MiB),
     # then writes the map: it must not wait until the checking process reads the index.
-    import signal
-
-    read_end, write_end = os.pipe()
     big = b"x" * (4 * parallel.PIPE_BYTES)
+    with _pipe_with_deadline("the helper waited for its first item to be read") as (read_end, write_end):
 
-    def work() -> Iterator[bytes]:
-        yield big
-        os.write(write_end, b"!")  # before the parent reads the first item
-        yield b"done"
+        def work() -> Iterator[bytes]:
+            yield big
+            os.write(write_end, b"!")  # before the parent reads the first item
+            yield b"done"
 
-    def timeout(*_: object) -> None:
-        raise TimeoutError("the helper waited for its first item to be read")
-
-    signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(20)
-    try:
         with parallel.Helper(work, results=2) as job:
             assert os.read(read_end, 1) == b"!"
             assert job.result() == big
             assert job.result() == b"done"
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        os.close(read_end)
-        os.close(write_end)
 
 
 def test_a_helper_error_after_a_large_item_comes_after_it() -> None:
