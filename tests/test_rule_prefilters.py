@@ -111,11 +111,11 @@ def test_vt105_finds_the_same_with_and_without_its_scan(rows: list[tuple[str, in
     table = parse_text(text)
 
     def findings(few: int) -> list[object]:
-        saved, vt105._FEW = vt105._FEW, few
+        saved, vt105.FEW_TEXTS = vt105.FEW_TEXTS, few
         try:
             return list(vt105.check(table, LintContext(LintConfig(), None)))
         finally:
-            vt105._FEW = saved
+            vt105.FEW_TEXTS = saved
 
     found = findings(len(_CATCH_ALL_VALUES))
     assert found == findings(0)
@@ -133,10 +133,10 @@ def test_vt104_finds_odd_endings_through_domains_as_through_every_key(keys: list
     table = parse_text("".join(f"{k} v\n" for k in keys))
 
     def found(few: int) -> list[int]:
-        saved, index_module._FEW_NAMES = index_module._FEW_NAMES, few
+        saved, index_module.FEW_TEXTS = index_module.FEW_TEXTS, few
         try:
             return suspects(index(table, LintContext(LintConfig(), None)))
         finally:
-            index_module._FEW_NAMES = saved
+            index_module.FEW_TEXTS = saved
 
     assert found(16) == found(-1)

@@ -80,7 +80,7 @@ class KeyIndex:
 
     def parts(self, duplicates: bool = True) -> KeyIndexParts:
         """What another process needs to use this index; without ``duplicates``, it finds
-        them itself (0.3 s at 1M entries, for a helper with other work to do)."""
+        them itself (0.1 s at 1M entries, for a helper with other work to do)."""
         return KeyIndexParts(self._shift, self._bucket_shift, self._packed, self._buckets,
                              self.duplicates if duplicates else None)
 

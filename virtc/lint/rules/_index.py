@@ -63,8 +63,9 @@ _NOT_LOOKED_UP = -2
 _IMPLAUSIBLE = re.compile(r"\A(?:\.|\Z)|[{}<>%$*]|[.:]\Z")
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-_FEW_NAMES = 16
-"""Domain parts one regex alternation searches for faster than a scan of every key."""
+FEW_TEXTS = 16
+"""Texts one regex alternation (:func:`any_of`) finds in a column faster than a scan that
+tests every entry (3 texts: a third of the time at 1M entries; 64: slower)."""
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -194,11 +195,11 @@ class TableIndex:
         regex to search for."""
         _ = self.domains  # (which finds those parts)
         names = self._odd_endings
-        if len(names) > _FEW_NAMES:
+        if len(names) > FEW_TEXTS:
             return None
         if not names:
             return []
-        return self.stored_keys.matching(re.compile(f"@(?:{'|'.join(map(re.escape, names))})(?=\n)"))
+        return self.stored_keys.matching(re.compile(f"@{any_of(names)}(?=\n)"))
 
     @cached_property
     def forwards(self) -> array[int]:
@@ -285,6 +286,11 @@ def chunks(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tuple
     for start in reversed(starts) if backwards else starts:
         chunk = indices[start:start + CHUNK]
         yield range(start, start + len(chunk)), chunk
+
+
+def any_of(texts: Iterable[str]) -> str:
+    """A regex group matching any of ``texts`` literally (see :data:`FEW_TEXTS`)."""
+    return f"(?:{'|'.join(map(re.escape, texts))})"
 
 
 def plausible_domain(name: str) -> bool:
