@@ -2,21 +2,31 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 VIRTC   := $(VENV)/bin/virtc
-STAMP   := $(VENV)/.installed
 DEMO    := build/demo
 
-.PHONY: deps demo test test-all lint-code docs bench clean
+.PHONY: deps demo-deps oracles demo test test-all lint-code docs bench clean
 
-deps: $(STAMP)
+# The demo needs libdb-dev and a virtualenv with virtc; the tests also need the oracles
+# (m4, db-util, and sendmail unpacked into .oracles/: never installed, see the script).
+demo-deps: $(VENV)/.demo
+deps: $(VENV)/.dev
 
-$(STAMP): pyproject.toml tools/install-system-deps.sh
-	sh tools/install-system-deps.sh
+$(VENV)/.demo: pyproject.toml tools/install-deps.sh
+	sh tools/install-deps.sh demo
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(PY) -m pip install -q -e '.[db]'
+	touch $@
 
-demo: deps
+$(VENV)/.dev: $(VENV)/.demo
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# Always run: it returns at once when everything is there.
+oracles:
+	sh tools/install-deps.sh test
+
+demo: demo-deps
 	@mkdir -p $(DEMO)
 	@echo '== virtc lint fixtures/virtusertable'
 	-$(VIRTC) lint fixtures/virtusertable
@@ -27,10 +37,10 @@ demo: deps
 	@echo '== virtc query'
 	$(VIRTC) query --table $(DEMO)/virtusertable.db alice@example.com bob+news@example.com nobody@example.com
 
-test: deps
+test: deps oracles
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: deps
+test-all: deps oracles
 	$(PY) -m pytest -q
 
 lint-code: deps
@@ -41,8 +51,8 @@ lint-code: deps
 docs: deps
 	$(VIRTC) rule --markdown > docs/rules.md
 
-bench: deps
+bench: deps oracles
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf build dist $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist $(VENV) .oracles .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -35,7 +35,10 @@ sys.path.insert(0, str(HERE))
 
 from generate import VERSION, generate  # noqa: E402
 
-MAKEMAP_PATHS = ("/usr/sbin/makemap", "/usr/libexec/sendmail/makemap")
+# The unpacked oracle of tools/install-deps.sh first, then an installed sendmail.
+MAKEMAP_PATHS = (str(Path(os.environ.get("VIRTC_ORACLE_PREFIX") or ROOT / ".oracles")
+                     / "usr/libexec/sendmail/makemap"),
+                 "/usr/sbin/makemap", "/usr/libexec/sendmail/makemap")
 SMALL_TABLE = """\
 # a 10-line table for the start-up benchmark
 info@example.com\talice
@@ -153,7 +156,7 @@ def find_makemap() -> str:
             return p
     found = shutil.which("makemap")
     if found is None:
-        sys.exit("makemap not found: install sendmail-bin (tools/install-system-deps.sh)")
+        sys.exit("makemap not found: run `make oracles` (tools/install-deps.sh test)")
     return found
 
 

@@ -17,9 +17,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
+# Where tools/install-deps.sh unpacks sendmail (never installed: it would replace the MTA).
+ORACLE_PREFIX = Path(os.environ.get("VIRTC_ORACLE_PREFIX") or ROOT / ".oracles")
+
 TOOL_PATHS = {
-    "makemap": ["/usr/sbin/makemap", "/usr/libexec/sendmail/makemap"],
-    "sendmail": ["/usr/libexec/sendmail/sendmail", "/usr/lib/sm.bin/sendmail"],
+    "makemap": [str(ORACLE_PREFIX / "usr/libexec/sendmail/makemap"),
+                "/usr/sbin/makemap", "/usr/libexec/sendmail/makemap"],
+    "sendmail": [str(ORACLE_PREFIX / "usr/libexec/sendmail/sendmail"),
+                 "/usr/libexec/sendmail/sendmail", "/usr/lib/sm.bin/sendmail"],
     "db_dump": ["/usr/bin/db_dump"],
     "db_verify": ["/usr/bin/db_verify"],
     "m4": ["/usr/bin/m4"],
@@ -33,6 +38,12 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name)
 
 
+def sendmail_cf_m4() -> Path:
+    """sendmail-cf's ``cf.m4``: the unpacked copy first, as for the binaries."""
+    unpacked = ORACLE_PREFIX / "usr/share/sendmail/cf/m4/cf.m4"
+    return unpacked if unpacked.exists() else Path("/usr/share/sendmail/cf/m4/cf.m4")
+
+
 def _missing(msg: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the oracle tests: {msg}")
@@ -43,7 +54,7 @@ def require_tool(name: str) -> str:
     """Path of a real tool; skip (locally) or fail (in CI) when it is missing."""
     path = find_tool(name)
     if path is None:
-        _missing(f"{name} not installed (run `make deps` as root: tools/install-system-deps.sh)")
+        _missing(f"{name} not installed (run `make oracles` as root: tools/install-deps.sh test)")
         raise AssertionError("unreachable")
     return path
 

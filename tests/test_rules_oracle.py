@@ -142,8 +142,10 @@ def test_vt202_targets_sendmail_cannot_deliver_to(sendmail: str) -> None:
 
 def test_vt203_makemap_stores_the_cr_and_blanks(makemap: str, tmp_path: Path) -> None:
     src = (DATA / "VT203" / "bad.vt").read_bytes()
-    subprocess.run([makemap, "hash", str(tmp_path / "m")], input=src, check=True, capture_output=True)
-    dump = subprocess.run([makemap, "-u", "hash", str(tmp_path / "m")], check=True, capture_output=True)
+    subprocess.run([makemap, "-C", "/dev/null", "hash", str(tmp_path / "m")], input=src, check=True,
+                   capture_output=True)
+    dump = subprocess.run([makemap, "-C", "/dev/null", "-u", "hash", str(tmp_path / "m")], check=True,
+                          capture_output=True)
     stored = dict(line.split(b"\t", 1) for line in dump.stdout.split(b"\n") if line)
     assert stored[b"a@example.com"] == b"alice\r"
     assert stored[b"b@example.com"] == b"bob  "
@@ -186,9 +188,11 @@ def test_vt208_and_vt209_replies(sendmail: str) -> None:
 
 def test_vt210_makemap_truncates_at_the_nul(makemap: str, tmp_path: Path) -> None:
     src = (DATA / "VT210" / "bad.vt").read_bytes()
-    made = subprocess.run([makemap, "hash", str(tmp_path / "m")], input=src, capture_output=True)
+    made = subprocess.run([makemap, "-C", "/dev/null", "hash", str(tmp_path / "m")], input=src,
+                          capture_output=True)
     assert made.returncode == 0 and b"line" not in made.stderr  # silently
-    dump = subprocess.run([makemap, "-u", "hash", str(tmp_path / "m")], check=True, capture_output=True)
+    dump = subprocess.run([makemap, "-C", "/dev/null", "-u", "hash", str(tmp_path / "m")], check=True,
+                          capture_output=True)
     assert b"bob@example.com\tbo\n" in dump.stdout
 
 

@@ -54,9 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from conftest import require_tool
+from conftest import require_tool, sendmail_cf_m4
 
-CF_M4 = Path("/usr/share/sendmail/cf/m4/cf.m4")
 TIMEOUT = 300
 FAKE_DOMAIN = "virtc-oracle.invalid"
 
@@ -222,8 +221,9 @@ class SendmailOracle:
         self.sendmail = require_tool("sendmail")
         self.makemap = require_tool("makemap")
         require_tool("m4")
-        if not CF_M4.exists():
-            raise RuntimeError(f"{CF_M4} missing: apt-get install sendmail-cf")
+        self.cf_m4 = sendmail_cf_m4()
+        if not self.cf_m4.exists():
+            raise RuntimeError(f"{self.cf_m4} missing: run `make oracles` (tools/install-deps.sh test)")
         self.dir = Path(tempfile.mkdtemp(prefix="oracle.", dir=_work_root()))
         self.dir.chmod(0o755)
         self.makemap_messages: list[str] = []
@@ -274,7 +274,7 @@ class SendmailOracle:
         if virthost:
             (wd / "virthosts").write_text(listing)
             virthost_m4 = f"VIRTUSER_DOMAIN_FILE(`-o {wd}/virthosts')dnl\n"
-        mc = _MC.format(cf_m4=CF_M4, wd=wd, virthost=virthost_m4,
+        mc = _MC.format(cf_m4=self.cf_m4, wd=wd, virthost=virthost_m4,
                         features="".join(f"FEATURE(`{f}')dnl\n" for f in features))
         (wd / "oracle.mc").write_text(mc)
         with self.cf.open("w") as out:
