@@ -75,7 +75,8 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 if [ -n "$unpack" ]; then
     debs=$(mktemp -d)
-    chmod 755 "$debs"   # apt's download sandbox user must be able to write here
+    chmod 755 "$debs"
+    chown _apt "$debs" 2>/dev/null || true   # apt downloads as _apt where that user exists
     (cd "$debs" && apt-get download -qq $unpacked)
     # The shared libraries sendmail links against, from its own Depends (names vary
     # between Debian releases), minus its sibling packages.
