@@ -84,7 +84,7 @@ def test_fresh_machine_test_mode(tmp_path: Path) -> None:
     assert calls[:2] == ["apt-get update -qq", "apt-get download -qq sendmail-bin sendmail-base sendmail-cf"]
     installs = [c for c in calls if c.startswith("apt-get install")]
     assert installs == ["apt-get install -y -qq --no-install-recommends --no-remove "
-                        "libdb-dev m4 db-util procps libc6 libdb5.3 libwrap0"]
+                        "libdb-dev m4 db-util patch procps libc6 libdb5.3 libwrap0"]
     unpacks = [c.split()[2].rsplit("/", 1)[1] for c in calls if c.startswith("dpkg-deb -x")]
     assert unpacks == ["sendmail-bin_8.17_amd64.deb", "sendmail-base_8.17_amd64.deb",
                        "sendmail-cf_8.17_amd64.deb"]
@@ -104,13 +104,13 @@ def test_demo_mode_installs_only_libdb(tmp_path: Path) -> None:
 
 def test_nothing_to_do_runs_no_apt(tmp_path: Path) -> None:
     run_script(tmp_path, "test")
-    proc, calls = run_script(tmp_path, "test", installed="libdb-dev m4 db-util", uid=1000)
+    proc, calls = run_script(tmp_path, "test", installed="libdb-dev m4 db-util patch", uid=1000)
     assert proc.returncode == 0, proc.stderr
     assert calls == []
 
 
 def test_sendmail_libraries_installed_only_when_missing(tmp_path: Path) -> None:
-    proc, calls = run_script(tmp_path, "test", installed="libdb-dev m4 db-util procps libc6 libdb5.3")
+    proc, calls = run_script(tmp_path, "test", installed="libdb-dev m4 db-util patch procps libc6 libdb5.3")
     assert proc.returncode == 0, proc.stderr
     assert [c for c in calls if c.startswith("apt-get install")] == [
         "apt-get install -y -qq --no-install-recommends --no-remove libwrap0"]

@@ -3,7 +3,7 @@
 #
 #   install-deps.sh demo   libdb-dev (headers to compile the `berkeleydb` package), plus
 #                          python3-venv, python3-dev and gcc where python3 lacks them
-#   install-deps.sh test   the demo's packages, m4 and db-util (db_dump, db_verify), and
+#   install-deps.sh test   the demo's packages, m4, db-util (db_dump, db_verify), patch, and
 #                          the real sendmail and makemap as test oracles, UNPACKED into a
 #                          private prefix (default: .oracles/ in this checkout)
 #
@@ -41,7 +41,7 @@ py_lacks 'import ensurepip, venv' && wanted="$wanted python3-venv"
 py_lacks 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
     && wanted="$wanted python3-dev"
 command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || wanted="$wanted gcc"
-[ "$mode" = test ] && wanted="$wanted m4 db-util"
+[ "$mode" = test ] && wanted="$wanted m4 db-util patch"
 
 unpack=""
 if [ "$mode" = test ] && [ ! -x "$sendmail_bin" ]; then
