@@ -7,9 +7,13 @@ delivered to local users, some forwards to addresses in other domains,
 wildcards, and a catch-all that rejects unknown users with an ``error:`` value.
 Keys are unique (after ASCII folding), every entry is one that makemap accepts,
 and ``virtc lint`` finds nothing, so every tool does its full work. The same
-(N, seed) always gives the same bytes.
+(N, seed, shape) always gives the same bytes.
+
+``--shape`` picks one of several realistic shapes (``SHAPES``), so that no rule is tuned
+to one of them:
 
     python benchmarks/generate.py 1000000 -o build/bench/vt-1000000.txt
+    python benchmarks/generate.py 1000000 --shape tiny -o build/bench/vt-tiny.txt
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ DETAILS = ("news", "lists", "shop", "github", "bank", "travel", "spam", "work")
 CATCH_ALLS = ("error:5.1.1:550 5.1.1 User unknown", "error:5.1.1:550 User unknown",
               "error:5.7.1:550 5.7.1 Mailbox not available")
 MEAN_PER_DOMAIN = 40
-VERSION = 2
+VERSION = 3
 """Bumped whenever the output changes (cached tables are named after it)."""
 
 
@@ -127,19 +131,171 @@ def generate(entries: int, seed: int = 1, out: TextIO = sys.stdout) -> None:
             del targets[:-200]
 
 
+def _user(rng: random.Random, used: set[str]) -> str:
+    while True:
+        user = f"{rng.choice(FIRST)}.{rng.choice(FIRST)}{rng.randrange(100000)}"
+        if user not in used:
+            used.add(user)
+            return user
+
+
+def _local(user: str, rng: random.Random) -> str:
+    return f"{user.split('.')[0]}{rng.randrange(10000)}"
+
+
+def tiny_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Many domains of 2-5 entries, each with its own catch-all text; one domain in
+    eight is an alias of an earlier one (``@alias  %1@target``)."""
+    done = index = 0
+    hosted: list[str] = []
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        if hosted and rng.random() < 0.125:
+            yield f"@{domain}", f"%1%3@{rng.choice(hosted)}"
+            done += 1
+            continue
+        size = min(entries - done, rng.randint(2, 5))
+        used: set[str] = set()
+        for _ in range(size - 1):
+            user = _user(rng, used)
+            yield f"{user}@{domain}", _local(user, rng)
+        yield f"@{domain}", f"error:5.1.1:550 5.1.1 No such user at {domain}"
+        hosted.append(domain)
+        done += size
+
+
+def huge_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Ten domains of 100k users each (at 1M entries), forwards within and between them."""
+    domains = [domain_name(i, rng) for i in range(max(1, entries // 100_000))]
+    per = -(-entries // len(domains))
+    done = 0
+    recent: list[str] = []
+    for domain in domains:
+        used: set[str] = set()
+        size = min(per, entries - done)
+        for _ in range(size - 1):
+            user = _user(rng, used)
+            key = f"{user}@{domain}"
+            if recent and rng.random() < 0.1:
+                yield key, rng.choice(recent)
+            else:
+                yield key, _local(user, rng)
+                recent.append(key)
+                if len(recent) > 1000:
+                    del recent[:500]
+        yield f"@{domain}", CATCH_ALLS[0]
+        done += size
+
+
+def chains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Half the entries forward to a key of another local domain, in chains up to 8 deep."""
+    done = index = 0
+    depth: dict[str, int] = {}
+    heads: list[str] = []
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, rng.randint(20, 60))
+        used: set[str] = set()
+        for _ in range(size - 1):
+            key = f"{_user(rng, used)}@{domain}"
+            if heads and rng.random() < 0.5:
+                target = rng.choice(heads)
+                yield key, target
+                depth[key] = depth[target] + 1
+            else:
+                yield key, _local(key, rng)
+                depth[key] = 0
+            if depth[key] < 8:
+                heads.append(key)
+                if len(heads) > 2000:
+                    del heads[:1000]
+        yield f"@{domain}", rng.choice(CATCH_ALLS)
+        done += size
+
+
+def plus_everywhere(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Every mailbox has ``+detail`` keys and a ``user+*`` or ``user++`` wildcard."""
+    done = index = 0
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, max(2, int(rng.expovariate(1 / MEAN_PER_DOMAIN))))
+        used: set[str] = set()
+        n = 0
+        while n < size - 1:
+            user = _user(rng, used)
+            local = _local(user, rng)
+            lines = [(f"{user}@{domain}", local),
+                     (f"{user}{rng.choice(('++', '+*'))}@{domain}", f"{local}+%2")]
+            lines += [(f"{user}+{d}@{domain}", f"{local}-{d}") for d in rng.sample(DETAILS, 2)]
+            for key, value in lines[:size - 1 - n]:
+                yield key, value
+                n += 1
+        yield f"@{domain}", CATCH_ALLS[0]
+        done += size
+
+
+def error_texts(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """A third of the entries reject with a text of their own (retired users, moved staff)."""
+    done = index = 0
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, max(2, int(rng.expovariate(1 / MEAN_PER_DOMAIN))))
+        used: set[str] = set()
+        for _ in range(size - 1):
+            user = _user(rng, used)
+            if rng.random() < 0.33:
+                left = f"{rng.randrange(1, 29)}.{rng.randrange(1, 13)}.20{rng.randrange(10, 27)}"
+                value = f"error:5.1.6:550 5.1.6 {user} left on {left}; write to {rng.choice(ROLES)}@{domain}"
+            else:
+                value = _local(user, rng)
+            yield f"{user}@{domain}", value
+        yield f"@{domain}", f"error:5.1.1:550 5.1.1 Unknown user ({domain}, ticket {rng.randrange(10**6)})"
+        done += size
+
+
+SHAPES = {
+    "mixed": "the usual hosting mix, 40 entries a domain (the default)",
+    "tiny": "many 2-5 entry domains with their own catch-all texts, an alias domain in eight",
+    "huge": "ten domains of 100k users",
+    "chains": "half the entries forward into other local domains, chains up to 8 deep",
+    "plus": "+detail keys and user++/user+* wildcards for every mailbox",
+    "texts": "a third of the entries reject with their own error: text",
+}
+_SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
+           "texts": error_texts}
+
+
+def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:
+    """Write a table of exactly ``entries`` entries of the given shape to ``out``."""
+    if shape == "mixed":
+        generate(entries, seed, out)
+        return
+    rng = random.Random(seed)
+    out.write(f"# virtusertable generated by benchmarks/generate.py: {entries} entries, seed {seed}, "
+              f"shape {shape}\n")
+    for key, value in _SHAPED[shape](entries, rng):
+        out.write(f"{key}\t{value}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("entries", type=int)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="mixed",
+                    help="; ".join(f"{k}: {v}" for k, v in SHAPES.items()))
     ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     args = ap.parse_args(argv)
     if args.output is None:
-        generate(args.entries, args.seed)
+        generate_shape(args.entries, args.seed, args.shape)
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".part")
     with tmp.open("w", encoding="ascii", newline="\n") as f:
-        generate(args.entries, args.seed, f)
+        generate_shape(args.entries, args.seed, args.shape, f)
     tmp.replace(args.output)
     return 0
 
