@@ -241,11 +241,11 @@ def test_dump_not_a_map(tmp_path: Path, bdb: None) -> None:
 # everything is imported first (as root), then the process drops to nobody.
 AS_NOBODY = textwrap.dedent("""
     import importlib, os, pkgutil, sys
-    import difflib, lark, berkeleydb.db, virtc, virtc.grammar
+    import difflib, lark, berkeleydb.db, virtc, virtc.source.grammar
     for module in pkgutil.walk_packages(virtc.__path__, "virtc."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    virtc.grammar.parser(), virtc.grammar.terminal_regexps()
+    virtc.source.grammar.parser(), virtc.source.grammar.terminal_regexps()
     os.setgid(65534); os.setuid(65534)
     sys.argv = ["virtc", *sys.argv[1:]]
     virtc.cli.main()

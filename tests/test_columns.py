@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import virtc.column
-from virtc.column import Column, ColumnBuilder
-from virtc.keyindex import FirstValues, KeyIndex
+import virtc.speed.column
+from virtc.speed.column import Column, ColumnBuilder
+from virtc.speed.keyindex import FirstValues, KeyIndex
 
 texts = st.lists(st.text("ab@\xe9 ", max_size=4), max_size=20)
 
@@ -25,12 +25,12 @@ def test_column_is_the_list_of_its_texts(batches: list[list[str]], block: int) -
         builder.extend(batch)
     col = builder.column()
     flat = [t for batch in batches for t in batch]
-    saved = virtc.column.BLOCK
-    virtc.column.BLOCK = block  # iterate in many small blocks
+    saved = virtc.speed.column.BLOCK
+    virtc.speed.column.BLOCK = block  # iterate in many small blocks
     try:
         assert list(col) == flat
     finally:
-        virtc.column.BLOCK = saved
+        virtc.speed.column.BLOCK = saved
     assert len(col) == len(flat)
     assert [col[i] for i in range(len(flat))] == flat
     assert col[-1:] == flat[-1:] and col == flat
@@ -56,14 +56,14 @@ def test_column_matching_is_the_texts_a_search_finds_something_in(
 
     col = Column.of(flat)
     expected = [i for i, t in enumerate(flat) if re.search(pattern, "\n" + t + "\n")]
-    saved = virtc.column._COUNT_BELOW
-    virtc.column._COUNT_BELOW = count_below  # 0: always bisect; large: count when any match
+    saved = virtc.speed.column._COUNT_BELOW
+    virtc.speed.column._COUNT_BELOW = count_below  # 0: always bisect; large: count when any match
     try:
         assert col.matching(re.compile(pattern)) == expected
         assert col.matching(re.compile(pattern), re.compile("@")) == sorted(
             {*expected, *(i for i, t in enumerate(flat) if "@" in t)})
     finally:
-        virtc.column._COUNT_BELOW = saved
+        virtc.speed.column._COUNT_BELOW = saved
 
 
 class Colliding(str):
@@ -135,9 +135,9 @@ def test_key_index_finds_every_key_of_a_large_table(n: int, salt: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(texts, st.integers(0, 6))
 def test_encoded_column_is_each_text_in_latin1(batch: list[str], block: int) -> None:
-    saved = virtc.column.BLOCK
-    virtc.column.BLOCK = block
+    saved = virtc.speed.column.BLOCK
+    virtc.speed.column.BLOCK = block
     try:
         assert list(Column.of(batch).encoded()) == [t.encode("latin-1") for t in batch]
     finally:
-        virtc.column.BLOCK = saved
+        virtc.speed.column.BLOCK = saved

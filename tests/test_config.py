@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from lint_fakes import Cli, use_fake_rules
 
-from virtc.build import BuildOptions, check
 from virtc.diagnostics import Severity
 from virtc.lint.config import find_config, load_config
-from virtc.localdomains import parse_local_domains
-from virtc.parse import parse_file
+from virtc.maps.build import BuildOptions, check
+from virtc.source.localdomains import parse_local_domains
+from virtc.source.parse import parse_file
 
 ERROR_AND_INFO = "info@x.test\tbad\n@x.test\terror:5.1.1:550 User unknown\n"  # VT901 (error), VT903 (info)
 

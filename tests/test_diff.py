@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from harness.makemap import parse_dump, run_makemap
 from test_makemap_dropin import generated
 
-from virtc.build import BuildOptions
 from virtc.cli import cli
-from virtc.mapdiff import diff_source, installed_records, source_records
-from virtc.parse import parse_bytes
+from virtc.maps.build import BuildOptions
+from virtc.maps.mapdiff import diff_source, installed_records, source_records
+from virtc.source.parse import parse_bytes
 
 
 def virtc(*args: str) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ from virtc.lint.config import LintConfig
 from virtc.lint.fix import MAX_ROUNDS, apply_fixes, fix_source, unified_diff
 from virtc.lint.runner import lint_file
 from virtc.model import Table
-from virtc.parse import parse_text
+from virtc.source.parse import parse_text
 
 CATCH = "@x.test\terror:5.1.1:550 User unknown\n"
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from harness.makemap import run_makemap
 
 from virtc.cli import cli
-from virtc.fmt import FormatRefused, format_table
-from virtc.parse import parse_bytes, parse_text
+from virtc.layout import FormatRefused, format_table
+from virtc.source.parse import parse_bytes, parse_text
 
 
 def fmt(*args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:

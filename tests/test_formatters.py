@@ -15,7 +15,7 @@ from virtc.formatters import Report, github, sarif, text
 from virtc.formatters import json as json_format
 from virtc.lint import lint_table, registry
 from virtc.lint.config import LintConfig
-from virtc.parse import parse_bytes, parse_file
+from virtc.source.parse import parse_bytes, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json").read_text())

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import require_berkeleydb
 
-import virtc.parallel as parallel
-import virtc.parse
+import virtc.source.parse
+import virtc.speed.parallel as parallel
 from virtc.lint import lint_table
-from virtc.parse import parse_bytes
+from virtc.source.parse import parse_bytes
 
 DATA = Path(__file__).parent / "data" / "rules"
 SOURCES = sorted([*DATA.glob("*/*.vt"), *Path(__file__).parent.parent.glob("fixtures/*/virtusertable")])
@@ -37,7 +37,7 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
     monkeypatch.setattr(os, "fork", counting_fork)
-    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
     table = parse_bytes(data, str(path))
     assert lint_table(table, jobs=1) == serial
     assert forks == []  # -j 1: one process, whatever the size
@@ -147,7 +147,7 @@ def test_a_helper_error_before_the_first_item() -> None:
 
 
 def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
     table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
     assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
     assert table.last_line == (4, "last@x e")
@@ -164,7 +164,7 @@ def _overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.build import BuildOptions, build
+    from virtc.maps.build import BuildOptions, build
     from virtc.writers.bdb import read_map
 
     one = build(path, tmp_path / "one.db")
@@ -188,7 +188,7 @@ def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
 def test_build_while_linting_writes_nothing_for_a_broken_source(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.build import BuildOptions, build
+    from virtc.maps.build import BuildOptions, build
 
     target = tmp_path / "map.db"
     target.write_bytes(b"old map")
@@ -205,8 +205,8 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
     require_berkeleydb()
     import errno
 
-    from virtc.build import BuildOptions, build
     from virtc.errors import VirtcError
+    from virtc.maps.build import BuildOptions, build
     from virtc.writers import bdb
 
     def full(*args: object, **kw: object) -> int:
@@ -226,10 +226,10 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
 def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from virtc.errors import VirtcError
-    from virtc.packed import FileSource
-    from virtc.parse import parse_file
+    from virtc.source.parse import parse_file
+    from virtc.speed.packed import FileSource
 
-    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
     src = tmp_path / "vt"
     src.write_bytes(b"a@x.example b\n# c\n\xe9@x.example d\n")
     table = parse_file(src)
@@ -241,7 +241,7 @@ def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
         _ = table.text
     stdin_like = parse_bytes(src.read_bytes(), "<stdin>")
     assert stdin_like.text.startswith("a@x.example B")  # kept (compressed): nothing to read again
-    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 0)
     assert parse_file(src, jobs=2).source_line(3) == "\xe9@x.example d"  # two halves, one in a helper
     table = parse_file(src, jobs=2)
     src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example D\n")  # the second half changed
@@ -256,14 +256,14 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
     # A large file is read a block at a time (by two processes with -j 2): one written to
     # meanwhile is refused, not parsed half old, half new.
     from virtc.errors import VirtcError
-    from virtc.parse import parse_file
+    from virtc.source.parse import parse_file
 
-    monkeypatch.setattr(virtc.parse, "PACK_SIZE", 0)
-    monkeypatch.setattr(virtc.parse, "SPLIT_SIZE", 0)
-    monkeypatch.setattr(virtc.parse, "BLOCK", 64)
+    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.parse, "BLOCK", 64)
     src = tmp_path / "vt"
     src.write_bytes(b"".join(b"user%d@example.com local%d\n" % (i, i) for i in range(200)))
-    real = virtc.parse._file_pieces
+    real = virtc.source.parse._file_pieces
 
     def changing(fd: int, start: int, end: int, path: str, crc: list[int]) -> object:
         pieces = real(fd, start, end, path, crc)
@@ -275,7 +275,7 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
             os.truncate(src, start + 100)
         yield from pieces
 
-    monkeypatch.setattr(virtc.parse, "_file_pieces", changing)
+    monkeypatch.setattr(virtc.source.parse, "_file_pieces", changing)
     with pytest.raises(VirtcError, match=r"vt: changed while virtc was reading it; run virtc again"):
         parse_file(src, jobs=jobs)
 
@@ -285,7 +285,7 @@ def test_build_while_linting_a_table_whose_key_index_is_built(tmp_path: Path,
     # The lint does not ask the helper for a key index the table already has: the build
     # must still take the helper's map count, not its key index.
     require_berkeleydb()
-    from virtc.build import BuildOptions, _build_while_checking
+    from virtc.maps.build import BuildOptions, _build_while_checking
 
     source = Path(__file__).parent.parent / "fixtures" / "clean" / "virtusertable"
     table = parse_bytes(source.read_bytes(), str(source))

@@ -23,7 +23,7 @@ from virtc.lookup import (
 )
 from virtc.lookup.table import is_berkeley_db
 from virtc.lookup.tokens import join, tokenize
-from virtc.parse import parse_text
+from virtc.source.parse import parse_text
 
 DATA = Path(__file__).parent / "data" / "query"
 

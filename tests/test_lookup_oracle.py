@@ -16,7 +16,7 @@ from harness.sendmail import SendmailOracle, SendmailResult
 
 from virtc.lookup import LookupTable, Resolution, resolve
 from virtc.model import fold
-from virtc.parse import parse_file
+from virtc.source.parse import parse_file
 
 # -- seeded generators: tables and addresses -------------------------------------
 LOCAL_DOMAINS = ("d1.test", "Sub.D2.test", "d3.test")

@@ -1,7 +1,7 @@
 """``virtc makemap`` side by side with the real makemap: same flags, messages, exit codes, records.
 
 Every case runs the real makemap (through the shared harness) and virtc's makemap
-(in-process, ``virtc.makemap.run``) on the same bytes with the same switches, and
+(in-process, ``virtc.maps.makemap.run``) on the same bytes with the same switches, and
 checks: the exit code, makemap's per-line messages (byte for byte), the ``-v`` lines,
 and the stored records (``makemap -u`` of both maps, map order included). Where
 makemap complains, virtc must leave the target untouched (it writes nothing), but the
@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from harness.makemap import db_dump_p, makemap_dump, run_makemap
 
-from virtc.makemap import USAGE, Dialect, Options, compile_table, parse, run
-from virtc.parse import parse_bytes
+from virtc.maps.makemap import USAGE, Dialect, Options, compile_table, parse, run
+from virtc.source.parse import parse_bytes
 
 pytestmark = pytest.mark.oracle
 
@@ -165,7 +165,7 @@ def test_build_fixtures_match_makemap(fixture: Path, tmp_path: Path, makemap: st
 
 
 def test_default_dialect_is_the_grammar_path() -> None:
-    """Without -t/-D/-e the drop-in parses exactly as virtc.parse does."""
+    """Without -t/-D/-e the drop-in parses exactly as virtc.source.parse does."""
     rng = random.Random(7)
     for _ in range(200):
         src = generated(rng)

@@ -73,7 +73,7 @@ def test_sdist_has_the_grammar_and_the_wheel_packs_it(dist: Path) -> None:
 def test_installed_wheel_lints_without_libdb(venv: Path, tmp_path: Path) -> None:
     python, virtc = venv / "bin" / "python", venv / "bin" / "virtc"
     # Run outside the checkout so nothing can come from the source tree.
-    probe = run(python, "-c", "import importlib.util as u, virtc.grammar as g;"
+    probe = run(python, "-c", "import importlib.util as u, virtc.source.grammar as g;"
                 "print(u.find_spec('berkeleydb') is None); print(g.__file__); g.parser()", cwd=tmp_path)
     no_libdb, grammar_module = probe.stdout.splitlines()
     assert no_libdb == "True"

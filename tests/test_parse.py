@@ -1,4 +1,4 @@
-"""virtc.parse: records to entries, comments and rejections, with positions.
+"""virtc.source.parse: records to entries, comments and rejections, with positions.
 
 The fast line recogniser and the Lark grammar must agree on every record; that is a
 property test here. What makemap itself does is checked in test_build_vs_makemap.py.
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtc.model import Comment, Entry, Item, KeyKind, Rejected
-from virtc.parse import _parse_slow, parse_bytes, parse_records, parse_text
-from virtc.reader import Problem, decode, encode, records
+from virtc.source.parse import _parse_slow, parse_bytes, parse_records, parse_text
+from virtc.source.reader import Problem, decode, encode, records
 
 
 def only(text: str) -> Item:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from virtc import progress
-from virtc.build import BuildOptions, build
 from virtc.lint import lint_table
-from virtc.parse import parse_text
+from virtc.maps.build import BuildOptions, build
+from virtc.source.parse import parse_text
 
 TABLE = "".join(f"user{i}@example.com\tuser{i}\n" for i in range(2000)) + \
     "@example.com\terror:5.1.1:550 5.1.1 User unknown\n"

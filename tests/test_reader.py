@@ -1,4 +1,4 @@
-"""virtc.reader: makemap's fgets loop, record by record (the makemap agreement itself is
+"""virtc.source.reader: makemap's fgets loop, record by record (the makemap agreement itself is
 checked against the real makemap in test_build_vs_makemap.py and test_properties_makemap.py)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from virtc.reader import CHUNK, MAX_LINE, Problem, Record, decode, encode, records
+from virtc.source.reader import CHUNK, MAX_LINE, Problem, Record, decode, encode, records
 
 
 def recs(data: bytes) -> list[Record]:

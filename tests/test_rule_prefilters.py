@@ -9,14 +9,14 @@ from __future__ import annotations
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from virtc.column import Column
 from virtc.lint.config import LintConfig
+from virtc.lint.facts import index
 from virtc.lint.rule import LintContext
-from virtc.lint.rules._index import index
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import _ACCESS_ACTION, _ERROR_WORD, misspelt_error
 from virtc.model import Key, KeyKind
-from virtc.parse import parse_text
+from virtc.source.parse import parse_text
+from virtc.speed.column import Column
 
 _WORDS = st.sampled_from(["error", "ErRoR", "ok", "OK", "reject", "Discard", "relay", "erro", "x"])
 _BITS = st.sampled_from([" ", "\t", "\r", "\x0b", "\x0c", "\x85", "\xa0", '"', "'", ":", ";", "=", "@",
@@ -88,7 +88,7 @@ def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.text(".:{}<>%$*a\n", max_size=5))
 def test_plausible_domain_is_its_definition(name: str) -> None:
-    from virtc.lint.rules._index import plausible_domain
+    from virtc.lint.facts import plausible_domain
 
     debris = any(c in name for c in "{}<>%$*")
     expected = bool(name) and name[0] != "." and name[-1] not in ".:" and not debris
@@ -128,7 +128,7 @@ def test_vt105_finds_the_same_with_and_without_its_scan(rows: list[tuple[str, in
 def test_vt104_finds_odd_endings_through_domains_as_through_every_key(keys: list[str]) -> None:
     """Keys ending in no letter or digit are found through the few domain parts that end so;
     with too many such parts, from every key's last character: the same keys either way."""
-    import virtc.lint.rules._index as index_module
+    import virtc.lint.facts as index_module
 
     table = parse_text("".join(f"{k} v\n" for k in keys))
 

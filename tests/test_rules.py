@@ -19,7 +19,7 @@ from virtc.lint.config import LintConfig
 from virtc.lint.registry import all_rules, rule_by_id
 from virtc.lint.rule import Finding, LintContext, Rule
 from virtc.model import Table
-from virtc.parse import parse_bytes
+from virtc.source.parse import parse_bytes
 
 DATA = Path(__file__).parent / "data" / "rules"
 CODES = sorted(p.name for p in DATA.iterdir() if p.is_dir())
@@ -108,7 +108,7 @@ def test_every_rule_has_fixtures_and_docs() -> None:
 def test_rules_without_lookups_need_none(path: Path) -> None:
     # Beside the build's map writer, the rules that declare LOOKUPS run first and the key
     # index's lookups are then freed: every other rule must find the same without them.
-    from virtc.lint.rules._index import index
+    from virtc.lint.facts import index
 
     local = local_domains_of(path.parent / "local-domains")
     table = parse_bytes(path.read_bytes(), str(path))
@@ -223,7 +223,7 @@ def test_no_false_positives_on_a_generated_table_of_hundreds_of_domains() -> Non
 
 
 def _count_resolves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    from virtc.lint.rules._engine import Engine
+    from virtc.lint.engine import Engine
 
     calls: list[str] = []
     real = Engine.resolve

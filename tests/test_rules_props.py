@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from virtc.lint.config import LintConfig
 from virtc.lint.registry import all_rules
 from virtc.lint.rule import LintContext
-from virtc.parse import parse_bytes
+from virtc.source.parse import parse_bytes
 
 # Pieces that exercise the rules: key shapes, values of every kind, odd bytes.
 KEYS = st.sampled_from([

@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safety_support import VIRTC
 
-from virtc.build import BuildOptions, build
 from virtc.errors import VirtcError
 from virtc.lint import lint_table
 from virtc.lookup import LookupTable, resolve
-from virtc.parse import parse_bytes
+from virtc.maps.build import BuildOptions, build
+from virtc.source.parse import parse_bytes
 
 SEEDS = sorted(
     p for p in [*ROOT.glob("fixtures/**/virtusertable"), *ROOT.glob("tests/data/**/*.vt")] if p.is_file()

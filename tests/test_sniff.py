@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from virtc import sniff
+from virtc.source import sniff
 
 VIRTC = Path(sys.executable).with_name("virtc")
 

@@ -11,7 +11,7 @@ from lint_fakes import Cli, use_fake_rules
 from virtc.diagnostics import Diagnostic
 from virtc.lint import lint_table
 from virtc.lint.config import LintConfig
-from virtc.parse import parse_text
+from virtc.source.parse import parse_text
 
 CATCH = "@x.test\terror:5.1.1:550 User unknown\n"
 

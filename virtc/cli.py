@@ -1,4 +1,4 @@
-"""The ``virtc`` command: a thin shell over the library (virtc.build, virtc.lint, ...)."""
+"""The ``virtc`` command: a thin shell over the library (virtc.maps.build, virtc.lint, ...)."""
 
 from __future__ import annotations
 

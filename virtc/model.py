@@ -3,7 +3,7 @@
 Keys are classified by the shapes sendmail's virtuser rules look up
 (cf/README, proto.m4 ``Parse1``); values by what sendmail does with them
 (local user, address, ``error:`` mailer, or something it cannot deliver to).
-All text is Latin-1 decoded bytes (see :mod:`virtc.reader`).
+All text is Latin-1 decoded bytes (see :mod:`virtc.source.reader`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from itertools import repeat
 from operator import add, attrgetter
 from typing import NamedTuple, overload
 
-from virtc.column import Column, ColumnBuilder
-from virtc.keyindex import KeyIndex, KeyIndexParts
-from virtc.packed import LazySource
+from virtc.speed.column import Column, ColumnBuilder
+from virtc.speed.keyindex import KeyIndex, KeyIndexParts
+from virtc.speed.packed import LazySource
 
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs 1 ms
 _ASCII_LOWER = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower())

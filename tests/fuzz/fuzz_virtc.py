@@ -18,10 +18,10 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["virtc"]):
-    from virtc.build import BuildOptions, check
     from virtc.errors import VirtcError
     from virtc.lookup import LookupTable, resolve
-    from virtc.parse import parse_bytes
+    from virtc.maps.build import BuildOptions, check
+    from virtc.source.parse import parse_bytes
 
 OPTIONS = (BuildOptions(), BuildOptions(foldcase=False, replace=True))
 

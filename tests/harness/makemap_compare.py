@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.makemap import MakemapResult, Message, db_dump_p, db_verify, run_makemap
-from virtc.build import BuildOptions, build, map_records
+from virtc.maps.build import BuildOptions, build, map_records
 from virtc.model import Table, fold
-from virtc.parse import parse_bytes
-from virtc.reader import encode
-from virtc.rejections import find_duplicates
+from virtc.source.parse import parse_bytes
+from virtc.source.reader import encode
+from virtc.source.rejections import find_duplicates
 from virtc.writers import bdb
 
 # virtc's Rejected.reason -> the complaint makemap prints for it.

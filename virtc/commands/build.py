@@ -35,9 +35,9 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
     The map is written atomically, and never when makemap would reject a line or
     lint finds an error: then every problem is printed and the old map stays.
     """
-    from virtc.build import BuildOptions, blocking
-    from virtc.build import build as run_build
     from virtc.formatters.concise import render
+    from virtc.maps.build import BuildOptions, blocking
+    from virtc.maps.build import build as run_build
 
     opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
                         lint=not no_lint, jobs=jobs)

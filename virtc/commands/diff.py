@@ -22,9 +22,9 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
 
     Exit status: 0 nothing would change, 1 something would, 2 error.
     """
-    from virtc.build import BuildOptions
-    from virtc.mapdiff import diff_source, render_text, to_json
-    from virtc.parse import parse_file
+    from virtc.maps.build import BuildOptions
+    from virtc.maps.mapdiff import diff_source, render_text, to_json
+    from virtc.source.parse import parse_file
     from virtc.writers.bdb import map_path
 
     opts = BuildOptions(foldcase=not no_fold, null=null, replace=replace, lint=False)

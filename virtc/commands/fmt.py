@@ -23,9 +23,9 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     (--check/--diff) or was refused, 2 error.
     """
     from virtc.errors import VirtcError
-    from virtc.fmt import FormatRefused, format_table
-    from virtc.parse import parse_bytes, read_data
-    from virtc.reader import decode, encode
+    from virtc.layout import FormatRefused, format_table
+    from virtc.source.parse import parse_bytes, read_data
+    from virtc.source.reader import decode, encode
 
     status = 0
     for path in paths:

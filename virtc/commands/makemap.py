@@ -23,7 +23,7 @@ def command(ctx: click.Context, argv: tuple[str, ...]) -> None:
     bad lines and still installs a partial map (exit 65), virtc makemap reports the
     same lines, exits 65 and leaves the old map as it was. See docs/integrations.md.
     """
-    from virtc.makemap import USAGE, run
+    from virtc.maps.makemap import USAGE, run
 
     if list(argv) == ["--help"]:
         click.echo(USAGE.replace("Usage: makemap", "Usage: virtc makemap").replace("\n ", "\n       "))

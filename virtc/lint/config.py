@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from virtc import localdomains
 from virtc.diagnostics import Severity
 from virtc.errors import VirtcError
+from virtc.source import localdomains
 
 DEFAULT_CATCH_ALL = "error:5.1.1:550 User unknown"
 CONFIG_NAMES = (".virtc.toml", "pyproject.toml")
@@ -204,5 +204,5 @@ def config_for(path: str | Path, explicit: Path | None = None, isolated: bool = 
 
 
 def read_local_domains(path: str | Path) -> frozenset[str]:
-    """The local domains of a local-host-names style file (see virtc.localdomains)."""
+    """The local domains of a local-host-names style file (see virtc.source.localdomains)."""
     return frozenset(localdomains.read_local_domains(path))

@@ -21,8 +21,8 @@ from pathlib import Path
 from virtc.diagnostics import Diagnostic, Fix
 from virtc.errors import VirtcError
 from virtc.model import Table
-from virtc.parse import parse_text
-from virtc.reader import encode
+from virtc.source.parse import parse_text
+from virtc.source.reader import encode
 
 MAX_ROUNDS = 10
 

@@ -10,17 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from virtc import memory, parallel, progress
+from virtc import progress
 from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
-from virtc.gcpause import paused_gc
-from virtc.keyindex import KeyIndexParts
 from virtc.lint import registry
 from virtc.lint.config import LintConfig, config_for, read_local_domains
+from virtc.lint.facts import index
 from virtc.lint.rule import LintContext, Rule
-from virtc.lint.rules._index import index
 from virtc.lint.suppress import apply_suppressions
 from virtc.model import Table
+from virtc.speed import memory, parallel
+from virtc.speed.gcpause import paused_gc
+from virtc.speed.keyindex import KeyIndexParts
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
@@ -31,7 +32,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
     Without ``config``, the configuration file that applies to ``table.path`` is
     used when that path is a file on disk (so ``virtc build`` honours it too);
     without ``local_domains``, the file named by the configuration is read.
-    ``jobs`` is ``-j`` (see :func:`virtc.parallel.use_helper`). ``key_index`` waits
+    ``jobs`` is ``-j`` (see :func:`virtc.speed.parallel.use_helper`). ``key_index`` waits
     for the key index from a helper process that has other work after it (the
     build's map writer): then every rule runs here.
     """
@@ -101,7 +102,7 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
               *, fix: bool = False, diff: bool = False, jobs: int | None = None) -> FileResult:
     """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
     with ``diff`` only compute the unified diff of those fixes."""
-    from virtc.parse import parse_file
+    from virtc.source.parse import parse_file
 
     if fix and not diff and str(path) == "-":
         raise VirtcError("--fix cannot rewrite standard input (use --diff)")

@@ -27,7 +27,6 @@ would reach it, ``resolve`` gives the same outcome with and without it
 (``LookupTable.from_pairs`` builds variants cheaply); a loop is ``kind == 'loop'``.
 """
 
-from virtc.localdomains import read_local_domains
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
 from virtc.lookup.resolve import (
     KINDS,
@@ -42,6 +41,7 @@ from virtc.lookup.resolve import (
     resolve,
 )
 from virtc.lookup.table import LookupTable, load_lookup_table
+from virtc.source.localdomains import read_local_domains
 
 __all__ = [
     "KINDS",

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from virtc import sniff
 from virtc.errors import VirtcError
-from virtc.keyindex import FirstValues
 from virtc.model import MAXNAME, Entry, Table, fold
+from virtc.source import sniff
+from virtc.speed.keyindex import FirstValues
 
 
 def _domain(key: str) -> str | None:
@@ -90,7 +90,7 @@ def is_berkeley_db(path: Path) -> bool:
 
 def load_lookup_table(path: Path) -> LookupTable:
     """A source or a built ``.db`` (recognised by its content, not its name)."""
-    from virtc.parse import parse_file
+    from virtc.source.parse import parse_file
 
     if not path.exists():
         raise VirtcError(f"{path}: no such file")

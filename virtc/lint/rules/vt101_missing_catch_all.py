@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
+from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, key_span
 from virtc.model import Table
 
 CODE = "VT101"

@@ -33,8 +33,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, key_span
 from virtc.lint.rules.vt101_missing_catch_all import catch_all_fix
 from virtc.model import Table
 

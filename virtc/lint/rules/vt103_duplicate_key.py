@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
+from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, key_span
 from virtc.model import Table
-from virtc.rejections import duplicate_message
+from virtc.source.rejections import duplicate_message
 
 CODE = "VT103"
 NAME = "duplicate-key"

@@ -37,8 +37,8 @@ from itertools import compress
 from operator import itemgetter, not_
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, index, key_span
 from virtc.model import MAXNAME, Key, KeyKind, Table
 
 CODE = "VT104"

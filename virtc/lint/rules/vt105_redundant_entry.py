@@ -33,8 +33,8 @@ from itertools import compress, count
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import FEW_TEXTS, any_of, engine, index, key_span, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import FEW_TEXTS, any_of, engine, index, key_span, shown
 from virtc.model import BLANKS, Key, KeyKind, Table
 
 if TYPE_CHECKING:

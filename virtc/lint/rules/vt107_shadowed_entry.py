@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import engine, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import engine, index, key_span
 from virtc.model import KeyKind, Table
 
 CODE = "VT107"

@@ -39,8 +39,8 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown, value_span
 from virtc.model import BLANKS, ErrorValue, Table
 
 CODE = "VT201"

@@ -33,8 +33,8 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown, value_span
 from virtc.lint.rules.vt201_malformed_error import misspelt_error
 from virtc.lint.rules.vt204_inline_comment import comment_start
 from virtc.model import BLANKS, Table

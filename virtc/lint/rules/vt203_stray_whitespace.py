@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
+from virtc.lint.facts import index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown
 from virtc.model import BLANKS, Table
 
 CODE = "VT203"

@@ -28,8 +28,8 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown
 from virtc.model import BLANKS, Table
 
 CODE = "VT204"

@@ -35,8 +35,8 @@ from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import TableIndex, chunks, engine, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, chunks, engine, index, stripped_and_folded, value_span
 from virtc.model import MAXNAME, Key, Table, fold
 
 CODE = "VT205"

@@ -33,8 +33,8 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import Domain, index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import Domain, index, shown
 from virtc.model import Key, KeyKind, Table, fold
 
 CODE = "VT206"

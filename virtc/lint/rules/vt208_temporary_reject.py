@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown, value_span
 from virtc.lint.rules.vt201_malformed_error import REPLY
 from virtc.model import Table
 

@@ -27,8 +27,8 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import index, shown, value_span
 from virtc.model import Table
 
 CODE = "VT209"

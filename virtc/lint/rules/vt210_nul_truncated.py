@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import shown
 from virtc.model import Table
 
 CODE = "VT210"

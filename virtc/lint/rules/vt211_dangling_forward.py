@@ -32,8 +32,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
+from virtc.lint.facts import TableIndex, chunks, engine, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules._index import TableIndex, chunks, engine, index, shown, stripped_and_folded, value_span
 from virtc.model import MAXNAME, Table
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ class KeyIndexParts(NamedTuple):
 
 
 class KeyIndex:
-    """Over ``keys`` (a :class:`~virtc.column.Column` or list), in the order makemap reads them.
+    """Over ``keys`` (a :class:`~virtc.speed.column.Column` or list), in the order makemap reads them.
 
     ``parts`` (from :meth:`parts` of an index of the same keys, built by a helper
     process) gives the index without building it again.

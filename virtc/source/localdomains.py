@@ -13,8 +13,8 @@ from pathlib import Path
 
 from virtc.errors import VirtcError
 from virtc.model import fold
-from virtc.parse import read_source
-from virtc.reader import decode
+from virtc.source.parse import read_source
+from virtc.source.reader import decode
 
 
 def parse_local_domains(text: str) -> list[str]:

@@ -22,13 +22,15 @@ from operator import add, itemgetter, not_, sub
 from pathlib import Path
 from typing import Any, AnyStr, BinaryIO
 
-from virtc import memory, parallel, progress, sniff
+from virtc import progress
 from virtc.errors import VirtcError
-from virtc.gcpause import paused_gc
-from virtc.grammar import parser, terminal_regexps
 from virtc.model import BLANKS, Comment, Entry, Item, Rejected, Table, TableBuilder
-from virtc.packed import FileSource, LazySource, PackedBytes
-from virtc.reader import MAX_LINE, Problem, Record, chunks, decode
+from virtc.source import sniff
+from virtc.source.grammar import parser, terminal_regexps
+from virtc.source.reader import MAX_LINE, Problem, Record, chunks, decode
+from virtc.speed import memory, parallel
+from virtc.speed.gcpause import paused_gc
+from virtc.speed.packed import FileSource, LazySource, PackedBytes
 
 
 @functools.cache
@@ -162,7 +164,7 @@ def _parse_into(table: TableBuilder, blocks: Iterator[tuple[Any, list[Any], bool
     if ``binary``, as bytes read as Latin-1, into ``table``, a block at a time, in C
     where it can.
 
-    The split is that of :func:`virtc.reader.records` (property-tested): a line of
+    The split is that of :func:`virtc.source.reader.records` (property-tested): a line of
     at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
     A block of nothing but such lines that are entries, comments or blank goes
     into the columns whole; any other block goes line by line, odd lines through
@@ -380,7 +382,7 @@ SPLIT_SIZE = 4 << 20
 """Sources this large are parsed in two halves at once when a helper process is allowed."""
 
 PACK_SIZE = 4 << 20
-"""Sources this large are not kept in memory as read (:mod:`virtc.packed`); 4 MiB is some 100k entries."""
+"""Sources this large (some 100k entries) are not kept in memory as read (:mod:`virtc.speed.packed`)."""
 
 
 def _parse_part(source: str | bytes, start: int, end: int, continuation: bool = False) -> TableBuilder:
@@ -410,7 +412,7 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, jobs: int | None = None,
     """Parse a source's bytes (Latin-1: every byte one character); the table keeps the
     bytes and decodes them only if a source line is asked for. A large source is not kept:
     with ``from_file`` (``path`` is the regular file ``data`` was read from) it is read
-    again if needed, otherwise it is kept compressed (see :mod:`virtc.packed`)."""
+    again if needed, otherwise it is kept compressed (see :mod:`virtc.speed.packed`)."""
     source: bytes | LazySource = data
     if len(data) >= PACK_SIZE:
         memory.tune_for_large_inputs()

@@ -16,7 +16,7 @@ GRAMMAR_NAME = "virtusertable.lark"
 @functools.cache
 def grammar_text() -> str:
     """The grammar text: the copy packed into a wheel, else the source tree's (read once)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the virtc package
     # A wheel installed on disk, then a source checkout or editable install (virtc/ sits
     # next to grammar/); importlib.resources only for a zipped install: it costs 13 ms.
     for home in (here / "_grammar" / GRAMMAR_NAME, here.parent / "grammar" / GRAMMAR_NAME):
@@ -40,7 +40,7 @@ _TERMINAL = re.compile(r"([A-Z_][A-Z0-9_]*)\s*:\s*/(.*)/([imslux]*)\s*")
 def terminal_regexps() -> dict[str, str]:
     """Regex terminals (``NAME: /regex/flags`` lines) as Python regexes, without importing Lark.
 
-    The fast path of :mod:`virtc.parse` needs only these; building the Lark parser costs
+    The fast path of :mod:`virtc.source.parse` needs only these; building the Lark parser costs
     a tenth of a second at every start. Equivalent to Lark's own ``to_regexp()`` of the
     same terminals (tested).
     """

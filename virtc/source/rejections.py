@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.keyindex import KeyIndex
 from virtc.model import Entry, Rejected, Table, fold
+from virtc.speed.keyindex import KeyIndex
 
 CODE = "VT001"
 NAME = "syntax-error"

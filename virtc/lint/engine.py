@@ -6,10 +6,10 @@ without forwards is linted without loading the engine (start-up time).
 
 from __future__ import annotations
 
-from virtc.keyindex import FirstValues
-from virtc.lint.rules._index import TableIndex
+from virtc.lint.facts import TableIndex
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
 from virtc.model import MAXNAME, Key, KeyKind, fold
+from virtc.speed.keyindex import FirstValues
 
 
 class HidingTable(LookupTable):

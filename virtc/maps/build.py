@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from virtc import memory, parallel, progress
+from virtc import progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
-from virtc.keyindex import KeyIndexParts
 from virtc.model import Table
-from virtc.parse import (
+from virtc.source.parse import (
     NotPlain,
     is_regular_file,
     parse_bytes,
@@ -22,8 +21,10 @@ from virtc.parse import (
     plain_entries,
     read_data,
 )
-from virtc.reader import decode, encode
-from virtc.rejections import makemap_rejections
+from virtc.source.reader import decode, encode
+from virtc.source.rejections import makemap_rejections
+from virtc.speed import memory, parallel
+from virtc.speed.keyindex import KeyIndexParts
 from virtc.writers import bdb
 from virtc.writers.atomic import replace_atomically, unsafe_directories
 
@@ -41,7 +42,7 @@ class BuildOptions:
     """``-r``: a later duplicate key replaces the earlier one instead of being an error."""
     lint: bool = True
     jobs: int | None = None
-    """``-j``: processes for a large table (see :func:`virtc.parallel.use_helper`)."""
+    """``-j``: processes for a large table (see :func:`virtc.speed.parallel.use_helper`)."""
 
 
 @dataclass

@@ -24,9 +24,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from virtc.model import Comment, Entry, KeyKind, Table, fold
-from virtc.parse import parse_text
-from virtc.reader import MAX_LINE
-from virtc.rejections import makemap_rejections
+from virtc.source.parse import parse_text
+from virtc.source.reader import MAX_LINE
+from virtc.source.rejections import makemap_rejections
 
 
 class FormatRefused(Exception):

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from virtc.build import BuildOptions, map_records
+from virtc.maps.build import BuildOptions, map_records
 from virtc.model import Table
-from virtc.rejections import find_duplicates
+from virtc.source.rejections import find_duplicates
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from operator import itemgetter
 from sys import intern
 from typing import TYPE_CHECKING
 
-from virtc.column import BLOCK, Column
-from virtc.keyindex import KeyIndexParts
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, Entry, KeyKind, Table, Value, fold
+from virtc.speed.column import BLOCK, Column
+from virtc.speed.keyindex import KeyIndexParts
 
 if TYPE_CHECKING:
-    from virtc.lint.rules._engine import Engine
+    from virtc.lint.engine import Engine
 
 
 @dataclass(slots=True)
@@ -256,8 +256,8 @@ class TableIndex:
 
 
 def engine(table: Table, ctx: LintContext) -> Engine:
-    """The shared :class:`~virtc.lint.rules._engine.Engine` for ``table`` (built on first use)."""
-    from virtc.lint.rules._engine import Engine  # the lookup engine: only if a rule follows a forward
+    """The shared :class:`~virtc.lint.engine.Engine` for ``table`` (built on first use)."""
+    from virtc.lint.engine import Engine  # the lookup engine: only if a rule follows a forward
 
     eng = ctx.cache.get("engine")
     if not isinstance(eng, Engine) or eng.source is not table:

@@ -6,7 +6,7 @@ bad line (``makemap: MAP: line N: ...``), skips it, still writes the map and exi
 atomically, and writes NOTHING when makemap would have complained: the old map stays.
 
 Parsing: with makemap's default whitespace separator every record goes through the
-grammar (``virtc.parse``). ``-D C`` only changes which first byte makes a comment,
+grammar (``virtc.source.parse``). ``-D C`` only changes which first byte makes a comment,
 so it stays on the grammar path too. ``-t C`` is makemap's other mode, which the
 grammar does not describe: the key runs to the first C, a run of C is skipped, the
 rest is the value, and nothing is trimmed. ``-e`` turns "no RHS" lines into empty
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from virtc.build import BuildOptions, map_records
 from virtc.errors import VirtcError
+from virtc.maps.build import BuildOptions, map_records
 from virtc.model import Comment, Entry, Item, Rejected, Table, fold
-from virtc.parse import parse_records
-from virtc.reader import Problem, Record, decode, encode, records
+from virtc.source.parse import parse_records
+from virtc.source.reader import Problem, Record, decode, encode, records
 
 USAGE = (
     "Usage: makemap [-C cffile] [-N] [-c cachesize] [-D commentchar]\n"

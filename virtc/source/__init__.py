@@ -1,0 +1,1 @@
+"""Bytes -> Table: reading, makemap's records, the grammar and the parse."""

@@ -1,0 +1,1 @@
+"""Large-table machinery: leaves that know nothing about virtusertables."""
