@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import require_berkeleydb
 
-import virtc.source.parse
+import virtc.source.blocks
+import virtc.source.large
 import virtc.speed.parallel as parallel
 from virtc.lint import lint_table
 from virtc.source.parse import parse_bytes
@@ -37,7 +38,7 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
     monkeypatch.setattr(os, "fork", counting_fork)
-    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     table = parse_bytes(data, str(path))
     assert lint_table(table, jobs=1) == serial
     assert forks == []  # -j 1: one process, whatever the size
@@ -147,7 +148,7 @@ def test_a_helper_error_before_the_first_item() -> None:
 
 
 def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
     assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
     assert table.last_line == (4, "last@x e")
@@ -229,7 +230,7 @@ def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
     from virtc.source.parse import parse_file
     from virtc.speed.packed import FileSource
 
-    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     src = tmp_path / "vt"
     src.write_bytes(b"a@x.example b\n# c\n\xe9@x.example d\n")
     table = parse_file(src)
@@ -241,7 +242,7 @@ def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
         _ = table.text
     stdin_like = parse_bytes(src.read_bytes(), "<stdin>")
     assert stdin_like.text.startswith("a@x.example B")  # kept (compressed): nothing to read again
-    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 0)
     assert parse_file(src, jobs=2).source_line(3) == "\xe9@x.example d"  # two halves, one in a helper
     table = parse_file(src, jobs=2)
     src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example D\n")  # the second half changed
@@ -258,12 +259,12 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
     from virtc.errors import VirtcError
     from virtc.source.parse import parse_file
 
-    monkeypatch.setattr(virtc.source.parse, "PACK_SIZE", 0)
-    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 0)
-    monkeypatch.setattr(virtc.source.parse, "BLOCK", 64)
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.blocks, "BLOCK", 64)
     src = tmp_path / "vt"
     src.write_bytes(b"".join(b"user%d@example.com local%d\n" % (i, i) for i in range(200)))
-    real = virtc.source.parse._file_pieces
+    real = virtc.source.large._file_pieces
 
     def changing(fd: int, start: int, end: int, path: str, crc: list[int]) -> object:
         pieces = real(fd, start, end, path, crc)
@@ -275,7 +276,7 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
             os.truncate(src, start + 100)
         yield from pieces
 
-    monkeypatch.setattr(virtc.source.parse, "_file_pieces", changing)
+    monkeypatch.setattr(virtc.source.large, "_file_pieces", changing)
     with pytest.raises(VirtcError, match=r"vt: changed while virtc was reading it; run virtc again"):
         parse_file(src, jobs=jobs)
 

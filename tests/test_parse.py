@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtc.model import Comment, Entry, Item, KeyKind, Rejected
-from virtc.source.parse import _parse_slow, parse_bytes, parse_records, parse_text
+from virtc.source.parse import parse_bytes, parse_text
 from virtc.source.reader import Problem, decode, encode, records
+from virtc.source.recognise import _parse_slow, parse_records
 
 
 def only(text: str) -> Item:

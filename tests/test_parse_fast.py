@@ -18,20 +18,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import virtc.source.blocks
+import virtc.source.large
 import virtc.source.parse
+import virtc.source.recognise
 from virtc.maps.build import BuildOptions, map_records
 from virtc.model import BLANKS, Entry, Table, fold
 from virtc.source.grammar import parser, terminal_regexps
-from virtc.source.parse import (
-    NotPlain,
-    _parse_slow,
-    parse_bytes,
-    parse_records,
-    parse_source,
-    parse_text,
-    plain_entries,
-)
+from virtc.source.parse import parse_bytes, parse_source, parse_text
 from virtc.source.reader import MAX_LINE, records
+from virtc.source.recognise import NotPlain, _parse_slow, parse_records, plain_entries
 from virtc.source.rejections import find_duplicates
 
 # The bytes that matter to makemap's split, plus ordinary ones.
@@ -68,12 +64,12 @@ def test_no_entry_takes_in_a_neighbouring_line(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(source, st.integers(0, 40))
 def test_parse_source_in_small_blocks(text: str, block: int) -> None:
-    saved = virtc.source.parse.BLOCK
-    virtc.source.parse.BLOCK = block  # many line blocks, split anywhere
+    saved = virtc.source.blocks.BLOCK
+    virtc.source.blocks.BLOCK = block  # many line blocks, split anywhere
     try:
         assert list(parse_source(text)) == list(parse_records(records(text)))
     finally:
-        virtc.source.parse.BLOCK = saved
+        virtc.source.blocks.BLOCK = saved
 
 
 @settings(max_examples=400, deadline=None)
@@ -153,14 +149,14 @@ def test_the_split_path_is_on_only_for_the_grammars_terminals(name: str, changed
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     # bytes.split(None, 1) reads lines fast (twice a regex); it is used only while it reads
     # them as the grammar does, so a grammar change cannot make the parse wrong.
-    assert virtc.source.parse._split_reads_as_grammar()
+    assert virtc.source.recognise._split_reads_as_grammar()
     terms = {**terminal_regexps(), name: changed}
-    monkeypatch.setattr(virtc.source.parse, "terminal_regexps", lambda: terms)
-    virtc.source.parse._split_reads_as_grammar.cache_clear()
+    monkeypatch.setattr(virtc.source.recognise, "terminal_regexps", lambda: terms)
+    virtc.source.recognise._split_reads_as_grammar.cache_clear()
     try:
-        assert not virtc.source.parse._split_reads_as_grammar()
+        assert not virtc.source.recognise._split_reads_as_grammar()
     finally:
-        virtc.source.parse._split_reads_as_grammar.cache_clear()
+        virtc.source.recognise._split_reads_as_grammar.cache_clear()
 
 
 @settings(max_examples=300, deadline=None)
@@ -190,8 +186,8 @@ def test_a_source_parsed_in_two_parts_equals_one_parse(text: str, data: st.DataO
     # split after any newline: the joined table must be the one parse, record numbers too.
     raw = text.encode("latin-1")
     mid = data.draw(st.sampled_from([0] + [i + 1 for i, b in enumerate(raw) if b == 0x0A]))
-    table = virtc.source.parse._parse_part(raw, 0, mid)
-    table.append(virtc.source.parse._parse_part(raw, mid, len(raw), True))
+    table = virtc.source.recognise.parse_part(raw, 0, mid)
+    table.append(virtc.source.recognise.parse_part(raw, mid, len(raw), True))
     joined, whole = table.table("p", raw), parse_bytes(raw, "p")
     assert joined.items == whole.items
     assert (list(joined.seqs), joined.last_line) == (list(whole.seqs), whole.last_line)
@@ -204,7 +200,8 @@ def test_a_file_parsed_as_it_is_read_equals_one_parse(text: str, block: int, job
     # once with -j 2: the table must be the one parse of its bytes, record numbers too.
     raw = text.encode("latin-1")
     with tempfile.TemporaryDirectory() as tmp, \
-            mock.patch.multiple(virtc.source.parse, PACK_SIZE=0, SPLIT_SIZE=0, BLOCK=block):
+            mock.patch.multiple(virtc.source.large, PACK_SIZE=0, SPLIT_SIZE=0), \
+            mock.patch.object(virtc.source.blocks, "BLOCK", block):
         path = Path(tmp) / "vt"
         path.write_bytes(raw)
         table = virtc.source.parse.parse_file(path, jobs=jobs)
@@ -216,8 +213,8 @@ def test_a_file_parsed_as_it_is_read_equals_one_parse(text: str, block: int, job
 
 def test_halves_in_a_helper_process(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = b"".join(b"u%d@d%d.example v%d\n" % (i, i % 9, i) for i in range(3000)) + b"# end\nlast@x y"
-    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 0)
     split = parse_bytes(raw, "p", jobs=2)
-    monkeypatch.setattr(virtc.source.parse, "SPLIT_SIZE", 1 << 40)
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 1 << 40)
     whole = parse_bytes(raw, "p", jobs=2)
     assert split.items == whole.items and split.keys == whole.keys and split.values == whole.values

@@ -24,7 +24,8 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     """
     from virtc.errors import VirtcError
     from virtc.layout import FormatRefused, format_table
-    from virtc.source.parse import parse_bytes, read_data
+    from virtc.source.parse import parse_bytes
+    from virtc.source.read import read_data
     from virtc.source.reader import decode, encode
 
     status = 0

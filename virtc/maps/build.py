@@ -12,16 +12,10 @@ from virtc import progress
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.model import Table
-from virtc.source.parse import (
-    NotPlain,
-    is_regular_file,
-    parse_bytes,
-    parse_file,
-    parse_text,
-    plain_entries,
-    read_data,
-)
+from virtc.source.parse import parse_bytes, parse_file, parse_text
+from virtc.source.read import is_regular_file, read_data
 from virtc.source.reader import decode, encode
+from virtc.source.recognise import NotPlain, plain_entries
 from virtc.source.rejections import makemap_rejections
 from virtc.speed import memory, parallel
 from virtc.speed.keyindex import KeyIndexParts

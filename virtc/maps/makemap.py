@@ -26,8 +26,8 @@ from typing import BinaryIO
 from virtc.errors import VirtcError
 from virtc.maps.build import BuildOptions, map_records
 from virtc.model import Comment, Entry, Item, Rejected, Table, fold
-from virtc.source.parse import parse_records
 from virtc.source.reader import Problem, Record, decode, encode, records
+from virtc.source.recognise import parse_records
 
 USAGE = (
     "Usage: makemap [-C cffile] [-N] [-c cachesize] [-D commentchar]\n"

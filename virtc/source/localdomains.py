@@ -13,7 +13,7 @@ from pathlib import Path
 
 from virtc.errors import VirtcError
 from virtc.model import fold
-from virtc.source.parse import read_source
+from virtc.source.read import read_source
 from virtc.source.reader import decode
 
 
