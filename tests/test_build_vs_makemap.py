@@ -82,7 +82,8 @@ def test_sendmail_resolves_through_a_virtc_map(tmp_path: Path, null: bool, sendm
     """The real sendmail reads virtc's map and resolves exactly as through makemap's."""
     from harness.sendmail import resolve_with_sendmail
 
-    from virtc.maps.build import BuildOptions, build
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
 
     src = tmp_path / "virtusertable"
     src.write_bytes(SENDMAIL_TABLE)

@@ -10,7 +10,8 @@ from lint_fakes import Cli, use_fake_rules
 
 from virtc.diagnostics import Severity
 from virtc.lint.config import find_config, load_config
-from virtc.maps.build import BuildOptions, check
+from virtc.maps.check import check
+from virtc.maps.records import BuildOptions
 from virtc.source.localdomains import parse_local_domains
 from virtc.source.parse import parse_file
 

@@ -19,8 +19,8 @@ from harness.makemap import parse_dump, run_makemap
 from test_makemap_dropin import generated
 
 from virtc.cli import cli
-from virtc.maps.build import BuildOptions
 from virtc.maps.mapdiff import diff_source, installed_records, source_records
+from virtc.maps.records import BuildOptions
 from virtc.source.parse import parse_bytes
 
 

@@ -165,7 +165,8 @@ def _overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.maps.build import BuildOptions, build
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
     from virtc.writers.bdb import read_map
 
     one = build(path, tmp_path / "one.db")
@@ -189,7 +190,8 @@ def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
 def test_build_while_linting_writes_nothing_for_a_broken_source(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     require_berkeleydb()
-    from virtc.maps.build import BuildOptions, build
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
 
     target = tmp_path / "map.db"
     target.write_bytes(b"old map")
@@ -207,7 +209,8 @@ def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: py
     import errno
 
     from virtc.errors import VirtcError
-    from virtc.maps.build import BuildOptions, build
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
     from virtc.writers import bdb
 
     def full(*args: object, **kw: object) -> int:
@@ -286,13 +289,14 @@ def test_build_while_linting_a_table_whose_key_index_is_built(tmp_path: Path,
     # The lint does not ask the helper for a key index the table already has: the build
     # must still take the helper's map count, not its key index.
     require_berkeleydb()
-    from virtc.maps.build import BuildOptions, _build_while_checking
+    from virtc.maps.build_large import build_while_checking
+    from virtc.maps.records import BuildOptions
 
     source = Path(__file__).parent.parent / "fixtures" / "clean" / "virtusertable"
     table = parse_bytes(source.read_bytes(), str(source))
     _ = table.key_index
     _overlapped(monkeypatch)
-    result = _build_while_checking(table, tmp_path / "map.db", BuildOptions(jobs=2))
+    result = build_while_checking(table, tmp_path / "map.db", BuildOptions(jobs=2))
     assert (result.written, result.records, result.diagnostics) == (True, len(table.entries), [])
 
 

@@ -22,7 +22,7 @@ import virtc.source.blocks
 import virtc.source.large
 import virtc.source.parse
 import virtc.source.recognise
-from virtc.maps.build import BuildOptions, map_records
+from virtc.maps.records import BuildOptions, map_records
 from virtc.model import BLANKS, Entry, Table, fold
 from virtc.source.grammar import parser, terminal_regexps
 from virtc.source.parse import parse_bytes, parse_source, parse_text

@@ -9,7 +9,8 @@ import pytest
 
 from virtc import progress
 from virtc.lint import lint_table
-from virtc.maps.build import BuildOptions, build
+from virtc.maps.build import build
+from virtc.maps.records import BuildOptions
 from virtc.source.parse import parse_text
 
 TABLE = "".join(f"user{i}@example.com\tuser{i}\n" for i in range(2000)) + \

@@ -29,7 +29,8 @@ from safety_support import VIRTC
 from virtc.errors import VirtcError
 from virtc.lint import lint_table
 from virtc.lookup import LookupTable, resolve
-from virtc.maps.build import BuildOptions, build
+from virtc.maps.build import build
+from virtc.maps.records import BuildOptions
 from virtc.source.parse import parse_bytes
 
 SEEDS = sorted(

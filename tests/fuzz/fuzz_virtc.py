@@ -20,7 +20,8 @@ import atheris
 with atheris.instrument_imports(include=["virtc"]):
     from virtc.errors import VirtcError
     from virtc.lookup import LookupTable, resolve
-    from virtc.maps.build import BuildOptions, check
+    from virtc.maps.check import check
+    from virtc.maps.records import BuildOptions
     from virtc.source.parse import parse_bytes
 
 OPTIONS = (BuildOptions(), BuildOptions(foldcase=False, replace=True))

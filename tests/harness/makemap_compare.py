@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.makemap import MakemapResult, Message, db_dump_p, db_verify, run_makemap
-from virtc.maps.build import BuildOptions, build, map_records
+from virtc.maps.build import build
+from virtc.maps.records import BuildOptions, map_records
 from virtc.model import Table, fold
 from virtc.source.parse import parse_bytes
 from virtc.source.reader import encode

@@ -36,8 +36,9 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
     lint finds an error: then every problem is printed and the old map stays.
     """
     from virtc.formatters.concise import render
-    from virtc.maps.build import BuildOptions, blocking
     from virtc.maps.build import build as run_build
+    from virtc.maps.check import blocking
+    from virtc.maps.records import BuildOptions
 
     opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
                         lint=not no_lint, jobs=jobs)

@@ -22,8 +22,8 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
 
     Exit status: 0 nothing would change, 1 something would, 2 error.
     """
-    from virtc.maps.build import BuildOptions
     from virtc.maps.mapdiff import diff_source, render_text, to_json
+    from virtc.maps.records import BuildOptions
     from virtc.source.parse import parse_file
     from virtc.writers.bdb import map_path
 

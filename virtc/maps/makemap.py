@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from virtc.errors import VirtcError
-from virtc.maps.build import BuildOptions, map_records
+from virtc.maps.records import BuildOptions, map_records
 from virtc.model import Comment, Entry, Item, Rejected, Table, fold
 from virtc.source.reader import Problem, Record, decode, encode, records
 from virtc.source.recognise import parse_records

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from virtc.maps.build import BuildOptions, map_records
+from virtc.maps.records import BuildOptions, map_records
 from virtc.model import Table
 from virtc.source.rejections import find_duplicates
 
