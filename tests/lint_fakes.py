@@ -16,7 +16,8 @@ from virtc.diagnostics import Fix, Severity
 from virtc.lint import registry, suppress
 from virtc.lint.rule import Finding, LintContext, Rule
 from virtc.lint.rules import vt001_syntax_error
-from virtc.model import Entry, Table
+from virtc.model import Entry
+from virtc.table import Table
 
 DOC = """{summary}
 

@@ -14,10 +14,10 @@ from lint_fakes import Cli, use_fake_rules
 
 from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.lint.config import LintConfig
+from virtc.lint.files import lint_file
 from virtc.lint.fix import MAX_ROUNDS, apply_fixes, fix_source, unified_diff
-from virtc.lint.runner import lint_file
-from virtc.model import Table
 from virtc.source.parse import parse_text
+from virtc.table import Table
 
 CATCH = "@x.test\terror:5.1.1:550 User unknown\n"
 

@@ -19,6 +19,7 @@ import virtc.source.blocks
 import virtc.source.large
 import virtc.speed.parallel as parallel
 from virtc.lint import lint_table
+from virtc.lint.schedule import lint_table as lint_scheduled
 from virtc.source.parse import parse_bytes
 
 DATA = Path(__file__).parent / "data" / "rules"
@@ -40,10 +41,10 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(os, "fork", counting_fork)
     monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     table = parse_bytes(data, str(path))
-    assert lint_table(table, jobs=1) == serial
+    assert lint_scheduled(table, jobs=1) == serial
     assert forks == []  # -j 1: one process, whatever the size
     table = parse_bytes(data, str(path))  # nothing built yet: the key index is built in a helper too
-    assert lint_table(table, jobs=2) == serial
+    assert lint_scheduled(table, jobs=2) == serial
     assert forks == ([1, 1] if len(table.entries) else [])
     assert table.text == data.decode("latin-1")  # unpacked from the compressed copy
 

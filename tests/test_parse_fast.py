@@ -23,12 +23,13 @@ import virtc.source.large
 import virtc.source.parse
 import virtc.source.recognise
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import BLANKS, Entry, Table, fold
+from virtc.model import BLANKS, Entry, fold
 from virtc.source.grammar import parser, terminal_regexps
 from virtc.source.parse import parse_bytes, parse_source, parse_text
 from virtc.source.reader import MAX_LINE, records
 from virtc.source.recognise import NotPlain, _parse_slow, parse_records, plain_entries
 from virtc.source.rejections import find_duplicates
+from virtc.table import Table
 
 # The bytes that matter to makemap's split, plus ordinary ones.
 ALPHABET = "aAb@+*#%:\t\x0b\x0c\r \0\xe9\xc9"

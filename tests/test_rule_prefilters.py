@@ -13,7 +13,7 @@ from virtc.lint.config import LintConfig
 from virtc.lint.facts import index
 from virtc.lint.rule import LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
-from virtc.lint.rules.vt201_malformed_error import _ACCESS_ACTION, _ERROR_WORD, misspelt_error
+from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD, misspelt_error
 from virtc.model import Key, KeyKind
 from virtc.source.parse import parse_text
 from virtc.speed.column import Column
@@ -27,7 +27,7 @@ _VALUE = st.lists(st.one_of(_WORDS, _BITS), min_size=1, max_size=6).map("".join)
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_VALUE, max_size=20))
 def test_vt201_scan_finds_every_misspelt_error(values: list[str]) -> None:
-    found = set(Column.of(values).matching(_ACCESS_ACTION, _ERROR_WORD))
+    found = set(Column.of(values).matching(ACCESS_ACTION, ERROR_WORD))
     for i, value in enumerate(values):
         if "@" not in value and misspelt_error(value) is not None:
             assert i in found, value

@@ -18,8 +18,8 @@ from virtc.diagnostics import Fix, Severity
 from virtc.lint.config import LintConfig
 from virtc.lint.registry import all_rules, rule_by_id
 from virtc.lint.rule import Finding, LintContext, Rule
-from virtc.model import Table
 from virtc.source.parse import parse_bytes
+from virtc.table import Table
 
 DATA = Path(__file__).parent / "data" / "rules"
 CODES = sorted(p.name for p in DATA.iterdir() if p.is_dir())

@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from virtc.model import Comment, Entry, KeyKind, Table, fold
+from virtc.model import Comment, Entry, KeyKind, fold
 from virtc.source.parse import parse_text
 from virtc.source.reader import MAX_LINE
 from virtc.source.rejections import makemap_rejections
+from virtc.table import Table
 
 
 class FormatRefused(Exception):

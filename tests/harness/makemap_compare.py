@@ -21,10 +21,11 @@ from pathlib import Path
 from harness.makemap import MakemapResult, Message, db_dump_p, db_verify, run_makemap
 from virtc.maps.build import build
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import Table, fold
+from virtc.model import fold
 from virtc.source.parse import parse_bytes
 from virtc.source.reader import encode
 from virtc.source.rejections import find_duplicates
+from virtc.table import Table
 from virtc.writers import bdb
 
 # virtc's Rejected.reason -> the complaint makemap prints for it.

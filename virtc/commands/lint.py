@@ -62,7 +62,7 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
     from virtc.diagnostics import Severity
     from virtc.formatters import Report
     from virtc.lint.config import config_for, load_config, read_local_domains
-    from virtc.lint.runner import FileResult, lint_file
+    from virtc.lint.files import FileResult, lint_file
 
     sel, ign = _codes(select, "--select"), _codes(ignore, "--ignore") or frozenset()
     severity = Severity.parse(fail_on) if fail_on else None

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.model import Table
+from virtc.table import Table
 
 FORMATS = ("text", "json", "sarif", "github")
 

@@ -6,10 +6,12 @@ without forwards is linted without loading the engine (start-up time).
 
 from __future__ import annotations
 
-from virtc.lint.facts import TableIndex
+from virtc.lint.facts import TableIndex, index
+from virtc.lint.rule import LintContext
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
 from virtc.model import MAXNAME, Key, KeyKind, fold
 from virtc.speed.keyindex import FirstValues
+from virtc.table import Table
 
 
 class HidingTable(LookupTable):
@@ -71,3 +73,12 @@ class Engine:
         if kind is KeyKind.DOMAIN_ANY:
             return f"{made_up}+@{dom}"
         return fold(key.text)
+
+
+def shared_engine(table: Table, ctx: LintContext) -> Engine:
+    """The shared :class:`~virtc.lint.engine.Engine` for ``table`` (built on first use)."""
+    eng = ctx.cache.get("engine")
+    if not isinstance(eng, Engine) or eng.source is not table:
+        eng = Engine(index(table, ctx), ctx.local_domains)
+        ctx.cache["engine"] = eng
+    return eng

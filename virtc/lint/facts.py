@@ -2,7 +2,7 @@
 
 Parsing every key and value is the expensive part of linting a large table, so
 it is done here once; rules then walk these lists (one pass, small per-domain
-state). Not a rule module: the registry skips names starting with ``_``.
+state). The rules' shared facts API: a rule reads the table through these.
 """
 
 from __future__ import annotations
@@ -16,15 +16,12 @@ from functools import cached_property
 from itertools import filterfalse, repeat
 from operator import itemgetter
 from sys import intern
-from typing import TYPE_CHECKING
 
 from virtc.lint.rule import LintContext
-from virtc.model import BLANKS, Entry, KeyKind, Table, Value, fold
+from virtc.model import BLANKS, Entry, KeyKind, Value, fold
 from virtc.speed.column import BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
-
-if TYPE_CHECKING:
-    from virtc.lint.engine import Engine
+from virtc.table import Table
 
 
 @dataclass(slots=True)
@@ -131,7 +128,7 @@ class TableIndex:
         as if no key repeated (the usual case; they are found again if one does).
         """
         table = self.table
-        if "key_index" in table.__dict__ or "domains" in self.__dict__:
+        if table.has_key_index or "domains" in self.__dict__:
             _ = self.domains
             return
         domains = self._domains(())
@@ -253,17 +250,6 @@ class TableIndex:
             if value.error is not None:
                 out.append((i, value))
         return out
-
-
-def engine(table: Table, ctx: LintContext) -> Engine:
-    """The shared :class:`~virtc.lint.engine.Engine` for ``table`` (built on first use)."""
-    from virtc.lint.engine import Engine  # the lookup engine: only if a rule follows a forward
-
-    eng = ctx.cache.get("engine")
-    if not isinstance(eng, Engine) or eng.source is not table:
-        eng = Engine(index(table, ctx), ctx.local_domains)
-        ctx.cache["engine"] = eng
-    return eng
 
 
 def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:

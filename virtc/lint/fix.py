@@ -20,9 +20,9 @@ from pathlib import Path
 
 from virtc.diagnostics import Diagnostic, Fix
 from virtc.errors import VirtcError
-from virtc.model import Table
 from virtc.source.parse import parse_text
 from virtc.source.reader import encode
+from virtc.table import Table
 
 MAX_ROUNDS = 10
 

@@ -22,13 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from virtc.diagnostics import Fix, Severity
-from virtc.model import Table
-
-if TYPE_CHECKING:
-    from virtc.lint.config import LintConfig
+from virtc.table import Table
 
 
 class Finding(NamedTuple):
@@ -45,11 +42,20 @@ class Finding(NamedTuple):
     """Only for rules whose findings differ in severity (e.g. VT203); None = the rule's default."""
 
 
+class RuleSettings(Protocol):
+    """What rules read of the configuration (:class:`virtc.lint.config.LintConfig` is one)."""
+
+    catch_all: str
+    """The catch-all value the VT101/VT102 fix inserts."""
+
+    def enabled(self, code: str) -> bool: ...
+
+
 @dataclass
 class LintContext:
     """What rules may consult besides the table."""
 
-    config: LintConfig
+    config: RuleSettings
     local_domains: frozenset[str] | None = None
     """Folded domains from --local-domains, or None when not given."""
     cache: dict[str, object] = field(default_factory=dict)

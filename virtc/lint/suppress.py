@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.lint.rule import Finding, LintContext, Rule
-from virtc.model import Comment, Table
+from virtc.model import Comment
+from virtc.table import Table
 
 CODE = "VT002"
 NAME = "unused-suppression"

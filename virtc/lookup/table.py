@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from virtc.errors import VirtcError
-from virtc.model import MAXNAME, Entry, Table, fold
+from virtc.model import MAXNAME, Entry, fold
 from virtc.source import sniff
 from virtc.speed.keyindex import FirstValues
+from virtc.table import Table
 
 
 def _domain(key: str) -> str | None:

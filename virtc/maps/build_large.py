@@ -7,9 +7,9 @@ from pathlib import Path
 
 from virtc.maps.check import BuildResult, blocking, check, unsafe_directory_warnings
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import Table
 from virtc.speed import memory, parallel
 from virtc.speed.keyindex import KeyIndexParts
+from virtc.table import Table
 from virtc.writers import bdb
 from virtc.writers.atomic import replace_atomically
 

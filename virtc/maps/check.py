@@ -8,9 +8,9 @@ from pathlib import Path
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.maps.records import BuildOptions
-from virtc.model import Table
 from virtc.source.rejections import makemap_rejections
 from virtc.speed.keyindex import KeyIndexParts
+from virtc.table import Table
 from virtc.writers.atomic import unsafe_directories
 
 
@@ -32,10 +32,10 @@ def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def check(table: Table, opts: BuildOptions,
           key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
     """What a build reports before writing: makemap's rejections, plus lint unless disabled
-    (``key_index``: see :func:`virtc.lint.lint_table`)."""
+    (``key_index``: see :func:`virtc.lint.schedule.lint_table`)."""
     linted: list[Diagnostic] = []
     if opts.lint:  # first: on a large table it builds the key index the rejections use, in parallel
-        from virtc.lint import lint_table
+        from virtc.lint.schedule import lint_table
 
         linted = lint_table(table, jobs=opts.jobs, key_index=key_index)
     diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))

@@ -25,9 +25,10 @@ from typing import BinaryIO
 
 from virtc.errors import VirtcError
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import Comment, Entry, Item, Rejected, Table, fold
+from virtc.model import Comment, Entry, Item, Rejected, fold
 from virtc.source.reader import Problem, Record, decode, encode, records
 from virtc.source.recognise import parse_records
+from virtc.table import Table
 
 USAGE = (
     "Usage: makemap [-C cffile] [-N] [-c cachesize] [-D commentchar]\n"

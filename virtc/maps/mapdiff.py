@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import Table
 from virtc.source.rejections import find_duplicates
+from virtc.table import Table
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from virtc.model import Table
 from virtc.source.reader import encode
 from virtc.source.recognise import plain_entries
+from virtc.table import Table
 
 
 @dataclass(frozen=True)

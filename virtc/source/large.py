@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from virtc.errors import VirtcError
-from virtc.model import Table, TableBuilder
 from virtc.source import blocks, sniff
 from virtc.source.blocks import line_blocks
 from virtc.source.read import MAX_SOURCE, reading, too_big
@@ -17,6 +16,7 @@ from virtc.source.recognise import parse_into, parse_part
 from virtc.speed import memory, parallel
 from virtc.speed.gcpause import paused_gc
 from virtc.speed.packed import FileSource, LazySource, PackedBytes
+from virtc.table import Table, TableBuilder
 
 
 def _file_pieces(fd: int, start: int, end: int, path: str, crc: list[int]) -> Iterator[bytes]:

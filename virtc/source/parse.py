@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from virtc.model import Item, Table
+from virtc.model import Item
 from virtc.source import large
 from virtc.source.read import read_data, regular_file_size
 from virtc.source.recognise import parse_part
 from virtc.speed.gcpause import paused_gc
+from virtc.table import Table
 
 
 def parse_text(text: str, path: str = "<string>") -> Table:

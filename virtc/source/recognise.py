@@ -17,10 +17,11 @@ from itertools import accumulate, chain, compress, repeat
 from operator import add, itemgetter, not_, sub
 from typing import Any
 
-from virtc.model import BLANKS, Comment, Entry, Item, Rejected, TableBuilder
+from virtc.model import BLANKS, Comment, Entry, Item, Rejected
 from virtc.source.blocks import line_blocks, pieces
 from virtc.source.grammar import parser, terminal_regexps
 from virtc.source.reader import MAX_LINE, Problem, Record, chunks
+from virtc.table import TableBuilder
 
 
 @functools.cache

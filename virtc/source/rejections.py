@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.model import Entry, Rejected, Table, fold
+from virtc.model import Entry, Rejected, fold
 from virtc.speed.keyindex import KeyIndex
+from virtc.table import Table
 
 CODE = "VT001"
 NAME = "syntax-error"

@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import BinaryIO, Generic, NamedTuple, TypeVar
 
 from virtc import progress
-from virtc.diagnostics import Diagnostic
 from virtc.errors import VirtcError
 
 T = TypeVar("T")
@@ -200,8 +199,7 @@ def _send_each(items: Iterator[object], pipe: BinaryIO) -> None:
         raise failed[0]
 
 
-def run_both(here: Callable[[], list[Diagnostic]], helper: Callable[[], list[Diagnostic]], *,
-             parallel: bool) -> list[Diagnostic]:
+def run_both(here: Callable[[], list[T]], helper: Callable[[], list[T]], *, parallel: bool) -> list[T]:
     """``here() + helper()``, the second one in a helper process when ``parallel``."""
     if not parallel or not available():
         return here() + helper()

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table
+from virtc.table import Table
 
 CODE = "VT001"
 NAME = "syntax-error"

@@ -31,20 +31,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from virtc.diagnostics import Fix, Severity
+from virtc.diagnostics import Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table
+from virtc.lint.shared import catch_all_fix
+from virtc.table import Table
 
 CODE = "VT101"
 NAME = "missing-catch-all"
 SEVERITY = Severity.ERROR
-
-
-def catch_all_fix(domain: str, after_line: int, ctx: LintContext) -> Fix:
-    """Insert ``@domain <catch-all>`` after line ``after_line``."""
-    return Fix(after_line + 1, after_line, f"@{domain}\t{ctx.config.catch_all}\n",
-               f"add '@{domain} {ctx.config.catch_all}'")
 
 
 def reported_by_vt102(domain: str, ctx: LintContext) -> bool:

@@ -35,8 +35,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules.vt101_missing_catch_all import catch_all_fix
-from virtc.model import Table
+from virtc.lint.shared import catch_all_fix
+from virtc.table import Table
 
 CODE = "VT102"
 NAME = "unprotected-local-domain"

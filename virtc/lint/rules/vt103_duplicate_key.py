@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table
 from virtc.source.rejections import duplicate_message
+from virtc.table import Table
 
 CODE = "VT103"
 NAME = "duplicate-key"

@@ -39,7 +39,8 @@ from operator import itemgetter, not_
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import MAXNAME, Key, KeyKind, Table
+from virtc.model import MAXNAME, Key, KeyKind
+from virtc.table import Table
 
 CODE = "VT104"
 NAME = "unmatchable-key"

@@ -33,9 +33,10 @@ from itertools import compress, count
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import FEW_TEXTS, any_of, engine, index, key_span, shown
+from virtc.lint.facts import FEW_TEXTS, any_of, index, key_span, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, Key, KeyKind, Table
+from virtc.model import BLANKS, Key, KeyKind
+from virtc.table import Table
 
 if TYPE_CHECKING:
     from virtc.lookup import Resolution
@@ -90,7 +91,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if i in ix.shadowed_by_duplicate:
             continue  # VT103
         # The engine decides: every address reaching the entry resolves the same without it.
-        eng = eng or engine(table, ctx)
+        from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+        eng = eng or shared_engine(table, ctx)
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table
+from virtc.table import Table
 
 CODE = "VT106"
 NAME = "dead-entry"

@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import engine, index, key_span
+from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import KeyKind, Table
+from virtc.model import KeyKind
+from virtc.table import Table
 
 CODE = "VT107"
 NAME = "shadowed-entry"
@@ -55,7 +56,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     continue
                 e, s = ix.entries[i], ix.entries[j]
                 # Ask the engine which key a plussed address reaches (precedence is its business).
-                eng = engine(table, ctx)
+                from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+                eng = shared_engine(table, ctx)
                 local = user or "anyone"
                 r = eng.resolve(f"{local}+detail@{dom.name}")
                 if not r.chain or r.chain[0] != ix.stored_keys[j]:

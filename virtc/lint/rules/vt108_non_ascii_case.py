@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table, fold
+from virtc.model import fold
+from virtc.table import Table
 
 CODE = "VT108"
 NAME = "non-ascii-case"

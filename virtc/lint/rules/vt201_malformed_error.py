@@ -35,13 +35,14 @@ Use instead
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, ErrorValue, Table
+from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD, REPLY, misspelt_error
+from virtc.model import ErrorValue
+from virtc.table import Table
 
 CODE = "VT201"
 NAME = "malformed-error"
@@ -50,35 +51,6 @@ SEVERITY = Severity.ERROR
 STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software", "tempfail", "protocol",
                           "config"})
 """sendmail's ``ErrorCodes[]`` (parseaddr.c); any other name silently means EX_UNAVAILABLE."""
-
-ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
-"""access-map results that mean nothing special in a virtusertable (a local user of that name)."""
-
-_ACCESS_ACTION = re.compile(f"\n(?i:reject|discard|relay|ok)[{BLANKS}]*(?=\n)")
-_ERROR_WORD = re.compile(r"\n[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])")
-"""Values :func:`misspelt_error` may object to, found in the whole column at once."""
-REPLY = re.compile(r"([0-9]{3}) ")
-_NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
-
-
-def misspelt_error(text: str) -> str | None:
-    """Why a value that sendmail does not read as ``error:`` looks like a reject, or None."""
-    word = text.rstrip(BLANKS)
-    if word.lower() in ACCESS_ACTIONS:
-        return (f"'{word}' is an access-map action, not a virtusertable one: sendmail delivers to a "
-                f"local user named '{word}'")
-    if _NON_ERROR.match(word):
-        if word[0] in "\"'":
-            return ("the quotes make it one quoted local user name: sendmail accepts the address "
-                    "instead of rejecting it")
-        if word[5:].lstrip().startswith(":"):
-            return ("after 'error:' sendmail expects a status ('5.1.1:' or a name such as 'nouser'), "
-                    "not a quote: it rejects with a garbled '553 5.3.0' reply; write "
-                    "'error:5.x.x:550 text'")
-        return ("without a ':' right after 'error' it is not a reject: sendmail joins the words into "
-                "a local user name and accepts the address")
-    return None
-
 
 def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     """(message, severity or None for the rule's default) for each fault of an error value."""
@@ -133,7 +105,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         for msg, sev in problems(v.error):
             yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
-    for i in ix.values.matching(_ACCESS_ACTION, _ERROR_WORD):
+    for i in ix.values.matching(ACCESS_ACTION, ERROR_WORD):
         text = ix.values[i]
         if i not in errors and "@" not in text and (why := misspelt_error(text)) is not None:
             yield Finding(*value_span(ix.entries[i]), f"'{shown(text)}' is not an error value: {why}")

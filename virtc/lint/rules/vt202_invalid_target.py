@@ -35,9 +35,9 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules.vt201_malformed_error import misspelt_error
-from virtc.lint.rules.vt204_inline_comment import comment_start
-from virtc.model import BLANKS, Table
+from virtc.lint.shared import comment_start, misspelt_error
+from virtc.model import BLANKS
+from virtc.table import Table
 
 CODE = "VT202"
 NAME = "invalid-target"

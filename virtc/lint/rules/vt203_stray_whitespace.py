@@ -33,7 +33,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, Table
+from virtc.model import BLANKS
+from virtc.table import Table
 
 CODE = "VT203"
 NAME = "stray-whitespace"

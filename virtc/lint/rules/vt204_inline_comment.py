@@ -24,34 +24,24 @@ Use instead
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, Table
+from virtc.lint.shared import INLINE_COMMENT, comment_start
+from virtc.model import BLANKS
+from virtc.table import Table
 
 CODE = "VT204"
 NAME = "inline-comment"
 SEVERITY = Severity.ERROR
 
-_COMMENT = re.compile(r"[ \t\x0b\x0c]+#")
-
-
-def comment_start(text: str) -> int | None:
-    """Offset of the whitespace before an inline ``#`` comment in a value, or None."""
-    if "#" not in text:
-        return None
-    m = _COMMENT.search(text)
-    return m.start() if m else None
-
-
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     if "#" not in ix.values.text:
         return  # decided in C, faster than the scan
-    for i in ix.values.matching(_COMMENT):
+    for i in ix.values.matching(INLINE_COMMENT):
         e = ix.entries[i]
         start = comment_start(e.value_text)
         if start is None:

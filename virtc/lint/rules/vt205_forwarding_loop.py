@@ -35,9 +35,10 @@ from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, chunks, engine, index, stripped_and_folded, value_span
+from virtc.lint.facts import TableIndex, chunks, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import MAXNAME, Key, Table, fold
+from virtc.model import MAXNAME, Key, fold
+from virtc.table import Table
 
 CODE = "VT205"
 NAME = "forwarding-loop"
@@ -75,7 +76,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates = ix.forwards
     if not candidates:
         return
-    eng = engine(table, ctx)
+    from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+    eng = shared_engine(table, ctx)
     local = eng.domains
     skip = ix.shadowed_by_duplicate
     first, values = table.key_index.first, ix.values

@@ -35,7 +35,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import Domain, index, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Key, KeyKind, Table, fold
+from virtc.model import Key, KeyKind, fold
+from virtc.table import Table
 
 CODE = "VT206"
 NAME = "suspicious-substitution"

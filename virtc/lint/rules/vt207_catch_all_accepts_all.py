@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table, Value, ValueKind
+from virtc.model import Value, ValueKind
+from virtc.table import Table
 
 CODE = "VT207"
 NAME = "catch-all-accepts-all"

@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.rules.vt201_malformed_error import REPLY
-from virtc.model import Table
+from virtc.lint.shared import REPLY
+from virtc.table import Table
 
 CODE = "VT208"
 NAME = "temporary-reject"

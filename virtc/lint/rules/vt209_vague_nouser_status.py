@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Table
+from virtc.table import Table
 
 CODE = "VT209"
 NAME = "vague-nouser-status"

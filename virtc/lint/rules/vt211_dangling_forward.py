@@ -32,9 +32,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, chunks, engine, index, shown, stripped_and_folded, value_span
+from virtc.lint.facts import TableIndex, chunks, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import MAXNAME, Table
+from virtc.model import MAXNAME
+from virtc.table import Table
 
 if TYPE_CHECKING:
     from virtc.lookup import Resolution
@@ -59,7 +60,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates = ix.forwards
     if not candidates:
         return
-    eng = engine(table, ctx)
+    from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+    eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
     for p, i, value, target in _plain_forwards(ix, candidates):

@@ -1,0 +1,47 @@
+"""Lint one source file: parse, lint, and with ``--fix`` rewrite it or show the diff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from virtc.diagnostics import Diagnostic
+from virtc.errors import VirtcError
+from virtc.lint.config import LintConfig
+from virtc.lint.schedule import lint_table
+from virtc.table import Table
+
+
+@dataclass
+class FileResult:
+    """One linted file: its (possibly fixed) table and what remains in it."""
+
+    table: Table
+    diagnostics: list[Diagnostic]
+    config: LintConfig
+    fixed: int = 0
+    diff: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity >= self.config.fail_on for d in self.diagnostics)
+
+
+def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | None = None,
+              *, fix: bool = False, diff: bool = False, jobs: int | None = None) -> FileResult:
+    """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
+    with ``diff`` only compute the unified diff of those fixes."""
+    from virtc.source.parse import parse_file
+
+    if fix and not diff and str(path) == "-":
+        raise VirtcError("--fix cannot rewrite standard input (use --diff)")
+    table = parse_file(path, jobs=jobs)
+    if not (fix or diff):
+        return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
+    from virtc.lint.fix import fix_source, unified_diff, write_atomically  # 10 ms: only to fix
+
+    result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
+    if diff:
+        return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
+    if result.applied:
+        write_atomically(path, result.text)
+    return FileResult(result.table, result.diagnostics, config, fixed=len(result.applied))

@@ -1,0 +1,62 @@
+"""What several rules share about values and fixes (rules never import each other)."""
+
+from __future__ import annotations
+
+import re
+
+from virtc.diagnostics import Fix
+from virtc.lint.rule import LintContext
+from virtc.model import BLANKS
+
+
+def catch_all_fix(domain: str, after_line: int, ctx: LintContext) -> Fix:
+    """Insert ``@domain <catch-all>`` after line ``after_line``."""
+    return Fix(after_line + 1, after_line, f"@{domain}\t{ctx.config.catch_all}\n",
+               f"add '@{domain} {ctx.config.catch_all}'")
+
+
+ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
+"""access-map results that mean nothing special in a virtusertable (a local user of that name)."""
+
+
+ACCESS_ACTION = re.compile(f"\n(?i:reject|discard|relay|ok)[{BLANKS}]*(?=\n)")
+
+
+ERROR_WORD = re.compile(r"\n[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])")
+"""Values :func:`misspelt_error` may object to, found in the whole column at once."""
+
+
+REPLY = re.compile(r"([0-9]{3}) ")
+
+
+NON_ERROR = re.compile(r"(?i)[\"']*\s*error(?=[\s:;=\"']|$)")
+
+
+def misspelt_error(text: str) -> str | None:
+    """Why a value that sendmail does not read as ``error:`` looks like a reject, or None."""
+    word = text.rstrip(BLANKS)
+    if word.lower() in ACCESS_ACTIONS:
+        return (f"'{word}' is an access-map action, not a virtusertable one: sendmail delivers to a "
+                f"local user named '{word}'")
+    if NON_ERROR.match(word):
+        if word[0] in "\"'":
+            return ("the quotes make it one quoted local user name: sendmail accepts the address "
+                    "instead of rejecting it")
+        if word[5:].lstrip().startswith(":"):
+            return ("after 'error:' sendmail expects a status ('5.1.1:' or a name such as 'nouser'), "
+                    "not a quote: it rejects with a garbled '553 5.3.0' reply; write "
+                    "'error:5.x.x:550 text'")
+        return ("without a ':' right after 'error' it is not a reject: sendmail joins the words into "
+                "a local user name and accepts the address")
+    return None
+
+
+INLINE_COMMENT = re.compile(r"[ \t\x0b\x0c]+#")
+
+
+def comment_start(text: str) -> int | None:
+    """Offset of the whitespace before an inline ``#`` comment in a value, or None."""
+    if "#" not in text:
+        return None
+    m = INLINE_COMMENT.search(text)
+    return m.start() if m else None
