@@ -261,9 +261,9 @@ def check_with_sendmail(virtc: list[str], map_file: Path, addresses: list[str]) 
 
     sys.path.insert(0, str(ROOT / "tests"))
     try:
-        from harness.sendmail import SendmailOracle  # type: ignore[import-not-found]
+        from support.sendmail import SendmailOracle  # type: ignore[import-not-found]
     except ImportError as exc:
-        return f"not checked: tests/harness/sendmail.py unavailable ({exc})"
+        return f"not checked: tests/support/sendmail.py unavailable ({exc})"
     try:
         with SendmailOracle(map_file) as oracle:
             theirs = oracle.resolve(addresses)

@@ -6,7 +6,7 @@ the input are resolved through the lookup engine. Any exception other than
 VirtcError, the one user-facing error, is a crash that libFuzzer reports and
 saves as ``crash-*``.
 
-Run it (tests/test_safety_fuzz_atheris.py runs a bounded version)::
+Run it (tests/safety/test_safety_fuzz_atheris.py runs a bounded version)::
 
     .venv/bin/python tests/fuzz/fuzz_virtc.py CORPUS_DIR fixtures tests/data/makemap -max_total_time=600
 """

@@ -1,6 +1,6 @@
 """How sendmail resolves an address through a virtusertable (the lookup engine).
 
-Checked against the real ``sendmail -bt`` in tests/test_lookup_oracle.py. Use::
+Checked against the real ``sendmail -bt`` in tests/oracle/test_lookup_oracle.py. Use::
 
     from virtc.lookup import LookupTable, resolve, lookup_keys
 

@@ -1,7 +1,7 @@
 """The keys sendmail's virtuser rules look up for one address, and ``%N`` substitution.
 
 From the ``Parse1`` rules of an m4-built sendmail.cf (FEATURE(virtusertable)),
-checked against ``sendmail -bt -d60.1`` in tests/test_lookup_oracle.py. For
+checked against ``sendmail -bt -d60.1`` in tests/oracle/test_lookup_oracle.py. For
 ``user+detail@domain`` (split at the first ``+`` that has something before it, so
 ``+x`` is never split but ``++x`` is user ``+``, detail ``x``)::
 

@@ -36,7 +36,7 @@ CHECKPOINT_ENV = "VIRTC_TEST_STOP_AT"
 """TEST-ONLY hook: name a checkpoint and the process stops itself (SIGSTOP) there.
 
 Crash-safety tests use it to SIGKILL a build at an exact point (see
-tests/test_safety_crash.py). Unset in normal use; it has no other effect.
+tests/safety/test_safety_crash.py). Unset in normal use; it has no other effect.
 """
 CHECKPOINTS = ("locked", "written", "verified", "renamed")
 _DEFERRED_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})

@@ -1,0 +1,259 @@
+"""Evidence: the real sendmail does what each lint rule says it does.
+
+Each test feeds a rule's own ``bad.vt`` fixture (tests/data/rules/CODE/) to the real
+makemap + sendmail (tests/support/sendmail.py) and checks the behaviour the rule's
+messages claim: the reply a sender gets, the key that is never looked up, the address
+that is accepted although nobody meant it. Where a message quotes a reply
+(``rejects with '553 5.3.0 ...'``), the quote itself is compared with the real RCPT reply.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.rules import DATA, apply_fix, lint_file, local_domains_of
+from support.sendmail import SendmailOracle
+
+pytestmark = pytest.mark.oracle
+
+# A reply quoted in a message: "rejects with '553 5.3.0 No such user'", "replies '550 5.0.0'" ...
+_QUOTED_REPLY = re.compile(r"(?:rejects with|replies|sends|rejects it with|rejects this with)"
+                           r"(?: a garbled)? '([1-9]\d\d [^']*)'")
+
+
+def oracle_for(code: str, **kw: object) -> SendmailOracle:
+    return SendmailOracle(DATA / code / "bad.vt", **kw)  # type: ignore[arg-type]
+
+
+def verify(oracle: SendmailOracle, address: str) -> str:
+    """What ``sendmail -bv`` says about one address (the checks delivery would make)."""
+    # run() appends "-C cf" after the arguments, where -bv would take them for addresses: give it first.
+    out = oracle.run(["-C", str(oracle.cf), "-bv", address], "")
+    return next(line.split("... ", 1)[1] for line in out.splitlines() if line.startswith(address + "..."))
+
+
+def line_address(code: str, line: int) -> str:
+    """The key of line ``line`` of a fixture, which is also the address to ask about."""
+    text = (DATA / code / "bad.vt").read_bytes().decode("latin-1")
+    return text.split("\n")[line - 1].split("\t", 1)[0]
+
+
+def check_quoted_replies(code: str, oracle: SendmailOracle) -> int:
+    """Every reply quoted in a finding of ``code`` is the real RCPT reply for that line's key."""
+    _, _, findings = lint_file(code, "bad.vt")
+    claims = [(line_address(code, f.line), m[1]) for f in findings
+              if (m := _QUOTED_REPLY.search(f.message))]
+    replies = oracle.smtp_replies([a for a, _ in claims])
+    for (address, claim), real in zip(claims, replies, strict=True):
+        assert real.startswith(claim), (address, claim, real)
+    return len(claims)
+
+
+def test_vt101_missing_catch_all_accepts_unknown_users(sendmail: str, tmp_path: Path) -> None:
+    with oracle_for("VT101") as o:
+        org, com = o.resolve(["nosuch@example.org", "nosuch@example.com"])
+        assert (org.mailer, org.user) == ("local", "nosuch")  # $=w: the local user of that name
+        assert org.lookups == (("nosuch@example.org", None), ("@example.org", None))
+        assert com.reply == "550 5.1.1 User unknown"
+    with oracle_for("VT101", virthost=True) as o:
+        (org,) = o.resolve(["nosuch@example.org"])
+        assert (org.mailer, org.host) == ("esmtp", "example.org.")  # VirtHost: relayed to the domain
+    # The fix makes sendmail reject it.
+    _, table, findings = lint_file("VT101", "bad.vt")
+    fixed = tmp_path / "fixed.vt"
+    fix = findings[0].fix
+    assert fix is not None
+    fixed.write_bytes(apply_fix(table.text, fix).encode("latin-1"))
+    with SendmailOracle(fixed) as o:
+        assert o.smtp_replies(["nosuch@example.org"]) == ["550 5.1.1 User unknown"]
+
+
+def test_vt102_local_domain_without_catch_all_falls_to_local_users(sendmail: str) -> None:
+    local = sorted(local_domains_of(DATA / "VT102" / "local-domains") or ())
+    with oracle_for("VT102", local_domains=local) as o:
+        root, org = o.resolve(["root@example.net", "nosuch@example.org"])
+        assert (root.mailer, root.user) == ("local", "root")
+        assert (org.mailer, org.user) == ("local", "nosuch")
+
+
+def test_vt103_makemap_keeps_the_first_value(sendmail: str) -> None:
+    with oracle_for("VT103") as o:
+        assert any("duplicate key" in m for m in o.makemap_messages)
+        bob, alice = o.resolve(["bob@example.com", "alice@example.com"])
+        assert (bob.user, alice.user) == ("bob", "alice")
+    _, _, findings = lint_file("VT103", "bad.vt")
+    assert "keeps the value from line 1 ('bob')" in findings[0].message
+
+
+def test_vt104_keys_are_never_matched(sendmail: str) -> None:
+    _, _, findings = lint_file("VT104", "bad.vt")
+    with oracle_for("VT104") as o:
+        # The addresses these keys were meant for go to the catch-all instead.
+        meant = ["alice@example.com", "info@example.com", "anyone@example.com", "user1@example.com",
+                 "bob+foo1@example.com", "sales@example.com", "abuse@example.com"]
+        for r in o.resolve(meant):
+            assert r.matched == ("@example.com",), r
+        # Addresses spelt like the keys are not even valid addresses.
+        dot, colon = o.resolve(["x@.example.com", "abuse@example.com:"])
+        assert dot.mailer == colon.mailer == "error" and not dot.matched and not colon.matched
+        long_key = line_address("VT104", 14)
+        assert "too long" in o.run(["-bt"], f"/parse {long_key}\n")
+    assert len(findings) == 15
+
+
+def test_vt106_domains_outside_class_w_are_never_looked_up(sendmail: str) -> None:
+    with oracle_for("VT106", local_domains=["example.com"]) as o:
+        info, alice = o.resolve(["info@example.org", "alice@example.com"])
+        assert info.lookups == () and info.mailer == "esmtp"
+        assert alice.matched == ("alice@example.com",)
+
+
+def test_vt201_replies_are_what_the_messages_say(sendmail: str) -> None:
+    with oracle_for("VT201") as o:
+        assert check_quoted_replies("VT201", o) >= 13
+        # Not rejects at all: accepted for a local user of a strange name.
+        quoted, reject, spaced = o.resolve(["c@example.com", "i@example.com", "j@example.com"])
+        assert (quoted.mailer, reject.mailer, spaced.mailer) == ("local", "local", "local")
+        assert (reject.user, spaced.user) == ("reject", "error.550.spaced")
+        assert o.smtp_replies(["c@example.com"])[0].startswith("250 ")
+        # No text: a garbled reply built from the address.
+        (g,) = o.resolve(["g@example.com"])
+        assert g.reply == "553 5.3.0 >g<@example.com."
+        # Unknown status name: 5.0.0.
+        assert o.smtp_replies(["e@example.com"]) == ["550 5.0.0 Rejected"]
+
+
+def test_vt202_targets_sendmail_cannot_deliver_to(sendmail: str) -> None:
+    with oracle_for("VT202") as o:
+        assert check_quoted_replies("VT202", o) == 2
+        assert verify(o, "b@example.com") == "Cannot mail directly to programs"
+        assert verify(o, "c@example.com") == "Cannot mail directly to files"
+        assert verify(o, "d@example.com") == "Cannot mail directly to :include:s"
+        words, at, bang = o.resolve(["e@example.com", "g@example.com", "h@example.com"])
+        assert (words.mailer, words.user) == ("local", "root.root")
+        assert at.matched == ("g@example.com", "@example.com")  # '@' = not found, lookup goes on
+        assert at.reply == "550 5.1.1 User unknown"
+        assert bang.lookups == (("h@example.com", "!"),)  # '!' ends the lookup: no catch-all
+        assert (bang.mailer, bang.user) == ("local", "h")
+
+
+def test_vt203_makemap_stores_the_cr_and_blanks(makemap: str, tmp_path: Path) -> None:
+    src = (DATA / "VT203" / "bad.vt").read_bytes()
+    subprocess.run([makemap, "-C", "/dev/null", "hash", str(tmp_path / "m")], input=src, check=True,
+                   capture_output=True)
+    dump = subprocess.run([makemap, "-C", "/dev/null", "-u", "hash", str(tmp_path / "m")], check=True,
+                          capture_output=True)
+    stored = dict(line.split(b"\t", 1) for line in dump.stdout.split(b"\n") if line)
+    assert stored[b"a@example.com"] == b"alice\r"
+    assert stored[b"b@example.com"] == b"bob  "
+    assert stored[b"c@example.com"] == b"carol\t"
+
+
+def test_vt204_inline_comment_becomes_part_of_the_value(sendmail: str) -> None:
+    with oracle_for("VT204") as o:
+        web, x = o.resolve(["webmaster@example.org", "x@example.org"])
+        assert (web.mailer, web.user) == ("local", "alice.#.the.webmaster")
+        assert o.smtp_replies(["x@example.org"]) == ["550 5.1.1 Gone # since 2024"]
+        assert x.is_error
+
+
+def test_vt206_substitutions(sendmail: str) -> None:
+    with oracle_for("VT206") as o:
+        org, zero, four, cx, d, dplus, plus = o.resolve([
+            "joe+list@example.org", "a@example.com", "b@example.com", "c+x@example.com",
+            "d@example.com", "d+foo@example.com", "x+y@example.com"])
+        assert org.user == "joe@example.net"  # +list dropped
+        assert zero.reply == "553 5.1.3 Invalid route address"
+        assert (four.user, cx.user, d.user) == ("b-", "c-", "d-")
+        assert dplus.matched == ("d+*@example.com",)  # never d@example.com with a detail
+        assert plus.matched == ("+*@example.com",)  # never the catch-all with a detail
+
+
+def test_vt207_forwarding_catch_all_accepts_anything(sendmail: str) -> None:
+    with oracle_for("VT207") as o:
+        (r,) = o.resolve(["no-such-user-xyz@example.com"])
+        assert (r.mailer, r.user) == ("local", "alice")
+
+
+def test_vt208_and_vt209_replies(sendmail: str) -> None:
+    with oracle_for("VT208") as o:
+        assert o.smtp_replies(["a@example.com", "b@example.com"]) == [
+            "450 4.2.2 Mailbox full", "451 4.0.0 Try later"]
+    with oracle_for("VT209") as o:
+        assert o.smtp_replies(["a@example.com"]) == ["550 5.0.0 No such user"]
+
+
+def test_vt210_makemap_truncates_at_the_nul(makemap: str, tmp_path: Path) -> None:
+    src = (DATA / "VT210" / "bad.vt").read_bytes()
+    made = subprocess.run([makemap, "-C", "/dev/null", "hash", str(tmp_path / "m")], input=src,
+                          capture_output=True)
+    assert made.returncode == 0 and b"line" not in made.stderr  # silently
+    dump = subprocess.run([makemap, "-C", "/dev/null", "-u", "hash", str(tmp_path / "m")], check=True,
+                          capture_output=True)
+    assert b"bob@example.com\tbo\n" in dump.stdout
+
+
+def test_vt105_redundant_entries_change_nothing(sendmail: str, tmp_path: Path) -> None:
+    """sendmail answers the same with and without each entry VT105 reports."""
+    _, table, findings = lint_file("VT105", "bad.vt")
+    flagged = {f.line for f in findings}
+    assert flagged == {1, 4, 5, 7}
+    lines = table.text.splitlines(keepends=True)
+    without = tmp_path / "without.vt"
+    without.write_text("".join(line for n, line in enumerate(lines, 1) if n not in flagged))
+    probes = ["info@example.com", "info+x@example.com", "alice@example.org", "alice+x@example.org",
+              "carol@example.org", "anyone+x@example.info", "anyone+@example.info", "bob@example.com"]
+    with oracle_for("VT105") as o:
+        before = [(r.mailer, r.host, r.user) for r in o.resolve(probes)]
+    with SendmailOracle(without, local_domains=["example.com", "example.org", "example.info"]) as o:
+        after = [(r.mailer, r.host, r.user) for r in o.resolve(probes)]
+    assert before == after
+
+
+def test_vt107_plus_plus_shadows_plus_star(sendmail: str) -> None:
+    with oracle_for("VT107") as o:
+        bob_x, bob_empty, any_x, any_empty = o.resolve([
+            "bob+news@example.com", "bob+@example.com", "joe+news@example.com", "joe+@example.com"])
+        assert bob_x.matched == ("bob++@example.com",)
+        assert bob_empty.matched == ("bob+*@example.com",)  # the only way in
+        assert any_x.matched == ("++@example.com",)
+        assert any_empty.matched == ("+*@example.com",)
+
+
+def test_vt205_loops_end_in_excessive_recursion(sendmail: str) -> None:
+    _, _, findings = lint_file("VT205", "bad.vt")
+    probes = [re.search(r"resolves '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
+    with oracle_for("VT205") as o:
+        results = o.resolve([*probes, "c@example.com", "e@example.com"])
+        for r in results[: len(probes)]:
+            assert r.recursion, r
+        lead_in, fine = results[len(probes):]
+        assert lead_in.recursion  # leads into the a/b loop (reported on a and b)
+        assert not fine.recursion and (fine.mailer, fine.user) == ("local", "dave")
+        claimed = [re.search(r"rejects it with '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
+        assert o.smtp_replies(probes) == claimed
+
+
+def test_vt108_non_ascii_capitals_are_not_folded(sendmail: str) -> None:
+    # Addresses as UTF-8 bytes (the harness speaks Latin-1: one character per byte).
+    lower, upper = ("jörg@example.com".encode().decode("latin-1"),
+                    "JÖRG@example.com".encode().decode("latin-1"))
+    with oracle_for("VT108") as o:
+        assert "j\xc3\x96rg@example.com" in o.keys  # stored with the capital Ö
+        (r,) = o.resolve([lower])
+        assert r.matched == ("@example.com",)
+        assert o.smtp_replies([lower, upper])[1].startswith("501 5.1.3 8-bit character")
+
+
+def test_vt211_forward_to_a_missing_mailbox_is_rejected(sendmail: str) -> None:
+    _, _, findings = lint_file("VT211", "bad.vt")
+    claims = {line_address("VT211", f.line): re.search(r"with '([^']+)'$", f.message)[1]  # type: ignore[index]
+              for f in findings}
+    with oracle_for("VT211") as o:
+        addresses = [*claims, "info@example.com"]
+        replies = o.smtp_replies(addresses)
+        assert replies[: len(claims)] == list(claims.values())
+        assert replies[-1].startswith("250 ")  # Carol@Example.NET exists: not reported

@@ -1,0 +1,313 @@
+"""The paths virtc takes only for large tables give what the small-table paths give.
+
+A table of 50k entries or more is linted in two processes and a source of 4 MiB or
+more is kept compressed; here the thresholds are lowered so every rule fixture
+goes through those paths, and the results are compared with the plain ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.oracles import ROOT, TEST_DATA, require_berkeleydb
+
+import virtc.source.blocks
+import virtc.source.large
+import virtc.speed.parallel as parallel
+from virtc.lint import lint_table
+from virtc.lint.schedule import lint_table as lint_scheduled
+from virtc.source.parse import parse_bytes
+
+DATA = TEST_DATA / "rules"
+SOURCES = sorted([*DATA.glob("*/*.vt"), *ROOT.glob("fixtures/*/virtusertable")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    serial = lint_table(parse_bytes(data, str(path)))
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    table = parse_bytes(data, str(path))
+    assert lint_scheduled(table, jobs=1) == serial
+    assert forks == []  # -j 1: one process, whatever the size
+    table = parse_bytes(data, str(path))  # nothing built yet: the key index is built in a helper too
+    assert lint_scheduled(table, jobs=2) == serial
+    assert forks == ([1, 1] if len(table.entries) else [])
+    assert table.text == data.decode("latin-1")  # unpacked from the compressed copy
+
+
+def test_a_rule_that_raises_in_the_helper_is_an_error_here() -> None:
+    def boom() -> list:
+        raise ValueError("rule bug")
+
+    with pytest.raises(parallel.HelperFailed, match="ValueError: rule bug"):
+        parallel.run_both(list, boom, parallel=True)
+
+
+def test_helper_results_come_after_ours() -> None:
+    from virtc.diagnostics import Diagnostic, Severity
+
+    def diag(code: str) -> Diagnostic:
+        return Diagnostic("p", 1, 1, 1, 2, code, "n", Severity.ERROR, "m")
+
+    assert parallel.run_both(lambda: [diag("VT1")], lambda: [diag("VT2")], parallel=True) == [
+        diag("VT1"), diag("VT2")]
+
+
+@contextlib.contextmanager
+def _pipe_with_deadline(why: str) -> Iterator[tuple[int, int]]:
+    """A pipe between a test and its helper, and TimeoutError(why) after 20 s: a test whose
+    helper waits on the wrong side would otherwise wait forever."""
+    import signal
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError(why)
+
+    read_end, write_end = os.pipe()
+    signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    try:
+        yield read_end, write_end
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_helper_sends_each_item_as_it_is_made() -> None:
+    # The build's helper sends the key index, then writes the map: the first item must
+    # reach the parent while the helper is still at work on the second. Here the helper's
+    # second step waits for what the parent sends once it has the first.
+    with _pipe_with_deadline("the first item did not come before the helper's second step") as (
+            read_end, write_end):
+
+        def work() -> Iterator[int]:
+            yield 1
+            yield int(os.read(read_end, 1))
+            raise ValueError("after two items")
+
+        with parallel.Helper(work, results=3) as job:
+            assert job.result() == 1
+            os.write(write_end, b"2")
+            assert job.result() == 2
+            with pytest.raises(parallel.HelperFailed, match="ValueError: after two items"):
+                job.result()
+
+
+def test_a_helper_goes_on_while_its_first_item_waits_to_be_read() -> None:
+    # The build's map writer sends the key index (8 MB at 1M entries; a pipe holds 1 MiB),
+    # then writes the map: it must not wait until the checking process reads the index.
+    big = b"x" * (4 * parallel.PIPE_BYTES)
+    with _pipe_with_deadline("the helper waited for its first item to be read") as (read_end, write_end):
+
+        def work() -> Iterator[bytes]:
+            yield big
+            os.write(write_end, b"!")  # before the parent reads the first item
+            yield b"done"
+
+        with parallel.Helper(work, results=2) as job:
+            assert os.read(read_end, 1) == b"!"
+            assert job.result() == big
+            assert job.result() == b"done"
+
+
+def test_a_helper_error_after_a_large_item_comes_after_it() -> None:
+    # (A full disk while the map is written, with the key index still in the pipe.)
+    big = b"y" * (4 * parallel.PIPE_BYTES)
+
+    def work() -> Iterator[bytes]:
+        yield big
+        raise OSError(28, "No space left on device")
+
+    with parallel.Helper(work, results=2) as job:
+        assert job.result() == big
+        with pytest.raises(OSError, match="No space left"):
+            job.result()
+
+
+def test_a_helper_error_before_the_first_item() -> None:
+    def work() -> Iterator[int]:
+        raise OSError(5, "disk gone")
+        yield 1
+
+    with parallel.Helper(work, results=2) as job, pytest.raises(OSError, match="disk gone"):
+        job.result()
+
+
+def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
+    assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
+    assert table.last_line == (4, "last@x e")
+    assert table.source_size == 24
+
+
+def _overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the large-table build path (a helper writes the map while the build lints)."""
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name == "virtusertable" or p.name == "good.vt"],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
+    from virtc.writers.bdb import read_map
+
+    one = build(path, tmp_path / "one.db")
+    _overlapped(monkeypatch)
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    two = build(path, tmp_path / "two.db", BuildOptions(jobs=2))
+    assert forks == [1]  # one helper: the key index, then the map (the rules all run here)
+    assert (two.written, two.records, two.diagnostics) == (one.written, one.records, one.diagnostics)
+    if one.written:
+        assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["one.db", "two.db"] if one.written else [])
+
+
+def test_build_while_linting_writes_nothing_for_a_broken_source(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
+
+    target = tmp_path / "map.db"
+    target.write_bytes(b"old map")
+    source = tmp_path / "src"
+    source.write_bytes(b"a@x.example b@x.example\nb@x.example a@x.example\n@x.example error:nouser 550 no\n")
+    _overlapped(monkeypatch)
+    result = build(source, target, BuildOptions(jobs=2))
+    assert not result.written and any(d.code == "VT205" for d in result.diagnostics)
+    assert target.read_bytes() == b"old map"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.db", "src"]  # no temporary file
+
+
+def test_build_while_linting_reports_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_berkeleydb()
+    import errno
+
+    from virtc.errors import VirtcError
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
+    from virtc.writers import bdb
+
+    def full(*args: object, **kw: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target = tmp_path / "map.db"
+    target.write_bytes(b"old map")
+    source = ROOT / "fixtures" / "clean" / "virtusertable"
+    monkeypatch.setattr(bdb, "write_new_map", full)  # the helper, a fork, inherits it
+    _overlapped(monkeypatch)
+    with pytest.raises(VirtcError, match="no space left on device; the old map is unchanged"):
+        build(source, target, BuildOptions(jobs=2))
+    assert target.read_bytes() == b"old map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.db"]
+
+
+def test_a_large_file_is_read_again_only_if_unchanged(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from virtc.errors import VirtcError
+    from virtc.source.parse import parse_file
+    from virtc.speed.packed import FileSource
+
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    src = tmp_path / "vt"
+    src.write_bytes(b"a@x.example b\n# c\n\xe9@x.example d\n")
+    table = parse_file(src)
+    assert isinstance(table._source, FileSource)  # not kept in memory
+    assert table.source_line(3) == "\xe9@x.example d"
+    table = parse_file(src)
+    src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example d\n")  # same size, other bytes
+    with pytest.raises(VirtcError, match="changed while virtc was checking it"):
+        _ = table.text
+    stdin_like = parse_bytes(src.read_bytes(), "<stdin>")
+    assert stdin_like.text.startswith("a@x.example B")  # kept (compressed): nothing to read again
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 0)
+    assert parse_file(src, jobs=2).source_line(3) == "\xe9@x.example d"  # two halves, one in a helper
+    table = parse_file(src, jobs=2)
+    src.write_bytes(b"a@x.example B\n# c\n\xe9@x.example D\n")  # the second half changed
+    with pytest.raises(VirtcError, match="changed while virtc was checking it"):
+        _ = table.text
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("change", ["grows", "shrinks"])
+def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        jobs: int, change: str) -> None:
+    # A large file is read a block at a time (by two processes with -j 2): one written to
+    # meanwhile is refused, not parsed half old, half new.
+    from virtc.errors import VirtcError
+    from virtc.source.parse import parse_file
+
+    monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 0)
+    monkeypatch.setattr(virtc.source.blocks, "BLOCK", 64)
+    src = tmp_path / "vt"
+    src.write_bytes(b"".join(b"user%d@example.com local%d\n" % (i, i) for i in range(200)))
+    real = virtc.source.large._file_pieces
+
+    def changing(fd: int, start: int, end: int, path: str, crc: list[int]) -> object:
+        pieces = real(fd, start, end, path, crc)
+        yield next(pieces)
+        if change == "grows":
+            with src.open("ab") as f:
+                f.write(b"late@example.com local\n")
+        else:
+            os.truncate(src, start + 100)
+        yield from pieces
+
+    monkeypatch.setattr(virtc.source.large, "_file_pieces", changing)
+    with pytest.raises(VirtcError, match=r"vt: changed while virtc was reading it; run virtc again"):
+        parse_file(src, jobs=jobs)
+
+
+def test_build_while_linting_a_table_whose_key_index_is_built(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lint does not ask the helper for a key index the table already has: the build
+    # must still take the helper's map count, not its key index.
+    require_berkeleydb()
+    from virtc.maps.build_large import build_while_checking
+    from virtc.maps.records import BuildOptions
+
+    source = ROOT / "fixtures" / "clean" / "virtusertable"
+    table = parse_bytes(source.read_bytes(), str(source))
+    _ = table.key_index
+    _overlapped(monkeypatch)
+    result = build_while_checking(table, tmp_path / "map.db", BuildOptions(jobs=2))
+    assert (result.written, result.records, result.diagnostics) == (True, len(table.entries), [])
+
+
+def test_a_helpers_pipe_holds_a_mebibyte() -> None:
+    # A helper's result can be tens of MB (half a parsed table): a 64 KiB pipe makes both
+    # processes wake up for every 64 KiB of it.
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("no F_GETPIPE_SZ on this system")
+    with parallel.Helper(lambda: 1) as job:
+        size = fcntl.fcntl(job._pipe.fileno(), fcntl.F_GETPIPE_SZ)
+        assert job.result() == 1
+    assert size == parallel.PIPE_BYTES

@@ -1,0 +1,200 @@
+"""--fix and --diff: safe fixes only, byte-exact elsewhere, atomic, idempotent."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.lint_fakes import Cli, use_fake_rules
+
+from virtc.diagnostics import Diagnostic, Fix, Severity
+from virtc.lint.config import LintConfig
+from virtc.lint.files import lint_file
+from virtc.lint.fix import MAX_ROUNDS, apply_fixes, fix_source, unified_diff
+from virtc.source.parse import parse_text
+from virtc.table import Table
+
+CATCH = "@x.test\terror:5.1.1:550 User unknown\n"
+
+
+@pytest.fixture
+def virtc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    use_fake_rules(monkeypatch)
+    return Cli(capsys, monkeypatch)
+
+
+def test_apply_replace_delete_insert() -> None:
+    text = "l1\nl2\nl3\n"
+    fixes = [Fix(1, 1, "L1\n", ""), Fix(2, 2, "", ""), Fix(4, 3, "l4\n", ""), Fix(3, 2, "x\ny\n", "")]
+    assert apply_fixes(text, fixes) == ("L1\nx\ny\nl3\nl4\n", sorted(fixes, key=lambda f: f.line))
+
+
+def test_overlapping_fixes_first_in_file_order_wins() -> None:
+    text = "a\nb\nc\n"
+    wide, narrow = Fix(1, 2, "AB\n", ""), Fix(2, 2, "B\n", "")
+    assert apply_fixes(text, [narrow, wide]) == ("AB\nc\n", [wide])
+    one, two = Fix(2, 1, "i1\n", ""), Fix(2, 1, "i2\n", "")  # two insertions at one place
+    new, done = apply_fixes(text, [one, two])
+    assert new == "a\ni1\nb\nc\n" and done == [one]
+    around = Fix(1, 2, "", "")
+    assert apply_fixes(text, [around, Fix(2, 1, "i\n", "")])[1] == [around]  # insertion inside a range
+    assert apply_fixes(text, [Fix(3, 2, "i\n", ""), Fix(3, 3, "C\n", "")])[0] == "a\nb\ni\nC\n"
+
+
+def test_identical_fixes_count_once_and_stale_ones_are_dropped() -> None:
+    f = Fix(1, 1, "", "")
+    assert apply_fixes("a\nb\n", [f, f, Fix(7, 7, "x\n", "")]) == ("b\n", [f])
+
+
+def test_no_final_newline_is_kept_unless_a_fix_reaches_the_end() -> None:
+    assert apply_fixes("a\nb\nc", [Fix(1, 1, "A\n", "")])[0] == "A\nb\nc"
+    assert apply_fixes("a\nb", [Fix(3, 2, "c\n", "")])[0] == "a\nb\nc\n"
+    assert apply_fixes("a\nb", [Fix(2, 2, "", "")])[0] == "a\n"
+    assert apply_fixes("a", [Fix(1, 1, "", "")])[0] == ""
+
+
+def _first_x_to_y(table: Table) -> list[Diagnostic]:
+    """A lint whose fixes all overlap (each rewrites lines 1..N): one per round."""
+    lines = table.text.split("\n")[:-1]
+    out = []
+    for n, line in enumerate(lines, 1):
+        if "x" in line:
+            new = "".join(s + "\n" for s in lines[: n - 1]) + line.replace("x", "y", 1) + "\n"
+            out.append(Diagnostic(table.path, n, 1, n, 2, "VT999", "t", Severity.WARNING, "x",
+                                  Fix(1, n, new, "x to y")))
+    return out
+
+
+def test_fix_loops_until_stable_and_is_bounded() -> None:
+    result = fix_source(parse_text("x\nx\nx\n"), _first_x_to_y)
+    assert (result.text, len(result.applied), result.diagnostics) == ("y\ny\ny\n", 3, [])
+    assert len(result.initial) == 3
+    many = fix_source(parse_text("x\n" * (MAX_ROUNDS + 5)), _first_x_to_y)
+    assert len(many.applied) == MAX_ROUNDS and len(many.diagnostics) == 5
+
+
+# Line 3 (CRLF comment), 5 (8-bit value), 6 (form feed in a value) must survive byte for byte.
+ORIGINAL = (
+    b"a@x.test\tgood  \n"  # VT902: trailing blanks
+    b"a@x.test\tgood  \n"  # VT902 and VT905 (repeats line 1): overlapping fixes
+    b"# a CRLF comment\r\n"
+    b"b@x.test\tbad\n"  # VT901: no fix
+    b"c@x.test\tcaf\xe9\n"
+    b"d@x.test\tv\x0cw\n"
+    b"e@y.test\tgood\n"  # VT904 for y.test: insert after the last y.test line
+)
+FIXED = (
+    b"a@x.test\tgood\n"
+    b"# a CRLF comment\r\n"
+    b"b@x.test\tbad\n"
+    b"c@x.test\tcaf\xe9\n"
+    b"d@x.test\tv\x0cw\n"
+    b"@x.test\terror:5.1.1:550 User unknown\n"
+    b"e@y.test\tgood\n"
+    b"@y.test\terror:5.1.1:550 User unknown\n"
+)
+
+
+def test_fix_rewrites_atomically_keeps_mode_and_other_bytes(virtc: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "virtusertable"
+    src.write_bytes(ORIGINAL)
+    src.chmod(0o640)
+    inode = src.stat().st_ino
+    r = virtc("lint", "--fix", "--format", "json", src)
+    assert r.rc == 1  # the VT901 error has no fix and remains
+    doc = json.loads(r.out)
+    assert [(d["line"], d["code"]) for d in doc["diagnostics"]] == [(3, "VT901")]  # reported on the new text
+    assert doc["summary"]["fixed"] == 4  # line 2's VT902 fix lost to its deletion
+    assert src.read_bytes() == FIXED
+    assert stat.S_IMODE(src.stat().st_mode) == 0o640
+    assert src.stat().st_ino != inode  # replaced, not rewritten in place
+    assert [p.name for p in tmp_path.iterdir()] == ["virtusertable"]  # no temp file left
+
+
+def test_fix_is_idempotent(virtc: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "v"
+    src.write_bytes(ORIGINAL)
+    virtc("lint", "--fix", src)
+    before = (src.read_bytes(), src.stat().st_ino)
+    r = virtc("lint", "--fix", src)
+    assert (src.read_bytes(), src.stat().st_ino) == before  # nothing to fix: not even rewritten
+    assert "Fixed" not in r.out
+
+
+def test_fix_text_report(virtc: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "v"
+    src.write_bytes(b"a@x.test\tgood \n")
+    r = virtc("lint", "--fix", src)
+    assert (r.rc, r.out) == (0, "Fixed 2 problems. All checks passed (1 file).\n")
+    assert src.read_bytes() == b"a@x.test\tgood\n" + CATCH.encode()
+
+
+def test_fix_through_a_symlink_keeps_the_link(virtc: Cli, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_bytes(b"a@x.test\tgood \n" + CATCH.encode())
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert virtc("lint", "--fix", link).rc == 0
+    assert link.is_symlink() and real.read_bytes() == b"a@x.test\tgood\n" + CATCH.encode()
+
+
+def test_fix_on_a_full_disk_leaves_the_file_alone(virtc: Cli, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    src = tmp_path / "v"
+    src.write_bytes(b"a@x.test\tgood \n")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    r = virtc("lint", "--fix", src)
+    assert (r.rc, r.err) == (2, f"virtc: {src}: cannot write: No space left on device\n")
+    assert src.read_bytes() == b"a@x.test\tgood \n"
+    assert [p.name for p in tmp_path.iterdir()] == ["v"]
+
+
+def test_diff_changes_nothing(virtc: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "virtusertable"
+    original = b"a@x.test\tgood \n# keep\r\n"
+    src.write_bytes(original)
+    r = virtc("lint", "--diff", src)
+    assert r.rc == 1  # as without --diff: the findings are still there
+    assert src.read_bytes() == original
+    assert r.out == (f"--- a/{src}\n+++ b/{src}\n@@ -1,2 +1,3 @@\n"
+                     "-a@x.test\tgood \n+a@x.test\tgood\n+@x.test\terror:5.1.1:550 User unknown\n # keep\r\n")
+
+
+def test_diff_is_byte_exact_and_patch_applies_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_fake_rules(monkeypatch)
+    src = tmp_path / "virtusertable"
+    src.write_bytes(ORIGINAL)
+    diff = lint_file(str(src), LintConfig(), diff=True).diff
+    assert src.read_bytes() == ORIGINAL
+    assert diff == unified_diff(str(src), ORIGINAL.decode("latin-1"), FIXED.decode("latin-1"))
+    assert "+@y.test\terror:5.1.1:550 User unknown\n" in diff
+    patch = shutil.which("patch")
+    if patch is None:
+        pytest.skip("patch(1) not installed")
+    copy = tmp_path / "copy"
+    copy.write_bytes(ORIGINAL)
+    diff = unified_diff("v", ORIGINAL.decode("latin-1"), FIXED.decode("latin-1")).encode("latin-1")
+    subprocess.run([patch, "-s", str(copy)], input=diff, check=True)
+    assert copy.read_bytes() == FIXED
+
+
+def test_diff_without_final_newline_is_marked(virtc: Cli, tmp_path: Path) -> None:
+    out = unified_diff("v", "a\nb", "a\nB")
+    assert out.endswith("-b\n\\ No newline at end of file\n+B\n\\ No newline at end of file\n")
+
+
+def test_diff_of_a_clean_file_is_empty(virtc: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "v"
+    src.write_bytes(b"a@x.test\tgood\n" + CATCH.encode())
+    assert virtc("lint", "--diff", src).out == ""

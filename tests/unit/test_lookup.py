@@ -1,0 +1,231 @@
+"""Unit tests of virtc.lookup. Expected values come from sendmail -bt runs (see
+test_lookup_oracle.py, which checks the same behaviour on thousands of addresses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support.oracles import TEST_DATA
+from support.sendmail import SendmailOracle
+
+from virtc.errors import VirtcError
+from virtc.lookup import (
+    LookupTable,
+    classify,
+    error_reply,
+    load_lookup_table,
+    lookup_keys,
+    read_local_domains,
+    resolve,
+    substitute,
+)
+from virtc.lookup.table import is_berkeley_db
+from virtc.lookup.tokens import join, tokenize
+from virtc.source.parse import parse_text
+
+DATA = TEST_DATA / "query"
+
+
+def keys(address: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(k.key, k.args[1:]) for k in lookup_keys(address)]
+
+
+def test_lookup_order_plain_and_plus() -> None:
+    assert keys("Bob@Example.COM") == [("Bob@Example.COM", ("Bob",)), ("@Example.COM", ("Bob",))]
+    d = ("bob", "news", "+news")
+    assert keys("bob+news@d.test") == [
+        ("bob+news@d.test", ("bob+news",)), ("bob++@d.test", d), ("bob+*@d.test", d),
+        ("bob@d.test", d), ("++@d.test", d), ("+*@d.test", d), ("@d.test", d)]
+    e = ("bob", "", "+")
+    assert keys("bob+@d.test") == [("bob+@d.test", ("bob+",)), ("bob+*@d.test", e), ("bob@d.test", e),
+                                   ("+*@d.test", e), ("@d.test", e)]
+
+
+def test_split_at_first_plus_with_a_user() -> None:
+    assert [k for k, _ in keys("+lead@d.test")] == ["+lead@d.test", "@d.test"]
+    assert keys("a+b+c@d.test")[1] == ("a++@d.test", ("a", "b+c", "+b+c"))
+    assert keys("++x@d.test")[1] == ("+++@d.test", ("+", "x", "+x"))
+    assert keys("u@d.test.")[0][0] == "u@d.test"  # trailing dot of the domain dropped
+    with pytest.raises(ValueError):
+        lookup_keys("nodomain")
+
+
+def test_lookup_order_is_sendmails(sendmail: str, tmp_path: Path) -> None:
+    table = tmp_path / "vt"
+    table.write_text("only@d.test x\n")
+    addrs = ["Bob@D.test", "bob+news@d.test", "bob+@d.test", "+lead@d.test", "a+b+c@d.test", "++x@d.test"]
+    with SendmailOracle(table) as oracle:
+        for addr, r in zip(addrs, oracle.resolve(addrs), strict=True):
+            assert [k for k, _ in r.lookups] == [k for k, _ in keys(addr)], addr
+
+
+def test_substitute() -> None:
+    args = ("key@d", "u", "det", "+det")
+    assert substitute("%1%3@x", args) == "u+det@x"
+    assert substitute("%0|%4|%9", args) == "key@d||"
+    assert substitute("100%% %x %", args) == "100% %x %"
+    assert substitute("plain", args) == "plain"
+
+
+def test_tokens_and_join() -> None:
+    assert tokenize('a.b@c "q s" (comment) x,y') == ["a", ".", "b", "@", "c", '"q s"', "x", ",", "y"]
+    assert join(tokenize("root root"), ".") == "root.root"
+    assert join(tokenize("550 User   unknown , sorry"), " ") == "550 User unknown,sorry"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("error:nouser 550 No such user", ("nouser", "550 5.0.0 No such user")),
+    ("error:5.1.1:550 User unknown", ("5.1.1", "550 5.1.1 User unknown")),
+    ("error:nouser No code", ("nouser", "553 5.3.0 No code")),
+    ("error:a.b.c:550 odd", ("a.b.c", "550 5.0.0 odd")),
+    ("error:nouser 550 4.1.1 x", ("nouser", "550 4.1.1 x")),
+    ("error:tempfail 451 later", ("tempfail", "451 4.0.0 later")),
+])
+def test_error_values(value: str, expected: tuple[str, str]) -> None:
+    t = LookupTable.from_pairs({"a@d.test": value})
+    r = resolve("a@d.test", t)
+    assert (r.kind, r.result, (r.status, r.text)) == ("error", None, expected)
+
+
+def test_error_reply_rules() -> None:
+    assert error_reply("5.1.1", "550 x") == "550 5.1.1 x"
+    assert error_reply("nouser", "550 5.2.2 x") == "550 5.2.2 x"
+    assert error_reply("5.1.1", "5501 x") == "553 5.3.0 5501 x"
+
+
+@pytest.mark.parametrize(("value", "kind", "result_or_text"), [
+    ("bob", "local", "bob"), ("Bob+X", "local", "bob+x"), ("root root", "local", "root.root"),
+    ("local:bob", "local", "bob"), ('"quoted"', "local", "quoted"),
+    ("x@out.test.", "remote", "x@out.test"), ("<x@out.test>", "remote", "x@out.test"),
+    ("a%b", "remote", "a@b"), ("a, b", "error", "553 5.1.3 Invalid route address"),
+    ("@out.test", "error", "553 5.1.3 User address required"),
+    ("bob@", "error", "553 5.1.3 Hostname required"),
+    ("|/bin/x", "error", "550 5.7.1 Cannot mail directly to programs"),
+    ("/var/f", "error", "550 5.7.1 Cannot mail directly to files"),
+    (":include:/x", "error", "550 5.7.1 Cannot mail directly to :include:s"),
+    ("u@x..y", "error", "553 5.1.2 Invalid host name"),
+])
+def test_values_sendmail_misreads(value: str, kind: str, result_or_text: str) -> None:
+    r = resolve("a@d.test", LookupTable.from_pairs({"a@d.test": value}))
+    assert (r.kind, r.result if kind != "error" else r.text) == (kind, result_or_text)
+
+
+def test_markers_at_and_bang() -> None:
+    t = LookupTable.from_pairs({"a@d.test": "@", "@d.test": "catch", "b@d.test": "!"})
+    at = resolve("a@d.test", t)
+    assert (at.kind, at.result, at.chain) == ("local", "catch", ("@d.test",))
+    bang = resolve("b@d.test", t)  # '!' ends the search: the catch-all is not tried
+    tried = [lk.key for lk in bang.steps[0].lookups]
+    assert (bang.kind, bang.result, tried) == ("unmatched", "b", ["b@d.test"])
+
+
+def test_kinds_and_chain() -> None:
+    t = LookupTable.from_table(parse_text(
+        "info@d.test sales@d.test\nsales@d.test bob\nfwd@d.test x@out.test\n"
+        "a@d.test b@d.test\nb@d.test A@D.test\n@e.test %1%3@d.test\n"))
+    assert resolve("info@d.test", t).chain == ("info@d.test", "sales@d.test")
+    assert resolve("info@d.test", t).result == "bob"
+    assert resolve("fwd@d.test", t).kind == "remote"
+    assert (resolve("nobody@d.test", t).kind, resolve("nobody@d.test", t).result) == ("unmatched", "nobody")
+    assert resolve("x@else.test", t).kind == "not-local"
+    loop = resolve("a@d.test", t)
+    assert (loop.kind, loop.result, loop.cycle) == ("loop", None, ("a@d.test", "b@d.test", "a@d.test"))
+    # %1%3 keeps the detail and the case of the address through the second step
+    r = resolve("Sales+X@e.test", t)
+    assert (r.kind, r.chain, r.steps[1].address) == ("local", ("@e.test", "sales@d.test"), "Sales+X@d.test")
+    virt = resolve("nobody@d.test", t, virthost=True)
+    assert (virt.kind, virt.result) == ("unmatched", "nobody@d.test")
+    assert resolve("a@sub.e.test", t).kind == "not-local"
+    sub = resolve("a@sub.e.test", t, entire_domain=True)
+    tried = [lk.key for lk in sub.steps[0].lookups]
+    assert (sub.kind, tried) == ("unmatched", ["a@sub.e.test", "@sub.e.test"])
+
+
+def test_long_address_and_key_truncation() -> None:
+    long_key = "k" * 300 + "@d.test"
+    t = LookupTable.from_pairs({long_key[:256]: "hit"})
+    assert t.get(long_key.upper()) == "hit"
+    r = resolve("x" * 250 + "@d.test", LookupTable.from_pairs({"@d.test": "y"}))
+    assert r.kind == "error" and r.status == "5.1.0"
+
+
+def test_first_value_wins_and_domains() -> None:
+    t = LookupTable.from_table(parse_text("A@X.test first\na@x.test second\n@Y.test z\nbad\n"))
+    assert t.get("a@x.test") == "first" and t.entries["a@x.test"].line == 1
+    assert t.domains == ["x.test", "y.test"]
+
+
+def test_read_local_domains(tmp_path: Path) -> None:
+    f = tmp_path / "lhn"
+    f.write_text("# comment\nExample.COM  extra\n\n  indented.test\n#x.test\nlast.test")
+    assert read_local_domains(f) == ["example.com", "indented.test", "last.test"]
+    with pytest.raises(VirtcError, match="cannot read local domains"):
+        read_local_domains(tmp_path / "missing")
+
+
+def test_local_domains_file_as_sendmail_reads_it(sendmail: str, tmp_path: Path) -> None:
+    lhn = tmp_path / "local-host-names"
+    lhn.write_text("# comment\nExample.COM  extra words\n\n  indented.test\n#hidden.test\nDot.test.\n")
+    table = tmp_path / "vt"
+    table.write_text("@example.com ex\n@indented.test ind\n@hidden.test hid\n@dot.test dot\n")
+    addrs = ["a@example.com", "a@indented.test", "a@hidden.test", "a@dot.test", "a@extra"]
+    t = load_lookup_table(table)
+    domains = read_local_domains(lhn)
+    with SendmailOracle(table, local_domains=lhn) as oracle:
+        results = oracle.resolve(addrs)
+    for addr, sm in zip(addrs, results, strict=True):
+        looked_up = bool(sm.lookups)
+        assert (resolve(addr, t, domains).kind != "not-local") == looked_up, addr
+
+
+def test_load_lookup_table_db(bdb: None, tmp_path: Path) -> None:
+    from virtc.writers.bdb import write_new_map
+
+    db = tmp_path / "m.db"
+    write_new_map(db, [(b"a@d.test\0", b"alice\0"), (b"b@d.test", b"bob")], "hash", 0o644)
+    assert is_berkeley_db(db) and not is_berkeley_db(DATA / "basic.vt")
+    t = load_lookup_table(db)
+    assert (t.get("A@d.test"), t.get("b@D.test")) == ("alice", "bob")
+    with pytest.raises(VirtcError):
+        load_lookup_table(tmp_path / "none")
+
+
+def test_classify_is_total() -> None:
+    for text in ["", "<>", '"', "@", "a@", ":", "a:", "(", "a!b", "!b", "%", "<<a>>", "a@b@c"]:
+        classify(text)  # never raises
+
+
+def test_binary_file_is_refused_but_a_stray_nul_is_not(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    blob.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(VirtcError, match="binary file"):
+        load_lookup_table(blob)
+    text = tmp_path / "vt"
+    text.write_bytes(b"a@b.test x\n" * 20 + b"q\0w@b.test y\n")  # makemap drops only that line
+    assert load_lookup_table(text).get("a@b.test") == "x"
+
+
+_local = st.text(alphabet="abcXYZ019.-_+", min_size=1, max_size=12)
+_domain = st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,4}){0,2}", fullmatch=True)
+
+
+@given(local=_local, domain=_domain)
+def test_lookup_keys_shape(local: str, domain: str) -> None:
+    ks = lookup_keys(f"{local}@{domain}")
+    assert ks[0].key == f"{local}@{domain}" and ks[-1].key == f"@{domain}"
+    assert len(ks) in (2, 5, 7)
+    assert (len(ks) == 2) == (local.find("+", 1) < 0)
+    for k in ks:
+        assert k.args[0] == k.key and substitute("%0", k.args) == k.key
+
+
+@given(local=_local, domain=_domain)
+def test_resolve_is_total_and_consistent(local: str, domain: str) -> None:
+    t = LookupTable.from_pairs({f"@{domain}": "%1%3@out.test", "x@out.test": "y"})
+    r = resolve(f"{local}@{domain}", t)
+    assert r.kind in ("remote", "error", "not-local", "local")
+    assert (r.result is None) == (r.kind in ("error", "loop"))
+    assert list(r.chain) == [s.key for s in r.steps if s.key is not None]
