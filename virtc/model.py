@@ -12,7 +12,7 @@ import re
 from enum import Enum
 from typing import NamedTuple
 
-ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs 1 ms
+ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs start-up time
 _ASCII_LOWER = str.maketrans(ASCII_UPPER, ASCII_UPPER.lower())
 
 BLANKS = " \t\r\x0b\x0c"

@@ -24,7 +24,7 @@ from virtc.speed.packed import LazySource
 class Entries(Sequence[Entry]):
     """A table's entries, each built from the table's columns when asked for.
 
-    A million ``Entry`` objects cost some 250 MB; the columns cost a fifth of that.
+    ``Entry`` objects for every entry would cost five times the columns' memory.
     """
 
     __slots__ = ("_table",)
@@ -80,7 +80,7 @@ class TableBuilder:
         self.others: list[Comment | Rejected] = []
         # The fast path's comments, as one text column and their line numbers: a Comment
         # made per line as it is parsed would sit among the freed lines of its block and
-        # keep most of the parse's memory from being returned (14 MB at 1M entries).
+        # keep most of the parse's memory from being returned.
         self._comments = ColumnBuilder(continuation)
         self._comment_lines = array("I")
         self.last_line: tuple[int, str] | None = None

@@ -70,7 +70,7 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
     if color is None and not plain and _surely_not_a_terminal(out):
         paint = _Painter(False)  # what rich decides for a file or a pipe, without importing it
     else:
-        from rich.console import Console  # 30 ms: not on the start-up path of `lint > file`
+        from rich.console import Console  # not on the start-up path of `lint > file`
 
         console = Console(file=out, color_system=None if plain else "auto",
                           force_terminal=color or None)

@@ -113,7 +113,7 @@ def _has_virtc_table(pyproject: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib  # only when a configuration file exists: it costs every start 10 ms
+    import tomllib  # only when a configuration file exists (start-up time)
 
     try:
         with path.open("rb") as f:

@@ -62,7 +62,7 @@ _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 FEW_TEXTS = 16
 """Texts one regex alternation (:func:`any_of`) finds in a column faster than a scan that
-tests every entry (3 texts: a third of the time at 1M entries; 64: slower)."""
+tests every entry (measured: benchmarks/RESULTS.md)."""
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -70,7 +70,7 @@ def _one_at_each(text: str, n: int) -> bool:
     """Whether each of the ``n`` texts of a column's ``text`` holds exactly one '@'.
 
     Its '@'s and newlines alone must read ``"\\n@\\n@...\\n"``: deleted a block at a time,
-    in C (0.1 s at 1M keys, where a regex looking for a key without, or with two, takes 0.3).
+    in C (faster than a regex looking for a key without, or with two).
     """
     skeleton = b"".join(text[i:i + BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
                         for i in range(0, len(text), BLOCK))
@@ -202,8 +202,8 @@ class TableIndex:
     def forwards(self) -> array[int]:
         """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
         # Every '@' found by a literal search, less the error-like values: twice as fast as
-        # one regex that tests each value's start and scans it for an '@'. Kept as an array:
-        # a list of 200k ints is 7 MB, the array 1 MB.
+        # one regex that tests each value's start and scans it for an '@'. Kept as an array
+        # (a seventh of a list's memory).
         return array("I", filterfalse(set(self.error_like).__contains__, self.values.matching(_AT)))
 
     @cached_property

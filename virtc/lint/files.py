@@ -37,7 +37,7 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     table = parse_file(path, jobs=jobs)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
-    from virtc.lint.fix import fix_source, unified_diff, write_atomically  # 10 ms: only to fix
+    from virtc.lint.fix import fix_source, unified_diff, write_atomically  # only to fix (start-up time)
 
     result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
     if diff:

@@ -102,7 +102,7 @@ def _resolve(token: str, rules: Sequence[Rule]) -> frozenset[str] | None:
 
 def parse_directives(table: Table, rules: Sequence[Rule]) -> list[Directive]:
     """Every ``# virtc:`` comment of the table, with its codes resolved and target line found."""
-    item_lines: list[int] | None = None  # built only if needed: a million entries cost a second
+    item_lines: list[int] | None = None  # built only if needed (costly on a large table)
     out = []
     for comment in table.comments:
         m = _DIRECTIVE.fullmatch(comment.text)

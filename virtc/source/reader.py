@@ -14,7 +14,7 @@ the stored key and value is exact for any input (UTF-8, 8-bit, BOMs, binary).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from typing import NamedTuple
 
@@ -64,7 +64,18 @@ def records(text: str) -> Iterator[Record]:
     lines = text.split("\n")
     last = lines.pop()  # "" when the file ends with a newline
     seq = 0
-    for number, line in enumerate(lines, 1):
+    for record in line_records(lines, 1, 0):
+        seq = record.seq
+        yield record
+    if last:
+        yield from chunks(last, len(lines) + 1, seq)
+
+
+def line_records(lines: Iterable[str], first: int, seq: int) -> Iterator[Record]:
+    """makemap's records for whole lines (each ended by a newline), the first numbered
+    ``first``, after record number ``seq``: one record a line unless it is too long or
+    holds a NUL (then :func:`chunks`)."""
+    for number, line in enumerate(lines, first):
         if len(line) <= MAX_LINE and "\0" not in line:
             seq += 1
             yield Record(line, number, 1, seq)
@@ -72,8 +83,6 @@ def records(text: str) -> Iterator[Record]:
             for record in chunks(line + "\n", number, seq):
                 seq = record.seq
                 yield record
-    if last:
-        yield from chunks(last, len(lines) + 1, seq)
 
 
 def chunks(physical: str, number: int, seq: int) -> Iterator[Record]:

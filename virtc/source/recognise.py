@@ -19,9 +19,28 @@ from typing import Any
 
 from virtc.model import BLANKS, Comment, Entry, Item, Rejected
 from virtc.source.blocks import line_blocks, pieces
-from virtc.source.grammar import parser, terminal_regexps
-from virtc.source.reader import MAX_LINE, Problem, Record, chunks
+from virtc.source.grammar import parser, productions, terminal_regexps
+from virtc.source.reader import MAX_LINE, Problem, Record, chunks, line_records
 from virtc.table import TableBuilder
+
+FAST_SHAPES = {"comment": frozenset({("COMMENT",)}), "entry": frozenset({("KEY", "SEP", "VALUE")}),
+               "blank": frozenset({()})}
+"""The rules the fast path reads without Lark, with the exact shapes it assumes of them."""
+
+
+@functools.cache
+def fast_path_on() -> bool:
+    """Whether the grammar's comment, entry and blank rules have the shapes the fast path
+    hard-codes and ``start`` offers each: otherwise every record goes to Lark's parser, as
+    when a terminal changes (:func:`_split_reads_as_grammar`)."""
+    rules = productions()
+    return all(rules.get(name) == shape for name, shape in FAST_SHAPES.items()) \
+        and {(name,) for name in FAST_SHAPES} <= rules.get("start", frozenset())
+
+
+def _no_match(*_: object) -> None:
+    """A recogniser that recognises nothing (the fast path turned off)."""
+    return None
 
 
 @functools.cache
@@ -41,7 +60,8 @@ def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
     """Turn makemap records into entries, comments and rejections (blank lines vanish)."""
     entry_re, comment_re = _fast_patterns()
-    match_entry = entry_re.fullmatch
+    match_entry, match_comment = (entry_re.fullmatch, comment_re.fullmatch) if fast_path_on() \
+        else (_no_match, _no_match)
     for rec in recs:
         if rec.problem is Problem.TOO_LONG or rec.problem is Problem.NUL:
             yield _rejected_record(rec)
@@ -50,7 +70,7 @@ def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
         if m is not None:
             col = rec.column
             yield Entry(m[1], m[3], rec.line, col, col + m.end(2), rec.seq)
-        elif rec.text and comment_re.fullmatch(rec.text):
+        elif rec.text and match_comment(rec.text):
             yield Comment(rec.text, rec.line)
         elif rec.text:
             yield from _parse_slow(rec)
@@ -69,7 +89,7 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     For any other source the pairs are exactly the entries of :func:`parse_bytes`
     (property-tested).
     """
-    if b"\0" in data:
+    if b"\0" in data or not fast_path_on():
         raise NotPlain
     plain_block = _plain_blocks(binary=True)
     for piece, block, _ in line_blocks(pieces(data), "building", len(data)):
@@ -122,18 +142,12 @@ def parse_into(table: TableBuilder, blocks: Iterator[tuple[Any, list[Any], bool]
                 table.add_comments(_joined(texts), list(map(len, texts)), [first + j for j in comments])
             seq += len(block)
             number += len(block)
-        else:
-            for number, line in enumerate(map(_text, block), first):
-                if len(line) > MAX_LINE or (may_have_nul and "\0" in line):
-                    for rec in chunks(line + "\n", number, seq):
-                        seq = rec.seq
-                        for item in parse_records(iter((rec,))):
-                            table.add(item)
-                    continue
-                seq += 1
-                if line:
-                    for item in parse_records(iter((Record(line, number, 1, seq),))):
-                        table.add(item)
+        else:  # line by line, odd lines as makemap splits them, through the full parser
+            recs = list(line_records(map(_text, block), first, seq))
+            if recs:
+                seq, number = recs[-1].seq, recs[-1].line
+            for item in parse_records(iter(recs)):
+                table.add(item)
         if following is None:
             break
         piece, block, may_have_nul = following
@@ -163,6 +177,8 @@ def _plain_blocks(binary: bool) -> Callable[[list[Any], Any], _Plain | None]:
     reads lines as the grammar does (see :func:`_split_reads_as_grammar`), else the regex.
 
     It is given a block's lines and the piece they were split from."""
+    if not fast_path_on():
+        return _no_match
     if binary and _split_reads_as_grammar():
         return _plain_split
     return functools.partial(_plain_match, match_line=_line_pattern(binary).fullmatch, binary=binary)
@@ -264,7 +280,7 @@ def _joined(texts: list[Any]) -> str:
 
 def _parse_slow(rec: Record) -> Iterator[Item]:
     """Parse one record with the full Lark parser and turn the tree into items."""
-    from lark import Token, Tree  # only here: importing Lark costs every start 50 ms
+    from lark import Token, Tree  # only here: importing Lark costs every start
 
     tree = parser().parse(rec.text)
     (node,) = tree.children

@@ -3,7 +3,7 @@
 Parsing a large source allocates and frees many blocks of a few hundred KiB
 between long-lived ones. glibc serves such blocks from its heap once its
 adaptive mmap threshold has risen, and the freed holes between live blocks
-then stay resident: 30 MB at 1M entries. A fixed threshold keeps every block
+then stay resident. A fixed threshold keeps every block
 of 128 KiB or more in its own mapping, returned to the system when freed, and
 :func:`give_back` returns the free pages between a large run's phases.
 """
@@ -49,7 +49,7 @@ def give_back() -> None:
     First Python's own: its free lists keep up to a hundred objects of some types
     (floats, tuples) for reuse, wherever they were, and one of them keeps a whole
     arena of freed objects from being returned; a full collection empties them
-    (building the key index of 1M entries leaves 15 such arenas). Then the C
+    (building a large key index leaves several). Then the C
     heap's free pages (glibc ``malloc_trim``).
     """
     gc.collect()

@@ -20,18 +20,17 @@ EXTENSION = ".db"
 H_NELEM = 4096
 """makemap's ``set_h_nelem``: gives the same ``db_dump -p`` header as makemap."""
 CACHE_BYTES = 64 * 1024 * 1024
-"""The least cache: makemap's 1 MiB default makes a 1M-entry map 3x slower."""
+"""The least cache: makemap's 1 MiB default makes a large map several times slower."""
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MIN_PARTIAL_CACHE_BYTES = 32 * 1024 * 1024
-"""Holds the whole map of a source of up to 24 MB (some 500k entries)."""
+"""Holds the whole map of a source of some 500k entries."""
 
 
 def cache_bytes(source_bytes: int) -> int:
     """A cache that holds the whole map built from a source of ``source_bytes``.
 
     A hash map takes about 1.8 bytes per source byte; when it fits, random inserts
-    never go to disk before the final sync (3M entries: 17 s instead of 30 s with
-    64 MiB). Pages never touched cost no memory.
+    never go to disk before the final sync. Pages never touched cost no memory.
     """
     return min(max(2 * source_bytes, CACHE_BYTES), MAX_CACHE_BYTES)
 
@@ -40,8 +39,8 @@ def partial_cache_bytes(source_bytes: int) -> int:
     """A cache for about two thirds of the map (Berkeley DB adds a quarter to it), for a
     map written beside the lint, whose memory it shares the machine with.
 
-    Random inserts then miss it a quarter of the time: 0-0.5 s more at 1M entries,
-    for 25 MB less (about 75 MB for the whole map). Never more than :func:`cache_bytes`.
+    Random inserts then miss it a quarter of the time: a little slower, for a third
+    less cache. Never more than :func:`cache_bytes`.
     """
     return min(max(source_bytes, MIN_PARTIAL_CACHE_BYTES), cache_bytes(source_bytes))
 
@@ -100,7 +99,7 @@ def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str,
                 raise DuplicateKeyError(key) from None
         else:
             # d[key] = value is put() without parsing keyword arguments, and starmap runs the
-            # loop in C: a tenth less time for a million records. zip stops before taking a
+            # loop in C. zip stops before taking a
             # number for the record that is not there, so the counter ends at the count.
             counter = itertools.count()
             collections.deque(zip(itertools.starmap(d.__setitem__, records), counter, strict=False), maxlen=0)
