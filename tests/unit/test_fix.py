@@ -155,7 +155,7 @@ def test_fix_on_a_full_disk_leaves_the_file_alone(virtc: Cli, tmp_path: Path,
 
     monkeypatch.setattr(os, "fsync", full)
     r = virtc("lint", "--fix", src)
-    assert (r.rc, r.err) == (2, f"virtc: {src}: cannot write: No space left on device\n")
+    assert (r.rc, r.err) == (2, f"virtc: {src}: no space left on device; the file is unchanged\n")
     assert src.read_bytes() == b"a@x.test\tgood \n"
     assert [p.name for p in tmp_path.iterdir()] == ["v"]
 

@@ -16,13 +16,7 @@ def command(map_file: Path) -> None:
     Like makemap -u (which prints with ``%.*s``), key and value end at their first
     NUL byte, so maps built with -N dump the same as maps without.
     """
-    from virtc.writers.bdb import map_path, read_map
+    from virtc.maps.makemap import dump_lines
+    from virtc.writers.bdb import map_path
 
-    out = sys.stdout.buffer
-    for key, value in read_map(map_path(map_file)):
-        out.write(_c_string(key) + b"\t" + _c_string(value) + b"\n")
-
-
-def _c_string(data: bytes) -> bytes:
-    """What C's ``%.*s`` prints of ``data``: everything before the first NUL."""
-    return data.split(b"\0", 1)[0]
+    sys.stdout.buffer.writelines(dump_lines(map_path(map_file), None))

@@ -27,6 +27,7 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     from virtc.source.parse import parse_bytes
     from virtc.source.read import read_data
     from virtc.source.reader import decode, encode
+    from virtc.writers.atomic import replace_text
 
     status = 0
     for path in paths:
@@ -57,31 +58,10 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
             status = max(status, 1)
             continue
         try:
-            _write(path, encode(new))
+            replace_text(path, encode(new))
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
             status = 2
             continue
         click.echo(f"reformatted {path}", err=True)
     sys.exit(status)
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Replace ``path`` atomically (temp file, fsync, same mode and owner, rename)."""
-    import os
-
-    from virtc.errors import VirtcError
-    from virtc.writers.atomic import replace_atomically
-
-    def write(tmp: Path, mode: int) -> int:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return len(data)
-
-    target = Path(os.path.realpath(path))  # a symlinked source: format the file it names
-    try:
-        replace_atomically(target, write, lambda tmp: tmp.stat().st_size)
-    except VirtcError as exc:
-        raise VirtcError(str(exc).replace("the old map is unchanged", "the file is unchanged"),
-                         exc.exit_code) from None

@@ -37,11 +37,13 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     table = parse_file(path, jobs=jobs)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
-    from virtc.lint.fix import fix_source, unified_diff, write_atomically  # only to fix (start-up time)
+    from virtc.lint.fix import fix_source, unified_diff  # only to fix (start-up time)
+    from virtc.source.reader import encode
+    from virtc.writers.atomic import replace_text
 
     result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
     if diff:
         return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
     if result.applied:
-        write_atomically(path, result.text)
+        replace_text(path, encode(result.text))
     return FileResult(result.table, result.diagnostics, config, fixed=len(result.applied))

@@ -9,19 +9,12 @@ is left (bounded), as ruff does.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
-import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from virtc.diagnostics import Diagnostic, Fix
-from virtc.errors import VirtcError
 from virtc.source.parse import parse_text
-from virtc.source.reader import encode
 from virtc.table import Table
 
 MAX_ROUNDS = 10
@@ -119,32 +112,3 @@ def unified_diff(path: str, old: str, new: str) -> str:
     for line in difflib.unified_diff(a_lines, b_lines, f"a/{path}", f"b/{path}"):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
-
-
-def write_atomically(path: str | Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (Latin-1 encoded) via a temp file in its directory.
-
-    The file keeps its mode; it is never left half written.
-    """
-    target = Path(path)
-    real = Path(os.path.realpath(target))  # a symlink stays a symlink: replace what it points to
-    try:
-        st = os.stat(real)
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".virtc-fix", dir=real.parent)
-    except OSError as exc:
-        raise VirtcError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(encode(text))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        with contextlib.suppress(OSError):  # only root may give files away
-            os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, real)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise VirtcError(f"{target}: cannot write: {exc.strerror or exc}") from None
-        raise

@@ -244,11 +244,13 @@ def trusted_uid(cf: str) -> int:
     return uid
 
 
-def dump_lines(map_file: Path, dbtype: str, sep: str = "") -> Iterator[bytes]:
-    """``makemap -u``: ``key<TAB or -t sep>value`` per record, each cut at a NUL like ``%.*s``."""
+def dump_lines(map_file: Path, dbtype: str | None, sep: str = "") -> Iterator[bytes]:
+    """``makemap -u``: ``key<TAB or -t sep>value`` per record, each cut at a NUL like ``%.*s``;
+    ``dbtype`` None takes a map of any type (``virtc dump``)."""
     from virtc.writers.bdb import count_records, read_map
 
-    count_records(map_file, dbtype)  # raises if the file is not a map of this type
+    if dbtype is not None:
+        count_records(map_file, dbtype)  # raises if the file is not a map of this type
     joint = encode(sep) if sep else b"\t"
     for key, value in read_map(map_file):
         yield _c_string(key) + joint + _c_string(value) + b"\n"

@@ -247,6 +247,24 @@ def replace_atomically(
     return count
 
 
+def replace_text(path: str | Path, data: bytes) -> None:
+    """Replace the text file ``path`` with ``data`` as a map is replaced (temp file, fsync,
+    same mode and owner, rename); a symlink stays one and the file it names is replaced.
+    The one way ``lint --fix`` and ``fmt`` rewrite a source."""
+
+    def write(tmp: Path, mode: int) -> int:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return len(data)
+
+    try:
+        replace_atomically(Path(os.path.realpath(path)), write, lambda tmp: tmp.stat().st_size)
+    except VirtcError as exc:
+        raise VirtcError(str(exc).replace("the old map is unchanged", "the file is unchanged")
+                         .replace("the new map", "the new file"), exc.exit_code) from None
+
+
 def _read_only_fs(directory: Path) -> bool:
     try:
         return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
