@@ -265,3 +265,30 @@ def test_fix_all_with_the_front_end_leaves_no_fixable_finding(code: str) -> None
     assert not [d for d in result.diagnostics if d.fix is not None]
     fixable = sum(d.fix is not None for d in result.initial)
     assert len(result.diagnostics) == len(result.initial) - fixable
+
+
+def test_the_rule_template_in_rule_py_is_a_working_rule(tmp_path: Path) -> None:
+    """lint/rule.py's docstring shows a plain rule: it loads as a rule and finds what it says."""
+    import importlib.util
+    import re as _re
+
+    from virtc.lint import rule as rule_module
+    from virtc.source.parse import parse_text
+
+    doc = rule_module.__doc__ or ""
+    block = doc.split("::\n\n", 1)[1].split("\n\n", 1)[0] + "\n\n" + \
+        doc.split("::\n\n", 1)[1].split("\n\n", 1)[1].split("\nThe plain API", 1)[0]
+    code = "\n".join(line[4:] for line in block.splitlines())
+    assert 12 <= len([ln for ln in code.splitlines() if ln.strip()]) <= 15
+    path = tmp_path / "vt299_trailing_comma.py"
+    path.write_text(code)
+    spec = importlib.util.spec_from_file_location("vt299_trailing_comma", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rule = Rule.from_module(module)
+    assert (rule.code, rule.name) == ("VT299", "trailing-comma")
+    table = parse_text("a@example.com\tbob,\nb@example.com\tcarol\n", "v")
+    findings = run_rule(rule, table)
+    assert [(f.line, f.column, f.message) for f in findings] == [(1, 15, "'bob,' ends in a comma")]
+    assert _re.match(r"Values that end in a comma", rule.summary)

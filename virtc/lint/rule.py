@@ -1,20 +1,45 @@
 """What a lint rule is: one module per rule, in the spirit of yamllint and ruff.
 
-Each module in :mod:`virtc.lint.rules` defines
+Each module in :mod:`virtc.lint.rules` (named ``vtNNN_name.py``) defines ``CODE``,
+``NAME`` (kebab case) and ``SEVERITY`` (the default), a docstring (a one-line summary,
+then the sections ``What it does``, ``Why is this bad``, ``Example`` and ``Use instead``,
+rendered by ``virtc rule`` and ``docs/rules.md``) and ``check(table, ctx)``, a generator
+of :class:`Finding` objects. A rule that needs only the plain API is this short::
 
-* ``CODE`` (stable, e.g. ``"VT101"``), ``NAME`` (kebab case), ``SEVERITY`` (default),
-* a module docstring: a one-line summary, then the sections ``What it does``,
-  ``Why is this bad``, ``Example`` and ``Use instead`` (rendered by ``virtc rule``
-  and ``docs/rules.md``),
-* ``check(table, ctx)``: a generator of :class:`Finding` objects,
-* optionally ``HEAVY = True`` for a rule that follows forwards through the whole
-  table: on a large table the heavy rules run in a helper process, beside the others,
-* optionally ``LOOKUPS = True`` for a rule that looks keys up (the key index or the
-  lookup engine; heavy rules do): where every rule runs in one process beside the
-  build's map writer, these run first and the lookups are then freed.
+    '''Values that end in a comma (a one-line summary, then the four sections).'''
 
-Rules never print and never decide severity overrides or suppressions: the
-runner in :mod:`virtc.lint.runner` turns findings into diagnostics.
+    from collections.abc import Iterator
+
+    from virtc.diagnostics import Severity
+    from virtc.lint.facts import shown, value_span
+    from virtc.lint.rule import Finding, LintContext
+    from virtc.table import Table
+
+    CODE = "VT299"
+    NAME = "trailing-comma"
+    SEVERITY = Severity.WARNING
+
+    def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+        for entry in table.entries:
+            if entry.value_text.rstrip().endswith(","):
+                yield Finding(*value_span(entry), f"'{shown(entry.value_text)}' ends in a comma")
+
+The plain API: ``table.entries`` (each :class:`~virtc.model.Entry` has ``key_text``,
+``value_text``, ``line``, ``key``/``value`` parsed as sendmail reads them),
+``ctx.config.catch_all`` and ``ctx.local_domains``; from :mod:`virtc.lint.facts`, the
+spans (``key_span``, ``value_span``), ``shown`` for messages, and ``index(table, ctx)``
+for what rules share, computed once (domains and their catch-alls, forwards, the key
+index). Its fixture is ``tests/data/rules/VTNNN/{bad,good}.vt`` (each case in ``bad.vt``
+named by a ``#`` line above it) with ``bad.expected``.
+
+Only for large tables, two optional flags: ``HEAVY = True`` for a rule that follows
+forwards through the whole table (on a large table the heavy rules run in a helper
+process, beside the others), ``LOOKUPS = True`` for a rule that looks keys up (the key
+index or the lookup engine; heavy rules do): beside the build's map writer these run
+first and the lookups are then freed (:mod:`virtc.lint.schedule`).
+
+Rules never print and never decide severity overrides or suppressions: the runner in
+:mod:`virtc.lint.runner` turns findings into diagnostics.
 """
 
 from __future__ import annotations
