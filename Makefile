@@ -37,7 +37,11 @@ demo: demo-deps
 	@echo '== virtc query'
 	$(VIRTC) query --table $(DEMO)/virtusertable.db alice@example.com bob+news@example.com nobody@example.com
 
+# The CLI tests also run on the oldest and newest supported Pythons (own venvs .venv-X.Y).
+OTHER_PYTHONS ?= 3.9 3.13
+
 test: deps oracles
+	sh tools/test-pythons.sh $(OTHER_PYTHONS)
 	$(PY) -m pytest -q -m "not slow"
 
 test-all: deps oracles
@@ -55,4 +59,4 @@ bench: deps oracles
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf build dist $(VENV) .oracles .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist $(VENV) .venv-* .oracles .pytest_cache .mypy_cache .ruff_cache .hypothesis

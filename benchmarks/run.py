@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from virtc.compat import zip_strict
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
@@ -276,7 +278,7 @@ def check_with_sendmail(virtc: list[str], map_file: Path, addresses: list[str]) 
         return f"DIFFERENT: virtc query failed: {proc.stderr.strip()}"
     ours = json.loads(proc.stdout)
     bad = []
-    for sm, q in zip(theirs, ours, strict=True):
+    for sm, q in zip_strict(theirs, ours):
         chain = [k.lower() for k in q["chain"]]
         if sm.mailer == "error":
             same = (q["kind"], q["status"], q["text"]) == ("error", sm.host, sm.reply)

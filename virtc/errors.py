@@ -1,5 +1,7 @@
 """Errors that end a command with a one-line message (never a traceback)."""
 
+from __future__ import annotations
+
 import sys
 from typing import NoReturn
 

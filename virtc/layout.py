@@ -75,7 +75,7 @@ def _refuse_unsafe(table: Table) -> None:
 def _tokens(table: Table) -> list[Unit | None]:
     by_line: dict[int, Entry | Comment] = {}
     for entry_or_comment in table.items:
-        if isinstance(entry_or_comment, Entry | Comment):
+        if isinstance(entry_or_comment, (Entry, Comment)):
             by_line[entry_or_comment.line] = entry_or_comment
     physical = table.text.split("\n")
     if physical[-1] == "":

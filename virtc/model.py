@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # not string.ascii_uppercase: importing string costs start-up time
 _ASCII_LOWER = str.maketrans(ASCII_UPPER, ASCII_UPPER.lower())
@@ -179,4 +179,4 @@ class Rejected(NamedTuple):
     """For missing-value: the key makemap names in its message."""
 
 
-Item = Entry | Comment | Rejected
+Item = Union[Entry, Comment, Rejected]

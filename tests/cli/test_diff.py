@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import runner
 from support.makemap import parse_dump, run_makemap
 from support.tables import generated
 
@@ -25,7 +25,7 @@ from virtc.source.parse import parse_bytes
 
 
 def virtc(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
+    result = runner().invoke(cli, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -65,7 +65,9 @@ def test_sdist_has_the_grammar_and_the_wheel_packs_it(dist: Path) -> None:
     assert not any(n.startswith(("grammar/", "tests/")) for n in names)
     requires = [ln for ln in metadata.splitlines() if ln.startswith("Requires-Dist:")]
     base = sorted(r.split()[1].split(">")[0] for r in requires if "extra ==" not in r)
-    assert base == ["click", "lark", "rich"]
+    assert base == ["click", "lark", "rich", "tomli"]
+    assert any(r.startswith("Requires-Dist: tomli") and "python_version < '3.11'" in r.replace('"', "'")
+               for r in requires)  # the tomllib backport, only where tomllib is missing
     assert any("berkeleydb" in r and "extra == 'db'" in r.replace('"', "'") for r in requires)
 
 

@@ -13,6 +13,8 @@ from support.oracles import TEST_DATA
 from support.sendmail import SendmailOracle
 from support.tables import REFUSED, make_addresses, make_table
 
+from virtc.compat import zip_strict
+
 DATA = TEST_DATA / "query"
 BASIC = DATA / "basic.vt"
 
@@ -96,7 +98,7 @@ def test_query_json_on_real_db_matches_sendmail(sendmail: str, bdb: None, tmp_pa
     objs = json.loads(out.stdout)
     assert [o["address"] for o in objs] == addresses
     problems = []
-    for o, sm in zip(objs, results, strict=True):
+    for o, sm in zip_strict(objs, results):
         if o["kind"] == "loop":
             ok = sm.recursion
         elif sm.mailer in REFUSED:

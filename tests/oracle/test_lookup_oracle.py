@@ -15,6 +15,7 @@ import pytest
 from support.sendmail import SendmailOracle, SendmailResult
 from support.tables import REFUSED, VALUES, make_addresses, make_table
 
+from virtc.compat import zip_strict
 from virtc.lookup import LookupTable, Resolution, resolve
 from virtc.model import fold
 from virtc.source.parse import parse_file
@@ -55,7 +56,7 @@ def compare(table_path: Path, addresses: list[str], *, virthost: bool = False,
         assert sorted(oracle.domains) == sorted(table.domains)
         results = oracle.resolve(addresses)
     problems = []
-    for addr, sm in zip(addresses, results, strict=True):
+    for addr, sm in zip_strict(addresses, results):
         if sm.user and oracle.hostname:  # the engine writes sendmail's own name as $j
             sm = replace(sm, user=sm.user.replace(oracle.hostname, "$j"))
         res = resolve(addr, table, entire_domain=entire_domain, virthost=virthost)
@@ -142,7 +143,7 @@ def test_error_texts_are_sendmails_rcpt_replies(sendmail: str, tmp_path: Path) -
     with SendmailOracle(table) as oracle:
         replies = oracle.smtp_replies(addrs, delivery_mode="background")
     checked = 0
-    for addr, real in zip(addrs, replies, strict=True):
+    for addr, real in zip_strict(addrs, replies):
         res = resolve(addr, t)
         if res.kind == "error":
             assert res.text == real, addr

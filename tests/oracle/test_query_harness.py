@@ -7,6 +7,8 @@ from pathlib import Path
 from support.oracles import TEST_DATA
 from support.sendmail import SendmailOracle, error_reply, resolve_with_sendmail
 
+from virtc.compat import zip_strict
+
 DATA = TEST_DATA / "query"
 
 
@@ -53,7 +55,7 @@ def test_reply_formula_matches_smtp(sendmail: str, tmp_path: Path) -> None:
     with SendmailOracle(table) as oracle:
         bt = oracle.resolve(addrs)
         smtp = oracle.smtp_replies(addrs)
-    for value, r, real in zip(values, bt, smtp, strict=True):
+    for value, r, real in zip_strict(values, bt, smtp):
         if r.is_error:
             assert r.reply == real, value
     assert error_reply("nouser", "550 No such user") == "550 5.0.0 No such user"

@@ -17,6 +17,8 @@ import pytest
 from support.rules import DATA, apply_fix, lint_file, local_domains_of
 from support.sendmail import SendmailOracle
 
+from virtc.compat import zip_strict
+
 pytestmark = pytest.mark.oracle
 
 # A reply quoted in a message: "rejects with '553 5.3.0 No such user'", "replies '550 5.0.0'" ...
@@ -47,7 +49,7 @@ def check_quoted_replies(code: str, oracle: SendmailOracle) -> int:
     claims = [(line_address(code, f.line), m[1]) for f in findings
               if (m := _QUOTED_REPLY.search(f.message))]
     replies = oracle.smtp_replies([a for a, _ in claims])
-    for (address, claim), real in zip(claims, replies, strict=True):
+    for (address, claim), real in zip_strict(claims, replies):
         assert real.startswith(claim), (address, claim, real)
     return len(claims)
 

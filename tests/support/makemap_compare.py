@@ -130,11 +130,10 @@ def compare(source: bytes, workdir: Path, flags: Flags = Flags(), *, layout: boo
 
 def _virtc_dump(map_file: Path) -> bytes:
     """``virtc dump MAP`` output, through the click command in-process."""
-    from click.testing import CliRunner
-
+    from support.cli import runner
     from virtc.commands.dump import command
 
-    result = CliRunner().invoke(command, [str(map_file)], catch_exceptions=False)
+    result = runner().invoke(command, [str(map_file)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout_bytes
 

@@ -55,6 +55,7 @@ from pathlib import Path
 from types import TracebackType
 
 from support.oracles import require_tool, sendmail_cf_m4
+from virtc.compat import zip_strict
 
 TIMEOUT = 300
 FAKE_DOMAIN = "virtc-oracle.invalid"
@@ -306,7 +307,7 @@ class SendmailOracle:
             raise RuntimeError(f"sendmail -bt gave {len(chunks)} answers for {len(addresses)} "
                                f"addresses:\n{out[-2000:]}")
         # mailer is None when sendmail could not parse the address (see ``message``).
-        return [_parse_chunk(a, c) for a, c in zip(addresses, chunks, strict=True)]
+        return [_parse_chunk(a, c) for a, c in zip_strict(addresses, chunks)]
 
     def smtp_replies(self, addresses: Sequence[str], delivery_mode: str = "deferred") -> list[str]:
         """The real ``RCPT TO:<addr>`` reply for each address (``sendmail -bs``, one session).

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import runner
 from support.makemap import run_makemap
 from support.oracles import TEST_DATA
 
@@ -19,7 +19,7 @@ from virtc.source.parse import parse_bytes, parse_text
 
 
 def fmt(*args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
-    result = CliRunner().invoke(cli, ["fmt", *args], input=stdin)
+    result = runner().invoke(cli, ["fmt", *args], input=stdin)
     return result.exit_code, result.stdout_bytes, result.stderr
 
 

@@ -10,6 +10,7 @@ import pytest
 from support.lint_fakes import fake_rules, use_fake_rules
 from support.oracles import ROOT
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.formatters import Report, github, sarif, text
 from virtc.formatters import json as json_format
@@ -149,7 +150,7 @@ def test_sarif_is_valid_against_the_official_schema(report: Report) -> None:
     assert rules[[r["id"] for r in rules].index("VT903")]["defaultConfiguration"] == {"level": "note"}
     results = run["results"]
     assert len(results) == len(report.diagnostics)
-    for res, d in zip(results, report.diagnostics, strict=True):
+    for res, d in zip_strict(results, report.diagnostics):
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"] == d.code
         region = res["locations"][0]["physicalLocation"]["region"]
         assert (region["startLine"], region["startColumn"], region["endColumn"]) == (d.line, d.column,
@@ -219,7 +220,7 @@ def test_text_never_prints_control_characters_from_the_source() -> None:
 def test_sarif_fixes_are_byte_regions_of_the_source(report: Report) -> None:
     table = report.tables["v"]
     results = json.loads(sarif.render(report))["runs"][0]["results"]
-    with_fix = [(res, d) for res, d in zip(results, report.diagnostics, strict=True) if d.fix]
+    with_fix = [(res, d) for res, d in zip_strict(results, report.diagnostics) if d.fix]
     assert len(with_fix) == report.fixable == 4
     for res, d in with_fix:
         assert d.fix is not None

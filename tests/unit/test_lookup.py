@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from support.oracles import TEST_DATA
 from support.sendmail import SendmailOracle
 
+from virtc.compat import zip_strict
 from virtc.errors import VirtcError
 from virtc.lookup import (
     LookupTable,
@@ -58,7 +59,7 @@ def test_lookup_order_is_sendmails(sendmail: str, tmp_path: Path) -> None:
     table.write_text("only@d.test x\n")
     addrs = ["Bob@D.test", "bob+news@d.test", "bob+@d.test", "+lead@d.test", "a+b+c@d.test", "++x@d.test"]
     with SendmailOracle(table) as oracle:
-        for addr, r in zip(addrs, oracle.resolve(addrs), strict=True):
+        for addr, r in zip_strict(addrs, oracle.resolve(addrs)):
             assert [k for k, _ in r.lookups] == [k for k, _ in keys(addr)], addr
 
 
@@ -176,7 +177,7 @@ def test_local_domains_file_as_sendmail_reads_it(sendmail: str, tmp_path: Path) 
     domains = read_local_domains(lhn)
     with SendmailOracle(table, local_domains=lhn) as oracle:
         results = oracle.resolve(addrs)
-    for addr, sm in zip(addrs, results, strict=True):
+    for addr, sm in zip_strict(addrs, results):
         looked_up = bool(sm.lookups)
         assert (resolve(addr, t, domains).kind != "not-local") == looked_up, addr
 

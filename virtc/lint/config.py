@@ -113,11 +113,12 @@ def _has_virtc_table(pyproject: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib  # only when a configuration file exists (start-up time)
+    from virtc.compat import tomllib  # only when a configuration file exists (start-up time)
 
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ from itertools import filterfalse, repeat
 from operator import itemgetter
 from sys import intern
 
+from virtc.compat import SLOTS, zip_strict
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, Entry, KeyKind, Value, fold
 from virtc.speed.column import BLOCK, Column
@@ -24,7 +25,7 @@ from virtc.speed.keyindex import KeyIndexParts
 from virtc.table import Table
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Domain:
     """One (folded) domain: where its stored entries are, and its non-address keys."""
 
@@ -160,8 +161,8 @@ class TableIndex:
         for i in (*self.no_at, *not_stored):
             names[i] = None  # no '@' (VT104), or not stored (VT103)
         counts = Counter(names)
-        first = dict(zip(reversed(names), range(n - 1, -1, -1), strict=True))
-        last = dict(zip(names, range(n), strict=True))
+        first = dict(zip_strict(reversed(names), range(n - 1, -1, -1)))
+        last = dict(zip_strict(names, range(n)))
         out = {name: Domain(name, first[name], count, last[name])
                for name, count in counts.items() if name is not None and plausible_domain(name)}
         self._odd_endings = [name for name in counts if name is not None and name[-1:] not in _ALNUM]
@@ -174,7 +175,7 @@ class TableIndex:
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
-        for i, text in zip(plus, stored.take(plus), strict=True):
+        for i, text in zip_strict(plus, stored.take(plus)):
             dom = out.get(names[i] or "")
             if dom is None:
                 continue

@@ -33,9 +33,9 @@ Local user names are folded to lower case, as sendmail's local mailer does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import pairwise
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Union
 
+from virtc.compat import pairwise
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
 from virtc.lookup.table import LookupTable
 from virtc.lookup.tokens import OPERATORS, join, strip_quotes, tokenize
@@ -134,7 +134,7 @@ class _Error(NamedTuple):
     text: str
 
 
-_Target = _Local | _Address | _Error
+_Target = Union[_Local, _Address, _Error]
 
 
 def classify(text: str) -> _Local | _Address | _Error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Union
 
 from virtc.maps.check import BuildResult, blocking, check, unsafe_directory_warnings
 from virtc.maps.records import BuildOptions, map_records
@@ -39,7 +40,7 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
                                 cache=bdb.partial_cache_bytes(table.source_size))
 
     def write_while_checking(tmp: Path, mode: int) -> int:
-        with parallel.Helper[KeyIndexParts | int](lambda: write(tmp, mode), results=2) as writer:
+        with parallel.Helper[Union[KeyIndexParts, int]](lambda: write(tmp, mode), results=2) as writer:
             asked = False
 
             def key_index() -> KeyIndexParts:

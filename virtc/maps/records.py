@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from virtc.compat import zip_strict
 from virtc.source.reader import encode
 from virtc.source.recognise import plain_entries
 from virtc.table import Table
@@ -30,10 +31,10 @@ def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes
     """The (key, value) byte pairs makemap would put, in source order."""
     nul = b"\0" if opts.null else b""
     if opts.foldcase and not nul:  # the default, in C, from the keys the checks folded already
-        yield from zip(table.stored_keys.encoded(), table.values.encoded(), strict=True)
+        yield from zip_strict(table.stored_keys.encoded(), table.values.encoded())
         return
     keys = table.stored_keys if opts.foldcase else table.keys
-    for key, value in zip(keys, table.values, strict=True):
+    for key, value in zip_strict(keys, table.values):
         yield encode(key) + nul, encode(value) + nul
 
 

@@ -26,7 +26,7 @@ def grammar_text() -> str:
             pass  # not this kind of install (or not readable): try the next home
     from importlib import resources
 
-    packed = resources.files("virtc").joinpath("_grammar", GRAMMAR_NAME)
+    packed = resources.files("virtc").joinpath("_grammar").joinpath(GRAMMAR_NAME)
     try:
         return packed.read_text(encoding="utf-8")
     except OSError as exc:  # pragma: no cover - a broken install

@@ -17,6 +17,7 @@ from itertools import accumulate, chain, compress, repeat
 from operator import add, itemgetter, not_, sub
 from typing import Any
 
+from virtc.compat import zip_strict
 from virtc.model import BLANKS, Comment, Entry, Item, Rejected
 from virtc.source.blocks import line_blocks, pieces
 from virtc.source.grammar import parser, productions, terminal_regexps
@@ -96,7 +97,7 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
         plain = plain_block(block, piece) if max(map(len, block)) <= MAX_LINE else None
         if plain is None:
             raise NotPlain
-        yield from zip(plain[1], plain[2], strict=True)
+        yield from zip_strict(plain[1], plain[2])
 
 
 @functools.cache

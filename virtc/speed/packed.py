@@ -14,6 +14,7 @@ import threading
 import zlib
 from pathlib import Path
 
+from virtc.compat import zip_strict
 from virtc.errors import VirtcError
 
 
@@ -54,7 +55,7 @@ class FileSource(LazySource):
             raise VirtcError(f"{self.path}: cannot read it again: {exc.strerror or exc}") from None
         view, starts = memoryview(data), [0] + [end for end, _ in self._parts[:-1]]
         if len(data) != self.size or any(zlib.crc32(view[start:end]) != crc
-                                         for start, (end, crc) in zip(starts, self._parts, strict=True)):
+                                         for start, (end, crc) in zip_strict(starts, self._parts)):
             raise VirtcError(f"{self.path}: changed while virtc was checking it; run virtc again")
         return data
 

@@ -102,7 +102,7 @@ def write_new_map(path: Path, records: Iterable[tuple[bytes, bytes]], kind: str,
             # loop in C. zip stops before taking a
             # number for the record that is not there, so the counter ends at the count.
             counter = itertools.count()
-            collections.deque(zip(itertools.starmap(d.__setitem__, records), counter, strict=False), maxlen=0)
+            collections.deque(zip(itertools.starmap(d.__setitem__, records), counter), maxlen=0)
             count = next(counter)
         d.sync()
         d.close()  # flushes too: a full disk can surface here

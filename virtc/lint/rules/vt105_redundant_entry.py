@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from itertools import compress, count
 from typing import TYPE_CHECKING
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import FEW_TEXTS, any_of, index, key_span, shown
 from virtc.lint.rule import Finding, LintContext
@@ -104,7 +105,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         hidden = eng.hiding(stored)
         # A probe that does not reach the entry resolves the same without it: no need to ask.
         if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
-               for a, p in zip(with_it, probes, strict=True)):
+               for a, p in zip_strict(with_it, probes)):
             e, c = ix.entries[i], ix.entries[ca]
             yield Finding(
                 *key_span(e),

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, chunks, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
@@ -66,8 +67,7 @@ def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int,
     for positions, chunk in chunks(candidates, backwards=True):
         stored_keys = ix.stored_keys.take(chunk)
         targets = _plain_targets(ix.values.take(chunk))
-        yield from zip(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets),
-                       strict=True)
+        yield from zip_strict(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets))
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:

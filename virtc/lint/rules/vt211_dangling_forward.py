@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, chunks, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
@@ -52,7 +53,7 @@ def _plain_forwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple
     """(position in ``candidates``, entry, value without blanks, the value folded) of each
     candidate, a chunk at a time in C."""
     for positions, chunk in chunks(candidates):
-        yield from zip(positions, chunk, *stripped_and_folded(ix.values.take(chunk)), strict=True)
+        yield from zip_strict(positions, chunk, *stripped_and_folded(ix.values.take(chunk)))
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
