@@ -25,6 +25,7 @@ COMMANDS = {
     "build": ("build", "Compile a source into the .db map sendmail reads (atomic makemap)."),
     "dump": ("dump", "Print every record of a built map, as makemap -u does."),
     "query": ("query", "Show how sendmail resolves addresses through the table."),
+    "domains": ("domains", "One row per domain: its catch-all, forwards, and whether it is open."),
     "makemap": ("makemap", "Drop-in makemap that writes atomically, and nothing on error."),
     "diff": ("diff", "Show what building the source would change in the installed map."),
     "fmt": ("fmt", "Lay a source out canonically without changing what makemap stores."),

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 @click.command("query")
-@click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
+@click.argument("addresses", metavar="ADDRESS...", nargs=-1)
 @click.option("--table", "table_path", type=click.Path(readable=False, path_type=Path),
               default=Path("virtusertable"),
               show_default=True, help="The virtusertable source, or a built .db map.")
@@ -30,8 +30,10 @@ if TYPE_CHECKING:
               help="FEATURE(virtuser_entire_domain): subdomains are looked up too, with their own "
                    "keys (sendmail applies it to VIRTUSER_DOMAINs: combine with --virthost).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per address.")
+@click.option("--reverse", "reverse_target", metavar="USER",
+              help="Instead: every key whose addresses end at the local user or address USER.")
 def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | None,
-            virthost: bool, entire_domain: bool, as_json: bool) -> None:
+            virthost: bool, entire_domain: bool, as_json: bool, reverse_target: str | None) -> None:
     """Show how sendmail resolves each ADDRESS ('-' reads addresses from stdin, one a line).
 
     Lists the keys sendmail tries in order, the one that matched and the outcome:
@@ -39,12 +41,17 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
     """
     from virtc.lookup import load_lookup_table, local_domain_set, read_local_domains, resolve
 
-    wanted = _addresses(addresses)
+    if bool(addresses) == bool(reverse_target):
+        raise click.UsageError("give ADDRESS... or --reverse USER")
     table = load_lookup_table(table_path)
     listed = read_local_domains(local_domains) if local_domains is not None else None
     # Once for all addresses, as resolve() would per address: the table's domains are a
-    # pass over the whole map (minutes for 200 addresses on a 3M-entry map).
+    # pass over the whole map.
     domains = local_domain_set(table.domains if listed is None else listed)
+    if reverse_target is not None:
+        _reverse(table, reverse_target.strip(), domains, virthost, entire_domain, as_json)
+        return
+    wanted = _addresses(addresses)
     results = [resolve(a, table, domains, entire_domain=entire_domain, virthost=virthost)
                for a in wanted]
     if as_json:
@@ -56,6 +63,26 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
     console = Console(highlight=False, soft_wrap=True)
     for r in results:
         _show(console, r, table)
+
+
+def _reverse(table: LookupTable, target: str, domains: frozenset[str], virthost: bool,
+             entire_domain: bool, as_json: bool) -> None:
+    from virtc.lookup.overview import reverse
+
+    if not target:
+        raise VirtcError("--reverse: empty user")
+    origins = reverse(table, target, domains, virthost=virthost, entire_domain=entire_domain)
+    if as_json:
+        json.dump([o.to_json() for o in origins], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    for o in origins:
+        entry = table.entries.get(o.key)
+        where = f"  (line {entry.line})" if entry is not None else ""
+        via = f"  via {' -> '.join(o.chain)}" if len(o.chain) > 1 else ""
+        key = o.key if o.address == o.key else f"{o.key}  e.g. {o.address}"
+        click.echo(f"{key}{where}{via}")
+    click.echo(f"{len(origins)} key{'s' if len(origins) != 1 else ''} end at {target}", err=True)
 
 
 def _addresses(args: tuple[str, ...]) -> list[str]:

@@ -1,0 +1,57 @@
+"""`virtc domains`: one row per domain of a table (virtc.lookup.overview)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("domains")
+@click.argument("table_path", metavar="[PATH]", required=False, default=Path("virtusertable"),
+                type=click.Path(readable=False, path_type=Path))
+@click.option("--local-domains", type=click.Path(path_type=Path),
+              help="local-host-names style file of the local domains (default: the table's domains).")
+@click.option("--virthost", is_flag=True, help="The domains are VIRTUSER_DOMAINs (see virtc query).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per domain.")
+@click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR=1).")
+def command(table_path: Path, local_domains: Path | None, virthost: bool, as_json: bool,
+            no_color: bool) -> None:
+    """Per domain of PATH (a source or a built .db; default ./virtusertable): its entries,
+    what sendmail does with an address the table does not name there (the catch-all:
+    reject, forward, none or broken), forwards out and in, whether it is local, and whether
+    it is open (accepts unknown users). Exit 0."""
+    from virtc.lookup import load_lookup_table, local_domain_set, read_local_domains
+    from virtc.lookup.overview import domains
+
+    table = load_lookup_table(table_path)
+    listed = read_local_domains(local_domains) if local_domains is not None else None
+    rows = domains(table, local_domain_set(table.domains if listed is None else listed),
+                   virthost=virthost)
+    if as_json:
+        json.dump([r.to_json() for r in rows], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False, no_color=no_color or bool(os.environ.get("NO_COLOR")),
+                      soft_wrap=True)
+    grid = Table(box=None, pad_edge=False)
+    for name in ("domain", "entries", "catch-all", "out", "in", "local", "open"):
+        grid.add_column(name, justify="right" if name in ("entries", "out", "in") else "left")
+    for r in rows:
+        policy = r.catch_all if not r.outcome else f"{r.catch_all}: {r.outcome}"
+        grid.add_row(escape(r.domain), str(r.entries), escape(policy), str(r.forwards_out),
+                     str(r.forwards_in), "yes" if r.local else "no",
+                     "[bold red]OPEN[/bold red]" if r.open else "no")
+    with console.capture() as captured:
+        console.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    n_open = sum(r.open for r in rows)
+    summary = f"{len(rows)} domain{'s' if len(rows) != 1 else ''}, {n_open} open"
+    console.print(f"[bold red]{summary}[/bold red]" if n_open else summary)
