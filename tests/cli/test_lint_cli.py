@@ -71,7 +71,6 @@ def test_default_path_is_virtusertable_in_cwd(virtc: Cli, fakes: None, tmp_path:
          "virtc: cannot read local domains: /nonexistent/lhn: no such file"),
         (["--config", "/nonexistent/virtc.toml"], "virtc: /nonexistent/virtc.toml: cannot read"),
         (["/nonexistent/virtusertable"], "virtc: /nonexistent/virtusertable: no such file"),
-        (["-", "--fix"], "virtc: --fix cannot rewrite standard input"),
     ],
 )
 def test_usage_and_io_errors_exit_2_with_one_line(virtc: Cli, fakes: None, args: list[str],
@@ -218,7 +217,8 @@ def test_every_rule_has_the_documented_sections() -> None:
 
 def test_rule_unknown_exits_2(virtc: Cli) -> None:
     r = virtc("rule", "VT999")
-    assert (r.rc, r.err) == (2, "virtc: unknown rule 'VT999' (`virtc rule` lists them)\n")
+    assert (r.rc, r.err) == (2, "virtc: unknown rule 'VT999'; did you mean 'VT209'? "
+                                "(see `virtc rule` for the list)\n")
 
 
 def test_docs_rules_md_is_up_to_date() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
                    f"(makemap -N): {hint} to compare like with like", err=True)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+    elif sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        # Coloured as lint's output is on a terminal: added green, removed red, changed yellow.
+        colour = {"+": "green", "-": "red", "~": "yellow"}
+        for line in render_text(result).splitlines():
+            fg = colour.get(line[:1])
+            click.echo(click.style(line, fg=fg, bold=None if fg else True))
     else:
         click.echo(render_text(result), nl=False)
     sys.exit(1 if result.changes else 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -84,6 +84,10 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
             click.echo(f"virtc: {exc}", err=True)
             status = 2
 
+    filtered = [r.text for r in results if r.text is not None]  # --fix - : stdin to stdout
+    if filtered:
+        sys.stdout.buffer.write("".join(filtered).encode("latin-1"))
+        sys.stdout.flush()
     if diff:
         sys.stdout.buffer.write("".join(r.diff for r in results).encode("latin-1", "replace"))
         sys.stdout.flush()
@@ -95,18 +99,18 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
             fixed=sum(r.fixed for r in results),
             fail_on=severity or Severity.WARNING,
         )
-        _print(report, fmt, quiet, no_color)
+        _print(report, fmt, quiet, no_color, sys.stderr if filtered else sys.stdout)
     if status == 0 and any(r.failed for r in results):
         status = 1
     if status:
         sys.exit(status)  # not click's Exit: cli.main runs click with standalone_mode=False
 
 
-def _print(report: Report, fmt: str, quiet: bool, no_color: bool) -> None:
+def _print(report: Report, fmt: str, quiet: bool, no_color: bool, stream: TextIO) -> None:
     if fmt == "text":
         from virtc.formatters.text import render_to
 
-        render_to(report, sys.stdout, color=False if no_color else None, quiet=quiet)
+        render_to(report, stream, color=False if no_color else None, quiet=quiet)
         return
     if fmt == "json":
         from virtc.formatters.json import render as render_json
@@ -120,4 +124,4 @@ def _print(report: Report, fmt: str, quiet: bool, no_color: bool) -> None:
         from virtc.formatters.github import render as render_github
 
         out = render_github(report, quiet=quiet)
-    click.echo(out, nl=False)
+    click.echo(out, nl=False, file=stream)

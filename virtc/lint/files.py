@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from virtc.diagnostics import Diagnostic
-from virtc.errors import VirtcError
 from virtc.lint.config import LintConfig
 from virtc.lint.schedule import lint_table
 from virtc.table import Table
@@ -20,6 +19,8 @@ class FileResult:
     config: LintConfig
     fixed: int = 0
     diff: str = ""
+    text: str | None = None
+    """With ``--fix`` on standard input: the fixed source, for standard output."""
 
     @property
     def failed(self) -> bool:
@@ -32,8 +33,6 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     with ``diff`` only compute the unified diff of those fixes."""
     from virtc.source.parse import parse_file
 
-    if fix and not diff and str(path) == "-":
-        raise VirtcError("--fix cannot rewrite standard input (use --diff)")
     table = parse_file(path, jobs=jobs)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
@@ -44,6 +43,9 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
     if diff:
         return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
+    if str(path) == "-":  # a filter: the caller writes the text out
+        return FileResult(result.table, result.diagnostics, config, fixed=len(result.applied),
+                          text=result.text)
     if result.applied:
         replace_text(path, encode(result.text))
     return FileResult(result.table, result.diagnostics, config, fixed=len(result.applied))

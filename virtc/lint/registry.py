@@ -30,6 +30,16 @@ def rule_by_id(ident: str) -> Rule | None:
     return next((r for r in all_rules() if ident_l in (r.code.lower(), r.name)), None)
 
 
+def did_you_mean(ident: str) -> str:
+    """``"; did you mean 'VT101'?"`` for the code or name closest to ``ident``, or ``""``."""
+    import difflib
+
+    names = [r.code for r in all_rules()] + [r.name for r in all_rules()]
+    close = difflib.get_close_matches(ident.upper() if ident[:2].lower() == "vt" else ident.lower(),
+                                      names, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def select_codes(selectors: Iterable[str]) -> frozenset[str]:
     """Codes for selectors: a code, a name, a code prefix (``VT1``) or ``ALL``.
 
@@ -47,6 +57,6 @@ def select_codes(selectors: Iterable[str]) -> frozenset[str]:
         matched = ({rule.code} if rule is not None
                    else {r.code for r in all_rules() if r.code.upper().startswith(s.upper())})
         if not matched:
-            raise ValueError(f"unknown rule '{s}' (see `virtc rule` for the list)")
+            raise ValueError(f"unknown rule '{s}'{did_you_mean(s)} (see `virtc rule` for the list)")
         codes |= matched
     return frozenset(codes)
