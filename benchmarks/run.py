@@ -420,12 +420,23 @@ def report(results: dict[int, dict[str, Series]], startup: dict[str, float], che
 
 
 def sendmail_version() -> str:
+    """The installed sendmail-bin's version, else the unpacked oracle's (its dpkg status)."""
+    prefix = Path(os.environ.get("VIRTC_ORACLE_PREFIX") or ROOT / ".oracles")
     try:
         proc = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "sendmail-bin"],
                               capture_output=True, text=True, check=False)
-        return proc.stdout.strip() or "?"
+        if proc.stdout.strip():
+            return proc.stdout.strip()
     except OSError:
-        return "?"
+        pass
+    for changelog in sorted(prefix.glob("usr/share/doc/sendmail-bin/changelog.Debian*")):
+        import gzip
+
+        with gzip.open(changelog, "rt", errors="replace") as f:
+            first = f.readline()
+        if "(" in first:
+            return first.split("(", 1)[1].split(")", 1)[0]
+    return "?"
 
 
 if __name__ == "__main__":

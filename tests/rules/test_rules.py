@@ -292,3 +292,13 @@ def test_the_rule_template_in_rule_py_is_a_working_rule(tmp_path: Path) -> None:
     findings = run_rule(rule, table)
     assert [(f.line, f.column, f.message) for f in findings] == [(1, 15, "'bob,' ends in a comma")]
     assert _re.match(r"Values that end in a comma", rule.summary)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_case_in_bad_vt_is_named(code: str) -> None:
+    """Each paragraph of bad.vt (a case and its context) starts with a '#' line naming it."""
+    text = (DATA / code / "bad.vt").read_bytes().decode("latin-1")
+    paragraphs = [p for p in text.split("\n\n") if p.strip("\n")]
+    assert paragraphs
+    for paragraph in paragraphs:
+        assert paragraph.lstrip("\n").startswith("# "), (code, paragraph[:80])
