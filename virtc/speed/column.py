@@ -92,6 +92,25 @@ class Column(Sequence[str]):
         ends = map(sub, map(starts.__getitem__, map(add, indices, repeat(1))), repeat(1))
         return list(map(text.__getitem__, map(slice, begins, ends)))
 
+    def contains(self, part: str) -> bool:
+        """Whether any text contains ``part`` (one search of the whole column, in C)."""
+        assert "\n" not in part
+        return part in self.text
+
+    def count(self, part: str) -> int:
+        """How often ``part`` occurs in all the texts together."""
+        assert "\n" not in part
+        return self.text.count(part)
+
+    def any_endswith(self, suffix: str) -> bool:
+        """Whether any text ends with ``suffix`` (non-empty)."""
+        assert suffix and "\n" not in suffix
+        return suffix + "\n" in self.text
+
+    def isascii(self) -> bool:
+        """Whether every text is ASCII."""
+        return self.text.isascii()
+
     def with_text(self, text: str) -> Column:
         """A column of ``text`` with the same offsets (``text`` from a length-keeping map, e.g. fold)."""
         return Column(text, self.starts)

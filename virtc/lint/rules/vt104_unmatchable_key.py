@@ -65,24 +65,25 @@ def suspects(ix: TableIndex) -> list[int]:
     Each scan runs only if a plain substring search says it can find something.
     """
     col = ix.keys
-    text, keys = col.text, col
     found = set(col.matching(_LONG))
-    if any(c in text for c in _ODD_CHARS):
+    if any(map(col.contains, _ODD_CHARS)):
         found.update(col.matching(_ODD_CHAR))
-    if "*" in text:  # a table has thousands of wildcard keys: only the others are suspect
+    if col.contains("*"):  # a table has thousands of wildcard keys: only the others are suspect
         stars = col.matching(_STAR)
         found.update(compress(stars, map(not_, map(_WILDCARD.fullmatch, col.take(stars)))))
     found.update(ix.no_at)
-    two_at = not ix.one_at_each and text.count("@") != len(keys) - len(ix.no_at)
-    if "@." in text or "@\n" in text or two_at:
+    two_at = not ix.one_at_each and col.count("@") != len(col) - len(ix.no_at)
+    if col.contains("@.") or col.any_endswith("@") or two_at:
         found.update(col.matching(_ODD_AT))
     # Keys ending in anything but a letter or digit: through the few domain parts that end so,
     # else from the last character of every key, one string a scan finds the odd ones in.
     odd = ix.odd_ending_keys
     if odd is None:
-        odd = [m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), keys)))]
+        odd = [m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), col)))]
     found.update(odd)
     return sorted(found)
+
+
 _DEBRIS = ("<%", "%>", "{{", "}}", "${")
 
 

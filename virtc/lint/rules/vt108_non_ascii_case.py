@@ -51,7 +51,7 @@ def _utf8(text: str) -> str | None:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    if ix.keys.text.isascii():
+    if ix.keys.isascii():
         return  # decided in C, faster than the scan
     for i in ix.keys.matching(_NON_ASCII):
         e = ix.entries[i]
