@@ -20,7 +20,7 @@ import atheris
 with atheris.instrument_imports(include=["virtc"]):
     from virtc.errors import VirtcError
     from virtc.lookup import LookupTable, resolve
-    from virtc.maps.check import check
+    from virtc.maps.check import diagnose
     from virtc.maps.records import BuildOptions
     from virtc.source.parse import parse_bytes
 
@@ -31,7 +31,7 @@ def test_one_input(data: bytes) -> None:
     try:
         table = parse_bytes(data, "fuzz")
         for opts in OPTIONS:
-            check(table, opts)
+            diagnose(table, opts)
         lookup = LookupTable.from_table(table)
         addresses = [e.key_text for e in table.entries[:8]]
         addresses += [data[:64].decode("latin-1"), "user@example.com", "a+b@example.com"]

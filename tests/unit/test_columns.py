@@ -25,12 +25,12 @@ def test_column_is_the_list_of_its_texts(batches: list[list[str]], block: int) -
         builder.extend(batch)
     col = builder.column()
     flat = [t for batch in batches for t in batch]
-    saved = virtc.speed.column.BLOCK
-    virtc.speed.column.BLOCK = block  # iterate in many small blocks
+    saved = virtc.speed.column.SCAN_BLOCK
+    virtc.speed.column.SCAN_BLOCK = block  # iterate in many small blocks
     try:
         assert list(col) == flat
     finally:
-        virtc.speed.column.BLOCK = saved
+        virtc.speed.column.SCAN_BLOCK = saved
     assert len(col) == len(flat)
     assert [col[i] for i in range(len(flat))] == flat
     assert col[-1:] == flat[-1:] and col == flat
@@ -135,9 +135,9 @@ def test_key_index_finds_every_key_of_a_large_table(n: int, salt: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(texts, st.integers(0, 6))
 def test_encoded_column_is_each_text_in_latin1(batch: list[str], block: int) -> None:
-    saved = virtc.speed.column.BLOCK
-    virtc.speed.column.BLOCK = block
+    saved = virtc.speed.column.SCAN_BLOCK
+    virtc.speed.column.SCAN_BLOCK = block
     try:
         assert list(Column.of(batch).encoded()) == [t.encode("latin-1") for t in batch]
     finally:
-        virtc.speed.column.BLOCK = saved
+        virtc.speed.column.SCAN_BLOCK = saved

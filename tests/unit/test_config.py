@@ -10,7 +10,7 @@ from support.lint_fakes import Cli, use_fake_rules
 
 from virtc.diagnostics import Severity
 from virtc.lint.config import find_config, load_config
-from virtc.maps.check import check
+from virtc.maps.check import diagnose
 from virtc.maps.records import BuildOptions
 from virtc.source.localdomains import parse_local_domains
 from virtc.source.parse import parse_file
@@ -170,9 +170,9 @@ def test_config_selectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_build_honours_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_fake_rules(monkeypatch)
     src = source(tmp_path)
-    assert [d.code for d in check(parse_file(src), BuildOptions())] == ["VT903", "VT901"]
+    assert [d.code for d in diagnose(parse_file(src), BuildOptions())] == ["VT903", "VT901"]
     (tmp_path / ".virtc.toml").write_text("ignore = ['VT901']\n")
-    assert [d.code for d in check(parse_file(src), BuildOptions())] == ["VT903"]
+    assert [d.code for d in diagnose(parse_file(src), BuildOptions())] == ["VT903"]
 
 
 def test_parse_local_domains() -> None:

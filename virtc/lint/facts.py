@@ -20,7 +20,7 @@ from sys import intern
 from virtc.compat import SLOTS, zip_strict
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, Entry, KeyKind, Value, fold
-from virtc.speed.column import BLOCK, Column
+from virtc.speed.column import SCAN_BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
 from virtc.table import Table
 
@@ -73,8 +73,8 @@ def _one_at_each(text: str, n: int) -> bool:
     Its '@'s and newlines alone must read ``"\\n@\\n@...\\n"``: deleted a block at a time,
     in C (faster than a regex looking for a key without, or with two).
     """
-    skeleton = b"".join(text[i:i + BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
-                        for i in range(0, len(text), BLOCK))
+    skeleton = b"".join(text[i:i + SCAN_BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
+                        for i in range(0, len(text), SCAN_BLOCK))
     return skeleton == b"\n@" * n + b"\n"
 
 
@@ -266,7 +266,7 @@ CHUNK = 1 << 15
 """Entries whose texts a rule holds at once (memory on tables of a million entries)."""
 
 
-def chunks(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tuple[range, Sequence[int]]]:
+def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tuple[range, Sequence[int]]]:
     """``indices`` in consecutive slices of :data:`CHUNK`, each with its positions in
     ``indices`` (the last slice first if ``backwards``)."""
     starts = range(0, len(indices), CHUNK)

@@ -9,7 +9,7 @@ from pathlib import Path
 from virtc import progress
 from virtc.errors import VirtcError
 from virtc.maps import build_large
-from virtc.maps.check import BuildResult, blocking, check, unsafe_directory_warnings
+from virtc.maps.check import BuildResult, blocking, diagnose, unsafe_directory_warnings
 from virtc.maps.records import BuildOptions, map_records, streamed_records
 from virtc.source.parse import parse_bytes, parse_file, parse_text
 from virtc.source.read import is_regular_file, read_data
@@ -53,9 +53,9 @@ def build(source: str | Path, output: str | Path | None = None,
         del data
     else:
         table = parse_file(source, jobs=opts.jobs)  # a large file: parsed as it is read
-    if opts.lint and not opts.replace and build_large.wanted(table, opts):
+    if opts.lint and not opts.replace and build_large.beside_the_check(table, opts):
         return build_large.build_while_checking(table, target, opts)
-    result = BuildResult(target, check(table, opts))
+    result = BuildResult(target, diagnose(table, opts))
     table.drop_indexes()  # what lint needed: the map needs only the columns
     build_large.give_back(table)
     if blocking(result.diagnostics):
@@ -102,7 +102,7 @@ def _build_streaming(data: bytes, path: str, target: Path, opts: BuildOptions) -
         return None
     except VirtcError:
         # The usual path reports a blocked source before it touches the target.
-        if blocking(check(parse_text(decode(data), path), opts)):
+        if blocking(diagnose(parse_text(decode(data), path), opts)):
             return None
         raise
     return BuildResult(target, [], count, True, warnings)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Union
 
-from virtc.maps.check import BuildResult, blocking, check, unsafe_directory_warnings
+from virtc.maps.check import BuildResult, blocking, diagnose, unsafe_directory_warnings
 from virtc.maps.records import BuildOptions, map_records
 from virtc.speed import memory, parallel
 from virtc.speed.keyindex import KeyIndexParts
@@ -50,7 +50,7 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
                 assert isinstance(parts, KeyIndexParts)
                 return parts
 
-            result.diagnostics = check(table, opts, key_index)
+            result.diagnostics = diagnose(table, opts, key_index)
             if blocking(result.diagnostics):
                 raise _Blocked
             table.drop_indexes()
@@ -69,7 +69,7 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
     return result
 
 
-def wanted(table: Table, opts: BuildOptions) -> bool:
+def beside_the_check(table: Table, opts: BuildOptions) -> bool:
     """Whether the table is large enough, and ``-j`` allows, to write beside the check."""
     return parallel.use_helper(len(table.entries), opts.jobs)
 

@@ -29,7 +29,7 @@ def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity >= Severity.ERROR]
 
 
-def check(table: Table, opts: BuildOptions,
+def diagnose(table: Table, opts: BuildOptions,
           key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
     """What a build reports before writing: makemap's rejections, plus lint unless disabled
     (``key_index``: see :func:`virtc.lint.schedule.lint_table`)."""

@@ -72,7 +72,7 @@ def parse_large_file(p: Path, jobs: int | None) -> Table:
             raise too_big(p)
         if sniff.is_berkeley_db(os.pread(fd, sniff.HEAD, 0)):
             raise VirtcError(f"{p}: {sniff.MAP_NOT_SOURCE}")
-        mid = _line_end(fd, size // 2, size) if size >= SPLIT_SIZE and parallel.wanted(jobs) else size
+        mid = _line_end(fd, size // 2, size) if size >= SPLIT_SIZE and parallel.split_allowed(jobs) else size
         with paused_gc():
             if mid < size:
                 with parallel.Helper(lambda: _parse_file_part(fd, mid, size, str(p), True)) as job:
@@ -123,7 +123,7 @@ def parse_large_bytes(data: bytes, path: str, *, jobs: int | None, from_file: bo
         memory.tune_for_large_inputs()
         source = FileSource.of(path, data) if from_file else PackedBytes(data)
     with paused_gc():
-        if len(data) >= SPLIT_SIZE and parallel.wanted(jobs):
+        if len(data) >= SPLIT_SIZE and parallel.split_allowed(jobs):
             table = parse_halves(data)
         else:
             table = parse_part(data, 0, len(data))

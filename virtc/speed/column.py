@@ -16,7 +16,7 @@ from itertools import accumulate, chain, islice, repeat
 from operator import add, sub
 from typing import Literal, overload
 
-BLOCK = 1 << 20
+SCAN_BLOCK = 1 << 20
 """Characters split at a time when iterating: never a list of every text of a large column."""
 
 _END = re.Match.end
@@ -153,11 +153,11 @@ def _blocks(text: str, encode: Literal[True]) -> Iterator[list[bytes]]: ...
 
 
 def _blocks(text: str, encode: bool = False) -> Iterator[list[str]] | Iterator[list[bytes]]:
-    """The texts of a non-empty column's ``text``, about ``BLOCK`` characters at a time
+    """The texts of a non-empty column's ``text``, about ``SCAN_BLOCK`` characters at a time
     (as Latin-1 bytes if ``encode``)."""
     pos, end = 1, len(text) - 1  # inside the leading and trailing newline
     while True:
-        cut = text.find("\n", pos + BLOCK, end)
+        cut = text.find("\n", pos + SCAN_BLOCK, end)
         block = text[pos:cut if cut >= 0 else end]
         yield block.encode("latin-1").split(b"\n") if encode else block.split("\n")
         if cut < 0:

@@ -29,7 +29,7 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
-def wanted(jobs: int | None = None) -> bool:
+def split_allowed(jobs: int | None = None) -> bool:
     """Whether the user's ``-j`` allows a helper process.
 
     1 keeps everything in one process (the least memory); None means two
@@ -41,8 +41,8 @@ def wanted(jobs: int | None = None) -> bool:
 
 
 def use_helper(entries: int, jobs: int | None = None) -> bool:
-    """Whether work on a table of ``entries`` should use a helper process (see :func:`wanted`)."""
-    return entries >= MIN_ENTRIES and wanted(jobs)
+    """Whether work on a table of ``entries`` should use a helper process (see :func:`split_allowed`)."""
+    return entries >= MIN_ENTRIES and split_allowed(jobs)
 
 
 class _Raised(NamedTuple):

@@ -36,7 +36,7 @@ from itertools import compress, count, repeat
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, chunks, index, stripped_and_folded, value_span
+from virtc.lint.facts import TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import MAXNAME, Key, fold
 from virtc.table import Table
@@ -64,7 +64,7 @@ def _plain_targets(values: list[str]) -> list[str | None]:
 
 def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str | None]]:
     """(position in ``candidates``, entry, stored key, plain target) of each candidate, last first."""
-    for positions, chunk in chunks(candidates, backwards=True):
+    for positions, chunk in batches(candidates, backwards=True):
         stored_keys = ix.stored_keys.take(chunk)
         targets = _plain_targets(ix.values.take(chunk))
         yield from zip_strict(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets))

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, chunks, index, shown, stripped_and_folded, value_span
+from virtc.lint.facts import TableIndex, batches, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import MAXNAME
 from virtc.table import Table
@@ -52,7 +52,7 @@ _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 def _plain_forwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str]]:
     """(position in ``candidates``, entry, value without blanks, the value folded) of each
     candidate, a chunk at a time in C."""
-    for positions, chunk in chunks(candidates):
+    for positions, chunk in batches(candidates):
         yield from zip_strict(positions, chunk, *stripped_and_folded(ix.values.take(chunk)))
 
 
