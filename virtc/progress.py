@@ -1,6 +1,6 @@
 """Progress of long runs: library code reports phases and steps, the CLI decides who sees them.
 
-The reporter is a no-op unless a command installs a visible one with :func:`shown`
+The reporter is a no-op unless a command installs a visible one with :func:`displayed`
 (only on a terminal, never for machine-readable output or under pre-commit), and
 even then the bar appears only once a run has taken more than a second. Library
 code calls :func:`current` once per phase and advances it per block of work, so
@@ -126,7 +126,7 @@ def wanted(stream: IO[str], machine_readable: bool = False) -> bool:
 
 
 @contextlib.contextmanager
-def shown(enabled: bool) -> Iterator[None]:
+def displayed(enabled: bool) -> Iterator[None]:
     """Within this block, long phases draw a progress bar on stderr (if ``enabled``)."""
     global _current
     if not enabled:

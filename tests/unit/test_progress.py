@@ -83,9 +83,9 @@ def test_build_reports_writing_and_no_lint_build_reports_bytes(
 
 def test_shown_installs_a_bar_and_restores_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(progress, "DELAY", 0.0)
-    with progress.shown(True):
+    with progress.displayed(True):
         assert progress.current().visible
         parse_text(TABLE)
     assert not progress.current().visible
-    with progress.shown(False):
+    with progress.displayed(False):
         assert not progress.current().visible

@@ -42,7 +42,7 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
 
     opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
                         lint=not no_lint, jobs=jobs)
-    with progress.shown(not quiet and progress.wanted(sys.stderr)):
+    with progress.displayed(not quiet and progress.wanted(sys.stderr)):
         result = run_build(source, output, opts)
     sys.stderr.write(render(result.diagnostics))
     for warning in result.warnings:

@@ -78,7 +78,7 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
         try:
             base = explicit or config_for(path, isolated=isolated)
             config = base.override(select=sel, ignore=ign, fail_on=severity)
-            with progress.shown(bar):
+            with progress.displayed(bar):
                 results.append(lint_file(path, config, domains, fix=fix, diff=diff, jobs=jobs))
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)

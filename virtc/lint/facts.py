@@ -262,16 +262,16 @@ def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:
     return stripped, fold("\n".join(stripped)).split("\n")
 
 
-CHUNK = 1 << 15
+BATCH = 1 << 15
 """Entries whose texts a rule holds at once (memory on tables of a million entries)."""
 
 
 def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tuple[range, Sequence[int]]]:
-    """``indices`` in consecutive slices of :data:`CHUNK`, each with its positions in
+    """``indices`` in consecutive slices of :data:`BATCH`, each with its positions in
     ``indices`` (the last slice first if ``backwards``)."""
-    starts = range(0, len(indices), CHUNK)
+    starts = range(0, len(indices), BATCH)
     for start in reversed(starts) if backwards else starts:
-        chunk = indices[start:start + CHUNK]
+        chunk = indices[start:start + BATCH]
         yield range(start, start + len(chunk)), chunk
 
 
