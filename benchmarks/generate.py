@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -188,15 +188,26 @@ def huge_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
         done += size
 
 
-def chains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
-    """Half the entries forward to a key of another local domain, in chains up to 8 deep."""
+def _sized_domains(entries: int, rng: random.Random, size: Callable[[], int]) -> Iterator[tuple[str, int]]:
+    """Fresh domains and their sizes (from ``size()``), until there are ``entries`` entries."""
     done = index = 0
-    depth: dict[str, int] = {}
-    heads: list[str] = []
     while done < entries:
         domain = domain_name(index, rng)
         index += 1
-        size = min(entries - done, rng.randint(20, 60))
+        n = min(entries - done, size())
+        yield domain, n
+        done += n
+
+
+def _mean_size(rng: random.Random) -> Callable[[], int]:
+    return lambda: max(2, int(rng.expovariate(1 / MEAN_PER_DOMAIN)))
+
+
+def chains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Half the entries forward to a key of another local domain, in chains up to 8 deep."""
+    depth: dict[str, int] = {}
+    heads: list[str] = []
+    for domain, size in _sized_domains(entries, rng, lambda: rng.randint(20, 60)):
         used: set[str] = set()
         for _ in range(size - 1):
             key = f"{_user(rng, used)}@{domain}"
@@ -212,16 +223,11 @@ def chains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
                 if len(heads) > 2000:
                     del heads[:1000]
         yield f"@{domain}", rng.choice(CATCH_ALLS)
-        done += size
 
 
 def plus_everywhere(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     """Every mailbox has ``+detail`` keys and a ``user+*`` or ``user++`` wildcard."""
-    done = index = 0
-    while done < entries:
-        domain = domain_name(index, rng)
-        index += 1
-        size = min(entries - done, max(2, int(rng.expovariate(1 / MEAN_PER_DOMAIN))))
+    for domain, size in _sized_domains(entries, rng, _mean_size(rng)):
         used: set[str] = set()
         n = 0
         while n < size - 1:
@@ -234,16 +240,11 @@ def plus_everywhere(entries: int, rng: random.Random) -> Iterator[tuple[str, str
                 yield key, value
                 n += 1
         yield f"@{domain}", CATCH_ALLS[0]
-        done += size
 
 
 def error_texts(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     """A third of the entries reject with a text of their own (retired users, moved staff)."""
-    done = index = 0
-    while done < entries:
-        domain = domain_name(index, rng)
-        index += 1
-        size = min(entries - done, max(2, int(rng.expovariate(1 / MEAN_PER_DOMAIN))))
+    for domain, size in _sized_domains(entries, rng, _mean_size(rng)):
         used: set[str] = set()
         for _ in range(size - 1):
             user = _user(rng, used)
@@ -254,7 +255,6 @@ def error_texts(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
                 value = _local(user, rng)
             yield f"{user}@{domain}", value
         yield f"@{domain}", f"error:5.1.1:550 5.1.1 Unknown user ({domain}, ticket {rng.randrange(10**6)})"
-        done += size
 
 
 SHAPES = {
