@@ -89,3 +89,20 @@ def test_fix_as_a_filter() -> None:
     r = virtc("lint", "--fix", "-", stdin=kept)
     assert r.returncode == 1  # what remains (a line makemap rejects) still fails
     assert r.stdout == kept and b"VT001" in r.stderr
+
+
+def test_binary_input_is_refused_in_one_line_and_never_rewritten(tmp_path: Path) -> None:
+    elf = tmp_path / "prog"
+    elf.write_bytes(Path(sys.executable).read_bytes()[:65536])
+    before = elf.read_bytes()
+    cases = (([elf], b"", elf), (["--fix", elf], b"", elf), (["--fix", "-"], before, "<stdin>"))
+    for args, stdin, name in cases:
+        r = virtc("lint", *args, stdin=stdin)
+        refused = f"virtc: {name}: a binary file, not a virtusertable source\n".encode()
+        assert (r.returncode, r.stderr) == (2, refused)
+        assert r.stdout == b""
+    assert elf.read_bytes() == before
+    stray = tmp_path / "vt"
+    stray.write_bytes(b"a@example.com\talice\n@example.com\terror:5.1.1:550 no\nb@example.com\tb\0b\n")
+    r = virtc("lint", stray)
+    assert r.returncode == 1 and b"VT001" in r.stdout  # a stray NUL is a finding, not a refusal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from virtc.diagnostics import Diagnostic
 from virtc.lint.config import LintConfig
@@ -31,9 +32,17 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
               *, fix: bool = False, diff: bool = False, jobs: int | None = None) -> FileResult:
     """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
     with ``diff`` only compute the unified diff of those fixes."""
-    from virtc.source.parse import parse_file
+    from virtc.source import sniff
+    from virtc.source.parse import parse_bytes, parse_file
+    from virtc.source.read import is_regular_file, read_data, refuse_binary
 
-    table = parse_file(path, jobs=jobs)
+    if is_regular_file(path):  # (its head can be read twice)
+        refuse_binary(sniff.read_head(Path(path)), path)
+        table = parse_file(path, jobs=jobs)
+    else:  # '-', a FIFO, a device: read once
+        data, name = read_data(path)
+        refuse_binary(data[: sniff.HEAD], name)
+        table = parse_bytes(data, name, jobs=jobs)
     if not (fix or diff):
         return FileResult(table, lint_table(table, config, local_domains, jobs=jobs), config)
     from virtc.lint.fix import fix_source, unified_diff  # only to fix (start-up time)

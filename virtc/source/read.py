@@ -71,13 +71,24 @@ def read_data(path: str | Path) -> tuple[bytes, str]:
         import sys
 
         try:
-            return _read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"
+            data = _read_bounded(sys.stdin.buffer, "<stdin>")
         except OSError as exc:
             raise VirtcError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+        return data, "<stdin>"
     data = read_source(path)
     if sniff.is_berkeley_db(data[: sniff.HEAD]):
         raise VirtcError(f"{path}: {sniff.MAP_NOT_SOURCE}")
     return data, str(path)
+
+
+def refuse_binary(head: bytes, name: object) -> None:
+    """For lint: one line instead of hundreds of garbage diagnostics (or a fix rewriting
+    the file) when the source is a built map or another binary file. (build and makemap
+    take any bytes, as makemap does, and refuse only maps.)"""
+    if sniff.is_berkeley_db(head):
+        raise VirtcError(f"{name}: {sniff.MAP_NOT_SOURCE}")
+    if sniff.looks_binary(head):
+        raise VirtcError(f"{name}: a binary file, not a virtusertable source")
 
 
 def read_text(path: str | Path) -> tuple[str, str]:
