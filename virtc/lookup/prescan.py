@@ -387,3 +387,41 @@ def rcpt_reply(value: bytes | str) -> str | None:
     else:
         status = smtp_text(strip_quotes(toks[0])) if toks else ""
     return error_reply(status, smtp_text(text))
+
+
+# -- a queried address -----------------------------------------------------------------
+
+OWN_NAME = b"$j"
+"""Stands for the host's own name (``$j``) in :func:`lookup_address`."""
+_SELF = (b"localhost", b"[127.0.0.1]")
+
+
+def lookup_address(address: bytes | str, own_name: bytes = OWN_NAME, *, _top: bool = False) -> bytes | None:
+    """The address sendmail consults the virtusertable with when ``address`` is queried.
+
+    ``Scott <scott@dom>``, ``<scott@dom>``, ``"scott"@dom``, ``scott (c) @ dom`` and
+    ``@relay:scott@dom`` are all looked up as ``scott@dom``: canonify's focus, tokens
+    joined with a blank only between two words (``"a b"@dom`` -> ``a b@dom``), quotes
+    removed as the map lookup does. ``user@localhost`` (any case) and ``user@[127.0.0.1]``
+    are looked up under the host's own name (``own_name``), but not ``user@localhost.``
+    (looked up as ``user@localhost``). A lone quoted word is unquoted and read again
+    (``"a@dom`` -> ``a@dom``). None when prescan rejects the address or it has no ``@``.
+    """
+    scan = prescan(address)
+    if scan.fatal:
+        return None
+    toks = canonify(scan.tokens)
+    if len(toks) == 1 and toks[0].startswith(b'"') and not _top:
+        # Parse0 dequotes a lone quoted word and parses it again ("a@b" -> a@b).
+        return lookup_address(strip_quotes(toks[0]), own_name, _top=True)
+    if b"@" not in toks:
+        return None
+    at = len(toks) - 1 - toks[::-1].index(b"@")
+    local, domain = toks[:at], toks[at + 1:]
+    own = cataddr(domain, b" ").lower() in _SELF  # not with a trailing dot
+    while domain[-1:] == [b"."]:
+        domain = domain[:-1]
+    if not local or not domain:
+        return None
+    host = own_name if own else cataddr(domain, b" ")
+    return strip_quotes(cataddr(local, b" ")) + b"@" + strip_quotes(host)
