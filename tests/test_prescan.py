@@ -1,0 +1,157 @@
+"""virtc.lookup.prescan without sendmail: the documented behaviour, as examples.
+
+The same behaviour is checked against the real sendmail in test_prescan_oracle.py and
+test_prescan_address_oracle.py; these examples run everywhere and fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from virtc.lookup.prescan import (
+    MAX_BYTES,
+    MAXNAME,
+    NO_TOKENS_REPLY,
+    canonical,
+    cataddr,
+    error_text,
+    lookup_address,
+    prescan,
+    rcpt_reply,
+    shorten,
+    smtp_text,
+)
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("bob", [b"bob"]),
+    ("Bob <bob@x.example>", [b"Bob", b"<", b"bob", b"@", b"x", b".", b"example", b">"]),
+    ('"a b"@x', [b'"a b"', b"@", b"x"]),
+    ("a (comment (nested)) b", [b"a", b"b"]),
+    ("a\\ b", [b"a\\ b"]),
+    ("a\\!b", [b"a", b"!", b"b"]),  # sendmail's kludge: \! is a plain '!'
+    ('"a\\!b"', [b'"a\\!b"']),
+    ("a\\", [b"a"]),  # a trailing backslash is dropped
+    ("a , b ; c", [b"a", b",", b"b", b";", b"c"]),
+    ("a:b%c^d/e[f]g+h", [b"a", b":", b"b", b"%", b"c", b"^", b"d", b"/", b"e", b"[", b"f", b"]",
+                         b"g", b"+", b"h"]),
+    ("\xffx", [b"\x7fx"]),
+    ("caf\xe9", [b"caf\xe9"]),
+])
+def test_tokens(text: str, tokens: list[bytes]) -> None:
+    scan = prescan(text)
+    assert list(scan.tokens) == tokens
+    assert scan.ok
+
+
+@pytest.mark.parametrize(("text", "tokens", "reply"), [
+    ("<bob", [b"<", b"bob", b">"], "553 5.0.0 <bob... Unbalanced '<'"),
+    ("bob>", [b"bob"], "553 5.0.0 bob>... Unbalanced '>'"),
+    ('"bob', [b'"bob"'], "553 5.0.0 \"bob... Unbalanced '\"'"),
+    ("bob)", [b"bob"], "553 5.0.0 bob)... Unbalanced ')'"),
+    ("(bob", [], "553 5.0.0 (bob... Unbalanced '('"),
+    ('<"x', [b"<", b'"x"', b">"], "553 5.0.0 <\"x... Unbalanced '\"'"),
+])
+def test_unbalanced_is_patched_and_reported(text: str, tokens: list[bytes], reply: str) -> None:
+    scan = prescan(text)
+    assert list(scan.tokens) == tokens
+    assert scan.reply() == reply
+
+
+def test_token_limit() -> None:
+    assert prescan("a" * MAXNAME).tokens == (b"a" * MAXNAME,)
+    long = prescan("a" * (MAXNAME + 1))
+    assert long.fatal and long.tokens == ()
+    assert long.reply() == f"553 5.1.0 {'a' * 100}...{'a' * 100}... prescan: token too long"
+
+
+def test_buffer_limit() -> None:
+    assert prescan("." * (MAX_BYTES // 2)).ok
+    assert prescan("." * (MAX_BYTES // 2 + 1)).reply() == (
+        "553 5.1.1 " + "." * 100 + "..." + "." * 100 + "... Address too long")
+
+
+def test_no_tokens() -> None:
+    assert prescan("()").fatal
+    assert rcpt_reply("()") == NO_TOKENS_REPLY
+
+
+@pytest.mark.parametrize(("value", "address"), [
+    ("Bob <bob@example.net>", b"bob@example.net"),
+    ("<x@y>", b"x@y"),
+    ("a <b> c <d@e>", b"d@e"),
+    ("@b.example:bob@c.example", b"bob@c.example"),
+    ("@a,@b:bob@c", b"bob@c"),
+    ("local:bob", b"bob"),
+    ("group: a@b;", b"a@b"),
+    ("bob,", b"bob,"),
+    ("bob, carol", b"bob,carol"),
+    ('"scott"@dom', b'"scott"@dom'),
+    ("user@[127.0.0.1]", b"user@[127.0.0.1]"),
+    ("root root", b"root.root"),
+])
+def test_canonical(value: str, address: bytes) -> None:
+    assert canonical(value) == address
+
+
+@pytest.mark.parametrize(("value", "text", "reply"), [
+    ("error:5.1.1:550 \xe9t\xe9 here", b"550 \xe9t\xe9 here", "550 5.1.1 iti here"),
+    ("error:5.1.1:550 a : b , c ; d", b"550 a:b,c;d", "550 5.1.1 a:b,c;d"),
+    ("error:5.1.1:550 a   b (x) c", b"550 a b c", "550 5.1.1 a b c"),
+    ('error:5.1.1:550 "q  s" x', b"550q  sx", "553 5.3.0 550q  sx"),
+    ("error:5.1.1:550 a\\b", b"550 ab", "550 5.1.1 ab"),
+    ("error:5.1.1:550 a <b> c", b"550 a<b", "550 5.1.1 a<b"),
+    ("error:nouser 550 No such user", b"550 No such user", "550 5.0.0 No such user"),
+])
+def test_error_text(value: str, text: bytes, reply: str) -> None:
+    assert error_text(value) == text
+    assert rcpt_reply(value) == reply
+
+
+def test_error_text_with_a_prescan_complaint() -> None:
+    assert rcpt_reply("error:5.1.1:550 x <y") == "553 5.0.0 error:5.1.1:550 x <y... Unbalanced '<'"
+
+
+def test_not_an_error_value() -> None:
+    assert error_text("bob") is None
+    assert rcpt_reply("bob@example.net") is None
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("Scott <scott@dom>", b"scott@dom"),
+    ('"scott"@dom', b"scott@dom"),
+    ('"s t"@dom', b"s t@dom"),
+    ("scott (c) @ dom", b"scott@dom"),
+    ("@relay:scott@dom", b"scott@dom"),
+    ("scott@localhost", b"scott@$j"),
+    ("scott@LOCALHOST", b"scott@$j"),
+    ("scott@localhost.", b"scott@localhost"),
+    ("scott@[127.0.0.1]", b"scott@$j"),
+    ('"scott@dom"', b"scott@dom"),
+    ("scott", None),
+    ("<scott@dom", b"scott@dom"),  # looked up (patched), though refused at RCPT
+    ("a" * 300 + "@dom", None),
+])
+def test_lookup_address(address: str, key: bytes | None) -> None:
+    assert lookup_address(address) == key
+
+
+def test_cataddr_blanks_only_between_atoms() -> None:
+    assert cataddr([b"a", b"b", b".", b"c", b'"q"', b"d"], b".") == b"a.b.c\"q\"d"
+    assert cataddr([b"a", b"b"], b" ", limit=3) == b"a "
+
+
+def test_shorten_and_smtp_text() -> None:
+    assert shorten(b"x" * 203) == b"x" * 203
+    assert shorten(b"x" * 204) == b"x" * 100 + b"..." + b"x" * 100
+    assert smtp_text("\xe9t\xe9\xff".encode("latin-1")) == "iti\x7f"
+
+
+@given(st.binary(max_size=300).filter(lambda b: b"\0" not in b))
+def test_prescan_total(data: bytes) -> None:
+    """Any bytes: a scan ends, tokens are non-empty and within the limit."""
+    scan = prescan(data)
+    assert all(0 < len(t) <= MAXNAME for t in scan.tokens)
+    assert scan.fatal or scan.tokens
