@@ -6,7 +6,7 @@ drops blanks and ``(comments)``, keeps ``"quoted strings"`` and backslash escape
 and reports unbalanced brackets. This module models it byte for byte (not line by
 line of the C) for the default m4-built cf (``$o`` = ``.:%@!^/[]+``), and adds what
 the error mailer makes of an ``error:`` text. Checked against the real sendmail 8.17
-(``sendmail -bt`` and ``-bs``) in tests/test_prescan_oracle.py.
+(``sendmail -bt`` and ``-bs``) in tests/oracle/test_prescan_oracle.py.
 
 Limits measured with the real sendmail (value of a virtusertable entry, RCPT reply):
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness.sendmail import SendmailOracle, SendmailResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.sendmail import SendmailOracle, SendmailResult
 
 from virtc.lookup.prescan import lookup_address
 

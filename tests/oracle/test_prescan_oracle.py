@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
-from harness.sendmail import SendmailOracle, SendmailResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.sendmail import SendmailOracle, SendmailResult
 
 from virtc.lookup.prescan import canonical, prescan, rcpt_reply
 
