@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
+
+Applicability = Literal["safe", "unsafe"]
+"""As ruff's: a safe fix changes no address's fate (whitespace, exact repeats, unused
+suppressions); an unsafe one changes which mail is accepted or where it goes."""
 
 
 class Severity(IntEnum):
@@ -25,16 +29,18 @@ class Severity(IntEnum):
 
 
 class Fix(NamedTuple):
-    """A safe edit: replace lines ``line``..``end_line`` (inclusive) with ``replacement``.
+    """An edit: replace lines ``line``..``end_line`` (inclusive) with ``replacement``.
 
     ``replacement`` is whole lines of text, each ending in a newline; an empty
     string deletes the lines. ``end_line = line - 1`` inserts before ``line``.
+    ``--fix`` applies safe fixes only, ``--fix --unsafe-fixes`` both kinds.
     """
 
     line: int
     end_line: int
     replacement: str
     description: str
+    applicability: Applicability = "safe"
 
 
 class Diagnostic(NamedTuple):

@@ -202,9 +202,28 @@ def test_rule_lists_every_rule(virtc: Cli) -> None:
 def test_rule_prints_its_documentation(virtc: Cli, ident: str) -> None:
     r = virtc("rule", ident)
     assert r.rc == 0
-    assert r.out.startswith("VT002 unused-suppression (default severity: warning)\n\n")
+    assert r.out.startswith("VT002 unused-suppression (default severity: warning; fix: safe)\n\n")
+    assert r.out.endswith("\nFix: safe (changes no address's fate; applied by `virtc lint --fix`).\n")
     for section in ("What it does", "Why is this bad", "Example", "Use instead"):
         assert f"\n{section}\n" in r.out
+
+
+def test_every_fix_has_its_rules_declared_applicability() -> None:
+    """A rule's FIX (what `virtc rule` documents) is the applicability of every fix it makes."""
+    from support.rules import DATA, local_domains_of
+
+    from virtc.lint import lint_table
+    from virtc.lint.config import LintConfig
+    from virtc.source.parse import parse_file
+
+    declared = {r.code: r.fix for r in all_rules()}
+    seen = set()
+    for bad in sorted(DATA.glob("*/bad.vt")):
+        for d in lint_table(parse_file(bad), LintConfig(), local_domains_of(bad.parent / "local-domains")):
+            if d.fix is not None:
+                assert d.fix.applicability == declared[d.code], (bad, d)
+                seen.add(d.code)
+    assert {"VT101", "VT102", "VT103", "VT203"} <= seen
 
 
 def test_every_rule_has_the_documented_sections() -> None:

@@ -92,22 +92,42 @@ def test_vt101_fix_inserts_configured_catch_all_after_domain_block() -> None:
     (f,) = run_rule(rule, table, config=config)
     assert f.fix is not None
     assert apply_fix(table.text, f.fix) == (
-        "a@example.org\ta\nb@example.com\tb\nc@example.org\tc\n@example.org\terror:5.7.1:550 Closed\n"
-        "@example.com\tbob\n"
+        "a@example.org\ta\nb@example.com\tb\nc@example.org\tc\npostmaster@example.org\tpostmaster\n"
+        "@example.org\terror:5.7.1:550 Closed\n@example.com\tbob\n"
     )
+    assert f.fix.applicability == "unsafe"
 
 
 def test_vt101_leaves_listed_local_domains_to_vt102() -> None:
-    """With --local-domains a domain is reported once: as VT102 if listed, else VT101."""
-    vt101, vt102 = rule_by_id("VT101"), rule_by_id("VT102")
-    assert vt101 is not None and vt102 is not None
+    """With --local-domains a domain gets one verdict: VT102 if listed, else VT106 (dead
+    entries: sendmail never looks them up, so no catch-all is asked for)."""
+    vt101, vt102, vt106 = rule_by_id("VT101"), rule_by_id("VT102"), rule_by_id("VT106")
+    assert vt101 is not None and vt102 is not None and vt106 is not None
     table = parse_bytes(b"a@example.org\ta\nb@example.net\tb\n")
     local = frozenset({"example.org"})
-    assert [f.message.split("'")[1] for f in run_rule(vt101, table, local)] == ["example.net"]
+    assert run_rule(vt101, table, local) == []
     assert [f.message.split("'")[1] for f in run_rule(vt102, table, local)] == ["example.org"]
-    # ... unless VT102 is not selected: then VT101 still reports it.
+    assert [f.message.split("'")[1] for f in run_rule(vt106, table, local)] == ["example.net"]
+    # ... unless VT102 is not selected: then VT101 reports the listed domain.
     only101 = LintConfig(select=frozenset({"VT101"}))
-    assert len(run_rule(vt101, table, local, only101)) == 2
+    assert [f.message.split("'")[1] for f in run_rule(vt101, table, local, only101)] == ["example.org"]
+
+
+def test_no_catch_all_for_the_hosts_own_names() -> None:
+    """localhost and the name `hostname` prints get no catch-all (root@host must work)."""
+    import socket
+
+    from virtc.lint import lint_table
+
+    def reported(code: str, local: frozenset[str] | None) -> list[str]:
+        found = lint_table(table, LintConfig(select=frozenset({code})), local)
+        return sorted(d.message.split("'")[1] for d in found)
+
+    host = socket.gethostname().lower()
+    table = parse_bytes(f"a@{host}\ta\nb@localhost\tb\nc@example.org\tc\n".encode())
+    assert reported("VT101", None) == ["example.org"]
+    local = frozenset({host, "localhost", "example.org", "example.net"})
+    assert reported("VT102", local) == ["example.net", "example.org"]
 
 
 def test_vt102_fix_appends_catch_all_for_a_domain_without_entries() -> None:
@@ -261,8 +281,10 @@ def test_fix_all_with_the_front_end_leaves_no_fixable_finding(code: str) -> None
     table = parse_bytes(path.read_bytes(), str(path))
     ld = local_domains_of(DATA / code / "local-domains")
     config = LintConfig(select=frozenset({code}))
-    result = fix_source(table, lambda t: lint_table(t, config, ld))
+    result = fix_source(table, lambda t: lint_table(t, config, ld), unsafe=True)
     assert not [d for d in result.diagnostics if d.fix is not None]
+    safe_only = fix_source(table, lambda t: lint_table(t, config, ld))
+    assert all(f.applicability == "safe" for f in safe_only.applied)
     fixable = sum(d.fix is not None for d in result.initial)
     assert len(result.diagnostics) == len(result.initial) - fixable
 

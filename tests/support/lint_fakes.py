@@ -73,7 +73,7 @@ def _catch_all(table: Table, ctx: LintContext) -> Iterator[Finding]:
         first = entries[0]
         yield Finding(first.line, first.column, first.line, first.value_column - 1,
                       f"no catch-all for {dom}",
-                      fix=Fix(last + 1, last, f"@{dom}\t{ctx.config.catch_all}\n", f"add @{dom}"))
+                      fix=Fix(last + 1, last, f"@{dom}\t{ctx.config.catch_all}\n", f"add @{dom}", "unsafe"))
 
 
 def _exact_duplicate(table: Table, ctx: LintContext) -> Iterator[Finding]:

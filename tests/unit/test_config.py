@@ -125,7 +125,7 @@ def test_local_domains_from_config_are_relative_to_it(virtc: Cli, tmp_path: Path
 def test_catch_all_from_config_is_what_fix_inserts(virtc: Cli, tmp_path: Path) -> None:
     src = source(tmp_path, "a@x.test\tgood\n")
     (tmp_path / ".virtc.toml").write_text("catch-all = 'error:nouser 550 No such user'\n")
-    r = virtc("lint", "--fix", src)
+    r = virtc("lint", "--fix", "--unsafe-fixes", src)
     assert r.rc == 0, r.out
     assert src.read_text() == "a@x.test\tgood\n@x.test\terror:nouser 550 No such user\n"
 

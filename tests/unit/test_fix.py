@@ -105,7 +105,7 @@ def test_fix_rewrites_atomically_keeps_mode_and_other_bytes(virtc: Cli, tmp_path
     src.write_bytes(ORIGINAL)
     src.chmod(0o640)
     inode = src.stat().st_ino
-    r = virtc("lint", "--fix", "--format", "json", src)
+    r = virtc("lint", "--fix", "--unsafe-fixes", "--format", "json", src)
     assert r.rc == 1  # the VT901 error has no fix and remains
     doc = json.loads(r.out)
     assert [(d["line"], d["code"]) for d in doc["diagnostics"]] == [(3, "VT901")]  # reported on the new text
@@ -119,9 +119,9 @@ def test_fix_rewrites_atomically_keeps_mode_and_other_bytes(virtc: Cli, tmp_path
 def test_fix_is_idempotent(virtc: Cli, tmp_path: Path) -> None:
     src = tmp_path / "v"
     src.write_bytes(ORIGINAL)
-    virtc("lint", "--fix", src)
+    virtc("lint", "--fix", "--unsafe-fixes", src)
     before = (src.read_bytes(), src.stat().st_ino)
-    r = virtc("lint", "--fix", src)
+    r = virtc("lint", "--fix", "--unsafe-fixes", src)
     assert (src.read_bytes(), src.stat().st_ino) == before  # nothing to fix: not even rewritten
     assert "Fixed" not in r.out
 
@@ -129,9 +129,24 @@ def test_fix_is_idempotent(virtc: Cli, tmp_path: Path) -> None:
 def test_fix_text_report(virtc: Cli, tmp_path: Path) -> None:
     src = tmp_path / "v"
     src.write_bytes(b"a@x.test\tgood \n")
-    r = virtc("lint", "--fix", src)
+    r = virtc("lint", "--fix", "--unsafe-fixes", src)
     assert (r.rc, r.out) == (0, "Fixed 2 problems. All checks passed (1 file).\n")
     assert src.read_bytes() == b"a@x.test\tgood\n" + CATCH.encode()
+
+
+def test_fix_applies_safe_fixes_only_unless_asked(virtc: Cli, tmp_path: Path) -> None:
+    """Safe fixes change no address's fate; the catch-all (unsafe) needs --unsafe-fixes."""
+    src = tmp_path / "v"
+    src.write_bytes(b"a@x.test\tgood \n")
+    r = virtc("lint", "--fix", src)
+    assert r.rc == 1
+    assert src.read_bytes() == b"a@x.test\tgood\n"  # the trailing blank only
+    assert r.out.endswith("Fixed 1 problem. Found 1 problem in 1 file (1 warning). 1 unsafe fix available "
+                          "with `--fix --unsafe-fixes` (they change which mail is accepted: review them "
+                          "with `--diff --unsafe-fixes`).\n")
+    doc = json.loads(virtc("lint", "--format", "json", src).out)
+    assert [d["fix"]["applicability"] for d in doc["diagnostics"]] == ["unsafe"]
+    assert (doc["summary"]["fixable"], doc["summary"]["unsafe_fixable"]) == (0, 1)
 
 
 def test_fix_through_a_symlink_keeps_the_link(virtc: Cli, tmp_path: Path) -> None:
@@ -164,18 +179,21 @@ def test_diff_changes_nothing(virtc: Cli, tmp_path: Path) -> None:
     src = tmp_path / "virtusertable"
     original = b"a@x.test\tgood \n# keep\r\n"
     src.write_bytes(original)
-    r = virtc("lint", "--diff", src)
+    r = virtc("lint", "--diff", "--unsafe-fixes", src)
     assert r.rc == 1  # as without --diff: the findings are still there
     assert src.read_bytes() == original
     assert r.out == (f"--- a/{src}\n+++ b/{src}\n@@ -1,2 +1,3 @@\n"
                      "-a@x.test\tgood \n+a@x.test\tgood\n+@x.test\terror:5.1.1:550 User unknown\n # keep\r\n")
+    safe_only = virtc("lint", "--diff", src)
+    assert safe_only.out == (f"--- a/{src}\n+++ b/{src}\n@@ -1,2 +1,2 @@\n"
+                             "-a@x.test\tgood \n+a@x.test\tgood\n # keep\r\n")
 
 
 def test_diff_is_byte_exact_and_patch_applies_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     use_fake_rules(monkeypatch)
     src = tmp_path / "virtusertable"
     src.write_bytes(ORIGINAL)
-    diff = lint_file(str(src), LintConfig(), diff=True).diff
+    diff = lint_file(str(src), LintConfig(), diff=True, unsafe=True).diff
     assert src.read_bytes() == ORIGINAL
     assert diff == unified_diff(str(src), ORIGINAL.decode("latin-1"), FIXED.decode("latin-1"))
     assert "+@y.test\terror:5.1.1:550 User unknown\n" in diff

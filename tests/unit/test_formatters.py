@@ -38,7 +38,7 @@ v:2:1: VT903 info-key: an info key
 v:2:1: VT904 no-catch-all: no catch-all for x.test
   2 | info@x.test     bad \u240d
     | ^^^^^^^^^^^ warning
-    = help: add @x.test
+    = help: add @x.test (unsafe fix: --fix --unsafe-fixes)
 v:2:16: VT902 trailing-space: trailing whitespace
   2 | info@x.test     bad \u240d
     |                    ^^ warning
@@ -46,7 +46,7 @@ v:2:16: VT902 trailing-space: trailing whitespace
 v:3:1: VT904 no-catch-all: no catch-all for y.test
   3 | caf\u00e9@y.test     bad
     | ^^^^^^^^^^^ warning
-    = help: add @y.test
+    = help: add @y.test (unsafe fix: --fix --unsafe-fixes)
 v:3:14: VT901 bad-value: value is 'bad'
   3 | caf\u00e9@y.test     bad
     |                 ^^^ error
@@ -59,7 +59,9 @@ v:5:14: VT902 trailing-space: trailing whitespace
   5 | k@y.test        caf\u00e9 \n\
     |                     ^ warning
     = help: strip it
-Found 7 problems in 1 file (2 errors, 4 warnings, 1 info). 4 fixable with `virtc lint --fix`.
+Found 7 problems in 1 file (2 errors, 4 warnings, 1 info). 2 fixable with `virtc lint --fix`. \
+2 unsafe fixes available with `--fix --unsafe-fixes` (they change which mail is accepted: review \
+them with `--diff --unsafe-fixes`).
 """
 
 
@@ -119,19 +121,23 @@ def test_text_when_all_is_well() -> None:
 
 def test_json_structure(report: Report) -> None:
     doc = json.loads(json_format.render(report))
-    assert doc["summary"] == {"files": 1, "errors": 2, "warnings": 4, "info": 1, "fixable": 4, "fixed": 0}
+    assert doc["summary"] == {"files": 1, "errors": 2, "warnings": 4, "info": 1, "fixable": 2,
+                              "unsafe_fixable": 2, "fixed": 0}
     keys = {"path", "line", "column", "end_line", "end_column", "code", "name", "severity", "message",
-            "help", "fix", "fix_lines"}
+            "help", "fix"}
     assert all(set(d) == keys for d in doc["diagnostics"])
     first = doc["diagnostics"][0]
     assert first == {"path": "v", "line": 2, "column": 1, "end_line": 2, "end_column": 12, "code": "VT903",
                      "name": "info-key", "severity": "info", "message": "an info key", "help": None,
-                     "fix": None, "fix_lines": None}
+                     "fix": None}
     trailing = doc["diagnostics"][2]
-    assert (trailing["code"], trailing["fix"]) == ("VT902", "info@x.test\tbad\n")
-    assert trailing["fix_lines"] == [2, 2]
+    assert trailing["code"] == "VT902"
+    assert trailing["fix"] == {"applicability": "safe", "message": "strip it",
+                               "edits": [{"line": 2, "end_line": 2, "content": "info@x.test\tbad\n"}]}
     insert = doc["diagnostics"][1]
-    assert (insert["fix"], insert["fix_lines"]) == ("@x.test\terror:5.1.1:550 User unknown\n", [3, 2])
+    assert insert["fix"] == {"applicability": "unsafe", "message": "add @x.test",
+                             "edits": [{"line": 3, "end_line": 2,
+                                        "content": "@x.test\terror:5.1.1:550 User unknown\n"}]}
 
 
 def _validate(log: dict[str, object]) -> None:
@@ -221,9 +227,10 @@ def test_sarif_fixes_are_byte_regions_of_the_source(report: Report) -> None:
     table = report.tables["v"]
     results = json.loads(sarif.render(report))["runs"][0]["results"]
     with_fix = [(res, d) for res, d in zip_strict(results, report.diagnostics) if d.fix]
-    assert len(with_fix) == report.fixable == 4
+    assert len(with_fix) == report.fixable + report.hidden_fixes == 4
     for res, d in with_fix:
         assert d.fix is not None
+        assert res["fixes"][0]["properties"] == {"applicability": d.fix.applicability}
         (change,) = res["fixes"][0]["artifactChanges"]
         (rep,) = change["replacements"]
         start, length = rep["deletedRegion"]["charOffset"], rep["deletedRegion"]["charLength"]

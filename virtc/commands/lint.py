@@ -40,7 +40,9 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit status 1.  [default: warning]")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes in place, then report what remains.")
-@click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; change nothing.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix or --diff, also the unsafe fixes (they change which mail is accepted).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics, no summary.")
 @click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR=1).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), metavar="FILE",
@@ -50,7 +52,8 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
               help="Processes for a large table (50k entries or more): 1 uses the least memory; "
                    "default 2 on a machine with two CPUs or more.")
 def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select: tuple[str, ...],
-            ignore: tuple[str, ...], fail_on: str | None, fix: bool, diff: bool, quiet: bool,
+            ignore: tuple[str, ...], fail_on: str | None, fix: bool, unsafe_fixes: bool, diff: bool,
+            quiet: bool,
             no_color: bool, config_file: Path | None, isolated: bool, jobs: int | None) -> None:
     """Lint virtusertable sources (default: ./virtusertable).
 
@@ -79,7 +82,8 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
             base = explicit or config_for(path, isolated=isolated)
             config = base.override(select=sel, ignore=ign, fail_on=severity)
             with progress.displayed(bar):
-                results.append(lint_file(path, config, domains, fix=fix, diff=diff, jobs=jobs))
+                results.append(lint_file(path, config, domains, fix=fix, diff=diff, unsafe=unsafe_fixes,
+                                          jobs=jobs))
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
             status = 2
@@ -98,6 +102,7 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
             files=len(results),
             fixed=sum(r.fixed for r in results),
             fail_on=severity or Severity.WARNING,
+            unsafe_fixes=unsafe_fixes,
         )
         _print(report, fmt, quiet, no_color, sys.stderr if filtered else sys.stdout)
     if status == 0 and any(r.failed for r in results):

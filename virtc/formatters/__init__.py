@@ -27,13 +27,23 @@ class Report:
     fixed: int = 0
     """Fixes applied by --fix."""
     fail_on: Severity = Severity.WARNING
+    unsafe_fixes: bool = False
+    """--unsafe-fixes was given: unsafe fixes count as fixable."""
 
     def counts(self) -> Counter[Severity]:
         return Counter(d.severity for d in self.diagnostics)
 
     @property
     def fixable(self) -> int:
-        return sum(d.fix is not None for d in self.diagnostics)
+        """Diagnostics ``--fix`` (with this run's ``--unsafe-fixes``) would fix."""
+        return sum(d.fix is not None and (self.unsafe_fixes or d.fix.applicability == "safe")
+                   for d in self.diagnostics)
+
+    @property
+    def hidden_fixes(self) -> int:
+        """Unsafe fixes not counted in :attr:`fixable` (``--unsafe-fixes`` enables them)."""
+        return 0 if self.unsafe_fixes else sum(
+            d.fix is not None and d.fix.applicability == "unsafe" for d in self.diagnostics)
 
     @property
     def failed(self) -> bool:
@@ -58,8 +68,13 @@ def summary(report: Report) -> str:
         detail = ", ".join(plural(c[s], str(s), "info" if s is Severity.INFO else None)
                            for s in sorted(c, reverse=True))
         parts.append(f"Found {plural(n, 'problem')} in {files} ({detail}).")
+        how = "`virtc lint --fix --unsafe-fixes`" if report.unsafe_fixes else "`virtc lint --fix`"
         if report.fixable:
-            parts.append(f"{report.fixable} fixable with `virtc lint --fix`.")
+            parts.append(f"{report.fixable} fixable with {how}.")
+        if report.hidden_fixes:
+            parts.append(f"{plural(report.hidden_fixes, 'unsafe fix', 'unsafe fixes')} available with "
+                         f"`--fix --unsafe-fixes` (they change which mail is accepted: "
+                         f"review them with `--diff --unsafe-fixes`).")
     return " ".join(parts)
 
 

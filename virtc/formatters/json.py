@@ -1,9 +1,12 @@
 """Machine-readable report: ``{"diagnostics": [...], "summary": {...}}``.
 
 Lines and columns are 1-based; ``end_column`` is exclusive (the column just
-past the range, as in SARIF). ``fix`` is the replacement text of the safe fix
-(whole lines; "" deletes) or null, and ``fix_lines`` the ``[first, last]`` lines
-it replaces (``last = first - 1``: inserted before ``first``).
+past the range, as in SARIF). ``fix`` is null or an object: ``applicability``
+(``"safe"``: changes no address's fate, applied by ``--fix``; ``"unsafe"``: changes
+which mail is accepted, applied only with ``--unsafe-fixes``), ``message``, and
+``edits``: each ``{"line", "end_line", "content"}`` replaces lines ``line`` to
+``end_line`` (inclusive) with ``content`` (whole lines; "" deletes; ``end_line =
+line - 1`` inserts before ``line``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from typing import Any
 
 from virtc import __version__
-from virtc.diagnostics import Diagnostic, Severity
+from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.formatters import Report
 
 
@@ -28,9 +31,13 @@ def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
         "severity": str(d.severity),
         "message": d.message,
         "help": d.help or (d.fix.description if d.fix else None),
-        "fix": d.fix.replacement if d.fix else None,
-        "fix_lines": [d.fix.line, d.fix.end_line] if d.fix else None,
+        "fix": fix_dict(d.fix) if d.fix else None,
     }
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    return {"applicability": fix.applicability, "message": fix.description,
+            "edits": [{"line": fix.line, "end_line": fix.end_line, "content": fix.replacement}]}
 
 
 def render(report: Report) -> str:
@@ -44,6 +51,7 @@ def render(report: Report) -> str:
             "warnings": c[Severity.WARNING],
             "info": c[Severity.INFO],
             "fixable": report.fixable,
+            "unsafe_fixable": report.hidden_fixes,
             "fixed": report.fixed,
         },
     }

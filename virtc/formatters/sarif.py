@@ -58,13 +58,15 @@ def line_offsets(text: str) -> list[int]:
 
 
 def fix_object(d: Diagnostic, offsets: list[int]) -> dict[str, Any] | None:
-    """The safe fix as a SARIF ``fix``: lines ``line..end_line`` replaced (offsets in bytes)."""
+    """The fix as a SARIF ``fix``: lines ``line..end_line`` replaced (offsets in bytes);
+    its applicability (safe / unsafe) in the fix's property bag."""
     fix = d.fix
     if fix is None or fix.line < 1 or not fix.line <= fix.end_line + 1 < len(offsets):
         return None
     start, stop = offsets[fix.line], offsets[fix.end_line + 1]
     return {
         "description": {"text": fix.description},
+        "properties": {"applicability": fix.applicability},
         "artifactChanges": [{
             "artifactLocation": {"uri": uri(d.path)},
             "replacements": [{

@@ -149,5 +149,7 @@ def _diagnostic(paint: _Painter, d: Diagnostic, report: Report) -> str:
         prefix = f"  {pad} = "
     helptext = d.help or (d.fix.description if d.fix else None)
     if helptext:
+        if d.fix is not None and d.fix.applicability == "unsafe":
+            helptext += " (unsafe fix: --fix --unsafe-fixes)"
         lines.append(f"{paint(prefix, 'blue')}{paint('help', 'bold')}: {safe(helptext)}")
     return "".join(line + "\n" for line in lines)

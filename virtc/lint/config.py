@@ -12,7 +12,8 @@ Keys (all optional)::
     select = ["VT1", "missing-catch-all"]   # codes, names, code prefixes or "ALL"
     ignore = ["VT205"]
     local-domains = "local-host-names"      # relative to the config file
-    catch-all = "error:5.1.1:550 User unknown"
+    catch-all = "error:5.1.1:550 User unknown"   # must be an error: that sendmail rejects with 5xx
+    keep-deliverable = ["postmaster", "abuse"]  # local parts the catch-all fix keeps working
     fail-on = "warning"                     # error | warning | info
 
     [tool.virtc.severity]                   # or [severity] in .virtc.toml
@@ -49,6 +50,8 @@ class LintConfig:
     """Path of a local-host-names style file (absolute once loaded from a config file)."""
     catch_all: str = DEFAULT_CATCH_ALL
     """The value suggested (and inserted by --fix) for a missing catch-all."""
+    keep_deliverable: tuple[str, ...] = ("postmaster",)
+    """Local parts the catch-all fix keeps deliverable (entries to the local user)."""
     fail_on: Severity = Severity.WARNING
     """The lowest severity that makes ``virtc lint`` exit 1."""
     source: Path | None = None
@@ -140,7 +143,7 @@ def load_config(path: Path) -> LintConfig:
 
 def config_from_table(table: dict[str, Any], where: str, base: Path,
                       source: Path | None = None) -> LintConfig:
-    known = {"select", "ignore", "severity", "local-domains", "catch-all", "fail-on"}
+    known = {"select", "ignore", "severity", "local-domains", "catch-all", "keep-deliverable", "fail-on"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -165,7 +168,16 @@ def config_from_table(table: dict[str, Any], where: str, base: Path,
         value = _string(table["catch-all"], f"{where}: catch-all").strip()
         if not value or "\n" in value:
             raise ConfigError(f"{where}: catch-all must be one non-empty line")
+        problem = catch_all_problem(value)
+        if problem:
+            raise ConfigError(f"{where}: catch-all {value!r}: {problem}")
         config.catch_all = value
+    if "keep-deliverable" in table:
+        names = _str_list(table["keep-deliverable"], f"{where}: keep-deliverable", what="local parts")
+        bad = [n for n in names if not n or "@" in n or any(c.isspace() for c in n) or n.startswith("#")]
+        if bad:
+            raise ConfigError(f"{where}: keep-deliverable: {bad[0]!r} is not a local part (no '@' or blanks)")
+        config.keep_deliverable = tuple(dict.fromkeys(["postmaster", *names]))
     if "fail-on" in table:
         config.fail_on = _severity(_string(table["fail-on"], f"{where}: fail-on"), f"{where}: fail-on")
     return config
@@ -177,12 +189,27 @@ def _string(value: object, where: str) -> str:
     return value
 
 
-def _str_list(value: object, where: str) -> list[str]:
+def _str_list(value: object, where: str, what: str = "rule codes or names") -> list[str]:
     if isinstance(value, str):
         return split_codes(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} must be a list of rule codes or names")
+        raise ConfigError(f"{where} must be a list of {what}")
     return list(value)
+
+
+def catch_all_problem(value: str) -> str | None:
+    """Why sendmail would not reject with ``value`` as a catch-all (5xx at RCPT), or None."""
+    from virtc.lookup import LookupTable, resolve
+
+    r = resolve("virtc-probe@virtc.invalid", LookupTable.from_pairs({"@virtc.invalid": value}))
+    if r.kind != "error" or r.text is None:
+        return "sendmail does not reject with it (use error:5.1.1:550 User unknown)"
+    if r.text.startswith("553 5.3.0"):
+        return (f"sendmail reads it as a malformed error ('{r.text}'); "
+                "write error:D.S.N:NNN text, e.g. error:5.1.1:550 User unknown")
+    if not r.text.startswith("5"):
+        return f"not a permanent reject ('{r.text}'): the catch-all must answer 5xx"
+    return None
 
 
 def _severity(value: str, where: str) -> Severity:

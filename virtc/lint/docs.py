@@ -33,16 +33,24 @@ def plain_text(text: str) -> str:
     return " ".join(text.replace("``", "").replace("`", "").split())
 
 
+FIX_CLASSES = {
+    "safe": "safe (changes no address's fate; applied by `virtc lint --fix`)",
+    "unsafe": "unsafe (changes which mail is accepted; applied only with `--fix --unsafe-fixes`)",
+    None: "none",
+}
+
+
 def rule_text(rule: Rule) -> str:
     """What ``virtc rule CODE`` prints."""
-    head = f"{rule.code} {rule.name} (default severity: {rule.severity})"
-    return f"{head}\n\n{rule.doc.strip()}\n"
+    head = f"{rule.code} {rule.name} (default severity: {rule.severity}; fix: {rule.fix or 'none'})"
+    return f"{head}\n\n{rule.doc.strip()}\n\nFix: {FIX_CLASSES[rule.fix]}.\n"
 
 
 def rule_list(rules: Sequence[Rule]) -> str:
-    """What ``virtc rule`` prints: one line per rule."""
+    """What ``virtc rule`` prints: one line per rule (code, name, severity, fix class, summary)."""
     width = max((len(r.name) for r in rules), default=0)
-    return "".join(f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.summary}\n" for r in rules)
+    return "".join(f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.fix or '':<6}  {r.summary}\n"
+                   for r in rules)
 
 
 def _anchor(rule: Rule) -> str:
@@ -51,7 +59,7 @@ def _anchor(rule: Rule) -> str:
 
 def rule_markdown(rule: Rule) -> str:
     parts = [f"## {rule.code} {rule.name}\n", f"{rule.summary}\n",
-             f"Default severity: **{rule.severity}**.\n"]
+             f"Default severity: **{rule.severity}**. Fix: {FIX_CLASSES[rule.fix]}.\n"]
     for title, body in sections(rule):
         parts.append(f"### {title}\n")
         if body:
@@ -70,11 +78,16 @@ def markdown(rules: Sequence[Rule]) -> str:
         "line with an own-line comment `# virtc: disable-next-line CODE` above it, or a whole file with",
         "`# virtc: disable-file CODE`. `virtc rule CODE` prints a rule's documentation.",
         "",
-        "| Code | Name | Severity | Summary |",
-        "| --- | --- | --- | --- |",
+        "Fixes are **safe** (they change no address's fate: `virtc lint --fix` applies them, as the",
+        "`virtc-fix` pre-commit hook does) or **unsafe** (they change which mail is accepted or where",
+        "it goes: applied only with `virtc lint --fix --unsafe-fixes`; review them with",
+        "`--diff --unsafe-fixes`).",
+        "",
+        "| Code | Name | Severity | Fix | Summary |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in rules:
         summary = r.summary.replace("|", "\\|")
-        lines.append(f"| [{r.code}](#{_anchor(r)}) | {r.name} | {r.severity} | {summary} |")
+        lines.append(f"| [{r.code}](#{_anchor(r)}) | {r.name} | {r.severity} | {r.fix or ''} | {summary} |")
     body = "\n".join(rule_markdown(r) for r in rules)
     return "\n".join(lines) + "\n\n" + body

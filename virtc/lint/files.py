@@ -29,9 +29,11 @@ class FileResult:
 
 
 def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | None = None,
-              *, fix: bool = False, diff: bool = False, jobs: int | None = None) -> FileResult:
-    """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied,
-    with ``diff`` only compute the unified diff of those fixes."""
+              *, fix: bool = False, diff: bool = False, unsafe: bool = False,
+              jobs: int | None = None) -> FileResult:
+    """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied
+    (and the unsafe ones with ``unsafe``), with ``diff`` only compute the unified diff of
+    those fixes."""
     from virtc.source import sniff
     from virtc.source.parse import parse_bytes, parse_file
     from virtc.source.read import is_regular_file, read_data, refuse_binary
@@ -49,7 +51,7 @@ def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Non
     from virtc.source.reader import encode
     from virtc.writers.atomic import replace_text
 
-    result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs))
+    result = fix_source(table, lambda t: lint_table(t, config, local_domains, jobs=jobs), unsafe)
     if diff:
         return FileResult(table, result.initial, config, diff=unified_diff(path, table.text, result.text))
     if str(path) == "-":  # a filter: the caller writes the text out

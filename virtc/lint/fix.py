@@ -1,4 +1,6 @@
-"""Apply the rules' safe fixes to a source, byte-exact everywhere else.
+"""Apply the rules' fixes to a source, byte-exact everywhere else.
+
+Only safe fixes unless ``unsafe`` is set (``--unsafe-fixes``), as ruff does.
 
 Sources are Latin-1 decoded text, so lines are split on ``\\n`` only: a CR, a
 form feed or an 8-bit byte is just a character of its line and survives as is.
@@ -86,12 +88,17 @@ class FixResult:
         return bool(self.applied)
 
 
-def fix_source(table: Table, lint: Callable[[Table], list[Diagnostic]]) -> FixResult:
+def applies(fix: Fix | None, unsafe: bool) -> bool:
+    """Whether ``--fix`` applies ``fix`` (unsafe ones only with ``--unsafe-fixes``)."""
+    return fix is not None and (unsafe or fix.applicability == "safe")
+
+
+def fix_source(table: Table, lint: Callable[[Table], list[Diagnostic]], unsafe: bool = False) -> FixResult:
     """Fix, re-lint and repeat until nothing is left to fix (at most MAX_ROUNDS rounds)."""
     initial = diagnostics = lint(table)
     applied: list[Fix] = []
     for _ in range(MAX_ROUNDS):
-        fixes = [d.fix for d in diagnostics if d.fix is not None]
+        fixes = [d.fix for d in diagnostics if d.fix is not None and applies(d.fix, unsafe)]
         if not fixes:
             break
         new_text, done = apply_fixes(table.text, fixes)

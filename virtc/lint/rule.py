@@ -32,6 +32,11 @@ for what rules share, computed once (domains and their catch-alls, forwards, the
 index). Its fixture is ``tests/data/rules/VTNNN/{bad,good}.vt`` (each case in ``bad.vt``
 named by a ``#`` line above it) with ``bad.expected``.
 
+A rule that offers fixes says of which kind with ``FIX = "safe"`` (the fix changes no
+address's fate: whitespace, exact repeats) or ``FIX = "unsafe"`` (it changes which mail is
+accepted or where it goes; applied only with ``--unsafe-fixes``), and builds its
+:class:`~virtc.diagnostics.Fix` objects with that applicability.
+
 Only for large tables, two optional flags: ``HEAVY = True`` for a rule that follows
 forwards through the whole table (on a large table the heavy rules run in a helper
 process, beside the others), ``LOOKUPS = True`` for a rule that looks keys up (the key
@@ -49,7 +54,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import NamedTuple, Protocol
 
-from virtc.diagnostics import Fix, Severity
+from virtc.diagnostics import Applicability, Fix, Severity
 from virtc.table import Table
 
 
@@ -72,6 +77,8 @@ class RuleSettings(Protocol):
 
     catch_all: str
     """The catch-all value the VT101/VT102 fix inserts."""
+    keep_deliverable: tuple[str, ...]
+    """Local parts the catch-all fix keeps deliverable in every domain (besides postmaster)."""
 
     def enabled(self, code: str) -> bool: ...
 
@@ -83,6 +90,11 @@ class LintContext:
     config: RuleSettings
     local_domains: frozenset[str] | None = None
     """Folded domains from --local-domains, or None when not given."""
+    host_names: frozenset[str] = frozenset({"localhost"})
+    """The host's own names (folded): never given a catch-all, never reported by VT101/VT102."""
+    virthost_only: frozenset[str] = frozenset()
+    """Local domains in ``{VirtHost}`` but not in class w: sendmail relays their unmatched
+    addresses to the domain instead of delivering them to a local user."""
     cache: dict[str, object] = field(default_factory=dict)
     """Shared per-run results (e.g. the lookup index) so rules do not recompute them."""
 
@@ -99,6 +111,8 @@ class Rule(NamedTuple):
     check: CheckFn
     heavy: bool = False
     lookups: bool = False
+    fix: Applicability | None = None
+    """The module's ``FIX``: whether its fixes are ``safe`` or ``unsafe`` (None: it has none)."""
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -106,4 +120,4 @@ class Rule(NamedTuple):
         summary = doc.splitlines()[0] if doc else ""
         heavy = getattr(module, "HEAVY", False)
         return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
-                   heavy, heavy or getattr(module, "LOOKUPS", False))
+                   heavy, heavy or getattr(module, "LOOKUPS", False), getattr(module, "FIX", None))

@@ -48,7 +48,9 @@ def start(table: Table, config: LintConfig | None = None,
     rules = registry.all_rules()
     enabled = frozenset(r.code for r in rules if config.enabled(r.code))
     progress.current().phase("linting", len(enabled))
-    return Run(table, config, LintContext(config, local_domains), rules, enabled)
+    from virtc.deploy.host import own_names
+
+    return Run(table, config, LintContext(config, local_domains, own_names()), rules, enabled)
 
 
 def run_rules(run: Run, group: list[Rule]) -> list[Diagnostic]:

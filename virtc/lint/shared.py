@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import re
 
-from virtc.diagnostics import Fix
-from virtc.lint.rule import LintContext
 from virtc.model import BLANKS
-
-
-def catch_all_fix(domain: str, after_line: int, ctx: LintContext) -> Fix:
-    """Insert ``@domain <catch-all>`` after line ``after_line``."""
-    return Fix(after_line + 1, after_line, f"@{domain}\t{ctx.config.catch_all}\n",
-               f"add '@{domain} {ctx.config.catch_all}'")
-
 
 ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 """access-map results that mean nothing special in a virtusertable (a local user of that name)."""

@@ -62,7 +62,7 @@ def _check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     return iter(())  # produced by apply_suppressions, after the other rules ran
 
 
-RULE = Rule(CODE, NAME, SEVERITY, DOC.splitlines()[0], DOC, _check)
+RULE = Rule(CODE, NAME, SEVERITY, DOC.splitlines()[0], DOC, _check, fix="safe")
 
 
 @dataclass

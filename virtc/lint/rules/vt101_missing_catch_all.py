@@ -32,34 +32,41 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.catch_all import catch_all_fixer
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import catch_all_fix
 from virtc.table import Table
 
 CODE = "VT101"
 NAME = "missing-catch-all"
 SEVERITY = Severity.ERROR
+FIX = "unsafe"
+LOOKUPS = True
 
 
-def reported_by_vt102(domain: str, ctx: LintContext) -> bool:
-    """With --local-domains, VT102 reports listed domains (so each is reported once)."""
-    return ctx.local_domains is not None and domain in ctx.local_domains and ctx.config.enabled("VT102")
+def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
+    """With local domains known, VT102 reports the listed ones and VT106 the others (each
+    domain gets one verdict); the host's own names never get a catch-all."""
+    if domain in ctx.host_names:
+        return True
+    return ctx.local_domains is not None and (domain not in ctx.local_domains or ctx.config.enabled("VT102"))
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
+    fixer = catch_all_fixer(table, ctx)
     for dom in ix.domains.values():
-        if dom.catch_all is not None or reported_by_vt102(dom.name, ctx):
+        if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
             continue
         first = ix.entries[dom.first]
         last = ix.entries[dom.last].line
         n = dom.count
+        fix, help_text = fixer.fix(dom.name, last)
         yield Finding(
             *key_span(first),
             f"domain '{dom.name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{dom.name}' catch-all: "
             f"sendmail accepts every other address in it (a local user or alias of that name, "
             f"or relayed to the domain)",
-            fix=catch_all_fix(dom.name, last, ctx),
-            help=f"add '@{dom.name}\t{ctx.config.catch_all}' after line {last}",
+            fix=fix,
+            help=help_text,
         )

@@ -33,40 +33,45 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
+from virtc.lint.catch_all import catch_all_fixer
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import catch_all_fix
 from virtc.table import Table
 
 CODE = "VT102"
 NAME = "unprotected-local-domain"
 SEVERITY = Severity.ERROR
+FIX = "unsafe"
+LOOKUPS = True
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not ctx.local_domains:
         return
     ix = index(table, ctx)
+    fixer = catch_all_fixer(table, ctx)
     # The last physical line with content: where a catch-all for an entry-less domain goes.
     lines = table.text.split("\n")
     end = len(lines) - 1 if lines[-1] == "" else len(lines)
-    for name in sorted(ctx.local_domains):
+    for name in sorted(ctx.local_domains - ctx.host_names):
         dom = ix.domains.get(name)
         if dom is None:
+            fix, help_text = fixer.fix(name, end)
             yield Finding(
                 max(end, 1), 1, max(end, 1), 1,
                 f"local domain '{name}' (in --local-domains) has no '@{name}' catch-all: sendmail "
                 f"delivers any address in it to the local user or alias of that name",
-                fix=catch_all_fix(name, end, ctx),
-                help=f"add '@{name}\t{ctx.config.catch_all}'",
+                fix=fix,
+                help=help_text,
             )
         elif dom.catch_all is None:
             first = ix.entries[dom.first]
             last = ix.entries[dom.last].line
+            fix, help_text = fixer.fix(name, last)
             yield Finding(
                 *key_span(first),
                 f"local domain '{name}' (in --local-domains) has entries but no '@{name}' catch-all: "
                 f"sendmail delivers any other address in it to the local user or alias of that name",
-                fix=catch_all_fix(name, last, ctx),
-                help=f"add '@{name}\t{ctx.config.catch_all}' after line {last}",
+                fix=fix,
+                help=help_text,
             )

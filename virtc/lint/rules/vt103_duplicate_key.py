@@ -36,6 +36,7 @@ from virtc.table import Table
 CODE = "VT103"
 NAME = "duplicate-key"
 SEVERITY = Severity.ERROR
+FIX = "safe"
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:

@@ -39,6 +39,7 @@ from virtc.table import Table
 CODE = "VT203"
 NAME = "stray-whitespace"
 SEVERITY = Severity.ERROR
+FIX = "safe"
 
 
 

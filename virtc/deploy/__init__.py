@@ -1,0 +1,1 @@
+"""What virtc knows of the real server: sendmail.cf and mailbox lists."""

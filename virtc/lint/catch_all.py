@@ -1,0 +1,131 @@
+"""The catch-all fix (VT101, VT102): reject the rest of a domain, keep what is named.
+
+Adding ``@domain error:...`` must change the fate of unnamed addresses only. Before
+the catch-all, an address of a class w domain that no key answers goes to the local
+user of that name; after it, it is rejected. So the fix also inserts, for every such
+address the table or the deployment names, an entry that keeps it where it went:
+
+* ``postmaster@domain`` (RFC 5321 4.5.1) and the configured ``keep-deliverable`` names;
+* every address a stored entry's value forwards to in the domain (after ``%N``
+  substitution, through chains), e.g. ``trash@post.example`` of
+  ``trash@example.com  trash@post.example``;
+* the domain's own keys whose value sendmail reads as "not found" (``@``).
+
+Each such address ``a@domain`` gets ``a@domain  a`` (the local user it reached). The
+fix is unsafe (it changes which mail is accepted) and withheld when an address cannot
+be kept this way (a VirtHost domain relays unnamed addresses, which no entry can say;
+a local part no key can hold).
+"""
+
+from __future__ import annotations
+
+import re
+
+from virtc.diagnostics import Fix
+from virtc.lint.facts import batches, index, stripped_and_folded
+from virtc.lint.rule import LintContext
+from virtc.model import BLANKS, MAXNAME, fold
+from virtc.table import Table
+
+_KEYABLE = re.compile(f"[^{BLANKS}#\"\\\\<>()\n][^{BLANKS}\"\\\\<>()\n]*")
+"""A local part a key can hold as written (no blanks, quotes or sendmail specials)."""
+
+
+class CatchAllFix:
+    """The entries the catch-all of each open domain needs (computed once per run)."""
+
+    def __init__(self, table: Table, ctx: LintContext) -> None:
+        self.table, self.ctx = table, ctx
+        self._unmatched: dict[str, dict[str, str]] | None = None
+
+    def open_domains(self) -> frozenset[str]:
+        """Domains a catch-all fix may be offered for: the table's without a catch-all, and
+        the local domains without entries (never the host's own names)."""
+        ix = index(self.table, self.ctx)
+        found = {name for name, dom in ix.domains.items() if dom.catch_all is None}
+        found |= (self.ctx.local_domains or frozenset()) - ix.domains.keys()
+        return frozenset(found - self.ctx.host_names)
+
+    def fix(self, domain: str, after_line: int) -> tuple[Fix | None, str]:
+        """The fix for ``domain`` (None when it cannot keep every named address) and a help text."""
+        catch_all = self.ctx.config.catch_all
+        line = f"@{domain}\t{catch_all}\n"
+        kept, lost = self._keep(domain)
+        add = f"'@{domain}\t{catch_all}'"
+        if lost:
+            return None, (f"add entries for {', '.join(sorted(lost)[:3])}"
+                          f"{' and others' if len(lost) > 3 else ''} first (the catch-all would reject "
+                          f"them), then {add}")
+        text = "".join(f"{a}\t{v}\n" for a, v in kept) + line
+        keeps = f", keeping {', '.join(a for a, _ in kept[:3])}{' and others' if len(kept) > 3 else ''}" \
+            if kept else ""
+        description = f"add '@{domain} {catch_all}'{keeps}"
+        help_text = f"add {add} after line {after_line}{keeps}"
+        return Fix(after_line + 1, after_line, text, description, "unsafe"), help_text
+
+    # -- which named addresses of a domain reach no key --------------------------
+
+    def _keep(self, domain: str) -> tuple[list[tuple[str, str]], list[str]]:
+        from virtc.lint.engine import shared_engine  # (the lookup engine: only to fix)
+
+        eng = shared_engine(self.table, self.ctx)
+        names = dict.fromkeys(["postmaster", *self.ctx.config.keep_deliverable])
+        found: dict[str, str] = {}
+        for name in names:
+            address = f"{name}@{domain}"
+            r = eng.resolve(address)
+            if r.steps and r.steps[0].key is None:
+                found.setdefault(fold(address), address)
+        for folded, address in self._forwarded().get(domain, {}).items():
+            found.setdefault(folded, address)
+        kept: list[tuple[str, str]] = []
+        lost: list[str] = []
+        virthost = domain in self.ctx.virthost_only
+        for address in found.values():
+            local = address[:address.rindex("@")]
+            if _KEYABLE.fullmatch(local) and len(fold(address)) <= MAXNAME and (
+                    not virthost or fold(local) in names):
+                kept.append((address, local))
+            else:
+                lost.append(address)
+        return kept, lost
+
+    def _forwarded(self) -> dict[str, dict[str, str]]:
+        """Open domain -> (folded address -> address) of every address a stored exact key's
+        resolution reaches there without a key answering it."""
+        if self._unmatched is not None:
+            return self._unmatched
+        from virtc.lint.engine import shared_engine
+
+        opened = self.open_domains()
+        ix = index(self.table, self.ctx)
+        eng = shared_engine(self.table, self.ctx)
+        skip = ix.shadowed_by_duplicate
+        candidates = sorted({*ix.forwards, *ix.values.matching(re.compile("%")),
+                             *ix.values.matching(re.compile(f"\n[{BLANKS}]*[@!][{BLANKS}]*(?=\n)"))})
+        out: dict[str, dict[str, str]] = {}
+        for _, chunk in batches(candidates):
+            stripped, folded = stripped_and_folded(ix.values.take(chunk))
+            for i, value, target in zip(chunk, stripped, folded):
+                if i in skip or ("%" not in value and value not in ("@", "!")
+                                 and target.rpartition("@")[2].rstrip(".") not in opened):
+                    continue
+                key = ix.keys[i]
+                if "@" not in key or key.startswith("@") or "+*@" in key or "++@" in key:
+                    continue  # a wildcard key: the addresses it forwards are unnamed
+                for step in eng.resolve(key).steps:
+                    if step.key is None:
+                        dom = fold(step.address.rpartition("@")[2]).rstrip(".")
+                        if dom in opened:
+                            out.setdefault(dom, {}).setdefault(fold(step.address), step.address)
+        self._unmatched = out
+        return out
+
+
+def catch_all_fixer(table: Table, ctx: LintContext) -> CatchAllFix:
+    """The run's :class:`CatchAllFix` (VT101 and VT102 share it)."""
+    fixer = ctx.cache.get("catch_all_fix")
+    if not isinstance(fixer, CatchAllFix) or fixer.table is not table:
+        fixer = CatchAllFix(table, ctx)
+        ctx.cache["catch_all_fix"] = fixer
+    return fixer
