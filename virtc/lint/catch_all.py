@@ -99,6 +99,9 @@ class CatchAllFix:
 
         opened = self.open_domains()
         ix = index(self.table, self.ctx)
+        # A chain reaches an open domain from an exact key whose value points there, or
+        # into a domain whose wildcard keys forward (the wildcard's hop is unnamed).
+        wanted = opened | self._forwarding_domains()
         eng = shared_engine(self.table, self.ctx)
         skip = ix.shadowed_by_duplicate
         candidates = sorted({*ix.forwards, *ix.values.matching(re.compile("%")),
@@ -108,7 +111,7 @@ class CatchAllFix:
             stripped, folded = stripped_and_folded(ix.values.take(chunk))
             for i, value, target in zip(chunk, stripped, folded):
                 if i in skip or ("%" not in value and value not in ("@", "!")
-                                 and target.rpartition("@")[2].rstrip(".") not in opened):
+                                 and target.rpartition("@")[2].rstrip(".") not in wanted):
                     continue
                 key = ix.keys[i]
                 if "@" not in key or key.startswith("@") or "+*@" in key or "++@" in key:
@@ -120,6 +123,19 @@ class CatchAllFix:
                             out.setdefault(dom, {}).setdefault(fold(step.address), step.address)
         self._unmatched = out
         return out
+
+
+    def _forwarding_domains(self) -> frozenset[str]:
+        """Domains whose catch-all or ``+`` wildcard keys forward rather than reject."""
+        ix = index(self.table, self.ctx)
+        values = ix.values
+        out = set()
+        for name, dom in ix.domains.items():
+            wild = [dom.catch_all] if dom.catch_all is not None else []
+            wild += [i for users in dom.special.values() for i in users.values()]
+            if any(not values[i].lstrip(BLANKS).lower().startswith("error") for i in wild):
+                out.add(name)
+        return frozenset(out)
 
 
 def catch_all_fixer(table: Table, ctx: LintContext) -> CatchAllFix:
