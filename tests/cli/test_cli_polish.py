@@ -80,12 +80,14 @@ def test_diff_is_coloured_on_a_terminal_only(tmp_path: Path) -> None:
 
 
 def test_fix_as_a_filter() -> None:
-    source = b"a@example.com\talice \n@example.com\terror:5.1.1:550 no\n"
+    source = b"a@example.com\talice \npostmaster@example.com\troot\n@example.com\terror:5.1.1:550 no\n"
     r = virtc("lint", "--fix", "-", stdin=source)
     assert r.returncode == 0
-    assert r.stdout == b"a@example.com\talice\n@example.com\terror:5.1.1:550 no\n"
+    assert r.stdout == (b"a@example.com\talice\npostmaster@example.com\troot\n"
+                        b"@example.com\terror:5.1.1:550 no\n")
     assert b"Fixed 1 problem" in r.stderr
-    kept = b"a@example.com alice\n@example.com error:5.1.1:550 no\nb@example.com\n"
+    kept = (b"a@example.com alice\npostmaster@example.com root\n@example.com error:5.1.1:550 no\n"
+            b"b@example.com\n")
     r = virtc("lint", "--fix", "-", stdin=kept)
     assert r.returncode == 1  # what remains (a line makemap rejects) still fails
     assert r.stdout == kept and b"VT001" in r.stderr

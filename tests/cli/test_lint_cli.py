@@ -177,7 +177,8 @@ BLOCK_BDB = textwrap.dedent("""
 
 
 def test_lint_works_without_berkeleydb(tmp_path: Path) -> None:
-    src = write(tmp_path / "virtusertable", "a@x.test\ta\n@x.test\terror:5.1.1:550 User unknown\n")
+    src = write(tmp_path / "virtusertable",
+                "a@x.test\ta\npostmaster@x.test\troot\n@x.test\terror:5.1.1:550 User unknown\n")
     bad = write(tmp_path / "bad", "a@x.test\n")
     done = subprocess.run([sys.executable, "-c", BLOCK_BDB, str(src), str(bad)], capture_output=True,
                           text=True, cwd=tmp_path, timeout=60)

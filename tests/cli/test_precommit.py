@@ -117,7 +117,8 @@ def test_commit_blocked_by_missing_catch_all_then_passes(project: tuple[Path, di
         git(repo, "rev-parse", "HEAD", env=env)  # nothing was committed
 
     (repo / "virtusertable").write_text(
-        "alice@example.com\talice\n@example.com\terror:5.1.1:550 User unknown\n")
+        "alice@example.com\talice\npostmaster@example.com\troot\n"
+        "@example.com\terror:5.1.1:550 User unknown\n")
     git(repo, "add", "virtusertable", env=env)
     passed = commit(repo, env, "with catch-all")
     assert passed.returncode == 0, passed.stdout + passed.stderr

@@ -89,7 +89,10 @@ def check_invariant(tmp_path: Path, text: str, local: list[str]) -> None:
     before_path.write_text(text)
     table = parse_bytes(text.encode(), str(before_path))
     domains = frozenset(fold(d) for d in local)
-    result = fix_source(table, lambda t: lint_table(t, LintConfig(), domains), unsafe=True)
+    # The catch-all fix (VT213's adds postmaster entries on purpose: it turns a named
+    # address from rejected to accepted, and is tested on its own).
+    config = LintConfig(select=frozenset({"VT101", "VT102"}))
+    result = fix_source(table, lambda t: lint_table(t, config, domains), unsafe=True)
     after_path.write_text(result.text)
     addresses = named(text, local)
     probes = [f"{UNNAMED}@{d}" for d in local]
@@ -138,3 +141,23 @@ def test_every_fixture(sendmail: str, tmp_path: Path) -> None:
         work = tmp_path / str(i)
         work.mkdir()
         check_invariant(work, "".join(line + "\n" for line in lines), local)
+
+
+def test_the_postmaster_fix_makes_postmaster_deliverable(sendmail: str, tmp_path: Path) -> None:
+    """VT213's (unsafe) fix: postmaster@ goes from rejected to the local postmaster; no other
+    named address changes."""
+    text = "alice@a.example\talice\n@a.example\terror:5.1.1:550 User unknown\nbob@b.example\tbob\n"
+    path, fixed = tmp_path / "before.vt", tmp_path / "after.vt"
+    path.write_text(text)
+    config = LintConfig(select=frozenset({"VT213"}))
+    result = fix_source(parse_bytes(text.encode(), str(path)),
+                        lambda t: lint_table(t, config, frozenset({"a.example", "b.example"})), unsafe=True)
+    fixed.write_text(result.text)
+    addresses = ["postmaster@a.example", "alice@a.example", "postmaster@b.example", "bob@b.example"]
+    with SendmailOracle(path) as oracle:
+        old = oracle.resolve(addresses, trace=False)
+    with SendmailOracle(fixed) as oracle:
+        new = oracle.resolve(addresses, trace=False)
+    assert old[0].mailer == "error" and (new[0].mailer, new[0].user) == ("local", "postmaster")
+    assert [fate(r) for r in old[1:]] == [fate(r) for r in new[1:]]
+    assert not result.diagnostics

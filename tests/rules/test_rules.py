@@ -155,7 +155,8 @@ def test_a_key_without_at_is_no_domain_beside_a_key_with_two() -> None:
     from virtc.lint import lint_table
 
     table = parse_bytes(b"a\tlocal\nu@@b.example\tlocal\n@b.example\terror:5.1.1:550 x\n")
-    assert [(d.line, d.code) for d in lint_table(table, LintConfig())] == [(1, "VT104")]
+    config = LintConfig(ignore=frozenset({"VT213"}))  # (postmaster@b.example is rejected too)
+    assert [(d.line, d.code) for d in lint_table(table, config)] == [(1, "VT104")]
 
 
 def test_severities_differ_within_vt201_and_vt203() -> None:
@@ -193,6 +194,8 @@ def test_no_false_positives_on_a_generated_table_of_hundreds_of_domains() -> Non
     assert len(domains) > 250
     ctx = LintContext(LintConfig(), domains)
     for rule in my_rules():
+        if rule.code == "VT213":
+            continue  # the generator's domains have no postmaster entries: VT213 says so
         findings = list(rule.check(table, ctx))
         if rule.severity is not Severity.INFO:
             assert render(rule, findings) == "", rule.code
@@ -267,7 +270,7 @@ def test_all_rules_on_a_million_entries_in_bounded_time() -> None:
     start = time.process_time()
     for rule in my_rules():
         findings = list(rule.check(table, ctx))
-        assert rule.code in ("VT207", "VT209") or not findings, rule.code
+        assert rule.code in ("VT207", "VT209", "VT213") or not findings, rule.code
     assert time.process_time() - start < 30
 
 

@@ -24,8 +24,8 @@ def local_domains_of(path: Path) -> frozenset[str] | None:
 
 
 def run_rule(rule: Rule, table: Table, local_domains: frozenset[str] | None = None,
-             config: LintConfig | None = None) -> list[Finding]:
-    ctx = LintContext(config or LintConfig(), local_domains)
+             config: LintConfig | None = None, mailboxes: frozenset[str] | None = None) -> list[Finding]:
+    ctx = LintContext(config or LintConfig(), local_domains, mailboxes=mailboxes)
     return sorted(rule.check(table, ctx), key=lambda f: (f.line, f.column, f.message))
 
 
@@ -52,4 +52,7 @@ def lint_file(code: str, name: str) -> tuple[Rule, Table, list[Finding]]:
     assert rule is not None, f"no rule {code}"
     path = DATA / code / name
     table = parse_bytes(path.read_bytes(), str(path))
-    return rule, table, run_rule(rule, table, local_domains_of(DATA / code / "local-domains"))
+    mailboxes = DATA / code / "mailboxes"
+    names = frozenset(mailboxes.read_text().split()) if mailboxes.exists() else None
+    return rule, table, run_rule(rule, table, local_domains_of(DATA / code / "local-domains"),
+                                 mailboxes=names)

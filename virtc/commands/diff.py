@@ -17,9 +17,12 @@ import click
 @click.option("-f", "--no-fold", is_flag=True, help="Keys were not lower-cased (makemap -f).")
 @click.option("-N", "--null", is_flag=True, help="Keys and values end in a NUL (makemap -N).")
 @click.option("-r", "--replace", is_flag=True, help="A repeated key replaces the earlier one (makemap -r).")
+@click.option("--sendmail-cf", metavar="FILE",
+              help="Compare with the map the cf's virtuser K line names (its -f and -N too).")
 def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, null: bool,
-            replace: bool) -> None:
-    """Show which keys of MAP (default: SOURCE.db) a build of SOURCE would add, remove or change.
+            replace: bool, sendmail_cf: str | None) -> None:
+    """Show which keys of MAP (default: SOURCE.db, or the map --sendmail-cf names) a build of
+    SOURCE would add, remove or change.
 
     Exit status: 0 nothing would change, 1 something would, 2 error.
     """
@@ -28,6 +31,17 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
     from virtc.source.parse import parse_file
     from virtc.writers.bdb import map_path
 
+    if sendmail_cf is not None:
+        from virtc.deploy.sendmail_cf import read_sendmail_cf
+        from virtc.errors import VirtcError
+
+        spec = read_sendmail_cf(sendmail_cf).virtuser
+        if spec is None or spec.path is None or spec.type not in ("hash", "btree"):
+            raise VirtcError(f"{sendmail_cf}: no hash or btree virtuser map to compare with")
+        letters = "".join(f[1:] for f in spec.flags)
+        no_fold, null = no_fold or not spec.fold_case, null or "N" in letters
+        if map_file is None:
+            map_file = Path(spec.path)
     opts = BuildOptions(foldcase=not no_fold, null=null, replace=replace, lint=False)
     table = parse_file(source)
     result = diff_source(table, map_path(map_file if map_file is not None else source), opts)

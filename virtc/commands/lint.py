@@ -31,6 +31,13 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--local-domains", "local_domains", metavar="FILE",
               help="The domains sendmail treats as local (local-host-names format).")
+@click.option("--sendmail-cf", metavar="FILE",
+              help="The server's sendmail.cf (class w, VirtHost, the local mailer); "
+                   "default: a sendmail.cf beside the table.")
+@click.option("--users", multiple=True, metavar="FILE", help="Local users, passwd format (getent passwd).")
+@click.option("--aliases", multiple=True, metavar="FILE", help="aliases(5) file: its names are local users.")
+@click.option("--mailboxes", multiple=True, metavar="FILE",
+              help="Mailbox names, one per line (doveadm user '*', a Cyrus list).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]),
               default="auto", show_default=True,
               help="Output format; auto is github under GitHub Actions, else text.")
@@ -51,7 +58,9 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
 @click.option("-j", "--jobs", type=click.IntRange(1, 2), default=None, metavar="N",
               help="Processes for a large table (50k entries or more): 1 uses the least memory; "
                    "default 2 on a machine with two CPUs or more.")
-def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select: tuple[str, ...],
+def command(paths: tuple[str, ...], local_domains: str | None, sendmail_cf: str | None,
+            users: tuple[str, ...], aliases: tuple[str, ...], mailboxes: tuple[str, ...],
+            fmt: str, select: tuple[str, ...],
             ignore: tuple[str, ...], fail_on: str | None, fix: bool, unsafe_fixes: bool, diff: bool,
             quiet: bool,
             no_color: bool, config_file: Path | None, isolated: bool, jobs: int | None) -> None:
@@ -64,25 +73,30 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
     """
     from virtc.diagnostics import Severity
     from virtc.formatters import Report
-    from virtc.lint.config import config_for, load_config, read_local_domains
+    from virtc.lint.config import config_for, load_config
     from virtc.lint.files import FileResult, lint_file
+    from virtc.lint.runner import deployment_for
 
     sel, ign = _codes(select, "--select"), _codes(ignore, "--ignore") or frozenset()
     severity = Severity.parse(fail_on) if fail_on else None
-    domains = read_local_domains(local_domains) if local_domains else None
     explicit = load_config(config_file) if config_file is not None else None
     if fmt == "auto":
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
     results: list[FileResult] = []
+    notes: list[str] = []
     status = 0
     bar = progress.wanted(sys.stderr, machine_readable=fmt in ("json", "sarif", "github"))
     for path in paths or ("virtusertable",):
         try:
             base = explicit or config_for(path, isolated=isolated)
-            config = base.override(select=sel, ignore=ign, fail_on=severity)
+            config = base.override(select=sel, ignore=ign, fail_on=severity, local_domains=local_domains,
+                                   sendmail_cf=sendmail_cf, users=users, aliases=aliases,
+                                   mailboxes=mailboxes)
+            deployment = deployment_for(path, config)
+            notes += [n for n in deployment.notes if n not in notes]
             with progress.displayed(bar):
-                results.append(lint_file(path, config, domains, fix=fix, diff=diff, unsafe=unsafe_fixes,
+                results.append(lint_file(path, config, deployment, fix=fix, diff=diff, unsafe=unsafe_fixes,
                                           jobs=jobs))
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
@@ -103,6 +117,7 @@ def command(paths: tuple[str, ...], local_domains: str | None, fmt: str, select:
             fixed=sum(r.fixed for r in results),
             fail_on=severity or Severity.WARNING,
             unsafe_fixes=unsafe_fixes,
+            notes=notes,
         )
         _print(report, fmt, quiet, no_color, sys.stderr if filtered else sys.stdout)
     if status == 0 and any(r.failed for r in results):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,22 +30,41 @@ if TYPE_CHECKING:
 @click.option("--entire-domain", is_flag=True,
               help="FEATURE(virtuser_entire_domain): subdomains are looked up too, with their own "
                    "keys (sendmail applies it to VIRTUSER_DOMAINs: combine with --virthost).")
+@click.option("--sendmail-cf", metavar="FILE",
+              help="The server's sendmail.cf: local domains, VirtHost, virtuser_entire_domain "
+                   "(default: a sendmail.cf beside the table).")
+@click.option("--users", multiple=True, metavar="FILE", help="Local users, passwd format.")
+@click.option("--aliases", multiple=True, metavar="FILE", help="aliases(5) file.")
+@click.option("--mailboxes", multiple=True, metavar="FILE", help="Mailbox names, one per line.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per address.")
 @click.option("--reverse", "reverse_target", metavar="USER",
               help="Instead: every key whose addresses end at the local user or address USER.")
 def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | None,
-            virthost: bool, entire_domain: bool, as_json: bool, reverse_target: str | None) -> None:
+            virthost: bool, entire_domain: bool, sendmail_cf: str | None, users: tuple[str, ...],
+            aliases: tuple[str, ...], mailboxes: tuple[str, ...], as_json: bool,
+            reverse_target: str | None) -> None:
     """Show how sendmail resolves each ADDRESS ('-' reads addresses from stdin, one a line).
 
     Lists the keys sendmail tries in order, the one that matched and the outcome:
     local user, remote address, error reply, unmatched, not-local or loop.
     """
-    from virtc.lookup import load_lookup_table, local_domain_set, read_local_domains, resolve
+    from virtc.deploy.deployment import load_deployment
+    from virtc.lookup import load_lookup_table, local_domain_set, resolve
 
     if bool(addresses) == bool(reverse_target):
         raise click.UsageError("give ADDRESS... or --reverse USER")
     table = load_lookup_table(table_path)
-    listed = read_local_domains(local_domains) if local_domains is not None else None
+    dep = load_deployment(str(table_path), sendmail_cf=sendmail_cf,
+                          local_domains=str(local_domains) if local_domains is not None else None,
+                          users=users, aliases=aliases, mailboxes=mailboxes)
+    for note in dep.notes:
+        click.echo(f"virtc: note: {note}", err=True)
+    listed = dep.local_domains
+    if dep.cf is not None:
+        entire_domain = entire_domain or dep.cf.entire_domain
+        # (resolve() takes one kind for all domains: VirtHost when the cf has no other)
+        virthost = virthost or bool(dep.virthost_only and not (dep.local_domains or set()) - dep.virthost_only
+                                    - dep.host_names)
     # Once for all addresses, as resolve() would per address: the table's domains are a
     # pass over the whole map.
     domains = local_domain_set(table.domains if listed is None else listed)
@@ -54,8 +74,13 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
     wanted = _addresses(addresses)
     results = [resolve(a, table, domains, entire_domain=entire_domain, virthost=virthost)
                for a in wanted]
+    exists = _user_check(dep.mailboxes)
     if as_json:
-        json.dump([r.to_json() for r in results], sys.stdout, indent=2, ensure_ascii=False)
+        docs = [r.to_json() for r in results]
+        if dep.mailboxes is not None:
+            for doc, r in zip(docs, results):
+                doc["user_exists"] = exists(r.result) if r.kind == "local" and r.result else None
+        json.dump(docs, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     from rich.console import Console
@@ -63,6 +88,17 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
     console = Console(highlight=False, soft_wrap=True)
     for r in results:
         _show(console, r, table)
+        if dep.mailboxes is not None and r.kind == "local" and r.result:
+            if exists(r.result):
+                console.print("  (the user exists: the mailbox lists name it)")
+            else:
+                console.print("  [red](no such user in the mailbox lists: it cannot be delivered)[/red]")
+
+
+def _user_check(names: frozenset[str] | None) -> Callable[[str], bool]:
+    from virtc.deploy.mailboxes import exists
+
+    return lambda user: names is not None and exists(user, names)
 
 
 def _reverse(table: LookupTable, target: str, domains: frozenset[str], virthost: bool,

@@ -29,6 +29,8 @@ class Report:
     fail_on: Severity = Severity.WARNING
     unsafe_fixes: bool = False
     """--unsafe-fixes was given: unsafe fixes count as fixable."""
+    notes: list[str] = field(default_factory=list)
+    """What the text summary says first: the sendmail.cf used, the deployment's warnings."""
 
     def counts(self) -> Counter[Severity]:
         return Counter(d.severity for d in self.diagnostics)

@@ -79,6 +79,8 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
     for d in report.diagnostics:
         write(_diagnostic(paint, d, report))
     if not quiet:
+        for note in report.notes:
+            write(f"{paint('note', 'bold')}: {safe(note)}\n")
         write(paint(summary(report), "bold") + "\n")
 
 

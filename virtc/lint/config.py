@@ -12,6 +12,10 @@ Keys (all optional)::
     select = ["VT1", "missing-catch-all"]   # codes, names, code prefixes or "ALL"
     ignore = ["VT205"]
     local-domains = "local-host-names"      # relative to the config file
+    sendmail-cf = "/etc/mail/sendmail.cf"   # default: a sendmail.cf beside the table
+    users = "passwd"                        # passwd format (getent passwd output)
+    aliases = "/etc/aliases"                # aliases(5)
+    mailboxes = "mailboxes.txt"             # one name per line (doveadm user '*')
     catch-all = "error:5.1.1:550 User unknown"   # must be an error: that sendmail rejects with 5xx
     keep-deliverable = ["postmaster", "abuse"]  # local parts the catch-all fix keeps working
     fail-on = "warning"                     # error | warning | info
@@ -48,6 +52,10 @@ class LintConfig:
     severities: dict[str, Severity] = field(default_factory=dict)
     local_domains: str | None = None
     """Path of a local-host-names style file (absolute once loaded from a config file)."""
+    sendmail_cf: str | None = None
+    users: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    mailboxes: tuple[str, ...] = ()
     catch_all: str = DEFAULT_CATCH_ALL
     """The value suggested (and inserted by --fix) for a missing catch-all."""
     keep_deliverable: tuple[str, ...] = ("postmaster",)
@@ -61,7 +69,9 @@ class LintConfig:
         return (self.select is None or code in self.select) and code not in self.ignore
 
     def override(self, *, select: frozenset[str] | None = None, ignore: frozenset[str] = frozenset(),
-                 local_domains: str | None = None, fail_on: Severity | None = None) -> LintConfig:
+                 local_domains: str | None = None, fail_on: Severity | None = None,
+                 sendmail_cf: str | None = None, users: tuple[str, ...] = (),
+                 aliases: tuple[str, ...] = (), mailboxes: tuple[str, ...] = ()) -> LintConfig:
         """This configuration with command-line options on top.
 
         ``--select`` replaces the file's ``select`` and re-enables codes the file
@@ -74,6 +84,10 @@ class LintConfig:
             ignore=new_ignore,
             local_domains=local_domains if local_domains is not None else self.local_domains,
             fail_on=fail_on if fail_on is not None else self.fail_on,
+            sendmail_cf=sendmail_cf if sendmail_cf is not None else self.sendmail_cf,
+            users=users or self.users,
+            aliases=aliases or self.aliases,
+            mailboxes=mailboxes or self.mailboxes,
         )
 
 
@@ -143,7 +157,8 @@ def load_config(path: Path) -> LintConfig:
 
 def config_from_table(table: dict[str, Any], where: str, base: Path,
                       source: Path | None = None) -> LintConfig:
-    known = {"select", "ignore", "severity", "local-domains", "catch-all", "keep-deliverable", "fail-on"}
+    known = {"select", "ignore", "severity", "local-domains", "sendmail-cf", "users", "aliases", "mailboxes",
+             "catch-all", "keep-deliverable", "fail-on"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -164,6 +179,12 @@ def config_from_table(table: dict[str, Any], where: str, base: Path,
     if "local-domains" in table:
         value = _string(table["local-domains"], f"{where}: local-domains")
         config.local_domains = str(base / value)
+    if "sendmail-cf" in table:
+        config.sendmail_cf = str(base / _string(table["sendmail-cf"], f"{where}: sendmail-cf"))
+    for key in ("users", "aliases", "mailboxes"):
+        if key in table:
+            files = _str_list(table[key], f"{where}: {key}", what="file names")
+            setattr(config, key, tuple(str(base / f) for f in files))
     if "catch-all" in table:
         value = _string(table["catch-all"], f"{where}: catch-all").strip()
         if not value or "\n" in value:

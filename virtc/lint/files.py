@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from virtc.deploy.deployment import Deployment
 from virtc.diagnostics import Diagnostic
 from virtc.lint.config import LintConfig
 from virtc.lint.schedule import lint_table
@@ -28,7 +29,7 @@ class FileResult:
         return any(d.severity >= self.config.fail_on for d in self.diagnostics)
 
 
-def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | None = None,
+def lint_file(path: str, config: LintConfig, local_domains: frozenset[str] | Deployment | None = None,
               *, fix: bool = False, diff: bool = False, unsafe: bool = False,
               jobs: int | None = None) -> FileResult:
     """Lint one source; with ``fix`` rewrite it (atomically) with the safe fixes applied

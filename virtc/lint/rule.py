@@ -95,6 +95,12 @@ class LintContext:
     virthost_only: frozenset[str] = frozenset()
     """Local domains in ``{VirtHost}`` but not in class w: sendmail relays their unmatched
     addresses to the domain instead of delivering them to a local user."""
+    mailboxes: frozenset[str] | None = None
+    """Local users, aliases and mailboxes (folded) from --users/--aliases/--mailboxes, or None."""
+    local_checks_users: bool | None = None
+    """From the sendmail.cf: the local mailer has ``F=w`` (unknown users rejected at RCPT)."""
+    entire_domain: frozenset[str] = frozenset()
+    """With FEATURE(virtuser_entire_domain): the VirtHost domains whose subdomains are looked up too."""
     cache: dict[str, object] = field(default_factory=dict)
     """Shared per-run results (e.g. the lookup index) so rules do not recompute them."""
 

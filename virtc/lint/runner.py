@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from virtc import progress
+from virtc.deploy.deployment import Deployment, load_deployment
 from virtc.diagnostics import Diagnostic
 from virtc.lint import registry
-from virtc.lint.config import LintConfig, config_for, read_local_domains
+from virtc.lint.config import LintConfig, config_for
 from virtc.lint.rule import LintContext, Rule
 from virtc.lint.suppress import apply_suppressions
 from virtc.speed.gcpause import paused_gc
@@ -37,20 +38,32 @@ class Run:
 
 
 def start(table: Table, config: LintConfig | None = None,
-          local_domains: frozenset[str] | None = None) -> Run:
+          local_domains: frozenset[str] | Deployment | None = None) -> Run:
     """The run's settings. Without ``config``, the configuration file that applies to
     ``table.path`` is used when that path is a file on disk (so ``virtc build`` honours
-    it too); without ``local_domains``, the file named by the configuration is read."""
+    it too). ``local_domains`` is the deployment (or only its local domains); without it,
+    what the configuration names is read (see :func:`deployment_for`)."""
     if config is None:
         config = config_for(table.path) if Path(table.path).is_file() else LintConfig()
-    if local_domains is None and config.local_domains is not None:
-        local_domains = read_local_domains(config.local_domains)
+    if isinstance(local_domains, Deployment):
+        dep = local_domains
+    elif local_domains is not None:
+        dep = Deployment(local_domains=local_domains)
+    else:
+        dep = deployment_for(table.path, config)
     rules = registry.all_rules()
     enabled = frozenset(r.code for r in rules if config.enabled(r.code))
     progress.current().phase("linting", len(enabled))
-    from virtc.deploy.host import own_names
+    ctx = LintContext(config, dep.local_domains, dep.host_names, dep.virthost_only, mailboxes=dep.mailboxes,
+                      local_checks_users=dep.local_checks_users,
+                      entire_domain=dep.cf.virthost if dep.cf and dep.entire_domain else frozenset())
+    return Run(table, config, ctx, rules, enabled)
 
-    return Run(table, config, LintContext(config, local_domains, own_names()), rules, enabled)
+
+def deployment_for(table_path: str, config: LintConfig) -> Deployment:
+    """The deployment the configuration names (a sendmail.cf beside the table if none)."""
+    return load_deployment(table_path, sendmail_cf=config.sendmail_cf, local_domains=config.local_domains,
+                           users=config.users, aliases=config.aliases, mailboxes=config.mailboxes)
 
 
 def run_rules(run: Run, group: list[Rule]) -> list[Diagnostic]:
@@ -77,7 +90,7 @@ def finish(run: Run, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
-               local_domains: frozenset[str] | None = None) -> list[Diagnostic]:
+               local_domains: frozenset[str] | Deployment | None = None) -> list[Diagnostic]:
     """All diagnostics for one parsed table, sorted by position (see :func:`start`)."""
     run = start(table, config, local_domains)
     with paused_gc():  # the shared facts hold columns of a million items

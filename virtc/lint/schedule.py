@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from virtc.deploy.deployment import Deployment
 from virtc.diagnostics import Diagnostic
 from virtc.lint import runner
 from virtc.lint.config import LintConfig
@@ -23,7 +24,7 @@ from virtc.table import Table
 
 
 def lint_table(table: Table, config: LintConfig | None = None,
-               local_domains: frozenset[str] | None = None, *, jobs: int | None = None,
+               local_domains: frozenset[str] | Deployment | None = None, *, jobs: int | None = None,
                key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
     """:func:`virtc.lint.runner.lint_table`, in two processes where that pays.
 

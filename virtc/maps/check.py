@@ -37,7 +37,12 @@ def diagnose(table: Table, opts: BuildOptions,
     if opts.lint:  # first: on a large table it builds the key index the rejections use, in parallel
         from virtc.lint.schedule import lint_table
 
-        linted = lint_table(table, jobs=opts.jobs, key_index=key_index)
+        config = None
+        if opts.sendmail_cf is not None:
+            from virtc.lint.config import config_for
+
+            config = config_for(table.path).override(sendmail_cf=opts.sendmail_cf)
+        linted = lint_table(table, config, jobs=opts.jobs, key_index=key_index)
     diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
     if opts.lint:
         # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.

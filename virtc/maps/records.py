@@ -25,6 +25,8 @@ class BuildOptions:
     lint: bool = True
     jobs: int | None = None
     """``-j``: processes for a large table (see :func:`virtc.speed.parallel.use_helper`)."""
+    sendmail_cf: str | None = None
+    """``--sendmail-cf``: the deployment lint reasons about (default: a sendmail.cf beside the source)."""
 
 
 def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:

@@ -1,9 +1,14 @@
 """A domain with entries but no ``@domain`` catch-all.
 
 What it does
-    Reports every domain that has entries in the table but no ``@domain`` key.
-    The fix adds ``@domain`` with the configured catch-all value (default
-    ``error:5.1.1:550 User unknown``) after the domain's last entry.
+    Reports every domain that has entries in the table but no ``@domain`` key
+    (never ``localhost`` or the host's own names; with the local domains known, only
+    local ones: VT102 reports those, VT106 the others). The fix (unsafe: it changes
+    which mail is accepted) adds ``@domain`` with the configured catch-all value
+    (default ``error:5.1.1:550 User unknown``) after the domain's last entry, and
+    before it the entries that keep named addresses working: ``postmaster@domain``
+    (and the configured ``keep-deliverable`` names) and every address the table
+    forwards to in the domain without a key of its own.
 
 Why is this bad
     sendmail looks up ``user@domain`` and then ``@domain``; when both miss, the
@@ -23,6 +28,7 @@ Use instead
     ```
     info@example.org       info-org
     webmaster@example.org  alice
+    postmaster@example.org postmaster
     @example.org           error:5.1.1:550 User unknown
     ```
 """
@@ -49,7 +55,11 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
     domain gets one verdict); the host's own names never get a catch-all."""
     if domain in ctx.host_names:
         return True
-    return ctx.local_domains is not None and (domain not in ctx.local_domains or ctx.config.enabled("VT102"))
+    if ctx.local_domains is None:
+        return False
+    if domain not in ctx.local_domains:  # VT106's, unless virtuser_entire_domain looks it up
+        return not any(domain.endswith("." + v) for v in ctx.entire_domain)
+    return ctx.config.enabled("VT102")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:

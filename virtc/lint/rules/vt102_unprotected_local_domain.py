@@ -1,10 +1,13 @@
-"""A local domain without an ``@domain`` catch-all (needs ``--local-domains``).
+"""A local domain without an ``@domain`` catch-all (needs the local domains).
 
 What it does
-    With ``--local-domains FILE`` (sendmail's ``local-host-names`` format: the
-    domains of class ``$=w``), reports every listed domain that has no
-    ``@domain`` key in the table, whether or not it has other entries. The fix
-    adds the configured catch-all (after the domain's entries, or at the end).
+    When the local domains are known (``--sendmail-cf``: class w and VirtHost, or
+    ``--local-domains FILE`` in ``local-host-names`` format), reports every local
+    domain that has no ``@domain`` key in the table, whether or not it has other
+    entries; never ``localhost`` or the host's own names. The (unsafe) fix adds the
+    configured catch-all after the domain's entries, or at the end, with the
+    entries that keep ``postmaster@`` and every address the table forwards there
+    working.
 
 Why is this bad
     For a domain in ``$=w`` sendmail falls back to local delivery when no
@@ -45,6 +48,12 @@ FIX = "unsafe"
 LOOKUPS = True
 
 
+def _fate(name: str, ctx: LintContext, which: str) -> str:
+    if name in ctx.virthost_only:
+        return f"relays {which} address in it to the domain's MX (often this host again: a loop)"
+    return f"delivers {which} address in it to the local user or alias of that name"
+
+
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not ctx.local_domains:
         return
@@ -59,8 +68,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             fix, help_text = fixer.fix(name, end)
             yield Finding(
                 max(end, 1), 1, max(end, 1), 1,
-                f"local domain '{name}' (in --local-domains) has no '@{name}' catch-all: sendmail "
-                f"delivers any address in it to the local user or alias of that name",
+                f"local domain '{name}' has no '@{name}' catch-all: sendmail {_fate(name, ctx, 'any')}",
                 fix=fix,
                 help=help_text,
             )
@@ -70,8 +78,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             fix, help_text = fixer.fix(name, last)
             yield Finding(
                 *key_span(first),
-                f"local domain '{name}' (in --local-domains) has entries but no '@{name}' catch-all: "
-                f"sendmail delivers any other address in it to the local user or alias of that name",
+                f"local domain '{name}' has entries but no '@{name}' catch-all: "
+                f"sendmail {_fate(name, ctx, 'any other')}",
                 fix=fix,
                 help=help_text,
             )

@@ -1,0 +1,77 @@
+"""An entry whose mail goes to a local user that no mailbox list names.
+
+What it does
+    When ``--users``, ``--aliases`` or ``--mailboxes`` (or the configuration's
+    ``users``/``aliases``/``mailboxes``) name the server's local users, follows
+    each entry as sendmail does and reports those whose mail ends at a local user
+    that none of the lists holds (``user+detail`` counts as ``user``).
+
+Why is this bad
+    The address is accepted at RCPT and then cannot be delivered. With a local
+    mailer that checks users (``F=w``, sendmail's default) sendmail rejects the
+    recipient at RCPT with ``550 5.1.1 User unknown``, but the table still claims
+    it; without ``F=w`` (LMTP to Cyrus or Dovecot) the mail is accepted, crosses
+    the spam and virus filters and bounces later: the failure a catch-all exists
+    to prevent.
+
+Example
+    ```
+    # getent passwd has alice, not alicia
+    sales@example.com   alicia
+    ```
+
+Use instead
+    ```
+    sales@example.com   alice
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virtc.diagnostics import Severity
+from virtc.lint.facts import index, shown, value_span
+from virtc.lint.rule import Finding, LintContext
+from virtc.model import KeyKind
+from virtc.table import Table
+
+CODE = "VT212"
+NAME = "unknown-local-target"
+SEVERITY = Severity.ERROR
+HEAVY = True
+
+
+def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
+    names = ctx.mailboxes
+    if names is None:
+        return
+    from virtc.deploy.mailboxes import exists
+    from virtc.lint.engine import shared_engine
+
+    ix = index(table, ctx)
+    eng = shared_engine(table, ctx)
+    skip = ix.shadowed_by_duplicate
+    if ctx.local_checks_users is True:
+        fate = "sendmail rejects it at RCPT (550 5.1.1 User unknown: the local mailer checks users)"
+    elif ctx.local_checks_users is False:
+        fate = ("sendmail accepts it at RCPT (the local mailer has no F=w) and the mailbox server "
+                "bounces it later, after the filters ran")
+    else:
+        fate = ("sendmail rejects it at RCPT if its local mailer checks users (F=w), else accepts it "
+                "and the delivery bounces later")
+    errors = set(ix.error_like)
+    for i, e in enumerate(ix.entries):
+        if i in skip or i in errors:
+            continue
+        key = e.key
+        if not key.domain or key.kind is KeyKind.UNMATCHABLE:
+            continue
+        r = eng.resolve(eng.probe(key))
+        if r.kind != "local" or r.result is None or exists(r.result, names):
+            continue
+        yield Finding(
+            *value_span(e),
+            f"'{e.key_text}' goes to the local user '{shown(r.result)}', which no mailbox list names: {fate}",
+            help="point the entry at an existing user, or add the user to the lists",
+        )
