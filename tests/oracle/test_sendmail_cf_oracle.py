@@ -84,3 +84,42 @@ def test_not_a_cf(tmp_path: Path) -> None:
         read_sendmail_cf(binary)
     with pytest.raises(VirtcError, match=r"missing\.cf"):
         read_sendmail_cf(tmp_path / "missing.cf")
+
+
+LINT_TABLE = ("alice@a.example\talice\n@a.example\terror:5.1.1:550 User unknown\n"
+              "bob@v.example\tbob\ncarol@w.example\tcarol\n@w.example\terror:5.1.1:550 User unknown\n"
+              "dave@sub.v.example\tdave\n")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_lint_and_query_read_the_cf_as_sendmail_does(sendmail: str, tmp_path: Path, variant: str) -> None:
+    """Lint with --sendmail-cf: a domain is reported open (VT102) exactly when sendmail accepts
+    an unnamed address in it, and query's kind for it matches sendmail's mailer."""
+    import json
+
+    from support.cli import runner
+
+    from virtc.cli import cli
+
+    extra, options = VARIANTS[variant]
+    src = tmp_path / "vt"
+    src.write_text(LINT_TABLE)
+    domains = ["a.example", "v.example", "w.example", "sub.v.example", "extra.example", "v2.example"]
+    with SendmailOracle(src, local_domains=["a.example", "v.example", "w.example"], **options) as oracle:  # type: ignore[arg-type]
+        _regenerate(oracle, extra)
+        probes = [f"nobody-virtc@{d}" for d in domains]
+        answers = oracle.resolve(probes, trace=False)
+        lint = runner().invoke(cli, ["lint", "--isolated", "--format", "json", "--select", "VT101,VT102",
+                                     "--sendmail-cf", str(oracle.cf), str(src)])
+        query = runner().invoke(cli, ["query", "--json", "--table", str(src), "--sendmail-cf", str(oracle.cf),
+                                      *probes])
+    reported = {d["message"].split("'")[1] for d in json.loads(lint.stdout)["diagnostics"]}
+    kinds = [r["kind"] for r in json.loads(query.stdout)]
+    for domain, answer, kind in zip(domains, answers, kinds):
+        accepted = answer.mailer in ("local", "esmtp", "relay", "smtp")
+        looked_up = answer.mailer == "error" or kind != "not-local"
+        if looked_up and accepted:
+            assert domain in reported, (variant, domain, answer.raw)
+        if domain in reported:
+            assert accepted, (variant, domain, answer.raw)
+        assert (kind == "error") == (answer.mailer == "error"), (variant, domain, kind, answer.raw)
