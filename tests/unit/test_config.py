@@ -144,7 +144,7 @@ def test_catch_all_from_config_is_what_fix_inserts(virtc: Cli, tmp_path: Path) -
          "sendmail reads it as a malformed error ('553 5.3.0 No such user')"),
         (".virtc.toml", "catch-all = 'nobody'\n", "sendmail does not reject with it"),
         (".virtc.toml", "catch-all = 'error:4.2.2:450 full'\n", "not a permanent reject ('450 4.2.2 full')"),
-        (".virtc.toml", "keep-deliverable = ['abuse@x']\n", "keep-deliverable: 'abuse@x' is not a local part"),
+        (".virtc.toml", "keep-deliverable = ['abuse@x']\n", "'abuse@x' is not a local part"),
         (".virtc.toml", "sendmail-cf = 3\n", "sendmail-cf must be a string"),
         (".virtc.toml", "users = 3\n", "users must be a list of file names"),
         (".virtc.toml", "local-domains = 'missing'\n", "missing: no such file"),

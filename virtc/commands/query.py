@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,7 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
                for a in wanted]
     exists = _user_check(dep.mailboxes)
     if as_json:
-        docs = [r.to_json() for r in results]
+        docs = [_readable_json(r.to_json()) for r in results]
         if dep.mailboxes is not None:
             for doc, r in zip(docs, results):
                 doc["user_exists"] = exists(r.result) if r.kind == "local" and r.result else None
@@ -93,6 +94,13 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
                 console.print("  (the user exists: the mailbox lists name it)")
             else:
                 console.print("  [red](no such user in the mailbox lists: it cannot be delivered)[/red]")
+
+
+def _readable_json(doc: dict[str, object]) -> dict[str, object]:
+    from virtc.formatters import readable
+
+    return {k: readable(v) if isinstance(v, str) else [readable(x) for x in v] if isinstance(v, list) else v
+            for k, v in doc.items()}
 
 
 def _user_check(names: frozenset[str] | None) -> Callable[[str], bool]:
@@ -125,47 +133,53 @@ def _addresses(args: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for arg in args:
         if arg == "-":
-            out.extend(line.strip() for line in sys.stdin if line.strip())
+            # Bytes as typed (UTF-8 or Latin-1), compared with the table's bytes.
+            out.extend(line.decode("latin-1").strip() for line in sys.stdin.buffer if line.strip())
         elif not arg.strip():
             raise VirtcError("empty address")
         else:
-            out.append(arg.strip())
+            out.append(os.fsencode(arg).decode("latin-1").strip())
     return out
 
 
-def _show(console: Console, r: Resolution, table: LookupTable) -> None:
+def _esc(text: str) -> str:
+    """Table or address text for the terminal: readable, rich markup escaped."""
     from rich.markup import escape
 
-    console.print(f"[bold]{escape(r.address)}[/bold]")
+    from virtc.formatters import readable
+
+    return escape(readable(text))
+
+
+def _show(console: Console, r: Resolution, table: LookupTable) -> None:
+    console.print(f"[bold]{_esc(r.address)}[/bold]")
     for n, step in enumerate(r.steps):
         if n:
-            console.print(f"  then [bold]{escape(step.address)}[/bold]")
+            console.print(f"  then [bold]{_esc(step.address)}[/bold]")
         for i, lk in enumerate(step.lookups):
             if lk.value is None:
-                console.print(f"    [dim]{escape(lk.key)}  -[/dim]")
+                console.print(f"    [dim]{_esc(lk.key)}  -[/dim]")
             elif step.key is not None and i == len(step.lookups) - 1:  # a hit ends the step
                 sub = step.substituted if step.substituted != lk.value else None
-                shown = escape(lk.value) + (f" => {escape(sub)}" if sub is not None else "")
+                shown = _esc(lk.value) + (f" => {_esc(sub)}" if sub is not None else "")
                 entry = table.entries.get(step.key)
                 where = f", line {entry.line}" if entry is not None else ""
-                console.print(f"    {escape(lk.key)}  {shown} [green](matched{where})[/green]")
+                console.print(f"    {_esc(lk.key)}  {shown} [green](matched{where})[/green]")
             else:  # '@' or '!': read as not found
-                console.print(f"    {escape(lk.key)}  {escape(lk.value)} [dim](not found)[/dim]")
+                console.print(f"    {_esc(lk.key)}  {_esc(lk.value)} [dim](not found)[/dim]")
     console.print(f"  [bold]{_outcome(r)}[/bold]")
 
 
 def _outcome(r: Resolution) -> str:
-    from rich.markup import escape
-
     if r.kind == "local":
-        return f"local user {escape(r.result or '')}"
+        return f"local user {_esc(r.result or '')}"
     if r.kind == "remote":
-        return f"remote address {escape(r.result or '')}"
+        return f"remote address {_esc(r.result or '')}"
     if r.kind == "error":
-        return f"[red]error ({escape(r.status or '')}): {escape(r.text or '')}[/red]"
+        return f"[red]error ({_esc(r.status or '')}): {_esc(r.text or '')}[/red]"
     if r.kind == "unmatched":
-        return f"[yellow]unmatched: no key matched; sendmail sends it to {escape(r.result or '')}[/yellow]"
+        return f"[yellow]unmatched: no key matched; sendmail sends it to {_esc(r.result or '')}[/yellow]"
     if r.kind == "not-local":
         return "not a local domain: the table is not consulted"
     path = " -> ".join(r.cycle or r.chain)
-    return f"[red]loop: {escape(path)} ({escape(r.text or '')})[/red]"
+    return f"[red]loop: {_esc(path)} ({_esc(r.text or '')})[/red]"

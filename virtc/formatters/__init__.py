@@ -98,3 +98,15 @@ _SAFE = {c: visible(chr(c)) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if
 def safe(text: str) -> str:
     """Text from the source with control characters made visible (no terminal escapes)."""
     return text.translate(_SAFE)
+
+
+def readable(text: str) -> str:
+    """Source text (Latin-1 decoded bytes) for people: the bytes read as UTF-8 when they
+    are valid UTF-8, else as Latin-1. Either way the output is valid UTF-8."""
+    if text.isascii():
+        return text
+    raw = text.encode("latin-1", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text

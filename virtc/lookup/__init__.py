@@ -20,7 +20,9 @@ Checked against the real ``sendmail -bt`` in tests/oracle/test_lookup_oracle.py.
 
 Modules: :mod:`~virtc.lookup.keys` (lookup order, ``%N``), :mod:`~virtc.lookup.table`
 (the map, local-host-names files), :mod:`~virtc.lookup.tokens` (sendmail's tokenizer),
-:mod:`~virtc.lookup.resolve` (the rules; read its docstring for the exact semantics).
+:mod:`~virtc.lookup.resolve` (the rules; read its docstring for the exact semantics),
+:mod:`~virtc.lookup.prescan` (sendmail's tokenizer on bytes: brackets, quotes, limits),
+:mod:`~virtc.lookup.replies` (the error mailer's reply).
 
 For lint rules: a key K shadows or makes another redundant when, for the addresses that
 would reach it, ``resolve`` gives the same outcome with and without it
@@ -28,6 +30,7 @@ would reach it, ``resolve`` gives the same outcome with and without it
 """
 
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
+from virtc.lookup.replies import error_reply
 from virtc.lookup.resolve import (
     KINDS,
     MAX_RECURSION,
@@ -36,7 +39,6 @@ from virtc.lookup.resolve import (
     Resolution,
     Step,
     classify,
-    error_reply,
     local_domain_set,
     resolve,
 )

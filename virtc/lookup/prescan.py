@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from virtc.lookup.resolve import error_reply
+from virtc.lookup.replies import error_reply
 
 OPERATORS = b".:%@!^/[]+"
 """``$o`` of an m4-built sendmail.cf."""

@@ -23,6 +23,13 @@
    an address without ``@`` is its ``@`` (``a%b`` -> ``a@b``), ``a.b!u`` is ``u@a.b`` and
    ``h!u`` stays ``h!u@$j`` (``$j``: the host's own name). In a class w domain, a local
    part with ``%``, ``!`` or ``@`` is re-parsed without the domain (``a%b@here`` -> ``a@b``).
+   Values and queried addresses with angle brackets, quotes, comments, backslashes,
+   8-bit bytes or long tokens go through :mod:`virtc.lookup.prescan` first: sendmail's
+   own tokenizer and canonify (``Bob <bob@x>`` -> ``bob@x``, ``@a:bob@c`` -> ``bob@c``,
+   ``"scott"@dom`` -> ``scott@dom``); what prescan refuses (``Unbalanced '<'``, a token
+   over 256 bytes) is an ``error`` with the RCPT reply; ``bob,`` is the local user
+   ``bob,``; local names are cut at 255 bytes; error texts are sent with the top bit of
+   each byte cleared.
 5. sendmail gives up after 16 re-resolutions (``554 5.0.0 rewrite: excessive recursion``):
    kind ``loop``. A cycle (an address that comes back) is reported as soon as it closes;
    ``Resolution.cycle`` gives its path.
@@ -32,11 +39,14 @@ Local user names are folded to lower case, as sendmail's local mailer does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple, Union
 
 from virtc.compat import pairwise
+from virtc.lookup import prescan
 from virtc.lookup.keys import LookupKey, lookup_keys, split_plus, substitute
+from virtc.lookup.replies import error_reply
 from virtc.lookup.table import LookupTable
 from virtc.lookup.tokens import OPERATORS, join, strip_quotes, tokenize
 from virtc.model import MAXNAME, fold
@@ -137,19 +147,68 @@ class _Error(NamedTuple):
 _Target = Union[_Local, _Address, _Error]
 
 
+def needs_prescan(text: str) -> bool:
+    """Whether ``text`` holds what only :mod:`virtc.lookup.prescan` models exactly: angle
+    brackets, quotes, comments, backslashes, 8-bit bytes or a token over 256 bytes."""
+    return _PRESCAN.search(text) is not None or len(text) > MAXNAME
+
+
+_PRESCAN = re.compile(r"[<>\"()\\\x80-\xff]|\A\s*@|,\s*\Z")
+
+
+def prescan_error(value: str) -> _Error | None:
+    """sendmail's reply at RCPT when prescan refuses ``value`` (unbalanced brackets or
+    quotes, a token over 256 bytes, too many tokens), or None."""
+    if not needs_prescan(value):
+        return None
+    scan = prescan.prescan(value)
+    reply = scan.reply()
+    if reply is None:
+        return None
+    return _Error(reply.split(" ", 2)[1], reply)
+
+
+_SEVEN_BITS = {c: c & 0x7F for c in range(0x80, 0x100)}
+
+
+def _queried(address: str) -> _Local | _Address | _Error:
+    """The address as sendmail looks it up: ``Scott <scott@dom>``, ``<scott@dom>`` and
+    ``"scott"@dom`` are ``scott@dom`` (see :func:`virtc.lookup.prescan.lookup_address`)."""
+    if needs_prescan(address):
+        refused = prescan_error(address)
+        if refused is not None:
+            return refused
+        found = prescan.lookup_address(address)
+        if found is not None and not found.endswith(b"@" + prescan.OWN_NAME):
+            local, _, domain = found.decode("latin-1").rpartition("@")
+            return _Address(local, domain)
+    return classify(address)
+
+
 def classify(text: str) -> _Local | _Address | _Error:
     """What sendmail's canonify + parse make of ``text`` (an address or a value)."""
-    toks = tokenize(text)
-    if toks[:3] == [":", "include", ":"]:
-        return _Error(*NO_INCLUDES)
-    if ":" in toks and "<" not in toks and toks[0] != "@" and "[" not in toks:
-        # canonify's "strip colon if marked": everything up to the first ':' goes
-        # (local:user -> user, prog:|x -> |x, a@x:y -> y).
-        first = toks.index(":")
-        if toks[first + 1:first + 2] != [":"]:
-            toks = toks[first + 1:]
-    if len(toks) >= 2 and toks[0] == "<" and toks[-1] == ">":
-        toks = toks[1:-1]
+    if needs_prescan(text):
+        # canonify's focus on the angle address, its source-route and colon stripping,
+        # on prescan's tokens: 'Bob <bob@x>' -> bob@x, '@a:bob@c' -> bob@c.
+        scan = prescan.prescan(text)
+        toks = [t.decode("latin-1") for t in prescan.canonify(scan.tokens)] if scan.tokens else []
+        if not toks:
+            return _Error("5.3.5", prescan.NO_TOKENS_REPLY)
+        if toks[:3] == [":", "include", ":"]:
+            return _Error(*NO_INCLUDES)
+    else:
+        toks = tokenize(text)
+        if toks[:3] == [":", "include", ":"]:
+            return _Error(*NO_INCLUDES)
+        if ":" in toks and toks[0] != "@" and "[" not in toks:
+            # canonify's "strip colon if marked": everything up to the first ':' goes
+            # (local:user -> user, prog:|x -> |x, a@x:y -> y).
+            first = toks.index(":")
+            if toks[first + 1:first + 2] != [":"]:
+                toks = toks[first + 1:]
+    if toks[-1:] == [","] and "," not in toks[:-1] and "@" not in toks:
+        # 'bob,': accepted at RCPT; the local user is 'bob,' (its delivery fails later).
+        return _Local(fold(join(toks[:-1], ".")) + ",")
     if len(toks) == 1 and toks[0].startswith('"'):
         inner = strip_quotes(toks[0])
         if inner.startswith(("|", "/", ":include:")):
@@ -176,7 +235,7 @@ def classify(text: str) -> _Local | _Address | _Error:
         toks = [*toks[:i], "@", *toks[i + 1:]]
         ats = [i]
     if not ats:
-        return _Local(fold(join(toks, ".")))
+        return _Local(fold(join(toks, "."))[:prescan.MAX_USER])  # (buildaddr cuts names at 255)
     if len(ats) > 1:
         return _Error(*INVALID_ROUTE)
     i = ats[0]
@@ -207,36 +266,6 @@ def _error_rule(value: str, address: _Address) -> _Error | None:
         status, first = strip_quotes(ws[3]), 4
     end = ws.index(">", first + 1)
     return _Error(status, error_reply(status, strip_quotes(join(ws[first:end], " "))))
-
-
-def _enhanced(text: str) -> bool:
-    """sendmail's ``isenhsc``: ``[245].N.N`` (1-3 digits each) ending the word."""
-    parts = text.split(" ", 1)[0].split(".")
-    return (len(parts) == 3 and parts[0] in ("2", "4", "5")
-            and all(p.isdigit() and p.isascii() and 1 <= len(p) <= 3 for p in parts[1:]))
-
-
-def error_reply(status: str, text: str) -> str:
-    """The RCPT reply for the error mailer: host ``status``, user ``text``.
-
-    ``NNN TEXT``: an enhanced code right after NNN is kept, else the status if it is a
-    well-formed enhanced code, else ``N.0.0`` for reply classes 2, 4 and 5 (none for
-    others). A 6xx code is sent as 5xx; other odd classes (1xx, 3xx, 7xx-9xx) are sent
-    as written (all checked against real RCPT replies). Text not starting with ``NNN ``
-    gives ``553 5.3.0 TEXT``.
-    """
-    code, sep, rest = text.partition(" ")
-    if not (sep and len(code) == 3 and code.isdigit() and code.isascii() and code[0] != "0"):
-        return f"553 5.3.0 {text}"
-    if code[0] == "6":
-        code = "5" + code[1:]
-    if _enhanced(rest):
-        return f"{code} {rest}"
-    if _enhanced(status):
-        return f"{code} {status} {rest}"
-    if code[0] in "245":
-        return f"{code} {code[0]}.0.0 {rest}"
-    return f"{code} {rest}"
 
 
 # -- the lookup itself ----------------------------------------------------------------
@@ -321,7 +350,7 @@ def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_d
 
     if len(address.encode("latin-1", "replace")) > MAX_ADDRESS:
         return done("error", None, "5.1.0", f'553 5.1.0 Address "{address}" too long (255 bytes max)')
-    target: _Target = classify(address)
+    target: _Target = _queried(address)
     seen: list[str] = []  # addresses looked up, folded: one coming back is a cycle
     while True:
         top = not steps
@@ -348,9 +377,13 @@ def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_d
                 return done("unmatched" if top else "remote", target.text)
             return done("unmatched" if top else "local", fold(target.local))
         chain.append(step.key)
+        refused = prescan_error(step.substituted)
+        if refused is not None:  # unbalanced '<' etc.: refused at RCPT whatever the value says
+            return done("error", None, refused.status, refused.text)
         error = _error_rule(step.substituted, target)
-        if error is not None:
-            return done("error", None, error.status, error.text)
+        if error is not None:  # SMTP sends each byte with its top bit cleared ('été' -> 'iti')
+            return done("error", None, error.status, error.text if error.text.isascii()
+                        else error.text.translate(_SEVEN_BITS))
         if len(chain) > MAX_RECURSION:
             return done("loop", None, None, LOOP_TEXT)
         target = classify(step.substituted)

@@ -75,8 +75,11 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
         yield (f"unknown status '{status}': sendmail silently uses 'unavailable' (DSN 5.0.0); known: "
                f"{', '.join(sorted(STATUS_NAMES))}"), None
     if not text:
-        yield "no text after the status: sendmail sends a garbled reply", None
+        yield ("no text after the status: sendmail still rejects the address, but with a garbled "
+               "'553 5.3.0' reply built from the address itself ('<a@dom>... >a<@dom.'); write "
+               "'error:5.1.1:550 User unknown'"), None
         return
+
     m = REPLY.match(text)
     if m is None:
         yield (f"text '{text}' does not start with a 3-digit reply code and a space: sendmail "
@@ -84,6 +87,10 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
         return
     code, rest = m[1], text[m.end():]
     dsn = status if err.dsn_form else f"{code[0]}.0.0"
+    if not rest.isascii():
+        sent = rest.translate({c: c & 0x7F for c in range(0x80, 0x100)})
+        yield (f"8-bit text: SMTP replies are 7-bit, sendmail clears the top bit of each byte and "
+               f"sends '{code} {dsn} {sent}'; write the text in ASCII"), Severity.WARNING
     if code[0] == "2":
         yield (f"reply code {code} is not a failure: sendmail accepts the recipient "
                f"(it replies '{code} {dsn} {rest}') instead of rejecting it"), None

@@ -44,8 +44,10 @@ NAME = "invalid-target"
 SEVERITY = Severity.ERROR
 
 _SPECIAL_START = re.compile('\n[|/"@!:]')
-_SPREAD = " \t,\x0b\x0c"
-"""Values worth a closer look: a special first character, or one of these (a comma, blanks)."""
+_SPREAD = " \t,\x0b\x0c<>()\"\\"
+"""Values worth a closer look: a special first character, one of these (a comma, blanks,
+what prescan treats specially), or a token too long for prescan."""
+_LONG = re.compile(r"[^\n]{257,}")
 _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 
@@ -68,6 +70,23 @@ def why_invalid(text: str) -> str | None:
     if low.startswith(":include:"):
         return f"an include: sendmail refuses it ('Cannot mail directly to :include:s'); " \
             f"{_ALIAS_HINT}"
+    if v.startswith("@") and ":" not in v:
+        return f"'{v}' is Postfix syntax: sendmail rejects it with '553 5.1.3 User address required'; " \
+            f"write '%1{v}' to keep the user part"
+    from virtc.lookup.resolve import classify, needs_prescan, prescan_error  # (few values get here)
+
+    if needs_prescan(v) or v.startswith("@"):
+        # Brackets, quotes, comments, a source route: what sendmail's prescan and canonify do.
+        refused = prescan_error(v)
+        if refused is not None:
+            return f"sendmail refuses the recipient at RCPT with '{refused.text}'"
+        target = classify(v)
+        if hasattr(target, "status"):
+            return f"sendmail rejects it with '{getattr(target, 'text', '')}'"
+        if v.endswith(","):
+            return (f"a trailing comma: sendmail accepts the address at RCPT, then fails to deliver to "
+                    f"the local user '{v.lower()}'; drop the comma")
+        return None  # 'Name <addr>', '<addr>', '"user"', 'user (comment)', '@route:addr': followed
     if v.startswith('"'):
         return None  # a quoted local part: odd, but deliverable
     if "," in v:
@@ -85,7 +104,7 @@ def why_invalid(text: str) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     # One literal search per character present (a character class scans at a tenth the speed).
-    scans = [_SPECIAL_START, *(re.compile(re.escape(c)) for c in _SPREAD if ix.values.contains(c))]
+    scans = [_SPECIAL_START, _LONG, *(re.compile(re.escape(c)) for c in _SPREAD if ix.values.contains(c))]
     maybe = set(ix.values.matching(*scans)).difference(ix.error_like)  # error: values are VT201's
     for i in sorted(maybe):
         e = ix.entries[i]
