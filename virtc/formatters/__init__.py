@@ -96,17 +96,26 @@ _SAFE = {c: visible(chr(c)) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if
 
 
 def safe(text: str) -> str:
-    """Text from the source with control characters made visible (no terminal escapes)."""
-    return text.translate(_SAFE)
+    """Text from the input (see :func:`readable`) with control characters made visible
+    (no terminal escapes)."""
+    return readable(text).translate(_SAFE)
 
 
 def readable(text: str) -> str:
-    """Source text (Latin-1 decoded bytes) for people: the bytes read as UTF-8 when they
-    are valid UTF-8, else as Latin-1. Either way the output is valid UTF-8."""
+    """Text from the input for any output: the encoding rule of every format.
+
+    Sources are Latin-1 decoded bytes and file names come with the bytes that are not
+    UTF-8 escaped as surrogates; both are turned back into their bytes, and those bytes
+    are shown as UTF-8 when they are valid UTF-8, else one character per byte (Latin-1).
+    Either way the output is valid UTF-8, whatever the input bytes.
+    """
     if text.isascii():
         return text
-    raw = text.encode("latin-1", "replace")
+    try:
+        raw = text.encode("latin-1", "surrogateescape")
+    except UnicodeEncodeError:  # already text beyond Latin-1 (a UTF-8 file name)
+        raw = text.encode("utf-8", "surrogateescape")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return text
+        return raw.decode("latin-1")

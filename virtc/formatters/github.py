@@ -11,7 +11,7 @@ values also ``:`` and ``,``. Severities map to error / warning / notice.
 from __future__ import annotations
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, summary
+from virtc.formatters import Report, readable, summary
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -26,17 +26,17 @@ def escape_property(text: str) -> str:
 
 def annotation(d: Diagnostic) -> str:
     props = {
-        "file": d.path,
+        "file": readable(d.path),
         "line": d.line,
         "col": d.column,
         "endLine": d.end_line,
         "endColumn": d.end_column,
         "title": f"{d.code} {d.name}",
     }
-    message = d.message
+    message = readable(d.message)
     helptext = d.help or (d.fix.description if d.fix else None)
     if helptext:
-        message += f"\nhelp: {helptext}"
+        message += f"\nhelp: {readable(helptext)}"
     joined = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items())
     return f"::{COMMAND[d.severity]} {joined}::{escape_data(message)}"
 

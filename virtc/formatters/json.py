@@ -16,12 +16,12 @@ from typing import Any
 
 from virtc import __version__
 from virtc.diagnostics import Diagnostic, Fix, Severity
-from virtc.formatters import Report
+from virtc.formatters import Report, readable
 
 
 def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
     return {
-        "path": d.path,
+        "path": readable(d.path),
         "line": d.line,
         "column": d.column,
         "end_line": d.end_line,
@@ -29,8 +29,8 @@ def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
         "code": d.code,
         "name": d.name,
         "severity": str(d.severity),
-        "message": d.message,
-        "help": d.help or (d.fix.description if d.fix else None),
+        "message": readable(d.message),
+        "help": readable(d.help or (d.fix.description if d.fix else None) or "") or None,
         "fix": fix_dict(d.fix) if d.fix else None,
     }
 

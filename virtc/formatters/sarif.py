@@ -9,13 +9,14 @@ an exclusive ``endColumn``, as SARIF defines them.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from virtc import __version__
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report
+from virtc.formatters import Report, readable
 from virtc.lint import registry
 from virtc.lint.docs import plain_text, section
 from virtc.lint.rule import Rule
@@ -28,8 +29,8 @@ def uri(path: str) -> str:
     """A relative path as a relative URI reference; an absolute one as a file: URI."""
     p = Path(path)
     if p.is_absolute():
-        return p.as_uri()
-    return quote(p.as_posix(), safe="/")
+        return p.as_uri()  # (percent-encodes the file name's bytes)
+    return quote(os.fsencode(p.as_posix()), safe="/")
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def result(d: Diagnostic, index: dict[str, int], offsets: list[int] | None = Non
     out: dict[str, Any] = {
         "ruleId": d.code,
         "level": LEVEL[d.severity],
-        "message": {"text": d.message},
+        "message": {"text": readable(d.message)},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(d.path)}, "region": region}}],
     }
     if d.code in index:
