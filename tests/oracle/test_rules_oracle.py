@@ -248,6 +248,10 @@ def test_vt108_non_ascii_capitals_are_not_folded(sendmail: str) -> None:
         (r,) = o.resolve([lower])
         assert r.matched == ("@example.com",)
         assert o.smtp_replies([lower, upper])[1].startswith("501 5.1.3 8-bit character")
+        # Latin-1 capitals: stored as written, so the lower-case address misses the key.
+        assert "j\xd6rg2@example.com" in o.keys
+        (r,) = o.resolve(["j\xf6rg2@example.com"])
+        assert r.matched == ("@example.com",)
 
 
 def test_vt211_forward_to_a_missing_mailbox_is_rejected(sendmail: str) -> None:

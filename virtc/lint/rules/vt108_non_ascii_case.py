@@ -57,11 +57,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         e = ix.entries[i]
         key = _utf8(e.key_text)
         stored = _utf8(fold(e.key_text))
+        latin1 = key is None
+        if latin1:  # not UTF-8: one character per byte, as a Latin-1 mail client writes it
+            key, stored = e.key_text, fold(e.key_text)
         if key is None or stored is None or stored == key.lower():
             continue
+        what = " (Latin-1 bytes)" if latin1 else ""
         yield Finding(
             *key_span(e),
-            f"key '{key}' is stored as '{stored}' (only ASCII letters are lower-cased): mail to "
+            f"key '{key}'{what} is stored as '{stored}' (only ASCII letters are lower-cased): mail to "
             f"'{key.lower()}' does not match it",
             help=f"write the key in lower case: '{key.lower()}'",
         )
