@@ -327,3 +327,13 @@ def test_every_case_in_bad_vt_is_named(code: str) -> None:
     assert paragraphs
     for paragraph in paragraphs:
         assert paragraph.lstrip("\n").startswith("# "), (code, paragraph[:80])
+
+
+def test_catch_all_goes_after_the_domains_repeated_lines_too() -> None:
+    """#17: the catch-all was inserted between a line and its (unstored) duplicate."""
+    rule = rule_by_id("VT101")
+    assert rule is not None
+    table = parse_bytes(b"a@x.example\ta\nb@x.example\tb\nA@x.example\tother\nc@y.example\tc\n"
+                        b"@y.example\terror:5.1.1:550 x\n")
+    (f,) = run_rule(rule, table)
+    assert f.fix is not None and (f.fix.line, f.fix.end_line) == (4, 3)

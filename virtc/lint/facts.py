@@ -186,6 +186,17 @@ class TableIndex:
                 dom.special.setdefault(kind, {}).setdefault(user, i)
         return out
 
+    def last_line(self, dom: Domain) -> int:
+        """The line after which a new entry of ``dom`` goes: its last entry, counting the
+        repeats makemap does not store (so a catch-all never lands between a line and its
+        duplicate)."""
+        last = self.entries[dom.last].line
+        stored = self.stored_keys
+        for _, i in self.duplicates:
+            if stored[i].rpartition("@")[2] == dom.name:
+                last = max(last, self.entries[i].line)
+        return last
+
     @property
     def odd_ending_keys(self) -> list[int] | None:
         """Keys with an '@' whose last character is no ASCII letter or digit (VT104), found

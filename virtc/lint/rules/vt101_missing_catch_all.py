@@ -69,7 +69,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
             continue
         first = ix.entries[dom.first]
-        last = ix.entries[dom.last].line
+        last = ix.last_line(dom)
         n = dom.count
         fix, help_text = fixer.fix(dom.name, last)
         yield Finding(

@@ -74,7 +74,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             )
         elif dom.catch_all is None:
             first = ix.entries[dom.first]
-            last = ix.entries[dom.last].line
+            last = ix.last_line(dom)
             fix, help_text = fixer.fix(name, last)
             yield Finding(
                 *key_span(first),
