@@ -5,7 +5,8 @@
 * Comments stay attached to the line below them; a comment run followed by a blank
   line stays where it is.
 * In each run of consecutive entries of one domain, the ``@domain`` catch-all (with
-  its comments) moves to the end. Nothing moves across a blank line, a comment
+  its comments) moves to the end; comments above the run's first line head the run
+  and stay on top. Nothing moves across a blank line, a comment
   block or another domain.
 * Runs of blank lines become one; none at the start or end. If the file already
   separates domains by blank lines (in most places), a blank line is added where
@@ -21,7 +22,7 @@ same records as before (a guard against bugs here, not a user error).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from virtc.model import Comment, Entry, KeyKind, fold
 from virtc.source.parse import parse_text
@@ -132,7 +133,13 @@ def _catch_alls_last(tokens: list[Unit | None]) -> list[Unit | None]:
     for start, end in _runs(tokens):
         run = [t for t in tokens[start:end] if t is not BLANK]
         last = [t for t in run if t.entry is not None and t.entry.key.kind is KeyKind.CATCH_ALL]
-        out[start:end] = [t for t in run if t not in last] + last
+        rest = [t for t in run if t not in last]
+        if rest and run[0] in last and run[0].comments:
+            # The comments above a run's first line head the run (a banner): they stay on top.
+            banner = run[0].comments
+            last = [replace(run[0], comments=[]), *last[1:]]
+            rest[0] = replace(rest[0], comments=[*banner, *rest[0].comments])
+        out[start:end] = rest + last
     return out
 
 

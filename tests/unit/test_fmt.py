@@ -41,10 +41,10 @@ MESSY = (
 CANONICAL = (
     "# header\n"
     "\n"
+    "# example.com\n"  # (a banner: it heads the run, the catch-all moves below it)
     "alice@example.com\talice\n"
     "# bob's comment\n"
     "bob@example.com\tbob  \n"
-    "# example.com\n"
     "@example.com\terror:nouser 550 No such user\n"
     "\n"
     "a@other.org\ty\n"
