@@ -30,6 +30,8 @@ COMMANDS = {
     "build": lambda src, tmp: ["build", "--no-lint", src, "-o", tmp / "out.db"],
     "lint": lambda src, tmp: ["lint", src],
     "query": lambda src, tmp: ["query", "--table", src, "user1@example.com"],
+    "fmt": lambda src, tmp: ["fmt", "--check", src],
+    "diff": lambda src, tmp: ["diff", src, tmp / "none.db"],
 }
 
 

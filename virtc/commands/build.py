@@ -45,16 +45,22 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
 
     opts = BuildOptions(dbtype=dbtype, foldcase=not no_fold, null=null, replace=replace,
                         lint=not no_lint, jobs=jobs, sendmail_cf=sendmail_cf)
-    for note in _cf_notes(source, opts):
+    for note in [] if quiet else _cf_notes(source, opts):
         click.echo(f"virtc: warning: {note}", err=True)
     with progress.displayed(not quiet and progress.wanted(sys.stderr)):
         result = run_build(source, output, opts)
-    sys.stderr.write(render(result.diagnostics))
-    for warning in result.warnings:
-        click.echo(f"virtc: warning: {warning}", err=True)
+    stopping = blocking(result.diagnostics)
+    # -q: only what stops the build.
+    sys.stderr.write(render(stopping if quiet else result.diagnostics))
+    if not quiet:
+        for warning in result.warnings:
+            click.echo(f"virtc: warning: {warning}", err=True)
     if not result.written:
-        n = len(blocking(result.diagnostics))
-        fail(f"{result.output} not written: {n} error{'s' if n != 1 else ''} in {source}", 1)
+        n = len(stopping)
+        lint_only = opts.lint and any(d.code != "VT001" for d in stopping)
+        hint = " (lint's errors; --no-lint builds anyway, makemap's own rejections still apply)" \
+            if lint_only else ""
+        fail(f"{result.output} not written: {n} error{'s' if n != 1 else ''} in {source}{hint}", 1)
     if not quiet:
         click.echo(f"virtc: wrote {result.output} ({result.records} records)", err=True)
 

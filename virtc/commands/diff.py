@@ -11,8 +11,8 @@ import click
 
 
 @click.command("diff")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.argument("map_file", metavar="[MAP]", required=False, type=click.Path(path_type=Path))
+@click.argument("source", type=click.Path(readable=False, path_type=Path))
+@click.argument("map_file", metavar="[MAP]", required=False, type=click.Path(readable=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("-f", "--no-fold", is_flag=True, help="Keys were not lower-cased (makemap -f).")
 @click.option("-N", "--null", is_flag=True, help="Keys and values end in a NUL (makemap -N).")

@@ -13,7 +13,7 @@ import click
 @click.command("domains")
 @click.argument("table_path", metavar="[PATH]", required=False, default=Path("virtusertable"),
                 type=click.Path(readable=False, path_type=Path))
-@click.option("--local-domains", type=click.Path(path_type=Path),
+@click.option("--local-domains", type=click.Path(readable=False, path_type=Path),
               help="local-host-names style file of the local domains (default: the table's domains).")
 @click.option("--virthost", is_flag=True, help="The domains are VIRTUSER_DOMAINs (see virtc query).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per domain.")

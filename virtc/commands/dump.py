@@ -19,4 +19,8 @@ def command(map_file: Path) -> None:
     from virtc.maps.makemap import dump_lines
     from virtc.writers.bdb import map_path
 
+    if map_file.is_dir():
+        from virtc.errors import VirtcError
+
+        raise VirtcError(f"{map_file}: is a directory, not a map")
     sys.stdout.buffer.writelines(dump_lines(map_path(map_file), None))

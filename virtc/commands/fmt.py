@@ -10,7 +10,8 @@ import click
 
 
 @click.command("fmt")
-@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True,
+                type=click.Path(readable=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print a unified diff.")
 @click.option("--align", is_flag=True, help="Pad keys with spaces so values start in one column.")

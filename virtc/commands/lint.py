@@ -52,7 +52,7 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics, no summary.")
 @click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR=1).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--config", "config_file", type=click.Path(readable=False, path_type=Path), metavar="FILE",
               help="Use this .virtc.toml / pyproject.toml instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 2), default=None, metavar="N",

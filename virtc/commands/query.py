@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @click.option("--table", "table_path", type=click.Path(readable=False, path_type=Path),
               default=Path("virtusertable"),
               show_default=True, help="The virtusertable source, or a built .db map.")
-@click.option("--local-domains", type=click.Path(path_type=Path),
+@click.option("--local-domains", type=click.Path(readable=False, path_type=Path),
               help="local-host-names style file of the local domains (default: the table's domains).")
 @click.option("--virthost", is_flag=True,
               help="The domains are VIRTUSER_DOMAINs: unmatched addresses are relayed, not local.")

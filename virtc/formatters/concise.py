@@ -1,4 +1,4 @@
-"""``path:line:col: CODE message``: the compiler one-liner (also used by ``virtc build``)."""
+"""``path:line:col: CODE name: severity: message``: the compiler one-liner (``virtc build``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from virtc.formatters import safe
 
 def format_line(d: Diagnostic) -> str:
     # Control characters from the source are made visible: no terminal escapes, one line.
-    return f"{safe(d.path)}:{d.line}:{d.column}: {d.code} {safe(d.message)}"
+    return f"{safe(d.path)}:{d.line}:{d.column}: {d.code} {d.name}: {d.severity}: {safe(d.message)}"
 
 
 def render(diagnostics: Iterable[Diagnostic]) -> str:

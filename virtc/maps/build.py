@@ -11,6 +11,7 @@ from virtc.errors import VirtcError
 from virtc.maps import build_large
 from virtc.maps.check import BuildResult, blocking, diagnose, unsafe_directory_warnings
 from virtc.maps.records import BuildOptions, map_records, streamed_records
+from virtc.source import sniff
 from virtc.source.parse import parse_bytes, parse_file, parse_text
 from virtc.source.read import is_regular_file, read_data
 from virtc.source.reader import decode
@@ -43,6 +44,9 @@ def build(source: str | Path, output: str | Path | None = None,
     target = bdb.map_path(output if output is not None else source)
     if str(source) != "-" and _same_file(Path(source), target):
         # 'virtc build table.db' would replace the source text with the map built from it.
+        if str(source).endswith(bdb.EXTENSION) and sniff.is_berkeley_db(sniff.read_head(Path(source))):
+            raise VirtcError(f"{source}: a built map, not a source: give the source file "
+                             f"(e.g. {str(source)[:-len(bdb.EXTENSION)]})")
         raise VirtcError(f"{target}: is the source itself; name another output with -o")
     if not opts.lint and not opts.replace:
         data, path = read_data(source)
