@@ -195,6 +195,42 @@ def _map_keys(makemap: str, cf: Path, mapname: Path) -> list[str]:
             for line in dump.stdout.split(b"\n") if line]
 
 
+def write_host_files(wd: Path) -> str:
+    """Write ``service.switch``, ``hosts`` and ``queue/`` into ``wd`` for a cf built there.
+
+    The cf must point at them (``confSERVICE_SWITCH_FILE``, ``confHOSTS_FILE``, ``QUEUE_DIR``,
+    as :class:`SendmailOracle`'s .mc does). Returns the qualified host name sendmail will use.
+    """
+    (wd / "queue").mkdir(mode=0o700, exist_ok=True)
+    (wd / "service.switch").write_text("hosts\tfiles\naliases\tfiles\n")
+    short = socket.gethostname().split(".")[0]
+    hostname = f"{short}.{FAKE_DOMAIN}" if _needs_qualified_host() else socket.getfqdn()
+    hosts = f"127.0.0.1 {short}.{FAKE_DOMAIN} {short} localhost\n"
+    with contextlib.suppress(OSError):
+        hosts += Path("/etc/hosts").read_text()
+    (wd / "hosts").write_text(hosts)
+    return hostname
+
+
+def run_sendmail_cf(cf: Path, args: Sequence[str], stdin: str, *, wd: Path, hostname: str) -> str:
+    """Run the real sendmail with ``-C cf`` in ``wd`` (set up by :func:`write_host_files`).
+
+    For any cf, not only :class:`SendmailOracle`'s; returns stdout.
+    """
+    prefix = _qualified_host_prefix(wd / "hosts", hostname) if _needs_qualified_host() else []
+    cmd = [*prefix, require_tool("sendmail"), *args, "-C", str(cf)]
+    done = subprocess.run(cmd, input=stdin.encode("latin-1"), capture_output=True,
+                          timeout=TIMEOUT, cwd=wd)
+    return done.stdout.decode("latin-1")
+
+
+def new_work_dir() -> Path:
+    """A private directory for a sendmail run (not below a world-writable one); caller removes it."""
+    wd = Path(tempfile.mkdtemp(prefix="oracle.", dir=_work_root()))
+    wd.chmod(0o755)
+    return wd
+
+
 def domains_of(keys: Iterable[str]) -> list[str]:
     """The distinct lower-cased domains of map keys (what follows the last '@'), in order."""
     seen: dict[str, None] = {}
