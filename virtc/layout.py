@@ -70,7 +70,8 @@ def _refuse_unsafe(table: Table) -> None:
     if errors:
         lines = [f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}" for d in errors]
         raise FormatRefused("\n".join([*lines, f"{table.path}: not formatted: {len(errors)} VT001 "
-                                       "error(s); a reordering could change what makemap stores"]))
+                                       f"error{'s' if len(errors) != 1 else ''}; a reordering could "
+                                       "change what makemap stores"]))
 
 
 def _tokens(table: Table) -> list[Unit | None]:

@@ -83,7 +83,7 @@ def test_diff_compares_with_the_map_the_cf_names(tmp_path: Path) -> None:
     src = setup(tmp_path, "postmaster@a.example\troot\n@a.example\terror:5.1.1:550 x\n")
     rc, out, _ = invoke("diff", "--sendmail-cf", tmp_path / "sendmail.cf", src)
     assert rc == 1
-    assert out.endswith(f"{tmp_path / 'virtusertable.db'} (does not exist yet): 2 key(s) would change: "
+    assert out.endswith(f"{tmp_path / 'virtusertable.db'} (does not exist yet): 2 keys would change: "
                         "2 added, 0 removed, 0 changed (0 unchanged)\n")
 
 

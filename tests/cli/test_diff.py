@@ -51,7 +51,7 @@ def test_text_report_and_exit_1(installed: Path) -> None:
         "~ alice@example.com\talice -> alice-new",
         "- bob@example.com\tbob",
         "+ carol@example.com\tcarol",
-        f"{installed}.db: 3 key(s) would change: 1 added, 1 removed, 1 changed (1 unchanged)",
+        f"{installed}.db: 3 keys would change: 1 added, 1 removed, 1 changed (1 unchanged)",
     ]
 
 
@@ -96,7 +96,7 @@ def test_missing_map_means_everything_added(tmp_path: Path, bdb: None) -> None:
     src.write_bytes(b"a@x b\n@x c\n")
     code, out, _ = virtc("diff", str(src))
     assert code == 1
-    assert out.splitlines()[-1] == f"{src}.db (does not exist yet): 2 key(s) would change: " \
+    assert out.splitlines()[-1] == f"{src}.db (does not exist yet): 2 keys would change: " \
                                    "2 added, 0 removed, 0 changed (0 unchanged)"
 
 

@@ -131,3 +131,17 @@ def test_virthost_and_entire_domain_flags(sendmail: str) -> None:
     assert got["a@sub.example.com"]["kind"] == "unmatched"
     assert [k for k, _ in sm["a@sub.example.com"].lookups] == ["a@sub.example.com", "@sub.example.com"]
     assert got["alice@example.com"]["result"] == sm["alice@example.com"].user == "alice"
+
+
+def test_lines_makemap_rejects_are_said_to_be_skipped(sendmail: str, tmp_path: Path) -> None:
+    """#17: query was silent about a line makemap rejects; sendmail never sees it either."""
+    src = tmp_path / "vt"
+    src.write_text("a@x.example\ta\n  lead@x.example\tb\nnovalue@x.example\n@x.example\terror:5.1.1:550 no\n")
+    out = virtc("query", "--json", "--table", str(src), "lead@x.example", "novalue@x.example")
+    assert out.returncode == 0, out.stderr
+    assert [line.split(": makemap")[0] for line in out.stderr.splitlines()] == [
+        f"virtc: note: {src}:2", f"virtc: note: {src}:3"]
+    with SendmailOracle(src, local_domains=["x.example"]) as oracle:
+        real = oracle.resolve(["lead@x.example", "novalue@x.example"], trace=False)
+    assert [o["kind"] for o in json.loads(out.stdout)] == ["error", "error"]
+    assert [r.mailer for r in real] == ["error", "error"]  # the catch-all: the lines are not in the map

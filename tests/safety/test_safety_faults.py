@@ -155,6 +155,12 @@ def _unwritable_directory(public_tmp: Path) -> None:
     line = one_line_error(run.stderr)
     assert line == f"virtc: {public_tmp}: directory is not writable; the old map is unchanged", line
     assert target.read_bytes() == before
+    # A new map: there is no old map to speak of (#17).
+    run = virtc_as_nobody("build", "--no-lint", src, "-o", public_tmp / "new.db")
+    assert run.returncode == 2
+    line = one_line_error(run.stderr)
+    assert line == f"virtc: {public_tmp}: directory is not writable; nothing was written", line
+    assert not (public_tmp / "new.db").exists()
 
 
 def test_simulated_enospc_in_write(tmp_path: Path) -> None:
@@ -189,7 +195,7 @@ def test_simulated_enospc_in_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_verify_mismatch_keeps_old_map(tmp_path: Path) -> None:
     target = tmp_path / "m.db"
     target.write_bytes(b"old map")
-    with pytest.raises(VirtcError, match="wrote 1 records but read back 2; the old map is unchanged"):
+    with pytest.raises(VirtcError, match="wrote 1 record but read back 2; the old map is unchanged"):
         atomic.replace_atomically(target, lambda tmp, mode: (tmp.write_bytes(b"x"), 1)[1], lambda tmp: 2)
     assert target.read_bytes() == b"old map"
     assert temps(target) == []

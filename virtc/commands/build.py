@@ -62,7 +62,8 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
             if lint_only else ""
         fail(f"{result.output} not written: {n} error{'s' if n != 1 else ''} in {source}{hint}", 1)
     if not quiet:
-        click.echo(f"virtc: wrote {result.output} ({result.records} records)", err=True)
+        n = result.records
+        click.echo(f"virtc: wrote {result.output} ({n} record{'' if n == 1 else 's'})", err=True)
 
 
 def _cf_notes(source: Path, opts: BuildOptions) -> list[str]:

@@ -46,7 +46,8 @@ def command(source: Path, map_file: Path | None, as_json: bool, no_fold: bool, n
     table = parse_file(source)
     result = diff_source(table, map_path(map_file if map_file is not None else source), opts)
     if result.rejected:
-        click.echo(f"virtc: note: {source}: {result.rejected} line(s) makemap rejects: makemap would "
+        lines = "1 line" if result.rejected == 1 else f"{result.rejected} lines"
+        click.echo(f"virtc: note: {source}: {lines} makemap rejects: makemap would "
                    "store the rest as shown, `virtc build` would write nothing (see `virtc lint`)",
                    err=True)
     if result.nul_mismatch:

@@ -55,6 +55,9 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
     if bool(addresses) == bool(reverse_target):
         raise click.UsageError("give ADDRESS... or --reverse USER")
     table = load_lookup_table(table_path)
+    for line in table.skipped:
+        click.echo(f"virtc: note: {table_path}:{line}: makemap rejects this line, so it is not in "
+                   "the map: skipped (see `virtc lint`)", err=True)
     dep = load_deployment(str(table_path), sendmail_cf=sendmail_cf,
                           local_domains=str(local_domains) if local_domains is not None else None,
                           users=users, aliases=aliases, mailboxes=mailboxes)

@@ -36,12 +36,15 @@ class LookupTable:
     values: Mapping[str, str]
     entries: Mapping[str, Entry] = field(default_factory=dict)
     path: str = ""
+    skipped: tuple[int, ...] = ()
+    """Lines of the source makemap rejects (not in the map: ``virtc query`` says so)."""
 
     @classmethod
     def from_table(cls, table: Table) -> LookupTable:
         """The first entry of each stored key, found through the table's key index (no dict)."""
         return cls(FirstValues(table.key_index, table.values),
-                   FirstValues(table.key_index, table.entries), table.path)
+                   FirstValues(table.key_index, table.entries), table.path,
+                   tuple(r.line for r in table.rejected))
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]] | Mapping[str, str], path: str = "") -> LookupTable:

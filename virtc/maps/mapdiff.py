@@ -109,7 +109,8 @@ def render_text(d: MapDiff) -> str:
             lines.append(f"~ {show(c.key)}\t{show(c.old)} -> {show(c.new)}")
     what = f"{d.map}" if d.map_exists else f"{d.map} (does not exist yet)"
     if d.changes:
-        lines.append(f"{what}: {len(d.changes)} key(s) would change: {d.count('added')} added, "
+        n = len(d.changes)
+        lines.append(f"{what}: {n} key{'' if n == 1 else 's'} would change: {d.count('added')} added, "
                      f"{d.count('removed')} removed, {d.count('changed')} changed "
                      f"({d.unchanged} unchanged)")
     else:

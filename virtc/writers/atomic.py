@@ -186,7 +186,8 @@ def _unchanged(target: Path, tmp: Path, exc: BaseException) -> VirtcError:
     else:
         reason = str(exc).removeprefix(f"{target}: ").removeprefix(f"{tmp}: ")
         reason = reason.replace(str(tmp), "the temporary file")
-    return VirtcError(f"{target}: {reason}; the old map is unchanged")
+    state = "the old map is unchanged" if target.exists() else "nothing was written"
+    return VirtcError(f"{target}: {reason}; {state}")
 
 
 def replace_atomically(
@@ -205,7 +206,8 @@ def replace_atomically(
         raise VirtcError(f"{directory}: no such directory")
     if not os.access(directory, os.W_OK | os.X_OK):
         why = "read-only file system" if _read_only_fs(directory) else "not writable"
-        raise VirtcError(f"{directory}: directory is {why}; the old map is unchanged")
+        state = "the old map is unchanged" if target.exists() else "nothing was written"
+        raise VirtcError(f"{directory}: directory is {why}; {state}")
     with _directory_lock(directory):
         checkpoint("locked")
         old = check_target(target)
@@ -218,7 +220,7 @@ def replace_atomically(
             _fsync_path(tmp)
             checkpoint("written")
             if verify is not None and (found := verify(tmp)) != count:
-                raise VirtcError(f"wrote {count} records but read back {found}")
+                raise VirtcError(f"wrote {count} record{'' if count == 1 else 's'} but read back {found}")
             os.chmod(tmp, mode)  # the creation mode was filtered by the umask
             if old is not None and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                 try:
