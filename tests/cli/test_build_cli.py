@@ -325,3 +325,24 @@ def test_stdin_source_with_output_matches_makemap(tmp_path: Path, makemap: str, 
     assert proc.returncode == 0, proc.stderr
     mm = run_makemap(SOURCE, tmp_path)
     assert makemap_dump(tmp_path / "ours.db", "hash", tmp_path) == makemap_dump(mm.map_file, "hash", tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root gives a map away (make test runs as root)")
+def test_a_new_map_built_by_root_goes_to_trusted_user_as_makemap_does(tmp_path: Path) -> None:
+    """#17: virtc build as root left a new map to root; makemap gives it to TrustedUser."""
+    import pwd
+
+    nobody = pwd.getpwnam("nobody").pw_uid
+    cf = tmp_path / "sendmail.cf"
+    cf.write_text("V10/Berkeley\nO TrustedUser=nobody\n")
+    src = tmp_path / "vt"
+    src.write_bytes(SOURCE)
+    done = virtc("build", "--sendmail-cf", cf, src, "-o", tmp_path / "virtc.db")
+    assert done.returncode == 0, done.stderr
+    real = run_makemap(SOURCE, tmp_path, flags=["-C", str(cf)])
+    assert real.returncode == 0
+    assert (tmp_path / "virtc.db").stat().st_uid == (tmp_path / "makemap-map.db").stat().st_uid == nobody
+    # Replacing a map keeps its owner, whoever builds it.
+    os.chown(tmp_path / "virtc.db", 0, 0)
+    assert virtc("build", "--sendmail-cf", cf, src, "-o", tmp_path / "virtc.db").returncode == 0
+    assert (tmp_path / "virtc.db").stat().st_uid == 0

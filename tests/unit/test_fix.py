@@ -149,6 +149,18 @@ def test_fix_applies_safe_fixes_only_unless_asked(virtc: Cli, tmp_path: Path) ->
     assert (doc["summary"]["fixable"], doc["summary"]["unsafe_fixable"]) == (0, 1)
 
 
+def test_fix_refuses_a_read_only_file(virtc: Cli, tmp_path: Path) -> None:
+    """#17: --fix rewrote a mode-0444 file silently (root may write anything): refuse, as an
+    editor asks before overriding a read-only file."""
+    src = tmp_path / "v"
+    src.write_bytes(b"a@x.test\tgood \n")
+    src.chmod(0o444)
+    r = virtc("lint", "--fix", src)
+    assert r.rc == 2
+    assert r.err == f"virtc: {src}: read-only file (mode 0444): not rewritten; make it writable to fix it\n"
+    assert src.read_bytes() == b"a@x.test\tgood \n" and stat.S_IMODE(src.stat().st_mode) == 0o444
+
+
 def test_fix_through_a_symlink_keeps_the_link(virtc: Cli, tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.write_bytes(b"a@x.test\tgood \n" + CATCH.encode())

@@ -10,6 +10,7 @@ from virtc import progress
 from virtc.errors import VirtcError
 from virtc.maps import build_large
 from virtc.maps.check import BuildResult, blocking, diagnose, unsafe_directory_warnings
+from virtc.maps.makemap import new_map_owner
 from virtc.maps.records import BuildOptions, map_records, streamed_records
 from virtc.source import sniff
 from virtc.source.parse import parse_bytes, parse_file, parse_text
@@ -79,7 +80,8 @@ def build(source: str | Path, output: str | Path | None = None,
         return expected
 
     result.warnings = unsafe_directory_warnings(target)
-    replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+    replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype),
+                       new_map_owner(opts.sendmail_cf))
     result.records = expected
     result.written = True
     return result
@@ -101,7 +103,8 @@ def _build_streaming(data: bytes, path: str, target: Path, opts: BuildOptions) -
                                  cache=bdb.cache_bytes(len(data)))
 
     try:
-        count = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+        count = replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype),
+                                   new_map_owner(opts.sendmail_cf))
     except (NotPlain, bdb.DuplicateKeyError):
         return None
     except VirtcError:
@@ -117,3 +120,4 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.samefile(b)
     except OSError:  # b does not exist yet (the usual case)
         return False
+

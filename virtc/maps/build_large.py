@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Union
 
 from virtc.maps.check import BuildResult, blocking, diagnose, unsafe_directory_warnings
+from virtc.maps.makemap import new_map_owner
 from virtc.maps.records import BuildOptions, map_records
 from virtc.speed import memory, parallel
 from virtc.speed.keyindex import KeyIndexParts
@@ -62,7 +63,8 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
 
     try:
         result.records = replace_atomically(target, write_while_checking,
-                                            lambda tmp: bdb.count_records(tmp, opts.dbtype))
+                                            lambda tmp: bdb.count_records(tmp, opts.dbtype),
+                                            new_map_owner(opts.sendmail_cf))
     except _Blocked:
         return result
     result.written = True

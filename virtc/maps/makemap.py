@@ -244,6 +244,17 @@ def trusted_uid(cf: str) -> int:
     return uid
 
 
+def new_map_owner(cf: str | None = None) -> int | None:
+    """Who gets a new map: run by root, sendmail.cf's TrustedUser, as makemap gives it (sendmail
+    refuses maps owned by others). None: the caller, as without a readable cf."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return trusted_uid(cf or DEFAULT_CF) or None
+    except OSError:
+        return None
+
+
 def dump_lines(map_file: Path, dbtype: str | None, sep: str = "") -> Iterator[bytes]:
     """``makemap -u``: ``key<TAB or -t sep>value`` per record, each cut at a NUL like ``%.*s``;
     ``dbtype`` None takes a map of any type (``virtc dump``)."""

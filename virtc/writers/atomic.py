@@ -194,12 +194,15 @@ def replace_atomically(
     target: Path,
     write: Callable[[Path, int], int],
     verify: Callable[[Path], int] | None = None,
+    new_owner: int | None = None,
 ) -> int:
     """Build ``target`` through ``write(temp_path, mode)`` and rename it into place.
 
     ``write`` creates the temporary file and returns the record count; ``verify``
     re-reads the file and must return the same count. Any failure (including
     KeyboardInterrupt) removes the temporary file and leaves ``target`` untouched.
+    An existing target's mode and owner are kept; a new one is given to ``new_owner``
+    (a uid) when set, as makemap run by root gives a new map to sendmail's TrustedUser.
     """
     directory = target.parent
     if not directory.is_dir():
@@ -230,6 +233,8 @@ def replace_atomically(
                         f"cannot give the new map the old owner (uid {old.st_uid}, gid {old.st_gid}): "
                         "permission denied"
                     ) from None
+            elif old is None and new_owner:
+                os.chown(tmp, new_owner, -1)
             checkpoint("verified")
             with _map_lock(target, old is not None), _signals_held() as interrupted:
                 check_target(target)  # still no link planted there meanwhile
@@ -260,8 +265,13 @@ def replace_text(path: str | Path, data: bytes) -> None:
             f.write(data)
         return len(data)
 
+    real = Path(os.path.realpath(path))
+    with contextlib.suppress(FileNotFoundError):
+        if not real.stat().st_mode & 0o222:  # root could write it: ask, as an editor would
+            raise VirtcError(f"{path}: read-only file (mode {stat.S_IMODE(real.stat().st_mode):04o}): "
+                             "not rewritten; make it writable to fix it")
     try:
-        replace_atomically(Path(os.path.realpath(path)), write, lambda tmp: tmp.stat().st_size)
+        replace_atomically(real, write, lambda tmp: tmp.stat().st_size)
     except VirtcError as exc:
         raise VirtcError(str(exc).replace("the old map is unchanged", "the file is unchanged")
                          .replace("the new map", "the new file"), exc.exit_code) from None
