@@ -154,6 +154,20 @@ def test_vt203_makemap_stores_the_cr_and_blanks(makemap: str, tmp_path: Path) ->
     assert stored[b"c@example.com"] == b"carol\t"
 
 
+def test_vt203_sendmail_ignores_the_cr_so_it_is_a_warning(sendmail: str, tmp_path: Path) -> None:
+    """#17: a CRLF value was an error blocking build; sendmail resolves it as without the CR."""
+    crlf, plain = tmp_path / "crlf.vt", tmp_path / "plain.vt"
+    crlf.write_bytes(b"a@example.com\talice\r\nb@example.com\terror:5.1.1:550 Gone\r\n")
+    plain.write_bytes(b"a@example.com\talice\nb@example.com\terror:5.1.1:550 Gone\n")
+    answers = []
+    for path in (crlf, plain):
+        with SendmailOracle(path) as o:
+            answers.append(([(r.mailer, r.user) for r in o.resolve(["a@example.com", "b@example.com"])],
+                            o.smtp_replies(["b@example.com"])))
+    assert answers[0] == answers[1]
+    assert answers[0][1] == ["550 5.1.1 Gone"]
+
+
 def test_vt204_inline_comment_becomes_part_of_the_value(sendmail: str) -> None:
     with oracle_for("VT204") as o:
         web, x = o.resolve(["webmaster@example.org", "x@example.org"])

@@ -1,8 +1,9 @@
 """A carriage return or trailing whitespace at the end of a value.
 
 What it does
-    Reports a value ending in ``\\r`` (a CRLF line ending: error) or in spaces
-    or tabs (warning). The fix strips them.
+    Reports a value ending in ``\\r`` (a CRLF line ending) or in spaces or tabs. A
+    warning: sendmail reads the value without them, so mail goes where it should. The
+    (safe) fix strips them.
 
 Why is this bad
     makemap strips only the ``\\n``: the ``\\r`` of a file saved with Windows
@@ -38,7 +39,7 @@ from virtc.table import Table
 
 CODE = "VT203"
 NAME = "stray-whitespace"
-SEVERITY = Severity.ERROR
+SEVERITY = Severity.WARNING
 FIX = "safe"
 
 
@@ -65,5 +66,4 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             f"'{kept.encode('unicode_escape').decode('ascii')}{tail.encode('unicode_escape').decode('ascii')}'"
             f" in the map",
             fix=fix,
-            severity=None if cr else Severity.WARNING,
         )
