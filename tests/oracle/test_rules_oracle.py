@@ -277,3 +277,23 @@ def test_vt211_forward_to_a_missing_mailbox_is_rejected(sendmail: str) -> None:
         replies = o.smtp_replies(addresses)
         assert replies[: len(claims)] == list(claims.values())
         assert replies[-1].startswith("250 ")  # Carol@Example.NET exists: not reported
+
+
+def test_vt206_pseudo_domain_routes(sendmail: str, tmp_path: Path) -> None:
+    """#17: 'user@dom  %0.VIRTMAIL' routes the address to a mailertable pseudo-domain (VT206 must
+    not ask for %1 there); on a catch-all %0 is the key, and the advised %1%3@dom.VIRTMAIL works."""
+    src = tmp_path / "vt"
+    src.write_text("bob@route.example\t%0.VIRTMAIL\n@route.example\t%1%3@route.example.VIRTMAIL\n"
+                   "@r2.example\t%0.VIRTMAIL\n")
+    with SendmailOracle(src) as o:
+        exact, wild, bad = o.resolve(["bob@route.example", "a+x@route.example", "a@r2.example"])
+        assert bad.mailer == "error"
+        replies = o.smtp_replies(["bob@route.example", "a+x@route.example", "a@r2.example"])
+    assert (exact.mailer, exact.user) == ("esmtp", "bob@route.example.VIRTMAIL")
+    assert (wild.mailer, wild.user) == ("esmtp", "a+x@route.example.VIRTMAIL")
+    assert replies[2] == "553 5.1.3 User address required"
+    _, _, good = lint_file("VT206", "good.vt")
+    assert good == []
+    _, _, bad_findings = lint_file("VT206", "bad.vt")
+    assert any("rejects '@r2.example.VIRTMAIL' with '553 5.1.3 User address required'" in f.message
+               for f in bad_findings)

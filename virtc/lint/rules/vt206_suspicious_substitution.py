@@ -13,6 +13,9 @@ Why is this bad
     the address has a ``+`` and the key is not the exact address. ``%0`` is
     the lookup key itself (``user@domain``), so ``%0@host`` gives a route
     address sendmail rejects. Empty substitutions build the wrong address.
+    ``user@dom  %0.VIRTMAIL`` (the address routed to a mailertable pseudo-domain) is
+    right for an exact key; on a wildcard ``%0`` is the key (``@dom``), so the
+    route is written ``%1%3@dom.VIRTMAIL``.
 
 Example
     ```
@@ -78,6 +81,17 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             col = e.value_column + off
             span = (e.line, col, e.line, col + 2)
             if d == "0":
+                route = e.value_text[off + 2:].rstrip()
+                if route.startswith(".") and "@" not in route:
+                    # '%0.VIRTMAIL': the address routed to a mailertable pseudo-domain. Right for
+                    # an exact key (%0 is the address); for a wildcard %0 is the key itself.
+                    if k.kind is KeyKind.ADDRESS:
+                        continue
+                    yield Finding(*span, f"'%0' in '{value}' is the key '{k.text}' here, not the "
+                                         f"address: sendmail rejects '{k.text}{route}' with '553 5.1.3 "
+                                         f"User address required'; to route the address to "
+                                         f"'{route}' write '%1%3@{k.domain}{route}'")
+                    continue
                 then = ""
                 if e.value_text[off + 2:off + 3] == "@":
                     then = ": '%0@...' is a route address, which sendmail rejects " \
