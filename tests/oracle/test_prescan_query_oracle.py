@@ -93,3 +93,23 @@ def test_query_input_forms_are_looked_up_as_sendmail_does(sendmail: str, tmp_pat
             assert (r.kind, r.result) == ("local", (result.user or "").lower()), (address, r, result.raw)
         else:
             assert r.kind == "error" and result.mailer == "error", (address, r, result.raw)
+
+
+def test_localhost_is_looked_up_under_the_hosts_name(sendmail: str, tmp_path: Path) -> None:
+    """sendmail canonicalises user@localhost and user@[127.0.0.1] to $j before the lookup."""
+    src = tmp_path / "vt"
+    probe_table = tmp_path / "first.vt"  # (a first oracle only to learn the name it gives sendmail)
+    probe_table.write_text("x@a.example\tx\n")
+    with SendmailOracle(probe_table, local_domains=["a.example"]) as oracle:
+        host = oracle.hostname
+    src.write_text(f"root@{host}\tthe-admin\n@{host}\terror:5.1.1:550 no\n")
+    queried = ["root@localhost", "Root@LOCALHOST", "root@[127.0.0.1]", "other@localhost"]
+    with SendmailOracle(src, local_domains=[host]) as oracle:
+        real = oracle.resolve(queried, trace=False)
+    table = load_lookup_table(src)
+    for address, r in zip(queried, real):
+        mine = resolve(address, table, [host], own_name=host)
+        assert _virtc_view(mine.kind, mine.result, mine.text)[0] == ("rejected" if r.mailer == "error"
+                                                                     else r.mailer), (address, r.raw)
+        if r.mailer == "local":
+            assert mine.result == (r.user or "").lower()

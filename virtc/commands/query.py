@@ -76,7 +76,12 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
         _reverse(table, reverse_target.strip(), domains, virthost, entire_domain, as_json)
         return
     wanted = _addresses(addresses)
-    results = [resolve(a, table, domains, entire_domain=entire_domain, virthost=virthost)
+    own = dep.cf.dj if dep.cf is not None and dep.cf.dj else None
+    if own is None and any(s in a.lower() for a in wanted for s in ("localhost", "[127.0.0.1]")):
+        own = _fqdn()  # (a resolver call: only when an address needs it)
+    if own is not None:
+        domains = domains | {own}  # $j is always in class w
+    results = [resolve(a, table, domains, entire_domain=entire_domain, virthost=virthost, own_name=own)
                for a in wanted]
     exists = _user_check(dep.mailboxes)
     if as_json:
@@ -104,6 +109,14 @@ def _readable_json(doc: dict[str, object]) -> dict[str, object]:
 
     return {k: readable(v) if isinstance(v, str) else [readable(x) for x in v] if isinstance(v, list) else v
             for k, v in doc.items()}
+
+
+def _fqdn() -> str | None:
+    """This host's canonical name, as sendmail finds ``$j`` without a ``Dj`` line."""
+    import socket
+
+    name = socket.getfqdn()
+    return name.lower() if "." in name else None
 
 
 def _user_check(names: frozenset[str] | None) -> Callable[[str], bool]:

@@ -171,18 +171,26 @@ def prescan_error(value: str) -> _Error | None:
 _SEVEN_BITS = {c: c & 0x7F for c in range(0x80, 0x100)}
 
 
-def _queried(address: str) -> _Local | _Address | _Error:
+def _queried(address: str, own_name: str | None) -> _Local | _Address | _Error:
     """The address as sendmail looks it up: ``Scott <scott@dom>``, ``<scott@dom>`` and
-    ``"scott"@dom`` are ``scott@dom`` (see :func:`virtc.lookup.prescan.lookup_address`)."""
-    if needs_prescan(address):
+    ``"scott"@dom`` are ``scott@dom``; ``user@localhost`` and ``user@[127.0.0.1]`` are
+    ``user@$j`` when the host's name ``own_name`` is known (see
+    :func:`virtc.lookup.prescan.lookup_address`)."""
+    if needs_prescan(address) or _SELF.search(address):
         refused = prescan_error(address)
         if refused is not None:
             return refused
         found = prescan.lookup_address(address)
-        if found is not None and not found.endswith(b"@" + prescan.OWN_NAME):
+        if found is not None:
             local, _, domain = found.decode("latin-1").rpartition("@")
-            return _Address(local, domain)
+            if domain != prescan.OWN_NAME.decode():
+                return _Address(local, domain)
+            if own_name:
+                return _Address(local, own_name)
     return classify(address)
+
+
+_SELF = re.compile(r"(?i)@\s*(?:localhost|\[127\.0\.0\.1\])\s*\Z")
 
 
 def classify(text: str) -> _Local | _Address | _Error:
@@ -320,7 +328,7 @@ def local_domain_set(domains: Iterable[str]) -> frozenset[str]:
 
 
 def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | None = None, *,
-            entire_domain: bool = False, virthost: bool = False) -> Resolution:
+            entire_domain: bool = False, virthost: bool = False, own_name: str | None = None) -> Resolution:
     """Resolve ``address`` through ``table`` (see the module docstring).
 
     ``local_domains``: class w (or VirtHost) members; default ``table.domains``. For many
@@ -331,16 +339,17 @@ def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | Non
     (kind ``unmatched``, result the address) instead of delivered to a local user.
     ``entire_domain``: FEATURE(virtuser_entire_domain): subdomains are looked up too,
     with their own full keys (sendmail applies it to VirtHost domains only).
+    ``own_name``: the host's name (``$j``): ``user@localhost`` is looked up under it.
     """
     if isinstance(local_domains, frozenset):
         domains = local_domains  # from local_domain_set(): folded once by the caller
     else:
         domains = local_domain_set(table.domains if local_domains is None else local_domains)
-    return _resolve(address, table, domains, entire_domain, virthost)
+    return _resolve(address, table, domains, entire_domain, virthost, own_name)
 
 
 def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_domain: bool,
-             virthost: bool) -> Resolution:
+             virthost: bool, own_name: str | None = None) -> Resolution:
     steps: list[Step] = []
     chain: list[str] = []
 
@@ -350,7 +359,7 @@ def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_d
 
     if len(address.encode("latin-1", "replace")) > MAX_ADDRESS:
         return done("error", None, "5.1.0", f'553 5.1.0 Address "{address}" too long (255 bytes max)')
-    target: _Target = _queried(address)
+    target: _Target = _queried(address, own_name)
     seen: list[str] = []  # addresses looked up, folded: one coming back is a cycle
     while True:
         top = not steps
