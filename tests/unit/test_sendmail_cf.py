@@ -5,7 +5,6 @@ What sendmail itself makes of m4-generated cfs is in tests/oracle/test_sendmail_
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -74,15 +73,23 @@ def test_a_missing_class_file_is_looked_for_beside_the_cf(tmp_path: Path) -> Non
     assert "read instead" in cf.warnings[0]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_files(tmp_path: Path) -> None:
+def test_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Permission denied, as a non-root reader gets it (simulated: the suite runs as root)."""
     secret = write(tmp_path, "a.example\n", "secret")
-    secret.chmod(0)
-    cf = read_sendmail_cf(write(tmp_path, HEAD + f"F{{w}}-o {secret}\n"))
+    path = write(tmp_path, HEAD + f"F{{w}}-o {secret}\n", "locked.cf")
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name in ("secret", "locked.cf") and getattr(read_bytes, "deny", set()) & {self.name}:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    read_bytes.deny = {"secret"}  # type: ignore[attr-defined]
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    cf = read_sendmail_cf(path)
     assert cf.class_w == frozenset()
     assert len(cf.warnings) == 1 and "unreadable" in cf.warnings[0]
-    path = write(tmp_path, HEAD, "locked.cf")
-    path.chmod(0)
+    read_bytes.deny = {"locked.cf"}  # type: ignore[attr-defined]
     with pytest.raises(VirtcError, match=r"locked\.cf: cannot read: permission denied$"):
         read_sendmail_cf(path)
 
