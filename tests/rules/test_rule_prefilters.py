@@ -173,3 +173,33 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
     found = findings(True)
     assert found == findings(False)
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+_CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example", "x@remote.example",
+                 "local", "error:5.1.1:550 no", "%1@d1.example", "a%b", "h!u", "@", "B@D0.EXAMPLE"]
+_CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*"]), st.integers(0, 1),
+                       st.sampled_from(_CHAIN_VALUES))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CHAIN_ROW, max_size=12))
+def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, str]]) -> None:
+    """VT205 follows plain forwards once for the whole table before asking the engine (#18):
+    it must find the same loops as the engine asked for every entry."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+
+    def findings(fast: bool) -> list[object]:
+        saved = vt205.proven_ends
+        if not fast:
+            vt205.proven_ends = lambda ix, candidates, local: bytearray(len(ix.entries))  # type: ignore[assignment]
+        try:
+            return sorted(vt205.check(table, LintContext(LintConfig(), None)))
+        finally:
+            vt205.proven_ends = saved  # type: ignore[assignment]
+
+    found = findings(True)
+    assert found == findings(False)
+    event(f"VT205 findings: {min(len(found), 2)}")

@@ -31,6 +31,7 @@ Use instead
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 
@@ -70,6 +71,57 @@ def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int,
         yield from zip_strict(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets))
 
 
+_ENDS, _UNKNOWN = -1, -2
+
+
+def proven_ends(ix: TableIndex, candidates: Sequence[int], local: frozenset[str]) -> bytearray:
+    """Per entry, 1 when following plain forwards from it provably ends (a local user, an
+    error, a remote address) without the engine: each entry's next hop is the entry whose
+    exact key its value names, and the hops are followed once for the whole table (#18: the
+    chains shape sent 10% of the entries through the engine, 12 s at 200k entries).
+    Anything else (a %N value, a target without its own key, a cycle) stays 0."""
+    n = len(ix.entries)
+    first, values = ix.table.key_index.first, ix.values
+    nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
+    for i in values.matching(_HACKS):
+        nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
+    for _, chunk in batches(candidates):
+        for i, target in zip_strict(chunk, _plain_targets(values.take(chunk))):
+            user, _, domain = (target or "").rpartition("@")
+            if target is None or not user or not domain or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
+                nxt[i] = _UNKNOWN  # (not one plain address: '@', 'a@', 'a@b@c', '%' hacks)
+            elif domain not in local:
+                nxt[i] = _ENDS
+            else:
+                j = first(target)
+                nxt[i] = _UNKNOWN if j is None else j
+    state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
+    for start in candidates:
+        path: list[int] = []
+        i = start
+        while True:
+            s = state[i]
+            if s in (1, 2):
+                break
+            if s == 3:
+                s = 2  # a cycle: the engine reports it
+                break
+            hop = nxt[i]
+            if hop < 0:
+                s = 1 if hop == _ENDS else 2
+                state[i] = s
+                break
+            state[i] = 3
+            path.append(i)
+            i = hop
+        for q in path:
+            state[q] = s
+    return bytearray(s == 1 for s in state)
+
+
+_HACKS = re.compile(r"\n[^@\n]*[%!][^@\n]*(?=\n)|\n[ \t]*@?[ \t]*(?=\n)")
+
+
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     # Only a value naming a local domain (or built with %N) can lead back into the table.
@@ -83,7 +135,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     first, values = table.key_index.first, ix.values
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
     # that key's entry (a byte each, not a set of a million strings), any other in a set.
-    ends = bytearray(len(ix.entries))
+    ends = proven_ends(ix, candidates, local)
     other_ends: set[str] = set()
 
     def mark(address: str) -> None:
@@ -96,8 +148,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
     for p, i, stored, target in _backwards(ix, candidates):
-        if i in skip or stored.rpartition("@")[2] not in ix.domains:
-            continue  # not stored (VT103) or never looked up (VT104)
+        if ends[i] or i in skip or stored.rpartition("@")[2] not in ix.domains:
+            continue  # proven to end, not stored (VT103) or never looked up (VT104)
         if target is not None:
             # The address spelt like the key hits it first (exact lookup), then goes to target.
             if target.rpartition("@")[2] not in local:
