@@ -37,7 +37,7 @@ DETAILS = ("news", "lists", "shop", "github", "bank", "travel", "spam", "work")
 CATCH_ALLS = ("error:5.1.1:550 5.1.1 User unknown", "error:5.1.1:550 User unknown",
               "error:5.7.1:550 5.7.1 Mailbox not available")
 MEAN_PER_DOMAIN = 40
-VERSION = 3
+VERSION = 4
 """Bumped whenever the output changes (cached tables are named after it)."""
 
 
@@ -71,6 +71,9 @@ def domain_block(domain: str, size: int, targets: list[str], created: list[str],
         yield ""
         return
     catch_all = True
+    used.add("postmaster")  # RFC 5321 wants it in every domain (VT213): a kept table has it
+    yield f"postmaster@{domain}\troot"
+    n += 1
     if size >= 4 and rng.random() < 0.1:
         yield f"+*@{domain}\t{rng.choice(FIRST)}{rng.randrange(1000)}"
         n += 1
@@ -139,6 +142,12 @@ def _user(rng: random.Random, used: set[str]) -> str:
             return user
 
 
+def _postmaster(domain: str, used: set[str]) -> tuple[str, str]:
+    """The first entry of every domain of two entries or more (VT213: a kept table has it)."""
+    used.add("postmaster")
+    return f"postmaster@{domain}", "root"
+
+
 def _local(user: str, rng: random.Random) -> str:
     return f"{user.split('.')[0]}{rng.randrange(10000)}"
 
@@ -157,7 +166,10 @@ def tiny_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
             continue
         size = min(entries - done, rng.randint(2, 5))
         used: set[str] = set()
-        for _ in range(size - 1):
+        for k in range(size - 1):
+            if k == 0:
+                yield _postmaster(domain, used)
+                continue
             user = _user(rng, used)
             yield f"{user}@{domain}", _local(user, rng)
         yield f"@{domain}", f"error:5.1.1:550 5.1.1 No such user at {domain}"
@@ -174,7 +186,10 @@ def huge_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     for domain in domains:
         used: set[str] = set()
         size = min(per, entries - done)
-        for _ in range(size - 1):
+        for k in range(size - 1):
+            if k == 0:
+                yield _postmaster(domain, used)
+                continue
             user = _user(rng, used)
             key = f"{user}@{domain}"
             if recent and rng.random() < 0.1:
@@ -209,7 +224,10 @@ def chains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     heads: list[str] = []
     for domain, size in _sized_domains(entries, rng, lambda: rng.randint(20, 60)):
         used: set[str] = set()
-        for _ in range(size - 1):
+        for k in range(size - 1):
+            if k == 0:
+                yield _postmaster(domain, used)
+                continue
             key = f"{_user(rng, used)}@{domain}"
             if heads and rng.random() < 0.5:
                 target = rng.choice(heads)
@@ -230,6 +248,9 @@ def plus_everywhere(entries: int, rng: random.Random) -> Iterator[tuple[str, str
     for domain, size in _sized_domains(entries, rng, _mean_size(rng)):
         used: set[str] = set()
         n = 0
+        if size >= 2:
+            yield _postmaster(domain, used)
+            n = 1
         while n < size - 1:
             user = _user(rng, used)
             local = _local(user, rng)
@@ -246,7 +267,10 @@ def error_texts(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     """A third of the entries reject with a text of their own (retired users, moved staff)."""
     for domain, size in _sized_domains(entries, rng, _mean_size(rng)):
         used: set[str] = set()
-        for _ in range(size - 1):
+        for k in range(size - 1):
+            if k == 0:
+                yield _postmaster(domain, used)
+                continue
             user = _user(rng, used)
             if rng.random() < 0.33:
                 left = f"{rng.randrange(1, 29)}.{rng.randrange(1, 13)}.20{rng.randrange(10, 27)}"

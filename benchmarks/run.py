@@ -14,6 +14,7 @@ of both). The result is printed as Markdown.
     python benchmarks/run.py                 # 100k and 1M entries, 3 rounds
     python benchmarks/run.py --large         # also 3M entries
     python benchmarks/run.py --sizes 20000 --repeat 1   # a quick smoke run
+    python benchmarks/run.py --sizes 1000000 --shapes all --rule-times   # every shape, per rule
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate import VERSION, generate  # noqa: E402
+from generate import SHAPES, VERSION, generate_shape  # noqa: E402
 
 # The unpacked oracle of tools/install-deps.sh first, then an installed sendmail.
 MAKEMAP_PATHS = (str(Path(os.environ.get("VIRTC_ORACLE_PREFIX") or ROOT / ".oracles")
@@ -162,15 +163,43 @@ def find_makemap() -> str:
     return found
 
 
-def table_file(workdir: Path, entries: int, seed: int) -> Path:
-    path = workdir / f"vt-{entries}-s{seed}-v{VERSION}.txt"
+def table_file(workdir: Path, entries: int, seed: int, shape: str = "mixed") -> Path:
+    name = f"vt-{entries}-s{seed}-v{VERSION}.txt" if shape == "mixed" else \
+        f"vt-{shape}-{entries}-s{seed}-v{VERSION}.txt"
+    path = workdir / name
     if not path.exists():
         print(f"generating {path} ...", file=sys.stderr)
         tmp = path.with_name(path.name + ".part")
-        with tmp.open("w", encoding="ascii", newline="\n") as f:
-            generate(entries, seed, f)
+        with tmp.open("w", encoding="latin-1", newline="\n") as f:
+            generate_shape(entries, seed, shape, f)
         tmp.replace(path)
     return path
+
+
+RULE_TIMES = """
+import sys, time
+from virtc.lint.config import LintConfig
+from virtc.lint.runner import start
+from virtc.source.parse import parse_file
+from virtc.deploy.deployment import Deployment
+t0 = time.perf_counter()
+table = parse_file(sys.argv[1], jobs=1)
+print(f"parse\t{time.perf_counter() - t0:.3f}")
+run = start(table, LintConfig(), Deployment())
+for rule in run.active:
+    t0 = time.perf_counter()
+    for _ in rule.check(table, run.ctx):
+        pass
+    print(f"{rule.code}\t{time.perf_counter() - t0:.3f}")
+"""
+
+
+def rule_times(src: Path) -> list[tuple[str, float]]:
+    """Seconds per rule in one process, in the runner's order (the shared facts a rule is the
+    first to need are counted in its time), after the parse: names the rule that is slow."""
+    proc = subprocess.run([sys.executable, "-c", RULE_TIMES, str(src)], capture_output=True, text=True,
+                          check=True)
+    return [(name, float(sec)) for name, sec in (line.split("\t") for line in proc.stdout.splitlines())]
 
 
 def lint_available(virtc: list[str]) -> bool:
@@ -333,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=ROOT / "build" / "bench")
     ap.add_argument("--startup-runs", type=int, default=15)
+    ap.add_argument("--shapes", default="mixed",
+                    help=f"comma-separated table shapes, or 'all' ({', '.join(sorted(SHAPES))})")
+    ap.add_argument("--rule-times", action="store_true",
+                    help="also the time of each lint rule, per shape, at the largest size")
     ap.add_argument("--sendmail-sample", type=int, default=200, metavar="N",
                     help="addresses resolved by the real sendmail through virtc's map (0: skip)")
     args = ap.parse_args(argv)
@@ -346,21 +379,29 @@ def main(argv: list[str] | None = None) -> int:
     if not bench.lint:
         print("note: `virtc lint` is not available yet; not timed", file=sys.stderr)
 
+    shapes = sorted(SHAPES) if args.shapes == "all" else args.shapes.split(",")
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown:
+        ap.error(f"unknown shape {unknown[0]!r} (known: {', '.join(sorted(SHAPES))})")
     commit = git_commit()  # what is measured (others may commit during a long run)
-    results: dict[int, dict[str, Series]] = {}
-    for entries in sizes:
-        src = table_file(args.workdir, entries, args.seed)
-        series = {t: Series() for t in TOOLS}
-        for r in range(args.repeat):
-            print(f"{entries} entries, round {r + 1}/{args.repeat} ...", file=sys.stderr)
-            runs = bench.round(src, entries)
-            base = runs["makemap"].wall
-            for tool, run in runs.items():
-                series[tool].runs.append(run)
-                series[tool].ratios.append(run.wall / base)
-            print("  " + ", ".join(f"{t}: {r.wall:.2f}s {r.rss_kib / 1024:.0f}MB"
-                                   for t, r in runs.items()), file=sys.stderr)
-        results[entries] = series
+    results: dict[tuple[str, int], dict[str, Series]] = {}
+    per_rule: dict[str, list[tuple[str, float]]] = {}
+    for shape in shapes:
+        for entries in sizes:
+            src = table_file(args.workdir, entries, args.seed, shape)
+            series = {t: Series() for t in TOOLS}
+            for r in range(args.repeat):
+                print(f"{shape}, {entries} entries, round {r + 1}/{args.repeat} ...", file=sys.stderr)
+                runs = bench.round(src, entries)
+                base = runs["makemap"].wall
+                for tool, run in runs.items():
+                    series[tool].runs.append(run)
+                    series[tool].ratios.append(run.wall / base)
+                print("  " + ", ".join(f"{t}: {r.wall:.2f}s {r.rss_kib / 1024:.0f}MB"
+                                       for t, r in runs.items()), file=sys.stderr)
+            results[shape, entries] = series
+        if args.rule_times:
+            per_rule[shape] = rule_times(table_file(args.workdir, sizes[-1], args.seed, shape))
 
     small = args.workdir / "small.txt"
     small.write_text(SMALL_TABLE)
@@ -369,13 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         startup["virtc lint (10 lines)"] = median_ms([*virtc, "lint", str(small)], args.startup_runs)
 
     largest = sizes[-1]
-    maps = bench.maps(largest)
+    maps = bench.maps(largest)  # (of the last shape measured)
     ours = maps["virtc build"] if maps["virtc build"].exists() else maps["virtc build --no-lint"]
     check = (compare_maps(bench.makemap, bench.cf, ours, maps["makemap"])
              if ours.exists() and maps["makemap"].exists() else "not checked: a map is missing")
 
     if ours.exists() and args.sendmail_sample:
-        src = table_file(args.workdir, largest, args.seed)
+        src = table_file(args.workdir, largest, args.seed, shapes[-1])
         print(f"resolving {args.sendmail_sample} addresses with sendmail ...", file=sys.stderr)
         resolved = check_with_sendmail(virtc, ours, sample_addresses(src, args.sendmail_sample,
                                                                      args.seed))
@@ -384,23 +425,42 @@ def main(argv: list[str] | None = None) -> int:
 
     print(report(results, startup, check, ours.name, largest, args.repeat,
                  f"{version([*virtc, '--version'])} (commit {commit})", resolved))
+    if per_rule:
+        print(rule_report(per_rule, sizes[-1]))
     return 0 if not (check.startswith("DIFFERENT") or resolved.startswith("DIFFERENT")) else 1
 
 
-def report(results: dict[int, dict[str, Series]], startup: dict[str, float], check: str,
+def rule_report(per_rule: dict[str, list[tuple[str, float]]], entries: int) -> str:
+    """Seconds per rule (rows) and shape (columns); the slowest rule of each shape in bold."""
+    shapes = list(per_rule)
+    names = [name for name, _ in per_rule[shapes[0]]]
+    lines = ["", f"Time per rule at {entries:,} entries (one process; a rule's time includes the "
+             "shared facts it is the first to need):", "",
+             "| rule | " + " | ".join(shapes) + " |", "| --- |" + " ---: |" * len(shapes)]
+    worst = {s: max((t for n, t in per_rule[s] if n != "parse"), default=0.0) for s in shapes}
+    for name in names:
+        cells = []
+        for s in shapes:
+            t = dict(per_rule[s]).get(name, 0.0)
+            cells.append(f"**{t:.2f}**" if name != "parse" and t == worst[s] else f"{t:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def report(results: dict[tuple[str, int], dict[str, Series]], startup: dict[str, float], check: str,
            checked_map: str, largest: int, repeat: int, virtc_version: str, resolved: str) -> str:
     lines = [
         f"Machine: {machine()}.  ",
         f"{virtc_version}; makemap from sendmail {sendmail_version()}; "
         f"median of {repeat} rounds; each round runs every tool once on the same table.",
         "",
-        "| entries | command | wall time | vs makemap | peak RSS | peak total |",
-        "| ---: | --- | ---: | ---: | ---: | ---: |",
+        "| shape | entries | command | wall time | vs makemap | peak RSS | peak total |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
-    for entries, series in results.items():
+    for (shape, entries), series in results.items():
         for tool, s in series.items():
             if not s.ok:
-                lines.append(f"| {entries:,} | `{tool}` | n/a | | | |")
+                lines.append(f"| {shape} | {entries:,} | `{tool}` | n/a | | | |")
                 continue
             failed = sum(1 for r in s.runs if r.returncode not in (0, 1))
             wall = statistics.median(r.wall for r in s.runs)
@@ -408,7 +468,7 @@ def report(results: dict[int, dict[str, Series]], startup: dict[str, float], che
             rss = max(r.rss_kib for r in s.runs) / 1024
             total = max(r.total_kib for r in s.runs) / 1024
             note = f" ({failed} failed)" if failed else ""
-            lines.append(f"| {entries:,} | `{tool}` | {wall:.2f} s{note} | "
+            lines.append(f"| {shape} | {entries:,} | `{tool}` | {wall:.2f} s{note} | "
                          f"{ratio:.2f}x | {rss:.0f} MB | {total:.0f} MB |")
     lines += ["", "Peak RSS: the largest process (as `/usr/bin/time` reports it); peak total: the "
               "summed PSS of virtc and its helper process, sampled every 50 ms (shared pages counted "

@@ -27,12 +27,13 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import Entry
+from virtc.model import BLANKS, Entry
 from virtc.table import Table
 
 CODE = "VT213"
@@ -50,9 +51,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     from virtc.lint.engine import shared_engine
 
     eng = shared_engine(table, ctx)
+    first, values = table.key_index.first, ix.values
     for dom in candidates:
         if dom.name not in eng.domains or dom.name in ctx.host_names:
             continue
+        own = first(f"postmaster@{dom.name}")
+        if own is not None and _PLAIN_USER.fullmatch(values[own]):
+            continue  # its own entry names a local user: delivered (no engine needed)
         r = eng.resolve(f"postmaster@{dom.name}")
         if r.kind != "error":
             continue
@@ -72,6 +77,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             help=f"add 'postmaster@{dom.name}\tpostmaster' before line {at}" if by_catch_all
             else "point postmaster at a mailbox someone reads",
         )
+
+
+_PLAIN_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
 
 
 def _entry_of(ix: TableIndex, stored: str) -> Entry | None:
