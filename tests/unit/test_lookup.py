@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.oracles import TEST_DATA
 from support.sendmail import SendmailOracle
@@ -230,3 +230,13 @@ def test_resolve_is_total_and_consistent(local: str, domain: str) -> None:
     assert r.kind in ("remote", "error", "not-local", "local")
     assert (r.result is None) == (r.kind in ("error", "loop"))
     assert list(r.chain) == [s.key for s in r.steps if s.key is not None]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="abAB09_=-.+@%!:<>\" x", min_size=1, max_size=16))
+def test_classify_fast_path_equals_the_tokenizer(text: str) -> None:
+    """classify's regex fast path for plain addresses and names (#18: tokenizing every hop
+    was most of a resolve) gives what the tokenizer path gives."""
+    from virtc.lookup.resolve import _classify
+
+    assert classify(text) == _classify(text), text

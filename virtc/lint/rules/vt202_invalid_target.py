@@ -47,7 +47,7 @@ _SPECIAL_START = re.compile('\n[|/"@!:]')
 _SPREAD = " \t,\x0b\x0c<>()\"\\"
 """Values worth a closer look: a special first character, one of these (a comma, blanks,
 what prescan treats specially), or a token too long for prescan."""
-_LONG = re.compile(r"[^\n]{257,}")
+_LONG = re.compile(r"\n[^\n]{257}")  # (anchored at a line start: one pass, not one per character)
 _ALIAS_HINT = "put it in the aliases file and point this entry at the alias"
 
 
