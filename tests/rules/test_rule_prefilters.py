@@ -203,3 +203,30 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     found = findings(True)
     assert found == findings(False)
     event(f"VT205 findings: {min(len(found), 2)}")
+
+
+_PM_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@"]), st.integers(0, 2),
+                    st.sampled_from(["root", "error:5.1.1:550 no", "%1%3@d1.example", "%1@d2.example",
+                                     "%1@remote.example", "x@d0.example", "%1%3@D0.EXAMPLE"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PM_ROW, max_size=10))
+def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, int, str]]) -> None:
+    """VT213 decides an alias domain's postmaster without the engine (#18): the same findings
+    as resolving every postmaster@ through it."""
+    from virtc.lint.rules import vt213_postmaster_rejected as vt213
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+
+    def findings(fast: bool) -> list[object]:
+        saved = vt213.delivered_by_alias
+        if not fast:
+            vt213.delivered_by_alias = lambda *args: False  # type: ignore[assignment]
+        try:
+            return list(vt213.check(table, LintContext(LintConfig(), None)))
+        finally:
+            vt213.delivered_by_alias = saved  # type: ignore[assignment]
+
+    assert findings(True) == findings(False)
