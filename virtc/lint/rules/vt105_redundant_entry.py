@@ -161,13 +161,15 @@ def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None]) -
 def _probes(key: Key, first: str, plus_keys: bool) -> list[str]:
     """Addresses reaching ``key``: its own, and plussed ones that may fall back to it.
 
-    An empty detail (``user+@d``) takes another path only past ``++`` keys.
+    An empty detail (``user+@d``) takes another path only past ``++`` keys. The detail is
+    one no key spells (:data:`_DETAIL`): with ``+x`` an exact ``user+x@d`` key answered the
+    probe first, and a ``user+*`` entry that changes every other detail was called redundant.
     """
     local, _, dom = first.rpartition("@")
     if key.kind is KeyKind.ADDRESS and "+" not in key.user:
-        return [first, f"{local}+x@{dom}", *([f"{local}+@{dom}"] if plus_keys else [])]
+        return [first, f"{local}+{_DETAIL}@{dom}", *([f"{local}+@{dom}"] if plus_keys else [])]
     if key.kind is KeyKind.DOMAIN_ANY:
-        return [first, f"{local[:-1]}+x@{dom}"]
+        return [first, f"{local[:-1]}+{_DETAIL}@{dom}"]
     if key.kind is KeyKind.USER_ANY:
-        return [first, f"{local}x@{dom}"]
+        return [first, f"{local}{_DETAIL}@{dom}"]
     return [first]
