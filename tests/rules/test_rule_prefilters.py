@@ -6,6 +6,8 @@ for, on values built from the characters that matter to that check.
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
@@ -161,17 +163,12 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
     text += f"@d0.example\t{catch_all}\n@d1.example\t{catch_all}\n"
     table = parse_text(text)
 
-    def findings(prefilter: bool) -> list[object]:
-        saved = vt105.may_equal_fixed
-        if not prefilter:
-            vt105.may_equal_fixed = lambda value, stored, get: True  # type: ignore[assignment]
-        try:
-            return list(vt105.check(table, LintContext(LintConfig(), None)))
-        finally:
-            vt105.may_equal_fixed = saved  # type: ignore[assignment]
+    def findings() -> list[object]:
+        return list(vt105.check(table, LintContext(LintConfig(), None)))
 
-    found = findings(True)
-    assert found == findings(False)
+    found = findings()
+    with patch.object(vt105, "may_equal_fixed", lambda value, stored, get: True):
+        assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
 
 
@@ -191,17 +188,12 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
     table = parse_text(text)
 
-    def findings(fast: bool) -> list[object]:
-        saved = vt205.proven_ends
-        if not fast:
-            vt205.proven_ends = lambda ix, candidates, local: bytearray(len(ix.entries))  # type: ignore[assignment]
-        try:
-            return sorted(vt205.check(table, LintContext(LintConfig(), None)))
-        finally:
-            vt205.proven_ends = saved  # type: ignore[assignment]
+    def findings() -> list[object]:
+        return sorted(vt205.check(table, LintContext(LintConfig(), None)))
 
-    found = findings(True)
-    assert found == findings(False)
+    found = findings()
+    with patch.object(vt205, "proven_ends", lambda ix, candidates, local: bytearray(len(ix.entries))):
+        assert found == findings()
     event(f"VT205 findings: {min(len(found), 2)}")
 
 
@@ -220,13 +212,9 @@ def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, 
     text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
     table = parse_text(text)
 
-    def findings(fast: bool) -> list[object]:
-        saved = vt213.delivered_by_alias
-        if not fast:
-            vt213.delivered_by_alias = lambda *args: False  # type: ignore[assignment]
-        try:
-            return list(vt213.check(table, LintContext(LintConfig(), None)))
-        finally:
-            vt213.delivered_by_alias = saved  # type: ignore[assignment]
+    def findings() -> list[object]:
+        return list(vt213.check(table, LintContext(LintConfig(), None)))
 
-    assert findings(True) == findings(False)
+    found = findings()
+    with patch.object(vt213, "delivered_by_alias", lambda *args: False):
+        assert found == findings()

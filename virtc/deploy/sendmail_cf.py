@@ -167,16 +167,14 @@ def _macro_name(text: str) -> tuple[str | None, str]:
 def _munch(text: str) -> str:
     """A D line value: quotes removed, backslash escapes taken literally (``munchstring``)."""
     out: list[str] = []
-    quoted = backslash = False
+    backslash = False
     for c in text:
         if backslash:
             out.append(c)
             backslash = False
         elif c == "\\":
             backslash = True
-        elif c == '"':
-            quoted = not quoted
-        else:
+        elif c != '"':
             out.append(c)
     return "".join(out)
 

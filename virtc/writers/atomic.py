@@ -267,8 +267,9 @@ def replace_text(path: str | Path, data: bytes) -> None:
 
     real = Path(os.path.realpath(path))
     with contextlib.suppress(FileNotFoundError):
-        if not real.stat().st_mode & 0o222:  # root could write it: ask, as an editor would
-            raise VirtcError(f"{path}: read-only file (mode {stat.S_IMODE(real.stat().st_mode):04o}): "
+        mode = stat.S_IMODE(real.stat().st_mode)
+        if not mode & 0o222:  # root could write it: ask, as an editor would
+            raise VirtcError(f"{path}: read-only file (mode {mode:04o}): "
                              "not rewritten; make it writable to fix it")
     try:
         replace_atomically(real, write, lambda tmp: tmp.stat().st_size)

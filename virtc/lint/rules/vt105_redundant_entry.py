@@ -81,9 +81,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             continue
         # Same words as the catch-all's value (after its %N for this user)?
         value, ca_value = values[i], values[ca]
-        if "%" in value and not may_equal_fixed(value, stored, _map_get(table, ctx)):
-            continue  # what answers without it differs, whatever the detail
-        if "%" not in value:
+        if "%" in value:
+            from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+            eng = eng or shared_engine(table, ctx)
+            if not may_equal_fixed(value, stored, eng.table.get):
+                continue  # what answers without it differs, whatever the detail
+        else:
             expected = ca_value
             if "%" in ca_value:
                 from virtc.lookup import substitute  # (the engine: not for a table without %N)
@@ -94,7 +97,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if i in ix.shadowed_by_duplicate:
             continue  # VT103
         # The engine decides: every address reaching the entry resolves the same without it.
-        from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+        from virtc.lint.engine import shared_engine
         eng = eng or shared_engine(table, ctx)
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
@@ -118,12 +121,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
 
 _DETAIL = "virtcdetail"
-
-
-def _map_get(table: Table, ctx: LintContext) -> Callable[[str], str | None]:
-    from virtc.lint.engine import shared_engine
-
-    return shared_engine(table, ctx).table.get
 
 
 def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None]) -> bool:
