@@ -7,7 +7,8 @@ DEMO    := build/demo
 .PHONY: deps demo-deps oracles demo test test-all lint-code docs bench clean
 
 # The demo needs libdb-dev and a virtualenv with virtc; the tests also need the oracles
-# (m4, db-util, and sendmail unpacked into .oracles/: never installed, see the script).
+# (m4, db-util, tinycdb, and sendmail, slapd and postfix unpacked into .oracles/: never
+# installed, see the script) and python-ldap's build headers.
 demo-deps: $(VENV)/.demo
 deps: $(VENV)/.dev
 
@@ -19,6 +20,7 @@ $(VENV)/.demo: pyproject.toml tools/install-deps.sh
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.demo
+	sh tools/install-deps.sh test
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 

@@ -29,6 +29,9 @@ COMMANDS = {
     "makemap": ("makemap", "Drop-in makemap that writes atomically, and nothing on error."),
     "diff": ("diff", "Show what building the source would change in the installed map."),
     "fmt": ("fmt", "Lay a source out canonically without changing what makemap stores."),
+    "export": ("export", "Translate the table for sendmail's LDAP map, Postfix or qmail."),
+    "ldap": ("ldap", "Make an LDAP directory's virtuser entries equal to the table."),
+    "probe": ("probe", "Ask every MX host whether it rejects unknown recipients at RCPT."),
 }
 
 
