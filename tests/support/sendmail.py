@@ -75,7 +75,7 @@ define(`confBAD_RCPT_THROTTLE', `0')dnl
 define(`confTO_ICONNECT', `1s')dnl
 FEATURE(`use_cw_file')dnl
 FEATURE(`nocanonify')dnl
-{virthost}{features}FEATURE(`virtusertable', `hash {wd}/virtusertable')dnl
+{virthost}{features}{virtuser}
 MAILER(`local')dnl
 MAILER(`smtp')dnl
 """
@@ -241,6 +241,16 @@ def domains_of(keys: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+@dataclass(frozen=True)
+class LdapMap:
+    """Where ``FEATURE(`virtusertable', `LDAP')`` looks: server, base DN, and the cluster
+    name (None: only entries for this host's ``$j`` are seen)."""
+
+    uri: str
+    base: str
+    cluster: str | None = None
+
+
 class SendmailOracle:
     """A sendmail configuration for one table, built once, queried many times.
 
@@ -250,11 +260,15 @@ class SendmailOracle:
     ``virthost`` puts them in ``$={VirtHost}`` (VIRTUSER_DOMAIN_FILE) instead of class w.
     ``features`` are extra FEATURE names, e.g. ``("virtuser_entire_domain",)``.
     ``aliases`` adds lines to the aliases file (only used by ``smtp_replies``).
+    ``ldap`` reads the virtuser map from a directory instead of the hash map, as
+    ``FEATURE(`virtusertable', `LDAP')`` with its confLDAP_DEFAULT_SPEC and
+    confLDAP_CLUSTER (the hash map is still built: its keys give the local domains).
     """
 
     def __init__(self, table: Path, *, local_domains: Sequence[str] | Path | None = None,
                  virthost: bool = False, features: Sequence[str] = (),
-                 aliases: Sequence[str] = ()) -> None:
+                 aliases: Sequence[str] = (), ldap: LdapMap | None = None) -> None:
+        self.ldap = ldap
         self.sendmail = require_tool("sendmail")
         self.makemap = require_tool("makemap")
         require_tool("m4")
@@ -311,7 +325,15 @@ class SendmailOracle:
         if virthost:
             (wd / "virthosts").write_text(listing)
             virthost_m4 = f"VIRTUSER_DOMAIN_FILE(`-o {wd}/virthosts')dnl\n"
-        mc = _MC.format(cf_m4=self.cf_m4, wd=wd, virthost=virthost_m4,
+        if self.ldap is None:
+            virtuser = f"FEATURE(`virtusertable', `hash {wd}/virtusertable')dnl\n"
+        else:
+            cluster = "" if self.ldap.cluster is None else \
+                f"define(`confLDAP_CLUSTER', `{self.ldap.cluster}')dnl\n"
+            # -w 3: without it Debian's libldap binds as LDAPv2, which slapd refuses.
+            virtuser = (f"define(`confLDAP_DEFAULT_SPEC', `-H {self.ldap.uri} -b {self.ldap.base} -w 3')dnl\n"
+                        f"{cluster}FEATURE(`virtusertable', `LDAP')dnl\n")
+        mc = _MC.format(cf_m4=self.cf_m4, wd=wd, virthost=virthost_m4, virtuser=virtuser,
                         features="".join(f"FEATURE(`{f}')dnl\n" for f in features))
         (wd / "oracle.mc").write_text(mc)
         with self.cf.open("w") as out:
