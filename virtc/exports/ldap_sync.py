@@ -1,0 +1,262 @@
+"""``virtc ldap sync``: make a directory's virtuser entries (one cluster's or one host's)
+equal to the table, with the fewest changes, in an order that never opens a domain.
+
+Every LDAP add, modify and delete is atomic on its own, but a sync is many of them: an
+outage (or a crash) can stop it anywhere. The steps run in phases chosen so that no
+prefix of them lets an address no key names through a domain that rejects such
+addresses both before and after the sync (``tests/unit/test_ldap_sync_plan.py`` checks
+every prefix; the real sendmail checks it over a real slapd in the oracle tests):
+
+1. the container; domain-wide keys (``@dom``, ``+*@dom``, ``++@dom``) that reject, new
+   or changed; a domain-wide key that is going to accept is first set to a temporary
+   4xx (what it forwards to may not be in place yet); domain-wide keys that accepted and
+   go away;
+2. address entries that reject, new or changed;
+3. the other new or changed address entries, then deletions of address entries;
+4. the final values of the domain-wide keys that accept;
+5. deletions of domain-wide keys that rejected, last.
+
+Only entries of this scope (``sendmailMTACluster`` or ``sendmailMTAHost``) are changed;
+an entry of another scope at a DN the table needs is a conflict, reported before
+anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from virtc.errors import VirtcError
+from virtc.exports.ldap_entries import (
+    MAP_NAME,
+    Attributes,
+    Scope,
+    container_attributes,
+    container_dn,
+    entry_attributes,
+    entry_dn,
+    require_python_ldap,
+    stored_records,
+)
+from virtc.model import Key, KeyKind, Value, ValueKind
+from virtc.table import Table
+
+VALUE = "sendmailMTAMapValue"
+_DOMAIN_WIDE = (KeyKind.CATCH_ALL, KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One LDAP operation: ``add`` (attributes), ``modify`` (the new value) or ``delete``."""
+
+    action: str
+    dn: str
+    key: str
+    counts_as: str
+    """``added``, ``changed`` or ``deleted`` in the summary; empty for the container and
+    temporary values."""
+    attributes: Attributes | None = None
+    value: bytes | None = None
+
+
+@dataclass
+class SyncPlan:
+    steps: list[Step] = field(default_factory=list)
+    unchanged: int = 0
+    temporary: int = 0
+    """Domain-wide keys that answer :data:`IN_PROGRESS` for a while (one extra step each)."""
+    conflicts: list[str] = field(default_factory=list)
+    """Why the plan cannot run (entries of another scope where the table needs ours)."""
+
+    def count(self, what: str) -> int:
+        return sum(1 for s in self.steps if s.counts_as == what)
+
+    def summary(self) -> str:
+        return (f"{self.count('added')} added, {self.count('changed')} changed, "
+                f"{self.count('deleted')} deleted, {self.unchanged} unchanged")
+
+
+@dataclass(frozen=True)
+class Current:
+    """An entry the directory holds under the base that sendmail's filter could return."""
+
+    dn: str
+    keys: tuple[bytes, ...]
+    value: bytes | None
+    scope_values: dict[str, tuple[bytes, ...]]
+
+
+def _normal(dn: str) -> str:
+    import ldap.dn
+
+    return str(ldap.dn.dn2str(ldap.dn.str2dn(dn))).lower()
+
+
+IN_PROGRESS = b"error:4.3.0:451 4.3.0 Table update in progress, try again later"
+"""What a domain-wide key that will accept answers between phases 1 and 4 (senders retry a 4xx)."""
+
+
+def _rejects(value: bytes | None) -> bool:
+    return value is not None and \
+        Value.parse(value.decode("utf-8", "surrogateescape")).kind is ValueKind.ERROR
+
+
+def _wide(keys: Iterable[bytes]) -> bool:
+    return any(Key.parse(k.decode("utf-8", "surrogateescape")).kind in _DOMAIN_WIDE for k in keys)
+
+
+def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
+              container_exists: bool) -> SyncPlan:
+    """The steps that make the directory's entries of ``scope`` equal to the table."""
+    plan = SyncPlan()
+    ours = {_normal(c.dn): c for c in current
+            if scope.name.encode().lower() in (v.lower() for v in c.scope_values.get(scope.attribute, ()))}
+    everyone = {_normal(c.dn): c for c in current}
+    phases: list[list[Step]] = [[] for _ in range(6)]
+    if not container_exists:
+        phases[0].append(Step("add", container_dn(base), "", "", attributes=container_attributes()))
+    wanted: set[str] = set()
+    for key, value in stored_records(table):
+        dn = entry_dn(key, base)
+        norm = _normal(dn)
+        wanted.add(norm)
+        attributes = entry_attributes(key, value, scope)
+        new_value = attributes[VALUE][0]
+        have = ours.get(norm)
+        if have is None and norm in everyone:
+            other = everyone[norm]
+            whose = ", ".join(f"{a} {b'/'.join(v).decode(errors='replace')}"
+                              for a, v in other.scope_values.items() if v) or "no cluster or host"
+            plan.conflicts.append(f"{other.dn}: the directory holds this key for {whose}, not for "
+                                  f"{scope}: one DN per key (sync it from one table)")
+            continue
+        if have is not None and have.value == new_value and have.keys == tuple(attributes["sendmailMTAKey"]):
+            plan.unchanged += 1
+            continue
+        wide = _wide(attributes["sendmailMTAKey"])
+        final = Step("add", dn, key, "added", attributes=attributes) if have is None else \
+            Step("modify", dn, key, "changed", value=new_value)
+        if _rejects(new_value):
+            phases[1 if wide else 2].append(final)
+        elif not wide:
+            phases[3].append(final)
+        else:
+            if have is None:
+                temporary = Step("add", dn, key, "", attributes={**attributes, VALUE: [IN_PROGRESS]})
+            else:
+                temporary = Step("modify", dn, key, "", value=IN_PROGRESS)
+            phases[1].append(temporary)
+            phases[4].append(Step("modify", dn, key, final.counts_as, value=new_value))
+            plan.temporary += 1
+    for norm, c in ours.items():
+        if norm not in wanted:
+            step = Step("delete", c.dn, b",".join(c.keys).decode("utf-8", "surrogateescape"), "deleted")
+            if not _wide(c.keys):
+                phases[3].append(step)
+            else:
+                phases[5 if _rejects(c.value) else 1].append(step)
+    plan.steps = [step for phase in phases for step in phase]
+    return plan
+
+
+class Directory:
+    """A bound connection (python-ldap); every failure is one line and exit 2."""
+
+    def __init__(self, uri: str, bind_dn: str, password: str, *, starttls: bool = False,
+                 timeout: float = 10) -> None:
+        require_python_ldap()
+        import ldap
+
+        self._ldap = ldap
+        self.uri = uri
+        with self._errors("connect"):
+            self.conn = ldap.initialize(uri, bytes_mode=False)
+            self.conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+            self.conn.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
+            self.conn.set_option(ldap.OPT_TIMEOUT, timeout)
+            self.conn.set_option(ldap.OPT_REFERRALS, 0)
+            if starttls:
+                self.conn.start_tls_s()
+        with self._errors(f"bind as {bind_dn}"):
+            self.conn.simple_bind_s(bind_dn, password)
+
+    def _errors(self, what: str) -> _Errors:
+        return _Errors(self._ldap, self.uri, what)
+
+    def current(self, base: str) -> tuple[list[Current], bool]:
+        """Every virtuser map object below ``base`` (any scope), and whether the container exists."""
+        ldap = self._ldap
+        flt = f"(&(objectClass=sendmailMTAMapObject)(sendmailMTAMapName={MAP_NAME}))"
+        attrs = ["sendmailMTAKey", VALUE, "sendmailMTACluster", "sendmailMTAHost"]
+        with self._errors(f"search {base}"):
+            try:
+                found = self.conn.search_s(base, ldap.SCOPE_SUBTREE, flt, attrs)
+            except ldap.NO_SUCH_OBJECT:
+                raise VirtcError(f"{self.uri}: base {base} does not exist") from None
+            try:
+                self.conn.search_s(container_dn(base), ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"])
+                container = True
+            except ldap.NO_SUCH_OBJECT:
+                container = False
+        entries = []
+        for dn, a in found:
+            if dn is None:  # a referral
+                continue
+            scopes = {s: tuple(a.get(s, ())) for s in ("sendmailMTACluster", "sendmailMTAHost")}
+            value = (a.get(VALUE) or [None])[0]
+            entries.append(Current(dn, tuple(a.get("sendmailMTAKey", ())), value, scopes))
+        return entries, container
+
+    def apply(self, step: Step) -> None:
+        ldap = self._ldap
+        with self._errors(f"{step.action} {step.dn}"):
+            if step.action == "add":
+                assert step.attributes is not None
+                self.conn.add_s(step.dn, list(step.attributes.items()))
+            elif step.action == "modify":
+                assert step.value is not None
+                key = step.key.encode("utf-8", "surrogateescape")
+                self.conn.modify_s(step.dn, [(ldap.MOD_REPLACE, VALUE, [step.value]),
+                                             (ldap.MOD_REPLACE, "sendmailMTAKey", [key])])
+            else:
+                self.conn.delete_s(step.dn)
+
+    def close(self) -> None:
+        self.conn.unbind_s()
+
+
+class _Errors:
+    """Turns python-ldap's exceptions into one-line VirtcErrors (exit 2)."""
+
+    def __init__(self, ldap: object, uri: str, what: str) -> None:
+        self.ldap, self.uri, self.what = ldap, uri, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: object) -> None:
+        if ev is None or not isinstance(ev, self.ldap.LDAPError):  # type: ignore[attr-defined]
+            return
+        info = ev.args[0] if ev.args and isinstance(ev.args[0], dict) else {}
+        why = "; ".join(str(info[k]) for k in ("desc", "info") if info.get(k)) or str(ev)
+        raise VirtcError(f"{self.uri}: {self.what}: {why}") from None
+
+
+def sync(table: Table, directory: Directory, base: str, scope: Scope, *, dry_run: bool = False,
+         after_step: Callable[[Step], None] | None = None) -> SyncPlan:
+    """Plan, and unless ``dry_run`` apply, the sync; conflicts stop it before any change."""
+    current, container = directory.current(base)
+    plan = plan_sync(table, base, scope, current, container)
+    if plan.conflicts or dry_run:
+        return plan
+    for step in plan.steps:
+        directory.apply(step)
+        if after_step is not None:
+            after_step(step)
+    return plan
+
+
+def describe(plan: SyncPlan) -> Iterator[str]:
+    """One line per step, for --dry-run."""
+    for step in plan.steps:
+        yield f"{step.action} {step.dn}"
