@@ -285,3 +285,40 @@ def test_dry_run_changes_nothing_and_errors_are_one_line(slapd: Slapd, tmp_path:
         assert done.returncode == 2, done.stderr
         last = done.stderr.splitlines()[-1]
         assert last.startswith("virtc: ") and why in last and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(("code", "refusal"), [("VT301", "invalid per syntax"), ("VT302", "Already exists")])
+def test_what_the_ldap_rules_report_the_directory_refuses(slapd: Slapd, tmp_path: Path, code: str,
+                                                          refusal: str) -> None:
+    """Linted, the table is refused before any write (exit 1); with --no-lint the sync
+    runs into slapd's refusal (exit 2), which is why those rules are errors."""
+    from support.oracles import TEST_DATA
+
+    table = tmp_path / "t"
+    lines = (TEST_DATA / "rules" / code / "bad.vt").read_bytes().splitlines(keepends=True)
+    table.write_bytes(b"".join(ln for ln in lines if b"a" * 200 not in ln and b"b" * 200 not in ln))
+    base = new_base(slapd, code)
+    linted = run_sync(slapd, table, base, "--no-lint")
+    assert linted.returncode == 2 and refusal in linted.stderr, linted.stderr
+    refused = subprocess.run([sys.executable, "-m", "virtc", "ldap", "sync", str(table), "--uri", slapd.uri,
+                              "--base", base, "--cluster", CLUSTER, "--bind-dn", slapd.root_dn,
+                              "--password-file", str(slapd.password_file)],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and f"{code} " in refused.stderr, refused.stderr
+
+
+def test_an_outage_accepts_what_the_catch_all_rejects(tmp_path: Path) -> None:
+    """VT303's claim: with the directory down, RCPT gets 250 for an address the catch-all rejects."""
+    table = tmp_path / "t"
+    table.write_text("a@example.com\tmbox\n@example.com\terror:5.1.1:550 No such user\n")
+    with Slapd() as directory:
+        base = new_base(directory, "outage")
+        d = connect(directory)
+        try:
+            sync(parse_file(table), d, base, Scope("sendmailMTACluster", CLUSTER))
+        finally:
+            d.close()
+        with SendmailOracle(table, ldap=LdapMap(directory.uri, base, CLUSTER)) as oracle:
+            assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("550 5.1.1")
+            directory.stop()
+            assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("250 ")

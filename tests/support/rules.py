@@ -24,8 +24,9 @@ def local_domains_of(path: Path) -> frozenset[str] | None:
 
 
 def run_rule(rule: Rule, table: Table, local_domains: frozenset[str] | None = None,
-             config: LintConfig | None = None, mailboxes: frozenset[str] | None = None) -> list[Finding]:
-    ctx = LintContext(config or LintConfig(), local_domains, mailboxes=mailboxes)
+             config: LintConfig | None = None, mailboxes: frozenset[str] | None = None,
+             ldap: bool = False) -> list[Finding]:
+    ctx = LintContext(config or LintConfig(), local_domains, mailboxes=mailboxes, ldap=ldap)
     return sorted(rule.check(table, ctx), key=lambda f: (f.line, f.column, f.message))
 
 
@@ -54,5 +55,8 @@ def lint_file(code: str, name: str) -> tuple[Rule, Table, list[Finding]]:
     table = parse_bytes(path.read_bytes(), str(path))
     mailboxes = DATA / code / "mailboxes"
     names = frozenset(mailboxes.read_text().split()) if mailboxes.exists() else None
+    # A ``target`` file saying ``ldap``: the map is served from LDAP (the VT3xx rules).
+    target = DATA / code / "target"
+    ldap = target.exists() and target.read_text().strip() == "ldap"
     return rule, table, run_rule(rule, table, local_domains_of(DATA / code / "local-domains"),
-                                 mailboxes=names)
+                                 mailboxes=names, ldap=ldap)

@@ -15,13 +15,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 NO_LINT_HELP = "Skip the lint rules; makemap's own rejections still block."
 
 
-def checked_or_fail(source: Path, *, lint: bool, sendmail_cf: str | None = None,
+def checked_or_fail(source: Path, *, lint: bool, sendmail_cf: str | None = None, target: str | None = None,
                     what: str = "nothing was written") -> CheckedTable:
     """The checked table; its findings are printed as build prints them, and errors end the run
     with exit 1 (``what`` says what did not happen)."""
     from virtc.formatters.concise import render
 
-    checked = checked_table(source, lint=lint, sendmail_cf=sendmail_cf)
+    checked = checked_table(source, lint=lint, sendmail_cf=sendmail_cf, target=target)
     sys.stderr.write(render(checked.diagnostics))
     stopping = checked.blocking
     if stopping:

@@ -32,7 +32,7 @@ def ldif(source: Path, base: str, cluster: str | None, host: str | None, output:
     from virtc.exports.ldap_entries import Scope, write_ldif
 
     scope = Scope.parse(cluster=cluster, host=host)
-    checked = checked_or_fail(source, lint=not no_lint)
+    checked = checked_or_fail(source, lint=not no_lint, target="ldap")
     write_ldif(checked.table, base, scope, output)
 
 

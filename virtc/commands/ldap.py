@@ -45,7 +45,7 @@ def sync(source: Path, uri: str, base: str, cluster: str | None, host: str | Non
     except (OSError, UnicodeDecodeError) as exc:
         raise VirtcError(f"{password_file}: cannot read the password: "
                          f"{getattr(exc, 'strerror', None) or exc}") from None
-    checked = checked_or_fail(source, lint=not no_lint, what="the directory was not changed")
+    checked = checked_or_fail(source, lint=not no_lint, target="ldap", what="the directory was not changed")
     directory = Directory(uri, bind_dn, password, starttls=starttls, timeout=timeout)
     try:
         plan = run_sync(checked.table, directory, base, scope, dry_run=dry_run)

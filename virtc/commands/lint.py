@@ -38,6 +38,9 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
 @click.option("--aliases", multiple=True, metavar="FILE", help="aliases(5) file: its names are local users.")
 @click.option("--mailboxes", multiple=True, metavar="FILE",
               help="Mailbox names, one per line (doveadm user '*', a Cyrus list).")
+@click.option("--target", type=click.Choice(["hash", "ldap"]), default=None,
+              help="Where sendmail reads the map: ldap adds what a directory cannot hold "
+                   "(default: the sendmail.cf's virtuser K line; hash without one).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]),
               default="auto", show_default=True,
               help="Output format; auto is github under GitHub Actions, else text.")
@@ -60,7 +63,7 @@ def _codes(values: tuple[str, ...], option: str) -> frozenset[str] | None:
                    "default 2 on a machine with two CPUs or more.")
 def command(paths: tuple[str, ...], local_domains: str | None, sendmail_cf: str | None,
             users: tuple[str, ...], aliases: tuple[str, ...], mailboxes: tuple[str, ...],
-            fmt: str, select: tuple[str, ...],
+            target: str | None, fmt: str, select: tuple[str, ...],
             ignore: tuple[str, ...], fail_on: str | None, fix: bool, unsafe_fixes: bool, diff: bool,
             quiet: bool,
             no_color: bool, config_file: Path | None, isolated: bool, jobs: int | None) -> None:
@@ -92,7 +95,7 @@ def command(paths: tuple[str, ...], local_domains: str | None, sendmail_cf: str 
             base = explicit or config_for(path, isolated=isolated)
             config = base.override(select=sel, ignore=ign, fail_on=severity, local_domains=local_domains,
                                    sendmail_cf=sendmail_cf, users=users, aliases=aliases,
-                                   mailboxes=mailboxes)
+                                   mailboxes=mailboxes, target=target)
             deployment = deployment_for(path, config)
             notes += [n for n in deployment.notes if n not in notes]
             with progress.displayed(bar):

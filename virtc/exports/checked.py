@@ -24,7 +24,10 @@ class CheckedTable:
         return blocking(self.diagnostics)
 
 
-def checked_table(source: str | Path, *, lint: bool = True, sendmail_cf: str | None = None) -> CheckedTable:
-    """Parse ``source`` and diagnose it as build does (``lint=False``: makemap's rejections only)."""
+def checked_table(source: str | Path, *, lint: bool = True, sendmail_cf: str | None = None,
+                  target: str | None = None) -> CheckedTable:
+    """Parse ``source`` and diagnose it as build does (``lint=False``: makemap's rejections only;
+    ``target``: lint for that map type, e.g. ``ldap``)."""
     table = parse_file(source)
-    return CheckedTable(table, diagnose(table, BuildOptions(lint=lint, sendmail_cf=sendmail_cf)))
+    opts = BuildOptions(lint=lint, sendmail_cf=sendmail_cf, target=target)
+    return CheckedTable(table, diagnose(table, opts))

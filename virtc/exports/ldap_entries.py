@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from virtc.errors import VirtcError
+from virtc.source.reader import encode
 from virtc.table import Table
 
 MAP_NAME = "virtuser"
@@ -64,7 +65,8 @@ def container_dn(base: str) -> str:
 def entry_dn(key: str, base: str) -> str:
     from ldap.dn import escape_dn_chars
 
-    return f"sendmailMTAKey={escape_dn_chars(key)},{container_dn(base)}"
+    text = encode(key).decode("utf-8", "replace")  # the key's bytes, as the attribute holds them
+    return f"sendmailMTAKey={escape_dn_chars(text)},{container_dn(base)}"
 
 
 def container_attributes() -> Attributes:
@@ -76,15 +78,10 @@ def entry_attributes(key: str, value: str, scope: Scope) -> Attributes:
         "objectClass": list(OBJECT_CLASSES),
         "sendmailMTAMapName": [MAP_NAME.encode()],
         scope.attribute: [scope.name.encode()],
-        "sendmailMTAKey": [_utf8(key)],
-        "sendmailMTAMapValue": [_utf8(value)],
+        # The source's own bytes: a DirectoryString must be UTF-8, which lint checks (VT301).
+        "sendmailMTAKey": [encode(key)],
+        "sendmailMTAMapValue": [encode(value)],
     }
-
-
-def _utf8(text: str) -> bytes:
-    # Source bytes that are not UTF-8 come back as surrogates; lint refuses them for LDAP
-    # (a DirectoryString is UTF-8), so this only ever sees valid text.
-    return text.encode("utf-8", "surrogateescape")
 
 
 def stored_records(table: Table) -> Iterator[tuple[str, str]]:

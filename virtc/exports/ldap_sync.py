@@ -39,6 +39,7 @@ from virtc.exports.ldap_entries import (
     stored_records,
 )
 from virtc.model import Key, KeyKind, Value, ValueKind
+from virtc.source.reader import decode, encode
 from virtc.table import Table
 
 VALUE = "sendmailMTAMapValue"
@@ -98,11 +99,11 @@ IN_PROGRESS = b"error:4.3.0:451 4.3.0 Table update in progress, try again later"
 
 def _rejects(value: bytes | None) -> bool:
     return value is not None and \
-        Value.parse(value.decode("utf-8", "surrogateescape")).kind is ValueKind.ERROR
+        Value.parse(decode(value)).kind is ValueKind.ERROR
 
 
 def _wide(keys: Iterable[bytes]) -> bool:
-    return any(Key.parse(k.decode("utf-8", "surrogateescape")).kind in _DOMAIN_WIDE for k in keys)
+    return any(Key.parse(decode(k)).kind in _DOMAIN_WIDE for k in keys)
 
 
 def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
@@ -150,7 +151,7 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
             plan.temporary += 1
     for norm, c in ours.items():
         if norm not in wanted:
-            step = Step("delete", c.dn, b",".join(c.keys).decode("utf-8", "surrogateescape"), "deleted")
+            step = Step("delete", c.dn, decode(b",".join(c.keys)), "deleted")
             if not _wide(c.keys):
                 phases[3].append(step)
             else:
@@ -215,7 +216,7 @@ class Directory:
                 self.conn.add_s(step.dn, list(step.attributes.items()))
             elif step.action == "modify":
                 assert step.value is not None
-                key = step.key.encode("utf-8", "surrogateescape")
+                key = encode(step.key)
                 self.conn.modify_s(step.dn, [(ldap.MOD_REPLACE, VALUE, [step.value]),
                                              (ldap.MOD_REPLACE, "sendmailMTAKey", [key])])
             else:

@@ -19,6 +19,7 @@ Keys (all optional)::
     catch-all = "error:5.1.1:550 User unknown"   # must be an error: that sendmail rejects with 5xx
     keep-deliverable = ["postmaster", "abuse"]  # local parts the catch-all fix keeps working
     fail-on = "warning"                     # error | warning | info
+    target = "ldap"                         # hash | ldap (default: as the cf's virtuser K line says)
 
     [tool.virtc.severity]                   # or [severity] in .virtc.toml
     VT105 = "error"
@@ -38,6 +39,7 @@ from virtc.source import localdomains
 
 DEFAULT_CATCH_ALL = "error:5.1.1:550 User unknown"
 CONFIG_NAMES = (".virtc.toml", "pyproject.toml")
+TARGETS = ("hash", "ldap")
 
 
 class ConfigError(VirtcError):
@@ -62,6 +64,9 @@ class LintConfig:
     """Local parts the catch-all fix keeps deliverable (entries to the local user)."""
     fail_on: Severity = Severity.WARNING
     """The lowest severity that makes ``virtc lint`` exit 1."""
+    target: str | None = None
+    """``ldap``: lint for sendmail's LDAP map (what a directory cannot hold, outages); None or
+    ``hash``: as the sendmail.cf's virtuser K line says (hash without one)."""
     source: Path | None = None
     """The file this configuration came from (None: defaults)."""
 
@@ -71,7 +76,8 @@ class LintConfig:
     def override(self, *, select: frozenset[str] | None = None, ignore: frozenset[str] = frozenset(),
                  local_domains: str | None = None, fail_on: Severity | None = None,
                  sendmail_cf: str | None = None, users: tuple[str, ...] = (),
-                 aliases: tuple[str, ...] = (), mailboxes: tuple[str, ...] = ()) -> LintConfig:
+                 aliases: tuple[str, ...] = (), mailboxes: tuple[str, ...] = (),
+                 target: str | None = None) -> LintConfig:
         """This configuration with command-line options on top.
 
         ``--select`` replaces the file's ``select`` and re-enables codes the file
@@ -88,6 +94,7 @@ class LintConfig:
             users=users or self.users,
             aliases=aliases or self.aliases,
             mailboxes=mailboxes or self.mailboxes,
+            target=target if target is not None else self.target,
         )
 
 
@@ -158,7 +165,7 @@ def load_config(path: Path) -> LintConfig:
 def config_from_table(table: dict[str, Any], where: str, base: Path,
                       source: Path | None = None) -> LintConfig:
     known = {"select", "ignore", "severity", "local-domains", "sendmail-cf", "users", "aliases", "mailboxes",
-             "catch-all", "keep-deliverable", "fail-on"}
+             "catch-all", "keep-deliverable", "fail-on", "target"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -201,6 +208,11 @@ def config_from_table(table: dict[str, Any], where: str, base: Path,
         config.keep_deliverable = tuple(dict.fromkeys(["postmaster", *names]))
     if "fail-on" in table:
         config.fail_on = _severity(_string(table["fail-on"], f"{where}: fail-on"), f"{where}: fail-on")
+    if "target" in table:
+        target = _string(table["target"], f"{where}: target")
+        if target not in TARGETS:
+            raise ConfigError(f"{where}: target must be one of {', '.join(TARGETS)}, not {target!r}")
+        config.target = target
     return config
 
 

@@ -101,6 +101,9 @@ class LintContext:
     """From the sendmail.cf: the local mailer has ``F=w`` (unknown users rejected at RCPT)."""
     entire_domain: frozenset[str] = frozenset()
     """With FEATURE(virtuser_entire_domain): the VirtHost domains whose subdomains are looked up too."""
+    ldap: bool = False
+    """The map is served from LDAP: the sendmail.cf's virtuser K line is ``ldap``, or the
+    configuration says ``target = "ldap"`` (``virtc export ldif`` and ``ldap sync`` do)."""
     cache: dict[str, object] = field(default_factory=dict)
     """Shared per-run results (e.g. the lookup index) so rules do not recompute them."""
 

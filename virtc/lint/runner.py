@@ -56,8 +56,15 @@ def start(table: Table, config: LintConfig | None = None,
     progress.current().phase("linting", len(enabled))
     ctx = LintContext(config, dep.local_domains, dep.host_names, dep.virthost_only, mailboxes=dep.mailboxes,
                       local_checks_users=dep.local_checks_users,
-                      entire_domain=dep.cf.virthost if dep.cf and dep.entire_domain else frozenset())
+                      entire_domain=dep.cf.virthost if dep.cf and dep.entire_domain else frozenset(),
+                      ldap=_serves_from_ldap(config, dep))
     return Run(table, config, ctx, rules, enabled)
+
+
+def _serves_from_ldap(config: LintConfig, dep: Deployment) -> bool:
+    if config.target is not None:
+        return config.target == "ldap"
+    return dep.cf is not None and dep.cf.virtuser is not None and dep.cf.virtuser.type == "ldap"
 
 
 def deployment_for(table_path: str, config: LintConfig) -> Deployment:

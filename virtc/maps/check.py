@@ -38,10 +38,10 @@ def diagnose(table: Table, opts: BuildOptions,
         from virtc.lint.schedule import lint_table
 
         config = None
-        if opts.sendmail_cf is not None:
+        if opts.sendmail_cf is not None or opts.target is not None:
             from virtc.lint.config import config_for
 
-            config = config_for(table.path).override(sendmail_cf=opts.sendmail_cf)
+            config = config_for(table.path).override(sendmail_cf=opts.sendmail_cf, target=opts.target)
         linted = lint_table(table, config, jobs=opts.jobs, key_index=key_index)
     diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
     if opts.lint:

@@ -27,6 +27,8 @@ class BuildOptions:
     """``-j``: processes for a large table (see :func:`virtc.speed.parallel.use_helper`)."""
     sendmail_cf: str | None = None
     """``--sendmail-cf``: the deployment lint reasons about (default: a sendmail.cf beside the source)."""
+    target: str | None = None
+    """Lint for this map type (``ldap`` for the LDAP exports; None: as the configuration says)."""
 
 
 def map_records(table: Table, opts: BuildOptions) -> Iterator[tuple[bytes, bytes]]:
