@@ -322,3 +322,21 @@ def test_an_outage_accepts_what_the_catch_all_rejects(tmp_path: Path) -> None:
             assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("550 5.1.1")
             directory.stop()
             assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("250 ")
+
+
+def test_a_key_held_for_the_cluster_and_the_host_is_no_match(slapd: Slapd, tmp_path: Path) -> None:
+    """sendmail's ldap map (-1) treats two matches as none: the address falls to the
+    catch-all. ldap sync warns about such a key."""
+    table = tmp_path / "t"
+    table.write_text("dup@example.com\tmbox\n@example.com\terror:5.1.1:550 No such user\n")
+    base = new_base(slapd, "twoscopes")
+    assert run_sync(slapd, table, base).returncode == 0
+    with SendmailOracle(table, ldap=LdapMap(slapd.uri, base, CLUSTER)) as oracle:
+        assert oracle.resolve(["dup@example.com"])[0].mailer == "local"
+        slapd.add(f"dn: sendmailMTAKey=dup@example.com,{base}\nobjectClass: sendmailMTAMapObject\n"
+                  f"objectClass: sendmailMTAMap\nobjectClass: sendmailMTA\nsendmailMTAMapName: virtuser\n"
+                  f"sendmailMTAHost: {oracle.hostname}\nsendmailMTAKey: dup@example.com\n"
+                  "sendmailMTAMapValue: other\n")
+        assert oracle.resolve(["dup@example.com"])[0].is_error
+    again = run_sync(slapd, table, base)
+    assert again.returncode == 0 and "two matches" in again.stderr and oracle.hostname in again.stderr

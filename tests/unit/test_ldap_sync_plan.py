@@ -149,3 +149,13 @@ def test_other_scopes_are_left_alone_and_a_shared_dn_is_a_conflict() -> None:
     plan = plan_sync(parse_text("a@a.test\tx\n", "t"), BASE, CLUSTER, other, container_exists=True)
     assert plan.steps == []
     assert len(plan.conflicts) == 1 and "sendmailMTAHost mx1.example.com" in plan.conflicts[0]
+
+
+def test_a_key_another_scope_holds_elsewhere_is_reported() -> None:
+    """A host entry for the same key at another DN: the host would see two matches."""
+    elsewhere = Current(f"cn=x,{BASE}", (b"a@a.test",), b"v", {"sendmailMTAHost": (b"mx1.example.com",)})
+    plan = plan_sync(parse_text("a@a.test\tx\nb@a.test\ty\n", "t"), BASE, CLUSTER, [elsewhere],
+                     container_exists=True)
+    assert plan.conflicts == [] and len(plan.steps) == 2
+    assert len(plan.shadowed) == 1
+    assert "two matches" in plan.shadowed[0] and "mx1.example.com" in plan.shadowed[0]

@@ -56,6 +56,8 @@ def sync(source: Path, uri: str, base: str, cluster: str | None, host: str | Non
             click.echo(f"virtc: {conflict}", err=True)
         fail(f"the directory was not changed: {len(plan.conflicts)} "
              f"conflict{'s' if len(plan.conflicts) != 1 else ''}", 1)
+    for note in plan.shadowed:
+        click.echo(f"virtc: warning: {note}", err=True)
     if dry_run:
         for line in describe(plan):
             click.echo(line)

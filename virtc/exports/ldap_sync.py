@@ -68,6 +68,9 @@ class SyncPlan:
     """Domain-wide keys that answer :data:`IN_PROGRESS` for a while (one extra step each)."""
     conflicts: list[str] = field(default_factory=list)
     """Why the plan cannot run (entries of another scope where the table needs ours)."""
+    shadowed: list[str] = field(default_factory=list)
+    """Keys that another scope's entry (at another DN) also holds: a host that sees both finds
+    two matches, which sendmail's ldap map (``-1``) treats as none."""
 
     def count(self, what: str) -> int:
         return sum(1 for s in self.steps if s.counts_as == what)
@@ -106,6 +109,11 @@ def _wide(keys: Iterable[bytes]) -> bool:
     return any(Key.parse(decode(k)).kind in _DOMAIN_WIDE for k in keys)
 
 
+def _whose(entry: Current) -> str:
+    return ", ".join(f"{a} {b'/'.join(v).decode(errors='replace')}"
+                     for a, v in entry.scope_values.items() if v) or "no cluster or host"
+
+
 def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
               container_exists: bool) -> SyncPlan:
     """The steps that make the directory's entries of ``scope`` equal to the table."""
@@ -117,7 +125,16 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
     if not container_exists:
         phases[0].append(Step("add", container_dn(base), "", "", attributes=container_attributes()))
     wanted: set[str] = set()
+    others: dict[bytes, list[Current]] = {}
+    for c in current:
+        if _normal(c.dn) not in ours:
+            for k in c.keys:
+                others.setdefault(k.lower(), []).append(c)
     for key, value in stored_records(table):
+        for other in others.get(encode(key).lower(), ()):
+            if _normal(other.dn) != _normal(entry_dn(key, base)):
+                plan.shadowed.append(f"{other.dn} also holds '{key}' ({_whose(other)}): a host that sees "
+                                     "both entries finds two matches, which sendmail treats as none")
         dn = entry_dn(key, base)
         norm = _normal(dn)
         wanted.add(norm)
@@ -126,9 +143,7 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
         have = ours.get(norm)
         if have is None and norm in everyone:
             other = everyone[norm]
-            whose = ", ".join(f"{a} {b'/'.join(v).decode(errors='replace')}"
-                              for a, v in other.scope_values.items() if v) or "no cluster or host"
-            plan.conflicts.append(f"{other.dn}: the directory holds this key for {whose}, not for "
+            plan.conflicts.append(f"{other.dn}: the directory holds this key for {_whose(other)}, not for "
                                   f"{scope}: one DN per key (sync it from one table)")
             continue
         if have is not None and have.value == new_value and have.keys == tuple(attributes["sendmailMTAKey"]):
