@@ -319,6 +319,10 @@ def test_an_outage_accepts_what_the_catch_all_rejects(tmp_path: Path) -> None:
         finally:
             d.close()
         with SendmailOracle(table, ldap=LdapMap(directory.uri, base, CLUSTER)) as oracle:
+            # virtc reads the real m4-generated cf's ldap K line: VT303 applies.
+            linted = subprocess.run([sys.executable, "-m", "virtc", "lint", "--isolated", "--sendmail-cf",
+                                     str(oracle.cf), str(table)], capture_output=True, text=True, timeout=60)
+            assert "VT303 ldap-outage-accepts" in linted.stdout, linted.stdout + linted.stderr
             assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("550 5.1.1")
             directory.stop()
             assert oracle.smtp_replies(["nobody@example.com"])[0].startswith("250 ")
