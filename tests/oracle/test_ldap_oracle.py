@@ -344,3 +344,19 @@ def test_a_key_held_for_the_cluster_and_the_host_is_no_match(slapd: Slapd, tmp_p
         assert oracle.resolve(["dup@example.com"])[0].is_error
     again = run_sync(slapd, table, base)
     assert again.returncode == 0 and "two matches" in again.stderr and oracle.hostname in again.stderr
+
+
+def test_entries_for_one_host_are_read_by_that_host(slapd: Slapd, tmp_path: Path) -> None:
+    """--host FQDN: sendmail without confLDAP_CLUSTER sees the entries for its own $j."""
+    table = tmp_path / "t"
+    table.write_text("a@example.com\tmbox\n@example.com\terror:5.1.1:550 No such user\n"
+                     "postmaster@example.com\tpostmaster\n")
+    base = new_base(slapd, "host")
+    with SendmailOracle(table, ldap=LdapMap(slapd.uri, base, None)) as oracle:
+        assert not oracle.resolve(["zz@example.com"])[0].is_error  # nothing for this host yet
+        done = subprocess.run([sys.executable, "-m", "virtc", "ldap", "sync", str(table), "--uri", slapd.uri,
+                               "--base", base, "--host", oracle.hostname, "--bind-dn", slapd.root_dn,
+                               "--password-file", str(slapd.password_file)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert [r.mailer for r in oracle.resolve(["a@example.com", "zz@example.com"])] == ["local", "error"]
