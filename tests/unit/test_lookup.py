@@ -240,3 +240,12 @@ def test_classify_fast_path_equals_the_tokenizer(text: str) -> None:
     from virtc.lookup.resolve import _classify
 
     assert classify(text) == _classify(text), text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="aZ09_-.:%@!^/[]+<>,;\"()\\ \t\r\x0b\x0céü", max_size=24))
+def test_tokenize_fast_path_equals_the_loop(text: str) -> None:
+    """The regex for texts without quotes, comments or backslashes gives what the loop gives."""
+    from virtc.lookup.tokens import tokenize_slowly
+
+    assert tokenize(text) == tokenize_slowly(text), text
