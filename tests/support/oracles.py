@@ -31,6 +31,7 @@ TOOL_PATHS = {
     "db_dump": ["/usr/bin/db_dump"],
     "db_verify": ["/usr/bin/db_verify"],
     "m4": ["/usr/bin/m4"],
+    "cdb": ["/usr/bin/cdb"],  # tinycdb
 }
 
 
