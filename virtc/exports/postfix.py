@@ -218,6 +218,11 @@ class _Exporter:
             self._report(entry, "PF103", f"sendmail answers '{reply}', a reply Postfix's access map "
                          "cannot send (only 4xx and 5xx): not exported")
             return None
+        if reply.startswith("550 5.7.1 Cannot mail directly to"):
+            self._report(entry, "PF102", "the target is a program, file or :include: list: Postfix's "
+                         "virtual map holds addresses only (use aliases(5)); exported as the reject "
+                         "sendmail gives when it checks the target at RCPT (it does not in deferred "
+                         "delivery mode, and accepts)")
         if m.group(2) and m.group(2) != m.group(1):
             self._report(entry, "PF104", f"sendmail sends '{reply[:9]}' as written; Postfix makes the "
                          "DSN's class match the reply code")
