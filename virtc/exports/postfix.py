@@ -281,6 +281,9 @@ class _Exporter:
         checks = ["check_recipient_access hash:$config_directory/recipient_access"]
         if out["recipient_access_regexp"]:
             checks.append("check_recipient_access regexp:$config_directory/recipient_access_regexp")
+        # The line replaces the server's own: end it with Postfix's relay protection, so that
+        # pasting it never opens a relay, whatever smtpd_relay_restrictions says.
+        checks += ["permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"]
         lines = [
             "# Written by virtc export postfix: add to main.cf (run postmap on virtual and",
             "# recipient_access). Later lines of main.cf win over earlier ones.",
