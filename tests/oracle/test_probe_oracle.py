@@ -1,0 +1,82 @@
+"""``virtc probe`` against a real sendmail daemon on 127.0.0.1.
+
+The daemon's local mailer lacks flag ``w`` (as with LMTP delivery to Cyrus or Dovecot), so
+only the table's catch-alls reject unknown recipients: the probe must name exactly the
+domain without one, and the daemon must really accept there (checked with a plain SMTP
+client, so the test can fail).
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.sendmail_daemon import SendmailDaemon
+
+pytestmark = pytest.mark.oracle
+
+TABLE = ("alice@closed.test\talice\npostmaster@closed.test\tpostmaster\n"
+         "@closed.test\terror:5.1.1:550 User unknown\n"
+         "bob@open.test\tbob\n"
+         "carol@other.test\tcarol\n@other.test\terror:5.1.1:550 No such user here\n")
+
+
+def probe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "virtc", "probe", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def rcpt(port: int, address: str) -> int:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.ehlo("client.test")
+        smtp.mail("")
+        code, _ = smtp.rcpt(address)
+        return code
+
+
+def test_probe_names_the_open_domain_and_only_it(tmp_path: Path) -> None:
+    table = tmp_path / "virtusertable"
+    table.write_text(TABLE)
+    with SendmailDaemon(table) as mx:
+        assert rcpt(mx.port, "nobody-here@open.test") == 250  # the hole is real
+        assert rcpt(mx.port, "nobody-here@closed.test") == 550
+        host = f"127.0.0.1:{mx.port}"
+        done = probe(host, "--table", str(table), "--json")
+        assert done.returncode == 1, done.stderr
+        results = json.loads(done.stdout)
+        assert {(r["host"], r["domain"], r["accepts_unknown"]) for r in results} == {
+            (host, "closed.test", False), (host, "open.test", True), (host, "other.test", False)}
+        assert all(r["recipient"].startswith("virtc-probe-") for r in results)
+        other = next(r for r in results if r["domain"] == "other.test")
+        assert other["reply"].startswith("550 5.1.1") and "No such user here" in other["reply"]
+        text = probe(host, "--table", str(table))
+        assert text.returncode == 1
+        assert "open.test on 127.0.0.1" in text.stderr and "closed.test on" not in text.stderr
+
+
+def test_all_closed_is_exit_0_and_a_stopped_daemon_exit_2(tmp_path: Path) -> None:
+    table = tmp_path / "virtusertable"
+    table.write_text(TABLE + "@open.test\terror:5.1.1:550 User unknown\n")
+    with SendmailDaemon(table) as mx:
+        host = f"127.0.0.1:{mx.port}"
+        done = probe(host, "--table", str(table))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.count("rejects unknown") == 3
+        mx.stop()
+        down = probe(host, "--table", str(table), "--timeout", "5")
+        assert down.returncode == 2, down.stdout + down.stderr
+        assert down.stdout.count("no verdict") == 3
+
+
+def test_with_flag_w_sendmail_rejects_unknown_local_users_itself(tmp_path: Path) -> None:
+    """Debian's own local mailer has F=w: then the domain without a catch-all is closed too,
+    and the probe says so (the reason the LMTP case needs the catch-all)."""
+    table = tmp_path / "virtusertable"
+    table.write_text(TABLE)
+    with SendmailDaemon(table, local_checks_users=True) as mx:
+        done = probe(f"127.0.0.1:{mx.port}", "--table", str(table))
+        assert done.returncode == 0, done.stdout + done.stderr
