@@ -52,6 +52,8 @@ def test_probe_names_the_open_domain_and_only_it(tmp_path: Path) -> None:
         assert {(r["host"], r["domain"], r["accepts_unknown"]) for r in results} == {
             (host, "closed.test", False), (host, "open.test", True), (host, "other.test", False)}
         assert all(r["recipient"].startswith("virtc-probe-") for r in results)
+        opened = next(r for r in results if r["domain"] == "open.test")
+        assert opened["reply"].startswith("250 ") and opened["error"] is None  # sendmail's own 250
         other = next(r for r in results if r["domain"] == "other.test")
         assert other["reply"].startswith("550 5.1.1") and "No such user here" in other["reply"]
         text = probe(host, "--table", str(table))
