@@ -42,6 +42,7 @@ def test_probe_names_the_open_domain_and_only_it(tmp_path: Path) -> None:
     table = tmp_path / "virtusertable"
     table.write_text(TABLE)
     with SendmailDaemon(table) as mx:
+        assert "w" not in mx.local_mailer_flags()  # as for LMTP delivery
         assert rcpt(mx.port, "nobody-here@open.test") == 250  # the hole is real
         assert rcpt(mx.port, "nobody-here@closed.test") == 550
         host = f"127.0.0.1:{mx.port}"
@@ -51,6 +52,8 @@ def test_probe_names_the_open_domain_and_only_it(tmp_path: Path) -> None:
         assert {(r["host"], r["domain"], r["accepts_unknown"]) for r in results} == {
             (host, "closed.test", False), (host, "open.test", True), (host, "other.test", False)}
         assert all(r["recipient"].startswith("virtc-probe-") for r in results)
+        opened = next(r for r in results if r["domain"] == "open.test")
+        assert opened["reply"].startswith("250 ") and opened["error"] is None  # sendmail's own 250
         other = next(r for r in results if r["domain"] == "other.test")
         assert other["reply"].startswith("550 5.1.1") and "No such user here" in other["reply"]
         text = probe(host, "--table", str(table))
@@ -78,5 +81,6 @@ def test_with_flag_w_sendmail_rejects_unknown_local_users_itself(tmp_path: Path)
     table = tmp_path / "virtusertable"
     table.write_text(TABLE)
     with SendmailDaemon(table, local_checks_users=True) as mx:
+        assert "w" in mx.local_mailer_flags()
         done = probe(f"127.0.0.1:{mx.port}", "--table", str(table))
         assert done.returncode == 0, done.stdout + done.stderr

@@ -58,6 +58,16 @@ class SendmailDaemon:
         if not local_checks_users:
             text = re.sub(r"(?m)^(Mlocal,.*F=)([^,]*)", lambda m: m[1] + m[2].replace("w", ""), text)
         cf.write_text(text)
+        if ("w" in self.local_mailer_flags()) != local_checks_users:
+            raise RuntimeError(f"Mlocal F={self.local_mailer_flags()} in {cf}: flag w should be "
+                               f"{'on' if local_checks_users else 'off'}")
+
+    def local_mailer_flags(self) -> str:
+        """The ``F=`` of the ``Mlocal`` line of the cf the daemon runs."""
+        m = re.search(r"(?m)^Mlocal,.*?\bF=([^,]*)", self.oracle.cf.read_text())
+        if m is None:
+            raise RuntimeError(f"no Mlocal line with F= in {self.oracle.cf}")
+        return m[1]
 
     def start(self) -> None:
         cmd = [*self.oracle._prefix, self.oracle.sendmail, "-bD", "-C", str(self.oracle.cf)]

@@ -5,11 +5,13 @@ The real sendmail daemon is in tests/oracle/test_probe_oracle.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,13 +24,21 @@ TABLE = "a@one.test\tx\n@one.test\terror:5.1.1:550 No\nb@two.test\ty\n"
 
 
 class FakeSMTP:
-    """Answers each command with ``rcpt(address)`` for RCPT, 250 for the rest; logs commands."""
+    """Answers each command with ``rcpt(address)`` for RCPT, 250 for the rest; logs commands.
 
-    def __init__(self, rcpt: Callable[[str], str], *, greeting: str = "220 fake ESMTP",
-                 hang_up_after: int | None = None, silent: bool = False) -> None:
+    ``hang_up_after_rcpt``: close the connection right after answering RCPT (every session).
+    ``hang_up_at``: close instead of answering the n-th RCPT over all sessions (1-based).
+    ``flood``: after RCPT, send ``250-`` continuation lines forever (never the last line).
+    """
+
+    def __init__(self, rcpt: Callable[[str], str | bytes], *, greeting: str = "220 fake ESMTP",
+                 hang_up_after: int | None = None, silent: bool = False, hang_up_after_rcpt: bool = False,
+                 hang_up_at: set[int] | None = None, flood: bool = False) -> None:
         self.rcpt, self.greeting, self.hang_up_after, self.silent = rcpt, greeting, hang_up_after, silent
+        self.hang_up_after_rcpt, self.hang_up_at, self.flood = hang_up_after_rcpt, hang_up_at or set(), flood
         self.commands: list[str] = []
         self.sessions = 0
+        self.rcpts = 0
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
@@ -43,32 +53,50 @@ class FakeSMTP:
             except OSError:
                 return
             self.sessions += 1
-            with conn, conn.makefile("rwb") as f:
-                if self.silent:
-                    conn.recv(1)  # never answers
-                    continue
-                f.write(self.greeting.encode() + b"\r\n")
-                f.flush()
-                rcpts = 0
-                for raw in f:
-                    line = raw.decode().rstrip("\r\n")
-                    self.commands.append(line)
-                    verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
-                    if verb == "EHLO":
-                        reply = "250-fake\r\n250-PIPELINING\r\n250 8BITMIME"
-                    elif verb == "RCPT":
-                        reply = self.rcpt(line.split("<", 1)[1].rstrip(">"))
-                        rcpts += 1
-                    elif verb == "QUIT":
-                        f.write(b"221 bye\r\n")
-                        f.flush()
-                        break
-                    else:
-                        reply = "250 ok"
-                    f.write(reply.encode() + b"\r\n")
+            with contextlib.suppress(OSError):  # the client went away (as after its time is up)
+                self._session(conn)
+
+    def _session(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rwb") as f:
+            if self.silent:
+                conn.recv(1)  # never answers
+                return
+            f.write(self.greeting.encode() + b"\r\n")
+            f.flush()
+            rcpts = 0
+            for raw in f:
+                line = raw.decode().rstrip("\r\n")
+                self.commands.append(line)
+                verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+                reply: str | bytes
+                if verb == "EHLO":
+                    reply = "250-fake\r\n250-PIPELINING\r\n250 8BITMIME"
+                elif verb == "RCPT":
+                    self.rcpts += 1
+                    if self.rcpts in self.hang_up_at:
+                        return
+                    if self.flood:
+                        while True:
+                            f.write(b"250-still thinking\r\n")
+                            f.flush()
+                            time.sleep(0.05)
+                    reply = self.rcpt(line.split("<", 1)[1].rstrip(">"))
+                    rcpts += 1
+                elif verb == "QUIT":
+                    f.write(b"221 bye\r\n")
                     f.flush()
-                    if self.hang_up_after is not None and verb == "RSET" and rcpts >= self.hang_up_after:
-                        break
+                    break
+                else:
+                    reply = "250 ok"
+                f.write((reply if isinstance(reply, bytes) else reply.encode()) + b"\r\n")
+                f.flush()
+                if self.hang_up_after_rcpt and verb == "RCPT":
+                    return
+                if self.hang_up_after is not None and verb == "RSET" and rcpts >= self.hang_up_after:
+                    break
+
+    def verbs(self) -> list[str]:
+        return [c.split(" ")[0].split(":")[0].upper() for c in self.commands]
 
     def close(self) -> None:
         self.sock.close()
@@ -87,6 +115,8 @@ def servers() -> Iterator[list[FakeSMTP]]:
     yield made
     for s in made:
         s.close()
+    for s in made:
+        assert "DATA" not in s.verbs(), s.commands  # never, in any test
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -189,3 +219,88 @@ def test_mx_hosts_come_from_dns_in_preference_order(monkeypatch: pytest.MonkeyPa
     plan = mx_targets(["one.test", "nomx.test"])
     assert [(t.host, d) for t, d in plan.items()] == [
         ("mx1.example.net", ["one.test"]), ("mx2.example.net", ["one.test"]), ("nomx.test", ["nomx.test"])]
+
+
+def test_multi_line_replies_are_one_reply_line(table: Path, servers: list[FakeSMTP]) -> None:
+    s = FakeSMTP(lambda a: "550-5.1.1 No such user here.\r\n550 5.1.1 See https://example.org/why",
+                 greeting="220-fake.example ESMTP\r\n220-no UCE\r\n220 welcome")
+    servers.append(s)
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table), "--json")
+    assert done.returncode == 0, done.stderr
+    replies = {r["reply"] for r in json.loads(done.stdout)}
+    assert replies == {"550 5.1.1 No such user here. 5.1.1 See https://example.org/why"}
+
+
+def test_a_server_that_hangs_up_after_answering_rcpt_keeps_its_answer(
+        table: Path, servers: list[FakeSMTP]) -> None:
+    """The RSET fails, not the probe: the answer counts and the next domain gets a new session."""
+    s = FakeSMTP(lambda a: "250 2.1.5 ok", hang_up_after_rcpt=True)
+    servers.append(s)
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [r["accepts_unknown"] for r in json.loads(done.stdout)] == [True, True]
+    assert s.sessions == 2
+
+
+def test_a_server_that_hangs_up_mid_session(table: Path, servers: list[FakeSMTP]) -> None:
+    # Closes instead of answering the second domain's RCPT: one new session asks it again.
+    again = FakeSMTP(lambda a: "550 5.1.1 no", hang_up_at={2})
+    servers.append(again)
+    done = run(f"127.0.0.1:{again.port}", "--table", str(table), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [r["accepts_unknown"] for r in json.loads(done.stdout)] == [False, False]
+    assert again.sessions == 2 and again.rcpts == 3
+    # Closes at every RCPT: no verdict, exit 2, and no endless reconnecting.
+    never = FakeSMTP(lambda a: "550 5.1.1 no", hang_up_at=set(range(1, 100)))
+    servers.append(never)
+    done = run(f"127.0.0.1:{never.port}", "--table", str(table), "--json")
+    assert done.returncode == 2
+    results = json.loads(done.stdout)
+    assert [r["accepts_unknown"] for r in results] == [None, None]
+    assert all("closed" in r["error"] for r in results), results
+    assert never.sessions == 1
+
+
+def test_a_server_that_never_finishes_its_reply_is_cut_off(table: Path, servers: list[FakeSMTP]) -> None:
+    """Continuation lines each within --timeout: the host's total budget still ends it."""
+    s = FakeSMTP(lambda a: "250 ok", flood=True)
+    servers.append(s)
+    start = time.monotonic()
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table), "--timeout", "0.2")
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.count("time is up") == 2, done.stdout
+    assert elapsed < 15  # 0.2 s x (5 + 3 x 2 domains) = 2.2 s for the host, plus start-up
+
+
+def test_json_shape_and_utf8_output(table: Path, servers: list[FakeSMTP]) -> None:
+    s = FakeSMTP(lambda a: "550 5.1.1 caf\u00e9 inconnu \x1b[31m".encode())
+    servers.append(s)
+    host = f"127.0.0.1:{s.port}"
+    done = subprocess.run([sys.executable, "-m", "virtc", "probe", host, "--table", str(table), "--json"],
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0
+    results = json.loads(done.stdout.decode("utf-8"))
+    assert isinstance(results, list) and len(results) == 2
+    for r in results:
+        assert set(r) == {"host", "domain", "recipient", "accepts_unknown", "reply", "error"}
+        assert r["host"] == host and r["accepts_unknown"] is False and r["error"] is None
+        assert r["reply"] == "550 5.1.1 caf\u00e9 inconnu \x1b[31m"  # UTF-8 shown as such
+    assert [r["domain"] for r in results] == ["one.test", "two.test"]
+    text = subprocess.run([sys.executable, "-m", "virtc", "probe", host, "--table", str(table)],
+                          capture_output=True, timeout=60)
+    lines = text.stdout.decode("utf-8").splitlines()
+    assert len(lines) == 2 and all(line.startswith(host + "\t") for line in lines)
+    assert "caf\u00e9" in lines[0] and "\x1b" not in lines[0] and "\u241b" in lines[0]  # no escapes
+
+
+@pytest.mark.parametrize("option", [["--from", "a@b.test>\r\nDATA"], ["--from", "a b@c.test"],
+                                    ["--helo", "x\r\nDATA"]])
+def test_addresses_that_would_inject_commands_are_refused(
+        table: Path, servers: list[FakeSMTP], option: list[str]) -> None:
+    s = FakeSMTP(lambda a: "250 ok")
+    servers.append(s)
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table), *option)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("virtc: ") and len(done.stderr.splitlines()) == 1
+    assert s.sessions == 0

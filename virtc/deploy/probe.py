@@ -4,16 +4,24 @@ For each host, one SMTP session (reconnecting if the server hangs up): EHLO (HEL
 refused), then per domain ``MAIL FROM``, ``RCPT TO`` a random local part the table does
 not name, and ``RSET``; ``QUIT`` at the end. DATA is never sent, so no mail is ever
 delivered. A 2xx reply means the host accepts unknown recipients in that domain (the
-backup-MX hole); 5xx means it rejects them; 4xx proves neither. Every command waits at
-most ``timeout`` seconds; a session sends one RCPT per domain.
+backup-MX hole); 5xx means it rejects them; 4xx proves neither (the command exits 2 for
+it, as for a host it cannot reach: a check that cannot conclude must not pass).
+
+Bounded in count and time: one RCPT per host and domain, at most one new session per
+domain when the server hangs up, every reply waited for at most ``timeout`` seconds, and
+each host given at most :func:`host_budget` seconds in all (a server that keeps sending
+continuation lines is cut off there).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import smtplib
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -62,6 +70,19 @@ class Result:
                 "accepts_unknown": self.accepts_unknown, "reply": self.reply, "error": self.error}
 
 
+def host_budget(timeout: float, domains: int) -> float:
+    """The most time one host gets: connect, greeting, EHLO (and HELO), QUIT, and per domain
+    MAIL, RCPT and RSET, each up to ``timeout``."""
+    return timeout * (5 + 3 * domains)
+
+
+def check_address(text: str, what: str) -> str:
+    """``--from``/``--helo`` go into SMTP commands: no spaces, controls or angle brackets."""
+    if any(c.isspace() or ord(c) < 0x20 or c in "<>\x7f" for c in text):
+        raise VirtcError(f"{what} {text!r}: no spaces, control characters or <> allowed")
+    return text
+
+
 def unknown_local_part(domain: str, named: Callable[[str], bool]) -> str:
     """A random local part that no key of the table names in ``domain``."""
     while True:
@@ -78,12 +99,33 @@ def _reply(code: int, message: bytes) -> str:
 class _Session:
     """One SMTP connection to a target, reopened when the server hangs up."""
 
-    def __init__(self, target: Target, mail_from: str, timeout: float, helo_name: str | None) -> None:
+    def __init__(self, target: Target, mail_from: str, timeout: float, helo_name: str | None,
+                 deadline: float) -> None:
         self.target, self.mail_from, self.timeout, self.helo_name = target, mail_from, timeout, helo_name
+        self.deadline = deadline
         self.smtp: smtplib.SMTP | None = None
+        self.expired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        """The host's time is up: cut the connection, whatever the session is waiting for."""
+        with self._lock:
+            self.expired = True
+            sock = self.smtp.sock if self.smtp is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def _open(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(timeout=self.timeout, local_hostname=self.helo_name)
+        if self.expired:
+            raise socket.timeout("timed out")
+        smtp = smtplib.SMTP(timeout=min(self.timeout, max(0.01, self.deadline - time.monotonic())),
+                            local_hostname=self.helo_name)
+        with self._lock:
+            self.smtp = smtp  # from now on the watchdog can cut it
         code, message = smtp.connect(self.target.host, self.target.port)
         if code != 220:
             smtp.close()
@@ -103,39 +145,63 @@ class _Session:
         try:
             return self._ask(domain, recipient)
         except smtplib.SMTPServerDisconnected as exc:
-            self.smtp = None
-            if not reused:
-                return Result(self.target.given, domain, recipient, None, "", _connection_error(exc))
+            self._drop()
+            if not reused or self.expired:
+                return self._failed(domain, recipient, exc)
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            return Result(self.target.given, domain, recipient, None, "", _connection_error(exc))
+            return self._failed(domain, recipient, exc)
         try:
             return self._ask(domain, recipient)
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            return Result(self.target.given, domain, recipient, None, "", _connection_error(exc))
+            return self._failed(domain, recipient, exc)
+
+    def _failed(self, domain: str, recipient: str, exc: BaseException) -> Result:
+        error = "timed out (the host's time is up)" if self.expired else _connection_error(exc)
+        return Result(self.target.given, domain, recipient, None, "", error)
+
+    def _drop(self) -> None:
+        with self._lock:
+            smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _reset(self) -> None:
+        """RSET after the answer; a server that hangs up instead costs the next domain a new
+        session, not this domain its answer."""
+        assert self.smtp is not None
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
 
     def _ask(self, domain: str, recipient: str) -> Result:
         if self.smtp is None:
             self.smtp = self._open()
         code, message = self.smtp.mail(self.mail_from)
         if not 200 <= code < 300:
-            self.smtp.rset()
+            self._reset()
             return Result(self.target.given, domain, recipient, None, _reply(code, message),
                           "MAIL FROM was refused: no verdict (try --from ADDR)")
         code, message = self.smtp.rcpt(recipient)
-        self.smtp.rset()
+        self._reset()
         verdict = True if 200 <= code < 300 else False if 500 <= code < 600 else None
-        error = None if verdict is not None else "a temporary reply proves neither"
+        error = (None if verdict is not None else "a temporary reply proves neither" if 400 <= code < 500
+                 else "not an SMTP reply")
         return Result(self.target.given, domain, recipient, verdict, _reply(code, message), error)
 
     def close(self) -> None:
-        if self.smtp is not None:
+        self._timer.cancel()
+        smtp = self.smtp
+        if smtp is not None:
             try:
-                self.smtp.quit()
+                if not self.expired:
+                    smtp.quit()
             except (OSError, smtplib.SMTPException):
-                self.smtp.close()
-            self.smtp = None
+                pass
+            finally:
+                self._drop()
 
 
 def _connection_error(exc: BaseException) -> str:
@@ -150,12 +216,20 @@ def _connection_error(exc: BaseException) -> str:
 
 
 def probe(plan: Mapping[Target, Sequence[str]], named: Callable[[str], bool], *,
-          mail_from: str = "", timeout: float = 10, helo_name: str | None = None) -> list[Result]:
-    """Probe each target's domains (a domain gets the same random recipient on every host)."""
+          mail_from: str = "", timeout: float = 10, helo_name: str | None = None,
+          budget: float | None = None) -> list[Result]:
+    """Probe each target's domains (a domain gets the same random recipient on every host).
+
+    Each host gets at most ``budget`` seconds in all (default :func:`host_budget`).
+    """
+    check_address(mail_from, "MAIL FROM address")
+    if helo_name is not None:
+        check_address(helo_name, "EHLO name")
     recipients: dict[str, str] = {}
     results: list[Result] = []
     for target, domains in plan.items():
-        session = _Session(target, mail_from, timeout, helo_name)
+        allowed = budget if budget is not None else host_budget(timeout, len(domains))
+        session = _Session(target, mail_from, timeout, helo_name, time.monotonic() + allowed)
         try:
             for n, domain in enumerate(domains):
                 if domain not in recipients:
