@@ -360,3 +360,36 @@ def test_entries_for_one_host_are_read_by_that_host(slapd: Slapd, tmp_path: Path
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert [r.mailer for r in oracle.resolve(["a@example.com", "zz@example.com"])] == ["local", "error"]
+
+
+@pytest.mark.parametrize(("limits", "pages"), [
+    ('limits dn.exact="cn=virtc,dc=example,dc=com" size.prtotal=unlimited', True), ("", False)])
+def test_a_size_limited_account_pages_or_stops_before_any_change(tmp_path: Path, limits: str,
+                                                                  pages: bool) -> None:
+    """An account that is not the rootdn is held to slapd's size limit (20 here): the sync
+    reads the entries in pages; where the server refuses to page past the limit, it stops
+    with one line before changing anything (a partial view would add entries twice)."""
+    table = tmp_path / "t"
+    table.write_text("".join(f"u{i}@a.test\tm{i}\n" for i in range(60)) +
+                     "@a.test\terror:5.1.1:550 No\npostmaster@a.test\tpostmaster\n")
+    with Slapd(f"sizelimit 20\n{limits}") as directory:
+        def as_user(*extra: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "virtc", "ldap", "sync", str(table), "--uri",
+                                   directory.uri, "--base", directory.base, "--cluster", CLUSTER,
+                                   "--bind-dn", directory.user_dn, "--password-file",
+                                   str(directory.password_file), *extra],
+                                  capture_output=True, text=True, timeout=120)
+
+        assert as_user().returncode == 0  # nothing there yet: the search is within the limit
+        table.write_text(table.read_text().replace("m7\n", "changed\n"))
+        again = as_user()
+        entries = directory.search(filter="(sendmailMTAKey=u7@a.test)")
+        value = next(iter(entries.values()))["sendmailMTAMapValue"]
+        if pages:
+            assert again.returncode == 0 and "1 changed" in again.stderr, again.stderr
+            assert value == [b"changed"]
+        else:
+            last = again.stderr.splitlines()[-1]  # after lint's warnings: one line
+            assert again.returncode == 2 and last.startswith("virtc: "), again.stderr
+            assert "size limit" in last and "nothing was changed" in last
+            assert value == [b"m7"]

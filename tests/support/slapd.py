@@ -32,6 +32,8 @@ from support.oracles import ORACLE_PREFIX, missing
 
 BASE = "dc=example,dc=com"
 ROOT_DN = f"cn=admin,{BASE}"
+USER_DN = f"cn=virtc,{BASE}"
+"""A writer that is not the rootdn: the server's limits apply to it."""
 PASSWORD = "virtc-test-secret"
 Entries = dict[str, dict[str, list[bytes]]]
 _LIBS = ORACLE_PREFIX / "usr/lib/x86_64-linux-gnu"
@@ -60,7 +62,9 @@ def _free_port() -> int:
 class Slapd:
     """One slapd process with an empty ``dc=example,dc=com`` (the base entry exists)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: str = "") -> None:
+        """``limits``: slapd.conf lines for the database (e.g. ``sizelimit 20``); the
+        unprivileged writer :attr:`user_dn` (password :attr:`password`) always exists."""
         self.slapd = _program("usr/sbin/slapd")
         self.ldapsearch = _program("usr/bin/ldapsearch")
         self.ldapadd = _program("usr/bin/ldapadd")
@@ -75,6 +79,7 @@ class Slapd:
         self.uri = f"ldap://127.0.0.1:{self.port}"
         self.base = BASE
         self.root_dn = ROOT_DN
+        self.user_dn = USER_DN
         self.password = PASSWORD
         self.password_file = self.dir / "password"
         self.password_file.write_text(PASSWORD + "\n")
@@ -97,12 +102,17 @@ rootpw {PASSWORD}
 directory {self.dir}/db
 index objectClass eq
 index sendmailMTAKey eq
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by dn.exact="{USER_DN}" write by * read
+{limits}
 """)
         self.process: subprocess.Popen[bytes] | None = None
         try:
             self.start()
             self.add(f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\n"
                      "o: example\ndc: example\n")
+            self.add(f"dn: {USER_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
+                     f"cn: virtc\nuserPassword: {PASSWORD}\n")
         except BaseException:
             self.close()
             raise

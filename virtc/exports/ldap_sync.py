@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Optional
 
 from virtc.errors import VirtcError
 from virtc.exports.ldap_entries import (
@@ -43,6 +44,10 @@ from virtc.source.reader import decode, encode
 from virtc.table import Table
 
 VALUE = "sendmailMTAMapValue"
+Found = tuple[Optional[str], dict[str, list[bytes]]]
+"""A search result: (DN, or None for a referral; attributes)."""
+PAGE_SIZE = 500
+"""Entries per search page: within slapd's default size limit (500)."""
 _DOMAIN_WIDE = (KeyKind.CATCH_ALL, KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS)
 
 
@@ -206,9 +211,15 @@ class Directory:
         attrs = ["sendmailMTAKey", VALUE, "sendmailMTACluster", "sendmailMTAHost"]
         with self._errors(f"search {base}"):
             try:
-                found = self.conn.search_s(base, ldap.SCOPE_SUBTREE, flt, attrs)
+                found = self._search_all(base, flt, attrs)
             except ldap.NO_SUCH_OBJECT:
                 raise VirtcError(f"{self.uri}: base {base} does not exist") from None
+            except ldap.SIZELIMIT_EXCEEDED:
+                # Never sync from part of the directory: entries it did not see would be added twice.
+                raise VirtcError(f"{self.uri}: the server's size limit cut the search below {base}: "
+                                 "let the bind DN page through all entries (slapd: limits "
+                                 "dn.exact=\"BIND-DN\" size.prtotal=unlimited); "
+                                 "nothing was changed") from None
             try:
                 self.conn.search_s(container_dn(base), ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"])
                 container = True
@@ -219,9 +230,27 @@ class Directory:
             if dn is None:  # a referral
                 continue
             scopes = {s: tuple(a.get(s, ())) for s in ("sendmailMTACluster", "sendmailMTAHost")}
-            value = (a.get(VALUE) or [None])[0]
+            values = a.get(VALUE)
+            value = values[0] if values else None
             entries.append(Current(dn, tuple(a.get("sendmailMTAKey", ())), value, scopes))
         return entries, container
+
+    def _search_all(self, base: str, flt: str, attrs: list[str]) -> list[Found]:
+        """A subtree search in pages (RFC 2696), so that a per-request size limit is no limit."""
+        from ldap.controls import SimplePagedResultsControl
+
+        ldap = self._ldap
+        page = SimplePagedResultsControl(True, size=PAGE_SIZE, cookie="")
+        found: list[Found] = []
+        while True:
+            msgid = self.conn.search_ext(base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[page])
+            _, data, _, controls = self.conn.result3(msgid)
+            found += data
+            cookie = next((c.cookie for c in controls
+                           if c.controlType == SimplePagedResultsControl.controlType), b"")
+            if not cookie:
+                return found
+            page.cookie = cookie
 
     def apply(self, step: Step) -> None:
         ldap = self._ldap
