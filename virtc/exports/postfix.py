@@ -243,7 +243,8 @@ class _Exporter:
         out: dict[str, list[str]] = {name: [] for name in FILES}
         delimiter = False
         for d in self.domains.values():
-            if d.catch_all:
+            catch_all, rejects = d.catch_all, d.rejects  # once per domain: a scan of its rules each
+            if catch_all:
                 out["virtual_domains"].append(d.name)
             if d.regexp:
                 self._render_regexp(d, out)
@@ -256,21 +257,22 @@ class _Exporter:
                 key = d.name if r.key.startswith("@") else r.key
                 if r.reply is None:
                     out["virtual"].append(f"{r.key}\t{r.target}")
-                if d.rejects or r.key.startswith("@"):
+                if rejects or r.key.startswith("@"):
                     out["recipient_access"].append(f"{key}\t{r.reply or 'DUNNO'}")
-            if not d.catch_all:
+            if not catch_all:
                 out["recipient_access"].append(f"{d.name}\tDUNNO")
         out["main.cf"] = self._main_cf(out, delimiter)
         return {name: "".join(line + "\n" for line in lines) for name, lines in out.items()}
 
     def _render_regexp(self, d: _Domain, out: dict[str, list[str]]) -> None:
+        rejects = d.rejects
         for r in sorted(d.rules, key=lambda r: r.step):  # stable: table order within a step
             pattern = _pattern(r, d.name)
             if r.target is not None and r.step == 1 and "${" not in _template(r.target, 1):
                 out["virtual"].append(f"{r.key}\t{r.target}")  # the hash map's first lookup
             elif r.target is not None:
                 out["virtual_regexp"].append(f"{pattern}\t{_template(r.target, r.step)}")
-            if d.rejects:
+            if rejects:
                 action = "DUNNO" if r.reply is None else _template(r.reply, r.step)
                 out["recipient_access_regexp"].append(f"{pattern}\t{action}")
 
@@ -316,15 +318,14 @@ def _pattern(rule: _Rule, domain: str) -> str:
     """The regexp rule for one lookup step, anchored to the whole address."""
     user = rule.entry.key.user
     at = "@" + _ere(domain)
-    local = {
-        1: f"({_ere(rule.key.rpartition('@')[0])})",
-        2: f"({_ere(fold(user))})\\+([^@]+)",
-        3: f"({_ere(fold(user))})\\+([^@]*)",
-        4: f"({_ere(fold(user))})\\+([^@]*)",
-        5: f"{_USER_PART}\\+([^@]+)",
-        6: f"{_USER_PART}\\+([^@]*)",
-        7: f"{_USER_PART}\\+([^@]*)",
-        8: "([^@]+)",
-    }[rule.step]
+    step = rule.step
+    if step == 1:
+        local = f"({_ere(rule.key.rpartition('@')[0])})"
+    elif step in (2, 3, 4):
+        local = f"({_ere(fold(user))})\\+([^@]{'+' if step == 2 else '*'})"
+    elif step in (5, 6, 7):
+        local = f"{_USER_PART}\\+([^@]{'+' if step == 5 else '*'})"
+    else:
+        local = "([^@]+)"
     return f"/^{local}{at}$/"
 
