@@ -32,7 +32,7 @@ from typing import NamedTuple
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.lookup.keys import split_plus
-from virtc.lookup.resolve import Resolution, local_domain_set, resolve
+from virtc.lookup.resolve import local_domain_set, resolve
 from virtc.lookup.table import LookupTable
 from virtc.model import Entry, KeyKind, fold
 from virtc.table import Table
@@ -80,6 +80,16 @@ class _Pinned(LookupTable):
 
     def get(self, key: str) -> str | None:
         return self.pinned_value if fold(key) == self.pinned_key else super().get(key)
+
+
+class _Outcome(NamedTuple):
+    """What the export needs of a resolution (kept per distinct value: not its lookups)."""
+
+    kind: str
+    result: str | None
+    text: str | None
+    relooked: str | None
+    """The address the value was looked up again as (a second step), if any."""
 
 
 class _Rule(NamedTuple):
@@ -132,7 +142,7 @@ class _Exporter:
         self.domains: dict[str, _Domain] = {}
         self.probe = _Pinned(lookup.values, lookup.entries, lookup.path)
         self.local = local_domain_set([*lookup.domains, _PROBE_DOMAIN])
-        self._outcomes: dict[tuple[str, bool], Resolution] = {}
+        self._outcomes: dict[tuple[str, bool], _Outcome] = {}
         self._late: list[tuple[Entry, str, bool]] = []
         for key in lookup.values:
             self._add(key, lookup.entries[key])
@@ -148,14 +158,16 @@ class _Exporter:
                                            entry.end_column, code, CODES[code], Severity.WARNING,
                                            message))
 
-    def _outcome(self, value: str, split: bool) -> Resolution:
+    def _outcome(self, value: str, split: bool) -> _Outcome:
         """sendmail's resolution of an address caught by a key with ``value``: the probe's
         user and detail stand for the address's (``split``: a ``+detail`` address)."""
         cached = self._outcomes.get((value, split))
         if cached is None:
             address, key = _SPLIT if split else _WHOLE
             self.probe.pinned_key, self.probe.pinned_value = key, value
-            cached = self._outcomes[(value, split)] = resolve(address, self.probe, self.local)
+            r = resolve(address, self.probe, self.local)
+            relooked = r.steps[1].address if len(r.steps) > 1 else None
+            cached = self._outcomes[(value, split)] = _Outcome(r.kind, r.result, r.text, relooked)
         return cached
 
     def _add(self, key: str, entry: Entry) -> None:
@@ -191,10 +203,10 @@ class _Exporter:
 
     def _rule(self, step: int, entry: Entry, key: str, value: str) -> _Rule | None:
         res = self._outcome(value, step in _SPLIT_STEPS)
-        if _SUBSTITUTION.search(value) and len(res.steps) > 1:
+        if _SUBSTITUTION.search(value) and res.relooked is not None:
             # The target depends on the address and is looked up again: Postfix follows it
             # itself, but only after it has accepted the address.
-            target = res.steps[1].address
+            target = res.relooked
             self._late.append((entry, fold(target.rpartition("@")[2]), res.kind in ("error", "loop")))
         elif res.kind in ("error", "loop"):
             return self._reject(step, entry, key, res)
@@ -211,7 +223,7 @@ class _Exporter:
             return None
         return _Rule(step, entry, key, target, None)
 
-    def _reject(self, step: int, entry: Entry, key: str, res: Resolution) -> _Rule | None:
+    def _reject(self, step: int, entry: Entry, key: str, res: _Outcome) -> _Rule | None:
         reply = (res.text or "").strip()
         m = _REPLY.match(reply + " ")
         if m is None or not reply.isprintable():
