@@ -19,10 +19,32 @@ CLEAN = "alice@a.test\talice\npostmaster@a.test\tpostmaster\n@a.test\terror:5.1.
 def test_text_form_and_exit_codes(tmp_path: Path) -> None:
     (tmp_path / "vt").write_text(CLEAN)
     done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "-o", str(tmp_path / "validrcptto"))
-    assert done.returncode == 0 and done.stderr == ""
-    assert (tmp_path / "validrcptto").read_text() == "alice@a.test\npostmaster@a.test\n"
+    assert done.returncode == 0
+    assert (tmp_path / "validrcptto").read_text(encoding="utf-8") == "alice@a.test\npostmaster@a.test\n"
+    # sendmail also accepts alice+anything@a.test; qmail cannot: one QM104 per such line.
+    assert done.stderr.count("QM104 qmail-plus-detail: warning:") == 2
+    assert "vt:1:1: QM104" in done.stderr and "and rejects it" in done.stderr
     strict = virtc("export", "qmail", str(tmp_path / "vt"), "--strict", "-o", str(tmp_path / "v.cdb"))
-    assert strict.returncode == 0
+    assert strict.returncode == 1 and (tmp_path / "v.cdb").exists()
+
+
+def test_an_exact_table_passes_strict(tmp_path: Path) -> None:
+    (tmp_path / "vt").write_text("@a.test\tall@out.test\npostmaster@a.test\tpostmaster\n"
+                                 "bad@a.test\terror:5.1.1:550 No\n")
+    done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "--strict", "-o", str(tmp_path / "v"))
+    # bad+x@a.test: sendmail rejects it (through bad@a.test), qmail accepts it (through @a.test).
+    assert done.returncode == 1 and "vt:3:1: QM104" in done.stderr
+    (tmp_path / "vt").write_text("@a.test\tall@out.test\npostmaster@a.test\tpostmaster\n")
+    done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "--strict", "-o", str(tmp_path / "v"))
+    assert done.returncode == 0 and " QM" not in done.stderr  # lint's VT207 info remains
+    assert (tmp_path / "v").read_text() == "@a.test\n"
+
+
+def test_non_ascii_key_is_reported_and_text_stays_utf8(tmp_path: Path) -> None:
+    (tmp_path / "vt").write_bytes(b"j\xfcrgen@a.test\tj\nann@a.test\tann\n@a.test\terror:5.1.1:550 No\n")
+    done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "--no-lint", "-o", str(tmp_path / "v"))
+    assert done.returncode == 0 and "vt:1:1: QM105 qmail-unusable-key" in done.stderr
+    assert (tmp_path / "v").read_bytes().decode("utf-8") == "ann@a.test\n"
 
 
 def test_cdb_and_strict(tmp_path: Path) -> None:
@@ -31,6 +53,7 @@ def test_cdb_and_strict(tmp_path: Path) -> None:
     done = virtc("export", "qmail", str(tmp_path / "vt"), "-o", str(tmp_path / "v.cdb"))
     assert done.returncode == 0
     assert "vt:4:1: QM101 qmail-plus-wildcard: warning:" in done.stderr
+    assert "@a.test', which rejects them" in done.stderr
     import cdblib
 
     written = cdblib.Reader((tmp_path / "v.cdb").read_bytes())

@@ -12,16 +12,21 @@ decides each address, and per domain
 * any other domain gets an entry for each named address sendmail accepts.
 
 That is exact for every address without ``+``. What qmail cannot say is returned as QM
-diagnostics (:data:`CODES`): ``+`` wildcards (qmail's extension separator is ``-``),
-keys ending in ``-default`` (a wildcard to qmail), and 4xx rejects (qmail's 553 is
-permanent).
+diagnostics (:data:`CODES`), each on the line it comes from, saying what qmail does
+instead: ``+`` wildcards and sendmail's ``user+detail`` -> ``user`` fallback (qmail's
+extension separator is ``-``: QM101, QM104), 4xx rejects (qmail's 553 is permanent:
+QM102), and keys qmail would misread or cannot hold (``-default``, non-ASCII: QM103,
+QM105). Reply texts are not reported: every reject keeps its verdict, and all of them
+get qmail's one fixed text (README says so).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.lint.facts import key_span
@@ -35,69 +40,132 @@ CODES = {
     "QM101": "qmail-plus-wildcard",
     "QM102": "qmail-temporary-reject",
     "QM103": "qmail-default-key",
+    "QM104": "qmail-plus-detail",
+    "QM105": "qmail-unusable-key",
 }
 """The export's findings (documented in README "Other MTAs")."""
 
 REJECT = "-"
 _UNNAMED = "virtc-unnamed-7f3q"
 """A local part no table names: what sendmail does with an unknown address in the domain."""
-_WILDCARDS = (KeyKind.USER_ANY, KeyKind.USER_PLUS, KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS)
+_DETAILS = ("virtc7f3q", "")
+"""``+detail``s no table names, non-empty and empty: what sendmail does with ``user+detail``."""
+_USER_WILDCARDS = (KeyKind.USER_ANY, KeyKind.USER_PLUS)
+_WILDCARDS = (*_USER_WILDCARDS, KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS)
+_KEY_BYTES = re.compile(r"[!-~]+")
+"""What a key may hold: printable ASCII (qmail lower-cases ASCII only; a text line ends at a blank)."""
 
 
-def records(table: Table) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """The (lower-cased key, value) records in table order, and what does not translate."""
+class _Record(NamedTuple):
+    key: str
+    value: str
+    entry: Entry
+    """The line it comes from (for a name an alias catch-all reaches: that catch-all)."""
+
+
+def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """The (lower-cased key, value) records in table order, and what does not translate.
+
+    ``text``: for ``control/validrcptto``, where a line starting with ``-`` is a reject
+    and one starting with ``#`` a comment, so such keys cannot be written.
+    """
     lookup = LookupTable.from_table(table)
     domains = local_domain_set(lookup.domains)
-    out: list[tuple[str, str]] = []
     diagnostics: list[Diagnostic] = []
+
+    def verdict(address: str) -> bool | None:
+        return _accepts(address, lookup, domains)
+
+    def report(entry: Entry, code: str, message: str) -> None:
+        diagnostics.append(_finding(table, entry, code, message))
+
     by_domain: dict[str, list[Entry]] = {}
     for entry in _stored(table):
-        k = entry.key
-        if k.kind is KeyKind.UNMATCHABLE:
-            continue
-        by_domain.setdefault(k.folded_domain, []).append(entry)
+        if entry.key.kind is not KeyKind.UNMATCHABLE:
+            by_domain.setdefault(entry.key.folded_domain, []).append(entry)
     named = {d: {e.stored_key.rpartition("@")[0] for e in es if e.key.kind is KeyKind.ADDRESS}
              for d, es in by_domain.items()}
+    # Names a catch-all's %1 may land on: addresses, and the users of 'user+*' / 'user++'
+    # keys (sendmail answers 'user+detail' through them).
+    reachable = {d: named[d] | {fold(e.key.user) for e in es if e.key.kind in _USER_WILDCARDS}
+                 for d, es in by_domain.items()}
+    out: list[_Record] = []
     for domain, entries in by_domain.items():
-        unnamed = _accepts(f"{_UNNAMED}@{domain}", lookup, domains)
+        catch_all = next((e for e in entries if e.key.kind is KeyKind.CATCH_ALL), None)
+        anchor = catch_all or entries[0]
+        unnamed = verdict(f"{_UNNAMED}@{domain}")
         if unnamed is None:
-            catch_all = next((e for e in entries if e.key.kind is KeyKind.CATCH_ALL), entries[0])
-            diagnostics.append(_finding(table, catch_all, "QM102", (
-                f"sendmail defers unknown addresses in '{domain}' with a 4xx; qmail's validrcptto "
-                f"rejects them permanently (553)")))
+            report(anchor, "QM102", f"sendmail defers unknown addresses in '{domain}' with a 4xx; "
+                   f"qmail's validrcptto rejects them permanently (553)")
         open_domain = unnamed is True
+        qmail_does, sendmail_does = ("accepts", "rejects") if open_domain else ("rejects", "accepts")
         if open_domain:
-            out.append((f"@{domain}", ""))
+            out.append(_Record(f"@{domain}", "", anchor))
+        plus_note = catch_all is not None and any(
+            bool(verdict(f"{_UNNAMED}+{d}@{domain}")) != open_domain for d in _DETAILS)
         for entry in entries:
             k = entry.key
             if k.kind in _WILDCARDS:
-                verdict = "accepts" if open_domain else "rejects"
-                diagnostics.append(_finding(table, entry, "QM101", (
-                    f"'{k.text}': qmail has no '+' wildcard (its extension separator is '-'): "
-                    f"those addresses get the answer of '@{domain}', which {verdict} them")))
+                report(entry, "QM101", f"'{k.text}': qmail has no '+' wildcard (its extension separator "
+                       f"is '-'): those addresses get the answer of '@{domain}', which {qmail_does} them")
                 continue
             if k.kind is not KeyKind.ADDRESS:
                 continue
             address = entry.stored_key
-            if address.split("@", 1)[0].endswith("-default"):
-                diagnostics.append(_finding(table, entry, "QM103", (
-                    f"'{k.text}': to qmail a key ending in '-default' accepts every "
-                    f"'{k.user[:-len('default')]}...@{domain}' address; not exported, so qmail "
-                    f"{'accepts' if open_domain else 'rejects'} it as it does unknown addresses")))
-                continue
-            accepted = _accepts(address, lookup, domains)
+            accepted = verdict(address)
             if accepted is None:
-                diagnostics.append(_finding(table, entry, "QM102", (
-                    f"'{k.text}': sendmail defers it with a 4xx; qmail's validrcptto rejects it "
-                    f"permanently (553)")))
+                report(entry, "QM102", f"'{k.text}': sendmail defers it with a 4xx; qmail's "
+                       f"validrcptto rejects it permanently (553)")
             if bool(accepted) != open_domain:
-                out.append((address, "" if accepted else REJECT))
+                out.append(_Record(address, "" if accepted else REJECT, entry))
+            local = address.rpartition("@")[0]
+            if _plussed_differ(local, domain, open_domain, verdict):
+                report(entry, "QM104", f"'{k.text}': sendmail {sendmail_does} '{k.user}+detail@{k.domain}'; "
+                       f"qmail has no '+' extensions (its separator is '-') and {qmail_does} it, like an "
+                       f"unknown address in '{domain}'")
         # A catch-all like '@d  %1@other' gives each local part other's answer for it.
-        for local in sorted(_reached(domain, by_domain, named) - named.get(domain, set())):
-            accepted = bool(_accepts(f"{local}@{domain}", lookup, domains))
-            if accepted != open_domain:
-                out.append((f"{local}@{domain}", "" if accepted else REJECT))
-    return out, sorted(diagnostics, key=Diagnostic.sort_key)
+        for local in sorted(_reached(domain, by_domain, reachable) - named.get(domain, set())):
+            accepted = bool(verdict(f"{local}@{domain}"))
+            if accepted != open_domain and catch_all is not None:
+                out.append(_Record(f"{local}@{domain}", "" if accepted else REJECT, catch_all))
+            plus_note = plus_note or _plussed_differ(local, domain, open_domain, verdict)
+        if plus_note and catch_all is not None:
+            report(catch_all, "QM104", f"'{catch_all.key.text}': through this catch-all sendmail "
+                   f"{sendmail_does} some 'user+detail@{catch_all.key.domain}' that qmail {qmail_does} "
+                   f"(it has no '+' extensions, so it answers them all like an unknown address)")
+    return _writable(out, text, report), sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _plussed_differ(local: str, domain: str, open_domain: bool,
+                    verdict: Callable[[str], bool | None]) -> bool:
+    """Whether sendmail answers ``local+detail@domain`` otherwise than qmail, which finds
+    no key for it (``-default`` keys are never written) and so gives it ``@domain``'s answer."""
+    if local.startswith("+") or "+" in local:
+        return False  # sendmail does not split a leading '+'; 'a+b' is a key of its own
+    return any(bool(verdict(f"{local}+{d}@{domain}")) != open_domain for d in _DETAILS)
+
+
+def _writable(out: list[_Record], text: bool,
+              report: Callable[[Entry, str, str], None]) -> list[tuple[str, str]]:
+    """The records qmail can hold; the others are reported (QM103, QM105) and left out."""
+    kept = []
+    for key, value, entry in out:
+        local, _, domain = key.rpartition("@")
+        answer = "rejects" if value else "accepts"
+        if not _KEY_BYTES.fullmatch(key) or (text and key[0] in "-#"):
+            why = ("only printable ASCII without blanks" if not _KEY_BYTES.fullmatch(key)
+                   else "in control/validrcptto a line starting with '-' is a reject, with '#' a comment")
+            instead = (f"qmail answers it like an unknown address in '{domain}'; sendmail {answer} it"
+                       if local else f"qmail rejects the addresses in '{domain}' it has no key for; "
+                       f"sendmail accepts them")
+            report(entry, "QM105", f"'{key}' cannot be a validrcptto key ({why}); left out, so {instead}")
+        elif local.endswith("-default"):
+            report(entry, "QM103", f"'{key}': to qmail a key ending in '-default' accepts every "
+                   f"'{local[:-len('default')]}...@{domain}' address; left out, so qmail answers it like "
+                   f"an unknown address in '{domain}'; sendmail {answer} it")
+        else:
+            kept.append((key, value))
+    return kept
 
 
 def _reached(domain: str, by_domain: dict[str, list[Entry]], named: dict[str, set[str]]) -> set[str]:
@@ -154,7 +222,7 @@ def _finding(table: Table, entry: Entry, code: str, message: str) -> Diagnostic:
 
 def text_form(recs: list[tuple[str, str]]) -> bytes:
     """``control/validrcptto``: one address a line, ``-`` in front of a reject."""
-    return "".join(f"{REJECT if v else ''}{k}\n" for k, v in recs).encode("latin-1")
+    return "".join(f"{REJECT if v else ''}{k}\n" for k, v in recs).encode("ascii")
 
 
 def cdb_form(recs: list[tuple[str, str]]) -> bytes:
@@ -164,14 +232,14 @@ def cdb_form(recs: list[tuple[str, str]]) -> bytes:
     buffer = io.BytesIO()
     writer = cdblib.Writer(buffer)
     for key, value in recs:
-        writer.put(key.encode("latin-1"), value.encode("latin-1"))
+        writer.put(key.encode("ascii"), value.encode("ascii"))
     writer.finalize()
     return buffer.getvalue()
 
 
 def export_qmail(table: Table, output: Path, *, text: bool = False) -> list[Diagnostic]:
     """Write validrcptto (cdb, or text with ``text``); return what does not translate exactly."""
-    recs, diagnostics = records(table)
+    recs, diagnostics = records(table, text=text)
     if not text:
         try:
             import cdblib  # noqa: F401
