@@ -21,9 +21,10 @@ def test_text_form_and_exit_codes(tmp_path: Path) -> None:
     done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "-o", str(tmp_path / "validrcptto"))
     assert done.returncode == 0
     assert (tmp_path / "validrcptto").read_text(encoding="utf-8") == "alice@a.test\npostmaster@a.test\n"
-    # sendmail also accepts alice+anything@a.test; qmail cannot: one QM104 per such line.
-    assert done.stderr.count("QM104 qmail-plus-detail: warning:") == 2
-    assert "vt:1:1: QM104" in done.stderr and "and rejects it" in done.stderr
+    # sendmail also accepts alice+anything@a.test; qmail cannot: one QM104 for the domain,
+    # on its first such line.
+    assert done.stderr.count("QM104 qmail-plus-detail: warning:") == 1
+    assert "vt:1:1: QM104" in done.stderr and "'alice' and 1 more" in done.stderr
     strict = virtc("export", "qmail", str(tmp_path / "vt"), "--strict", "-o", str(tmp_path / "v.cdb"))
     assert strict.returncode == 1 and (tmp_path / "v.cdb").exists()
 

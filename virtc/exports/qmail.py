@@ -12,7 +12,7 @@ decides each address, and per domain
 * any other domain gets an entry for each named address sendmail accepts.
 
 That is exact for every address without ``+``. What qmail cannot say is returned as QM
-diagnostics (:data:`CODES`), each on the line it comes from, saying what qmail does
+diagnostics (:data:`CODES`), on the line they come from (QM104: once per domain), saying what qmail does
 instead: ``+`` wildcards and sendmail's ``user+detail`` -> ``user`` fallback (qmail's
 extension separator is ``-``: QM101, QM104), 4xx rejects (qmail's 553 is permanent:
 QM102), and keys qmail would misread or cannot hold (``-default``, non-ASCII: QM103,
@@ -101,8 +101,11 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
         qmail_does, sendmail_does = ("accepts", "rejects") if open_domain else ("rejects", "accepts")
         if open_domain:
             out.append(_Record(f"@{domain}", "", anchor))
-        plus_note = catch_all is not None and any(
-            bool(verdict(f"{_UNNAMED}+{d}@{domain}")) != open_domain for d in _DETAILS)
+        # Plussed addresses sendmail answers otherwise than qmail: one finding per domain.
+        plussed: list[tuple[Entry, str]] = []
+        if catch_all is not None and any(
+                bool(verdict(f"{_UNNAMED}+{d}@{domain}")) != open_domain for d in _DETAILS):
+            plussed.append((catch_all, _UNNAMED))
         for entry in entries:
             k = entry.key
             if k.kind in _WILDCARDS:
@@ -120,19 +123,21 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
                 out.append(_Record(address, "" if accepted else REJECT, entry))
             local = address.rpartition("@")[0]
             if _plussed_differ(local, domain, open_domain, verdict):
-                report(entry, "QM104", f"'{k.text}': sendmail {sendmail_does} '{k.user}+detail@{k.domain}'; "
-                       f"qmail has no '+' extensions (its separator is '-') and {qmail_does} it, like an "
-                       f"unknown address in '{domain}'")
+                plussed.append((entry, local))
         # A catch-all like '@d  %1@other' gives each local part other's answer for it.
         for local in sorted(_reached(domain, by_domain, reachable) - named.get(domain, set())):
             accepted = bool(verdict(f"{local}@{domain}"))
             if accepted != open_domain and catch_all is not None:
                 out.append(_Record(f"{local}@{domain}", "" if accepted else REJECT, catch_all))
-            plus_note = plus_note or _plussed_differ(local, domain, open_domain, verdict)
-        if plus_note and catch_all is not None:
-            report(catch_all, "QM104", f"'{catch_all.key.text}': through this catch-all sendmail "
-                   f"{sendmail_does} some 'user+detail@{catch_all.key.domain}' that qmail {qmail_does} "
-                   f"(it has no '+' extensions, so it answers them all like an unknown address)")
+            if catch_all is not None and _plussed_differ(local, domain, open_domain, verdict):
+                plussed.append((catch_all, local))
+        if plussed:
+            first, local = min(plussed, key=lambda p: p[0].line)
+            example = "an unknown name" if local == _UNNAMED else f"'{local}'"
+            others = f" and {len(plussed) - 1} more" if len(plussed) > 1 else ""
+            report(first, "QM104", f"'{domain}': sendmail {sendmail_does} 'user+detail' for {example}"
+                   f"{others} (through 'user' or a wildcard); qmail has no '+' extensions (its "
+                   f"separator is '-') and {qmail_does} every 'user+detail@{domain}', as an unknown address")
     return _writable(out, text, report), sorted(diagnostics, key=Diagnostic.sort_key)
 
 
