@@ -29,9 +29,10 @@ def command() -> None:
 def ldif(source: Path, base: str, cluster: str | None, host: str | None, output: Path | None,
          no_lint: bool) -> None:
     """Write SOURCE as LDIF for sendmail's LDAP virtuser map (FEATURE(virtusertable, LDAP))."""
-    from virtc.exports.ldap_entries import Scope, write_ldif
+    from virtc.exports.ldap_entries import Scope, require_python_ldap, write_ldif
 
     scope = Scope.parse(cluster=cluster, host=host)
+    require_python_ldap()  # before the lint: a missing library is the one thing to say
     checked = checked_or_fail(source, lint=not no_lint, target="ldap")
     write_ldif(checked.table, base, scope, output)
 
@@ -60,8 +61,10 @@ def postfix(source: Path, out_dir: Path, strict: bool, no_lint: bool) -> None:
 @no_lint_option
 def qmail(source: Path, output: Path, text: bool, strict: bool, no_lint: bool) -> None:
     """Write SOURCE as qmail's validrcptto accept list, and report what it cannot express."""
-    from virtc.exports.qmail import export_qmail
+    from virtc.exports.qmail import export_qmail, require_cdb
 
+    if not text:
+        require_cdb()  # before the lint: a missing library is the one thing to say
     _report(export_qmail(checked_or_fail(source, lint=not no_lint).table, output, text=text), strict)
 
 

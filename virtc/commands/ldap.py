@@ -35,11 +35,12 @@ def sync(source: Path, uri: str, base: str, cluster: str | None, host: str | Non
     deletions last. A second sync without a table change changes nothing.
     """
     from virtc.errors import VirtcError, fail
-    from virtc.exports.ldap_entries import Scope
+    from virtc.exports.ldap_entries import Scope, require_python_ldap
     from virtc.exports.ldap_sync import Directory, describe
     from virtc.exports.ldap_sync import sync as run_sync
 
     scope = Scope.parse(cluster=cluster, host=host)
+    require_python_ldap()
     try:
         password = password_file.read_text(encoding="utf-8").split("\n", 1)[0]
     except (OSError, UnicodeDecodeError) as exc:

@@ -242,16 +242,19 @@ def cdb_form(recs: list[tuple[str, str]]) -> bytes:
     return buffer.getvalue()
 
 
+def require_cdb() -> None:
+    try:
+        import cdblib  # noqa: F401
+    except ImportError:
+        from virtc.errors import VirtcError
+
+        raise VirtcError("writing a cdb needs pure-cdb: pip install 'virtc[qmail]' (or use --text)") from None
+
+
 def export_qmail(table: Table, output: Path, *, text: bool = False) -> list[Diagnostic]:
     """Write validrcptto (cdb, or text with ``text``); return what does not translate exactly."""
     recs, diagnostics = records(table, text=text)
     if not text:
-        try:
-            import cdblib  # noqa: F401
-        except ImportError:
-            from virtc.errors import VirtcError
-
-            raise VirtcError("writing a cdb needs pure-cdb: pip install 'virtc[qmail]' "
-                             "(or use --text)") from None
+        require_cdb()
     replace_text(output, text_form(recs) if text else cdb_form(recs))
     return diagnostics
