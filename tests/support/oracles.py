@@ -84,3 +84,11 @@ def require_pypi() -> None:
         _missing(f"PyPI not reachable ({exc}): the packaging and pre-commit tests install from it")
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now (for the servers tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

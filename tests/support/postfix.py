@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from support.oracles import ORACLE_PREFIX, _missing
+from support.oracles import ORACLE_PREFIX, _missing, free_port
 
 PREFIX = ORACLE_PREFIX / "postfix"
 LIB = PREFIX / "usr/lib/postfix"
@@ -96,10 +96,6 @@ def require_postfix() -> None:
         _missing("the Postfix oracle runs its master as root")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PostfixServer:
@@ -139,7 +135,7 @@ class PostfixServer:
         base = _BASE.format(s=self.dir, data=self.data, p=PREFIX, lib=LIB)
         main = base + "\n" + (export_dir / "main.cf").read_text() + _OVERRIDES
         (self.conf / "main.cf").write_text(main)
-        self.port = _free_port()
+        self.port = free_port()
         (self.conf / "master.cf").write_text(_MASTER_CF.format(port=self.port))
         past = time.time() - 5  # Postfix waits until a file it reads is older than now
         for f in self.conf.iterdir():

@@ -27,14 +27,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from support.oracles import free_port
 from support.sendmail import SendmailOracle
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class SendmailDaemon:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from support.oracles import ORACLE_PREFIX, missing
+from support.oracles import ORACLE_PREFIX, free_port, missing
 
 BASE = "dc=example,dc=com"
 ROOT_DN = f"cn=admin,{BASE}"
@@ -52,11 +52,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Slapd:
@@ -75,7 +70,7 @@ class Slapd:
                 missing(f"{f} missing: run `make oracles`")
         self.dir = Path(tempfile.mkdtemp(prefix="virtc-slapd."))
         self.dir.chmod(0o755)
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}"
         self.base = BASE
         self.root_dn = ROOT_DN
