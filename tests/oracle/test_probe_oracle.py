@@ -84,3 +84,26 @@ def test_with_flag_w_sendmail_rejects_unknown_local_users_itself(tmp_path: Path)
         assert "w" in mx.local_mailer_flags()
         done = probe(f"127.0.0.1:{mx.port}", "--table", str(table))
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_non_ascii_domains_get_no_verdict_not_a_wrong_one(tmp_path: Path) -> None:
+    """sendmail offers no SMTPUTF8 and strips the eighth bit: sent as bytes, RCPT to
+    ``café.test`` (closed by its catch-all) is answered for ``cafi.test`` with 250. The probe
+    does not send it, says why, and still probes the ASCII domain."""
+    table = tmp_path / "virtusertable"
+    table.write_bytes(b"q@caf\xe9.test\tq\n@caf\xe9.test\terror:5.1.1:550 No\n"
+                      b"a@b\xc3\xbccher.test\ta\n@b\xc3\xbccher.test\terror:5.1.1:550 No\n"
+                      b"z@plain.test\tz\n@plain.test\terror:5.1.1:550 No\n")
+    with SendmailDaemon(table) as mx:
+        with smtplib.SMTP("127.0.0.1", mx.port, timeout=30) as smtp:
+            smtp.ehlo("client.test")
+            assert not smtp.has_extn("smtputf8")
+            smtp.command_encoding = "latin-1"  # the table's bytes, as an 8-bit client sends them
+            smtp.docmd("MAIL", "FROM:<>")
+            code, text = smtp.docmd("RCPT", "TO:<nobody-here@caf\xe9.test>")
+            assert code == 250 and b"@cafi.test>" in text  # another domain's answer
+        done = subprocess.run([sys.executable, "-m", "virtc", "probe", f"127.0.0.1:{mx.port}", "--table",
+                               str(table), "--json"], capture_output=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        results = {r["domain"]: r["accepts_unknown"] for r in json.loads(done.stdout.decode("utf-8"))}
+        assert results == {"caf\u00e9.test": None, "b\u00fccher.test": None, "plain.test": False}

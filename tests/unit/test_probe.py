@@ -29,13 +29,16 @@ class FakeSMTP:
     ``hang_up_after_rcpt``: close the connection right after answering RCPT (every session).
     ``hang_up_at``: close instead of answering the n-th RCPT over all sessions (1-based).
     ``flood``: after RCPT, send ``250-`` continuation lines forever (never the last line).
+    ``extensions``: EHLO keywords offered besides PIPELINING and 8BITMIME (e.g. SMTPUTF8).
     """
 
     def __init__(self, rcpt: Callable[[str], str | bytes], *, greeting: str = "220 fake ESMTP",
                  hang_up_after: int | None = None, silent: bool = False, hang_up_after_rcpt: bool = False,
-                 hang_up_at: set[int] | None = None, flood: bool = False) -> None:
+                 hang_up_at: set[int] | None = None, flood: bool = False,
+                 extensions: tuple[str, ...] = ()) -> None:
         self.rcpt, self.greeting, self.hang_up_after, self.silent = rcpt, greeting, hang_up_after, silent
         self.hang_up_after_rcpt, self.hang_up_at, self.flood = hang_up_after_rcpt, hang_up_at or set(), flood
+        self.extensions = extensions
         self.commands: list[str] = []
         self.sessions = 0
         self.rcpts = 0
@@ -70,7 +73,8 @@ class FakeSMTP:
                 verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
                 reply: str | bytes
                 if verb == "EHLO":
-                    reply = "250-fake\r\n250-PIPELINING\r\n250 8BITMIME"
+                    reply = "".join(f"250-{k}\r\n" for k in ("fake", "PIPELINING", *self.extensions))
+                    reply += "250 8BITMIME"
                 elif verb == "RCPT":
                     self.rcpts += 1
                     if self.rcpts in self.hang_up_at:
@@ -295,7 +299,8 @@ def test_json_shape_and_utf8_output(table: Path, servers: list[FakeSMTP]) -> Non
 
 
 @pytest.mark.parametrize("option", [["--from", "a@b.test>\r\nDATA"], ["--from", "a b@c.test"],
-                                    ["--helo", "x\r\nDATA"]])
+                                    ["--helo", "x\r\nDATA"], ["--from", "b\u00e9@c.test"],
+                                    ["--helo", "h\u00f4te.test"]])
 def test_addresses_that_would_inject_commands_are_refused(
         table: Path, servers: list[FakeSMTP], option: list[str]) -> None:
     s = FakeSMTP(lambda a: "250 ok")
@@ -304,3 +309,61 @@ def test_addresses_that_would_inject_commands_are_refused(
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("virtc: ") and len(done.stderr.splitlines()) == 1
     assert s.sessions == 0
+
+
+# A UTF-8 domain, a Latin-1 one, and a plain one, as a table's bytes.
+EIGHT_BIT = b"a@b\xc3\xbccher.test\tx\nq@caf\xe9.test\ty\nz@plain.test\tz\n"
+
+
+def test_non_ascii_domains_are_not_sent_as_8_bit(tmp_path: Path, servers: list[FakeSMTP]) -> None:
+    """Without SMTPUTF8 sendmail strips the eighth bit and answers for another domain (cafi.test):
+    such a domain gets no verdict (exit 2) and the others are still probed, in one session."""
+    table = tmp_path / "vt"
+    table.write_bytes(EIGHT_BIT)
+    s = FakeSMTP(lambda a: "550 5.1.1 no")
+    servers.append(s)
+    done = subprocess.run([sys.executable, "-m", "virtc", "probe", f"127.0.0.1:{s.port}", "--table",
+                           str(table), "--json"], capture_output=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    results = {r["domain"]: r for r in json.loads(done.stdout.decode("utf-8"))}
+    assert list(results) == ["b\u00fccher.test", "caf\u00e9.test", "plain.test"]
+    assert results["plain.test"]["accepts_unknown"] is False
+    assert results["b\u00fccher.test"]["accepts_unknown"] is None
+    assert "SMTPUTF8" in results["b\u00fccher.test"]["error"]
+    assert results["caf\u00e9.test"]["accepts_unknown"] is None
+    assert "neither ASCII nor UTF-8" in results["caf\u00e9.test"]["error"]
+    assert [c for c in s.commands if c.upper().startswith("RCPT")] == [
+        f"rcpt TO:<{results['plain.test']['recipient']}>"]
+    assert s.sessions == 1 and all(c.isascii() for c in s.commands)
+
+
+def test_a_utf8_domain_is_asked_with_smtputf8(tmp_path: Path, servers: list[FakeSMTP]) -> None:
+    table = tmp_path / "vt"
+    table.write_bytes(EIGHT_BIT)
+    s = FakeSMTP(lambda a: "250 2.1.5 ok" if a.endswith("@b\u00fccher.test") else "550 5.1.1 no",
+                 extensions=("SMTPUTF8",))
+    servers.append(s)
+    done = subprocess.run([sys.executable, "-m", "virtc", "probe", f"127.0.0.1:{s.port}", "--table",
+                           str(table), "--json"], capture_output=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    results = {r["domain"]: r for r in json.loads(done.stdout.decode("utf-8"))}
+    assert results["b\u00fccher.test"]["accepts_unknown"] is True
+    assert results["plain.test"]["accepts_unknown"] is False
+    recipient = results["b\u00fccher.test"]["recipient"]
+    i = s.commands.index(f"rcpt TO:<{recipient}>")  # sent as UTF-8, the table's bytes
+    assert s.commands[i - 1] == "mail FROM:<> SMTPUTF8"
+    assert "mail FROM:<> SMTPUTF8" not in s.commands[i + 1:]  # only for that domain
+    assert "b\u00fccher.test on 127.0.0.1" in done.stderr.decode("utf-8")
+
+
+def test_a_domain_is_sent_as_the_table_spells_it(tmp_path: Path, servers: list[FakeSMTP]) -> None:
+    """No address parser in between: smtplib's rcpt() would drop the "(ample)" comment."""
+    table = tmp_path / "vt"
+    table.write_text("a@ex(ample).test\tx\n")
+    s = FakeSMTP(lambda a: "550 5.1.1 no")
+    servers.append(s)
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table), "--json")
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert f"rcpt TO:<{result['recipient']}>" in s.commands
+    assert result["recipient"].endswith("@ex(ample).test")

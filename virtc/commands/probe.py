@@ -69,8 +69,8 @@ def command(hosts: tuple[str, ...], source: Path, as_json: bool, mail_from: str,
     open_ = sorted({(r.host, r.domain) for r in results if r.accepts_unknown})
     unknown = [r for r in results if r.accepts_unknown is None]
     if open_:
-        click.echo(f"virtc: {len(open_)} host/domain pair{'s' if len(open_) != 1 else ''} accept unknown "
-                   f"recipients: {', '.join(f'{d} on {h}' for h, d in open_)}", err=True)
+        click.echo(safe(f"virtc: {len(open_)} host/domain pair{'s' if len(open_) != 1 else ''} accept "
+                        f"unknown recipients: {', '.join(f'{d} on {h}' for h, d in open_)}"), err=True)
         sys.exit(1)
     if unknown:
         click.echo(f"virtc: {len(unknown)} of {len(results)} probes gave no verdict", err=True)

@@ -7,6 +7,11 @@ delivered. A 2xx reply means the host accepts unknown recipients in that domain 
 backup-MX hole); 5xx means it rejects them; 4xx proves neither (the command exits 2 for
 it, as for a host it cannot reach: a check that cannot conclude must not pass).
 
+A domain that is not ASCII is asked only with ``SMTPUTF8`` (RFC 6531), when the server
+offers it and the table's bytes are UTF-8; otherwise it gets no verdict. Sending the bytes
+anyway would ask about another domain: sendmail without SMTPUTF8 strips the eighth bit
+(``café.test`` arrives as ``cafi.test``) and may then answer 250 for it.
+
 Bounded in count and time: one RCPT per host and domain, at most one new session per
 domain when the server hangs up, every reply waited for at most ``timeout`` seconds, and
 each host given at most :func:`host_budget` seconds in all (a server that keeps sending
@@ -77,9 +82,11 @@ def host_budget(timeout: float, domains: int) -> float:
 
 
 def check_address(text: str, what: str) -> str:
-    """``--from``/``--helo`` go into SMTP commands: no spaces, controls or angle brackets."""
+    """``--from``/``--helo`` go into SMTP commands: ASCII without spaces, controls or <>."""
     if any(c.isspace() or ord(c) < 0x20 or c in "<>\x7f" for c in text):
         raise VirtcError(f"{what} {text!r}: no spaces, control characters or <> allowed")
+    if not text.isascii():
+        raise VirtcError(f"{what} {text!r}: only ASCII can be sent without SMTPUTF8")
     return text
 
 
@@ -89,6 +96,26 @@ def unknown_local_part(domain: str, named: Callable[[str], bool]) -> str:
         local = LOCAL_PREFIX + secrets.token_hex(6)
         if not named(fold(f"{local}@{domain}")):
             return local
+
+
+def _wire_address(recipient: str) -> str:
+    """The recipient as it goes into ``RCPT TO:<...>``, or :class:`_NotAsked` why it cannot.
+
+    ``recipient`` holds the table's bytes (Latin-1 decoded); non-ASCII ones must be UTF-8.
+    """
+    if any(c.isspace() or ord(c) < 0x20 or c in "<>\x7f" for c in recipient):
+        raise _NotAsked("the domain has a space, a control character or <>: "
+                        "it cannot be written in RCPT TO")
+    if recipient.isascii():
+        return recipient
+    try:
+        return recipient.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotAsked("the domain is neither ASCII nor UTF-8: no SMTP client can name it") from None
+
+
+class _NotAsked(Exception):
+    """A domain this probe cannot ask about (its spelling), whatever the server."""
 
 
 def _reply(code: int, message: bytes) -> str:
@@ -105,6 +132,8 @@ class _Session:
         self.deadline = deadline
         self.smtp: smtplib.SMTP | None = None
         self.expired = False
+        self.unreachable = False
+        """The host gave no answer at all (connection, timeout): its other domains are not tried."""
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
         self._timer.daemon = True
@@ -139,11 +168,15 @@ class _Session:
         return smtp
 
     def ask(self, domain: str, recipient: str) -> Result:
+        try:
+            address = _wire_address(recipient)
+        except _NotAsked as exc:
+            return Result(self.target.given, domain, recipient, None, "", str(exc))
         # A session kept from the last domain may have been closed by the server since:
         # then one new session. A fresh one that fails is the answer.
         reused = self.smtp is not None
         try:
-            return self._ask(domain, recipient)
+            return self._ask(domain, recipient, address)
         except smtplib.SMTPServerDisconnected as exc:
             self._drop()
             if not reused or self.expired:
@@ -152,12 +185,13 @@ class _Session:
             self.close()
             return self._failed(domain, recipient, exc)
         try:
-            return self._ask(domain, recipient)
+            return self._ask(domain, recipient, address)
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             return self._failed(domain, recipient, exc)
 
     def _failed(self, domain: str, recipient: str, exc: BaseException) -> Result:
+        self.unreachable = True
         error = "timed out (the host's time is up)" if self.expired else _connection_error(exc)
         return Result(self.target.given, domain, recipient, None, "", error)
 
@@ -176,15 +210,21 @@ class _Session:
         except (OSError, smtplib.SMTPException):
             self._drop()
 
-    def _ask(self, domain: str, recipient: str) -> Result:
+    def _ask(self, domain: str, recipient: str, address: str) -> Result:
         if self.smtp is None:
             self.smtp = self._open()
-        code, message = self.smtp.mail(self.mail_from)
+        utf8 = not address.isascii()
+        if utf8 and not self.smtp.has_extn("smtputf8"):
+            return Result(self.target.given, domain, recipient, None, "",
+                          "a non-ASCII domain, and the server does not offer SMTPUTF8: not asked")
+        # docmd, not mail()/rcpt(): their address parser would rewrite a domain with "(...)".
+        code, message = self.smtp.docmd("mail", f"FROM:<{self.mail_from}>{' SMTPUTF8' if utf8 else ''}")
         if not 200 <= code < 300:
             self._reset()
             return Result(self.target.given, domain, recipient, None, _reply(code, message),
                           "MAIL FROM was refused: no verdict (try --from ADDR)")
-        code, message = self.smtp.rcpt(recipient)
+        self.smtp.command_encoding = "utf-8" if utf8 else "ascii"  # rset() puts back ASCII
+        code, message = self.smtp.docmd("rcpt", f"TO:<{address}>")
         self._reset()
         verdict = True if 200 <= code < 300 else False if 500 <= code < 600 else None
         error = (None if verdict is not None else "a temporary reply proves neither" if 400 <= code < 500
@@ -236,7 +276,7 @@ def probe(plan: Mapping[Target, Sequence[str]], named: Callable[[str], bool], *,
                     recipients[domain] = f"{unknown_local_part(domain, named)}@{domain}"
                 result = session.ask(domain, recipients[domain])
                 results.append(result)
-                if result.error is not None and not result.reply:
+                if session.unreachable:
                     # No answer at all: say so for the host's other domains without waiting again.
                     results += [Result(target.given, d, recipients.setdefault(
                                     d, f"{unknown_local_part(d, named)}@{d}"), None, "", result.error)
