@@ -29,16 +29,22 @@ class FakeSMTP:
     ``hang_up_after_rcpt``: close the connection right after answering RCPT (every session).
     ``hang_up_at``: close instead of answering the n-th RCPT over all sessions (1-based).
     ``flood``: after RCPT, send ``250-`` continuation lines forever (never the last line).
+    ``error_limits``: (soft, hard) as Postfix's smtpd_soft/hard_error_limit: after ``soft``
+    5xx replies in a session count each further reply as delayed (``delayed``; Postfix
+    sleeps a second), after ``hard`` answer the next command with 421 and hang up.
     ``extensions``: EHLO keywords offered besides PIPELINING and 8BITMIME (e.g. SMTPUTF8).
     """
 
     def __init__(self, rcpt: Callable[[str], str | bytes], *, greeting: str = "220 fake ESMTP",
                  hang_up_after: int | None = None, silent: bool = False, hang_up_after_rcpt: bool = False,
                  hang_up_at: set[int] | None = None, flood: bool = False,
-                 extensions: tuple[str, ...] = ()) -> None:
+                 extensions: tuple[str, ...] = (),
+                 error_limits: tuple[int, int] | None = None) -> None:
         self.rcpt, self.greeting, self.hang_up_after, self.silent = rcpt, greeting, hang_up_after, silent
         self.hang_up_after_rcpt, self.hang_up_at, self.flood = hang_up_after_rcpt, hang_up_at or set(), flood
-        self.extensions = extensions
+        self.extensions, self.error_limits = extensions, error_limits
+        self.delayed = 0
+        self.most_rcpts = 0  # the most RCPT commands one session got
         self.commands: list[str] = []
         self.sessions = 0
         self.rcpts = 0
@@ -66,11 +72,17 @@ class FakeSMTP:
                 return
             f.write(self.greeting.encode() + b"\r\n")
             f.flush()
-            rcpts = 0
+            rcpts = errors = 0
             for raw in f:
                 line = raw.decode().rstrip("\r\n")
                 self.commands.append(line)
                 verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+                if self.error_limits is not None and errors >= self.error_limits[0]:
+                    self.delayed += 1
+                if self.error_limits is not None and errors >= self.error_limits[1]:
+                    f.write(b"421 4.7.0 fake Error: too many errors\r\n")
+                    f.flush()
+                    return
                 reply: str | bytes
                 if verb == "EHLO":
                     reply = "".join(f"250-{k}\r\n" for k in ("fake", "PIPELINING", *self.extensions))
@@ -86,12 +98,14 @@ class FakeSMTP:
                             time.sleep(0.05)
                     reply = self.rcpt(line.split("<", 1)[1].rstrip(">"))
                     rcpts += 1
+                    self.most_rcpts = max(self.most_rcpts, rcpts)
                 elif verb == "QUIT":
                     f.write(b"221 bye\r\n")
                     f.flush()
                     break
                 else:
                     reply = "250 ok"
+                errors += (reply if isinstance(reply, bytes) else reply.encode()).startswith(b"5")
                 f.write((reply if isinstance(reply, bytes) else reply.encode()) + b"\r\n")
                 f.flush()
                 if self.hang_up_after_rcpt and verb == "RCPT":
@@ -367,3 +381,17 @@ def test_a_domain_is_sent_as_the_table_spells_it(tmp_path: Path, servers: list[F
     [result] = json.loads(done.stdout)
     assert f"rcpt TO:<{result['recipient']}>" in s.commands
     assert result["recipient"].endswith("@ex(ample).test")
+
+
+def test_many_domains_are_asked_in_sessions_of_eight(tmp_path: Path, servers: list[FakeSMTP]) -> None:
+    """Postfix slows every reply after 10 rejected recipients in a session and hangs up after
+    20: 20 domains are asked in 3 sessions of at most 8, and no reply is slowed."""
+    table = tmp_path / "vt"
+    table.write_text("".join(f"u@d{n}.test\tu\n@d{n}.test\terror:5.1.1:550 No\n" for n in range(20)))
+    s = FakeSMTP(lambda a: "550 5.1.1 no", error_limits=(10, 20))
+    servers.append(s)
+    done = run(f"127.0.0.1:{s.port}", "--table", str(table))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("rejects unknown") == 20
+    assert s.sessions == 3 and s.most_rcpts == 8 and s.delayed == 0
+    assert s.verbs().count("QUIT") == 3

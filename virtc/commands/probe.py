@@ -32,7 +32,8 @@ def command(hosts: tuple[str, ...], source: Path, as_json: bool, mail_from: str,
 
     Exit status: 1 when any host accepts unknown recipients in any domain; else 2 when
     a host could not be asked (connection, refused MAIL FROM, a 4xx); 0 when every host
-    rejects them everywhere. Each host gets at most TIMEOUT x (5 + 3 x domains) seconds.
+    rejects them everywhere. A new session every 8 domains (servers count rejections per
+    session); each host gets at most TIMEOUT x (5 x sessions + 3 x domains) seconds.
     """
     import sys
 

@@ -12,8 +12,9 @@ offers it and the table's bytes are UTF-8; otherwise it gets no verdict. Sending
 anyway would ask about another domain: sendmail without SMTPUTF8 strips the eighth bit
 (``café.test`` arrives as ``cafi.test``) and may then answer 250 for it.
 
-Bounded in count and time: one RCPT per host and domain, at most one new session per
-domain when the server hangs up, every reply waited for at most ``timeout`` seconds, and
+Bounded in count and time: one RCPT per host and domain, at most :data:`PER_SESSION`
+domains per session (then QUIT and a new one), at most one new session per domain when
+the server hangs up, every reply waited for at most ``timeout`` seconds, and
 each host given at most :func:`host_budget` seconds in all (a server that keeps sending
 continuation lines is cut off there).
 """
@@ -35,6 +36,11 @@ from virtc.model import fold
 
 DEFAULT_PORT = 25
 LOCAL_PREFIX = "virtc-probe-"
+PER_SESSION = 8
+"""Domains asked in one session. Servers count rejected recipients per session: Postfix
+delays every reply by smtpd_error_sleep_time (1 s) after smtpd_soft_error_limit (10) of
+them, three replies per domain, and hangs up after smtpd_hard_error_limit (20). A new
+session every 8 domains stays under both."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,10 @@ class Result:
 
 
 def host_budget(timeout: float, domains: int) -> float:
-    """The most time one host gets: connect, greeting, EHLO (and HELO), QUIT, and per domain
-    MAIL, RCPT and RSET, each up to ``timeout``."""
-    return timeout * (5 + 3 * domains)
+    """The most time one host gets: per session connect, greeting, EHLO (and HELO) and QUIT,
+    and per domain MAIL, RCPT and RSET, each up to ``timeout``."""
+    sessions = max(1, -(-domains // PER_SESSION))
+    return timeout * (5 * sessions + 3 * domains)
 
 
 def check_address(text: str, what: str) -> str:
@@ -133,6 +140,8 @@ class _Session:
         self.smtp: smtplib.SMTP | None = None
         self.expired = False
         self.unreachable = False
+        self.asked = 0
+        """Domains asked in the current session (see :data:`PER_SESSION`)."""
         """The host gave no answer at all (connection, timeout): its other domains are not tried."""
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
@@ -172,6 +181,8 @@ class _Session:
             address = _wire_address(recipient)
         except _NotAsked as exc:
             return Result(self.target.given, domain, recipient, None, "", str(exc))
+        if self.smtp is not None and self.asked >= PER_SESSION:
+            self._quit()
         # A session kept from the last domain may have been closed by the server since:
         # then one new session. A fresh one that fails is the answer.
         reused = self.smtp is not None
@@ -213,6 +224,7 @@ class _Session:
     def _ask(self, domain: str, recipient: str, address: str) -> Result:
         if self.smtp is None:
             self.smtp = self._open()
+            self.asked = 0
         utf8 = not address.isascii()
         if utf8 and not self.smtp.has_extn("smtputf8"):
             return Result(self.target.given, domain, recipient, None, "",
@@ -225,6 +237,7 @@ class _Session:
                           "MAIL FROM was refused: no verdict (try --from ADDR)")
         self.smtp.command_encoding = "utf-8" if utf8 else "ascii"  # rset() puts back ASCII
         code, message = self.smtp.docmd("rcpt", f"TO:<{address}>")
+        self.asked += 1
         self._reset()
         verdict = True if 200 <= code < 300 else False if 500 <= code < 600 else None
         error = (None if verdict is not None else "a temporary reply proves neither" if 400 <= code < 500
@@ -233,6 +246,10 @@ class _Session:
 
     def close(self) -> None:
         self._timer.cancel()
+        self._quit()
+
+    def _quit(self) -> None:
+        """QUIT and drop the connection (the host's watchdog keeps running)."""
         smtp = self.smtp
         if smtp is not None:
             try:
