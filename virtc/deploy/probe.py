@@ -140,9 +140,9 @@ class _Session:
         self.smtp: smtplib.SMTP | None = None
         self.expired = False
         self.unreachable = False
+        """The host gave no answer at all (connection, timeout): its other domains are not tried."""
         self.asked = 0
         """Domains asked in the current session (see :data:`PER_SESSION`)."""
-        """The host gave no answer at all (connection, timeout): its other domains are not tried."""
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
         self._timer.daemon = True
