@@ -6,17 +6,20 @@ for, on values built from the characters that matter to that check.
 
 from __future__ import annotations
 
+import re
 from unittest.mock import patch
 
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from virtc.lint.config import LintConfig
-from virtc.lint.facts import index
+from virtc.lint.facts import PLAIN_REJECT, index
 from virtc.lint.rule import LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
-from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD, misspelt_error
-from virtc.model import Key, KeyKind
+from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
+from virtc.lint.rules.vt202_invalid_target import SUSPECTS
+from virtc.lint.shared import ACCESS_ACTION, misspelt_error
+from virtc.model import Key, KeyKind, Value
 from virtc.source.parse import parse_text
 from virtc.speed.column import Column
 
@@ -29,9 +32,9 @@ _VALUE = st.lists(st.one_of(_WORDS, _BITS), min_size=1, max_size=6).map("".join)
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_VALUE, max_size=20))
 def test_vt201_scan_finds_every_misspelt_error(values: list[str]) -> None:
-    found = set(Column.of(values).matching(ACCESS_ACTION, ERROR_WORD))
+    found = set(Column.of(values).matching(ACCESS_ACTION, MISSPELT_SCAN))
     for i, value in enumerate(values):
-        if "@" not in value and misspelt_error(value) is not None:
+        if "@" not in value and Value.parse(value).error is None and misspelt_error(value) is not None:
             assert i in found, value
 
 
@@ -218,3 +221,43 @@ def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, 
     found = findings()
     with patch.object(vt213, "delivered_by_alias", lambda *args: False):
         assert found == findings()
+
+
+_ERROR_BITS = st.sampled_from(["error", "ERROR", ":", " ", "\t", "\r", "\x0c", "\xa0", "5", "4", "2", "0",
+                               ".", "550", "451", "5.1.1", "550 ", "x", "User unknown", "\xe9", "\x7f"])
+_ERROR_VALUE = st.lists(_ERROR_BITS, min_size=1, max_size=10).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_ERROR_VALUE, max_size=20))
+@example(["error:5.1.1:550 User unknown", "error:5.1.1:550 ", "error:5.1.1:550  x", "error : 55.1.1:550 a",
+          "error:5.1.1:450 a", "error:4.1.1:550 a", "error:5.1.1:550 caf\xe9", "error:5.1.1:550 a\r"])
+def test_plain_rejects_are_errors_no_error_rule_reports(values: list[str]) -> None:
+    """VT201, VT208 and VT209 skip plain rejects: each must be a DSN-form ``error:``
+    value with a 5xx reply and no VT201 problem (and VT201 still counts it as an error)."""
+    table = parse_text("".join(f"k{i}@d {v}\n" for i, v in enumerate(values)))
+    ix = index(table, LintContext(LintConfig(), None))
+    plain = set(table.values.matching(re.compile("\n" + PLAIN_REJECT)))
+    assert plain.isdisjoint(i for i, _ in ix.error_values)
+    for i in plain:
+        event("plain reject")
+        err = Value.parse(table.values[i]).error
+        assert err is not None and err.dsn_form and err.status[0] == "5", table.values[i]
+        assert err.text[:1] == "5" and not list(problems(err)), table.values[i]
+    parsed = {i for i, v in ix.error_values} | plain
+    assert parsed == {i for i, text in enumerate(table.values) if Value.parse(text).error is not None}
+
+
+_TARGET_BITS = st.sampled_from(["a", "@", "b.c", "error", "ErRoR:", "|", "/", '"', "!", ":", " ", "\t", ",",
+                                "\x0b", "\x0c", "\r", "<", ">", "(", ")", "\\", "\xa0", "x" * 250])
+_TARGET = st.lists(_TARGET_BITS, min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TARGET, max_size=20))
+def test_vt202_scan_is_its_definition(values: list[str]) -> None:
+    """VT202 looks closer at values that do not start with 'error' and have a special first
+    character, 257 characters or more, or a blank, comma or prescan special anywhere."""
+    found = Column.of(values).matching(SUSPECTS)
+    assert found == [i for i, v in enumerate(values) if not v.lower().startswith("error") and (
+        v[:1] in set('|/"@!:') or len(v) >= 257 or any(c in v for c in " \t,\x0b\x0c<>()\"\\"))]

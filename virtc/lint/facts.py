@@ -54,6 +54,12 @@ _PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_A
                (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
 """(has a user part, the key's last character before '@') -> kind, for keys ``_PLUS_KEY`` finds."""
 _ERROR = re.compile(r"(?i)\nerror")
+PLAIN_REJECT = (r"(?i:error)[ \t]*:[ \t]*5[0-9]*[ \t]*\.[ \t]*[0-9]+[ \t]*\.[ \t]*[0-9]+[ \t]*:"
+                r"[ \t]*5[0-9]{2} [ ]*[!-~][ -~]*(?=\n)")
+"""A value (after its newline in a column) that is ``error:5.x.x:5xx text`` in printable
+ASCII: a well-formed permanent reject. Most ``error:`` values of a table are, and no rule
+has anything to say about them, so scans skip them instead of parsing each."""
+_ERROR_NOT_PLAIN = re.compile(f"\n(?!{PLAIN_REJECT})(?i:error)")
 _AT = re.compile("@")
 ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 """A value that ends in a blank (makemap stores it: VT105, VT203)."""
@@ -250,11 +256,12 @@ class TableIndex:
 
     @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
-        """(index, parsed value) of every value sendmail reads as ``error:``."""
+        """(index, parsed value) of every value sendmail reads as ``error:``, except the
+        plain rejects (:data:`PLAIN_REJECT`)."""
         texts = self.values
         seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
         out = []
-        for i in self.error_like:
+        for i in texts.matching(_ERROR_NOT_PLAIN):
             text = texts[i]
             value = seen.get(text)
             if value is None:

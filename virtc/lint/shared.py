@@ -13,8 +13,8 @@ ACCESS_ACTIONS = frozenset({"reject", "discard", "relay", "ok"})
 ACCESS_ACTION = re.compile(f"\n(?i:reject|discard|relay|ok)[{BLANKS}]*(?=\n)")
 
 
-ERROR_WORD = re.compile(r"\n[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])")
-"""Values :func:`misspelt_error` may object to, found in the whole column at once."""
+ERROR_WORD_AT = r"[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])"
+"""Values :func:`misspelt_error` may object to (after a value's newline in a column)."""
 
 
 REPLY = re.compile(r"([0-9]{3}) ")

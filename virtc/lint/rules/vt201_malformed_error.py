@@ -35,12 +35,14 @@ Use instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from itertools import filterfalse
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, shown, value_span
+from virtc.lint.facts import PLAIN_REJECT, index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD, REPLY, misspelt_error
+from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD_AT, REPLY, misspelt_error
 from virtc.model import ErrorValue
 from virtc.table import Table
 
@@ -51,6 +53,11 @@ SEVERITY = Severity.ERROR
 STATUS_NAMES = frozenset({"usage", "nouser", "nohost", "unavailable", "software", "tempfail", "protocol",
                           "config"})
 """sendmail's ``ErrorCodes[]`` (parseaddr.c); any other name silently means EX_UNAVAILABLE."""
+
+MISSPELT_SCAN = re.compile(f"\n(?!{PLAIN_REJECT}){ERROR_WORD_AT}")
+"""Values :func:`misspelt_error` may object to, less the well-formed rejects: found in the
+whole column at once."""
+
 
 def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     """(message, severity or None for the rule's default) for each fault of an error value."""
@@ -112,7 +119,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         for msg, sev in problems(v.error):
             yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
-    for i in ix.values.matching(ACCESS_ACTION, ERROR_WORD):
+    for i in filterfalse(errors.__contains__, ix.values.matching(ACCESS_ACTION, MISSPELT_SCAN)):
         text = ix.values[i]
-        if i not in errors and "@" not in text and (why := misspelt_error(text)) is not None:
+        if "@" not in text and (why := misspelt_error(text)) is not None:
             yield Finding(*value_span(ix.entries[i]), f"'{shown(text)}' is not an error value: {why}")
