@@ -13,7 +13,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from virtc.lint.config import LintConfig
-from virtc.lint.facts import PLAIN_REJECT, index
+from virtc.lint.facts import IMPLAUSIBLE_DOMAIN, PLAIN_REJECT, index
 from virtc.lint.rule import LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
@@ -91,13 +91,14 @@ def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(".:{}<>%$*a\n", max_size=5))
-def test_plausible_domain_is_its_definition(name: str) -> None:
-    from virtc.lint.facts import plausible_domain
+@given(st.lists(st.text(".:{}<>%$*a", max_size=5), max_size=10))
+def test_implausible_domains_are_the_definition(names: list[str]) -> None:
+    def plausible(name: str) -> bool:
+        debris = any(c in name for c in "{}<>%$*")
+        return bool(name) and name[0] != "." and name[-1] not in ".:" and not debris
 
-    debris = any(c in name for c in "{}<>%$*")
-    expected = bool(name) and name[0] != "." and name[-1] not in ".:" and not debris
-    assert plausible_domain(name) == expected
+    found = Column.of(names).matching(IMPLAUSIBLE_DOMAIN)
+    assert found == [i for i, n in enumerate(names) if not plausible(n)]
 
 
 _CATCH_ALL_VALUES = ["error:5.1.1:550 User unknown", "error:5.1.1:550 a.b (x)*", "x", "x+y", "x\t", "[a]",

@@ -10,42 +10,55 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import filterfalse, repeat
 from operator import itemgetter
 from sys import intern
+from types import MappingProxyType
+from typing import NamedTuple, cast
 
-from virtc.compat import SLOTS, zip_strict
+from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, Entry, KeyKind, Value, fold
 from virtc.speed.column import SCAN_BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
 from virtc.table import Table
 
+_NO_SPECIAL: Mapping[KeyKind, dict[str, int]] = MappingProxyType({})
 
-@dataclass(**SLOTS)
+
 class Domain:
-    """One (folded) domain: where its stored entries are, and its non-address keys."""
+    """One (folded) domain: its catch-all and its other non-address keys (where its entries
+    are: :meth:`TableIndex.extent`)."""
 
-    name: str
-    first: int
-    """Index into ``table.entries`` of the domain's first stored entry."""
-    count: int = 0
-    last: int = 0
-    """Index of the domain's last stored entry (in file order: a missing catch-all goes after it)."""
-    catch_all: int | None = None
-    """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
-    special: dict[KeyKind, dict[str, int]] = field(default_factory=dict)
-    """kind -> folded user ('' for domain-wide keys) -> entry index, for the plus kinds
-    (``user++@``, ``user+*@``, ``++@``, ``+*@``)."""
+    __slots__ = ("catch_all", "name", "special")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.catch_all: int | None = None
+        """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
+        self.special: Mapping[KeyKind, dict[str, int]] = _NO_SPECIAL
+        """kind -> folded user ('' for domain-wide keys) -> entry index, for the plus kinds
+        (``user++@``, ``user+*@``, ``++@``, ``+*@``); one shared empty mapping for most domains."""
+
+    def __repr__(self) -> str:
+        return f"Domain({self.name!r}, catch_all={self.catch_all!r}, special={dict(self.special)!r})"
 
     def find(self, kind: KeyKind, user: str = "") -> int | None:
         """The entry of a ``user++@``, ``user+*@``, ``++@``, ``+*@`` or ``@`` key (not ADDRESS)."""
         if kind is KeyKind.CATCH_ALL:
             return self.catch_all if not user else None
         return self.special.get(kind, {}).get(user)
+
+
+class Extent(NamedTuple):
+    """Where a domain's stored entries are (indices into ``table.entries``)."""
+
+    first: int
+    entries: int
+    last: int
+    """In file order: a missing catch-all goes after it."""
 
 
 _CATCH_ALL_KEY = re.compile(r"\n@")
@@ -64,7 +77,9 @@ _AT = re.compile("@")
 ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 """A value that ends in a blank (makemap stores it: VT105, VT203)."""
 _NOT_LOOKED_UP = -2
-_IMPLAUSIBLE = re.compile(r"\A(?:\.|\Z)|[{}<>%$*]|[.:]\Z")
+IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
+"""Domains no address has, in a column of names: empty, '.x', 'x.', 'x:', template debris
+(see VT104)."""
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 FEW_TEXTS = 16
@@ -156,27 +171,31 @@ class TableIndex:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
         return self._domains(self.shadowed_by_duplicate)
 
+    def _names(self, not_stored: Iterable[int]) -> list[str | None]:
+        """Per entry, the part of its stored key after the last '@' (interned: a table has
+        far fewer domains than keys); None for keys without '@' (VT104) and ``not_stored``."""
+        names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, self.stored_keys,
+                                                                             repeat("@")))))
+        for i in (*self.no_at, *not_stored):
+            names[i] = None
+        return names
+
     def _domains(self, not_stored: Iterable[int]) -> dict[str, Domain]:
         """:attr:`domains`, leaving out the entries ``not_stored`` (later duplicates)."""
         stored = self.stored_keys
-        n = len(stored)
-        # The part after the last '@', interned: a table has far fewer domains than keys,
-        # and the split's tuples and user parts are freed at once (memory at 1M entries).
-        names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, stored,
-                                                                             repeat("@")))))
-        for i in (*self.no_at, *not_stored):
-            names[i] = None  # no '@' (VT104), or not stored (VT103)
-        counts = Counter(names)
-        first = dict(zip_strict(reversed(names), range(n - 1, -1, -1)))
-        last = dict(zip_strict(names, range(n)))
-        out = {name: Domain(name, first[name], count, last[name])
-               for name, count in counts.items() if name is not None and plausible_domain(name)}
-        self._odd_endings = [name for name in counts if name is not None and name[-1:] not in _ALNUM]
+        names = self._names(not_stored)
+        with_none = dict.fromkeys(names)  # in order of first appearance
+        with_none.pop(None, None)
+        found = cast("dict[str, None]", with_none)
+        candidates = Column.of(found)
+        implausible = set(candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)))
+        out = {name: Domain(name) for name in found if name not in implausible}
+        self._odd_endings = [name for name in found if name[-1:] not in _ALNUM]
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
-        for i in self.keys.matching(_CATCH_ALL_KEY):  # '@' + domain and nothing else: no Key.parse
-            name = names[i] or ""
-            dom = out.get(name)
-            if dom is not None and dom.catch_all is None and len(stored[i]) == len(name) + 1:
+        catch_alls = self.keys.matching(_CATCH_ALL_KEY)  # '@' + domain and nothing else: no Key.parse
+        for i, text in zip_strict(catch_alls, stored.take(catch_alls)):
+            dom = out.get(names[i] or "")
+            if dom is not None and dom.catch_all is None and len(text) == len(dom.name) + 1:
                 dom.catch_all = i
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
@@ -189,14 +208,29 @@ class TableIndex:
             user = local[:-2]
             if "+" not in user:  # else an address: 'a+b++@' is no wildcard key
                 kind = _PLUS_KINDS[bool(user), local[-1]]
-                dom.special.setdefault(kind, {}).setdefault(user, i)
+                special = dom.special if isinstance(dom.special, dict) else {}
+                special.setdefault(kind, {}).setdefault(user, i)
+                dom.special = special
         return out
+
+    @cached_property
+    def _extents(self) -> tuple[dict[str, int], Counter[str | None], dict[str, int]]:
+        names = self._names(self.shadowed_by_duplicate)
+        n = len(names)
+        return (dict(zip_strict(reversed(names), range(n - 1, -1, -1))), Counter(names),
+                dict(zip_strict(names, range(n))))
+
+    def extent(self, dom: Domain) -> Extent:
+        """Where ``dom``'s stored entries are: computed for all domains the first time a rule
+        asks (only rules that report a domain do)."""
+        first, counts, last = self._extents
+        return Extent(first[dom.name], counts[dom.name], last[dom.name])
 
     def last_line(self, dom: Domain) -> int:
         """The line after which a new entry of ``dom`` goes: its last entry, counting the
         repeats makemap does not store (so a catch-all never lands between a line and its
         duplicate)."""
-        last = self.entries[dom.last].line
+        last = self.entries[self.extent(dom).last].line
         stored = self.stored_keys
         for _, i in self.duplicates:
             if stored[i].rpartition("@")[2] == dom.name:
@@ -296,11 +330,6 @@ def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tupl
 def any_of(texts: Iterable[str]) -> str:
     """A regex group matching any of ``texts`` literally (see :data:`FEW_TEXTS`)."""
     return f"(?:{'|'.join(map(re.escape, texts))})"
-
-
-def plausible_domain(name: str) -> bool:
-    """False for domains no address has (empty, '.x', 'x.', 'x:', template debris); see VT104."""
-    return _IMPLAUSIBLE.search(name) is None
 
 
 def index(table: Table, ctx: LintContext) -> TableIndex:

@@ -68,9 +68,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for dom in ix.domains.values():
         if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
             continue
-        first = ix.entries[dom.first]
+        extent = ix.extent(dom)
+        first = ix.entries[extent.first]
         last = ix.last_line(dom)
-        n = dom.count
+        n = extent.entries
         fix, help_text = fixer.fix(dom.name, last)
         yield Finding(
             *key_span(first),

@@ -73,7 +73,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 help=help_text,
             )
         elif dom.catch_all is None:
-            first = ix.entries[dom.first]
+            first = ix.entries[ix.extent(dom).first]
             last = ix.last_line(dom)
             fix, help_text = fixer.fix(name, last)
             yield Finding(

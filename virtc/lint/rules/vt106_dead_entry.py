@@ -45,8 +45,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for dom in ix.domains.values():
         if dom.name in local or any(dom.name.endswith("." + v) for v in ctx.entire_domain):
             continue  # (virtuser_entire_domain: subdomains of a VirtHost domain are looked up)
-        first = ix.entries[dom.first]
-        n = dom.count
+        extent = ix.extent(dom)
+        first = ix.entries[extent.first]
+        n = extent.entries
         more = f" (and {n - 1} more entr{'ies' if n > 2 else 'y'} of this domain)" if n > 1 else ""
         yield Finding(
             *key_span(first),
