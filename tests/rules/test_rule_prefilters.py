@@ -262,3 +262,15 @@ def test_vt202_scan_is_its_definition(values: list[str]) -> None:
     found = Column.of(values).matching(SUSPECTS)
     assert found == [i for i, v in enumerate(values) if not v.lower().startswith("error") and (
         v[:1] in set('|/"@!:') or len(v) >= 257 or any(c in v for c in " \t,\x0b\x0c<>()\"\\"))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["postmaster", "PostMaster", "post", "postmaster+x", "",
+                                           "a@postmaster"]),
+                          st.sampled_from(["a", "B", "a@b", "", "c.d"])), max_size=12))
+def test_named_finds_what_the_key_index_finds(rows: list[tuple[str, str]]) -> None:
+    table = parse_text("".join(f"{user}@{dom} v{i}\n" for i, (user, dom) in enumerate(rows)))
+    ix = index(table, LintContext(LintConfig(), None))
+    named = ix.named("postmaster")
+    for dom in {d.lower().rpartition("@")[2] for _, d in rows} | {"a", "b", "zz"}:
+        assert named.get(dom) == table.key_index.first(f"postmaster@{dom}"), dom

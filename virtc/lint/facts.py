@@ -278,6 +278,14 @@ class TableIndex:
             return found
         return None if hit < 0 else hit
 
+    def named(self, local: str) -> dict[str, int]:
+        """Folded domain -> the stored entry of the key ``local@domain`` (``local`` folded,
+        without '@'): one scan of the keys for every domain at once, not a lookup each."""
+        found = self.stored_keys.matching(re.compile(f"\n{re.escape(local)}@[^@\n]*(?=\n)"))
+        domains = map(str.__getitem__, self.stored_keys.take(found), repeat(slice(len(local) + 1, None)))
+        # Filled backwards: the first of equal keys (the one makemap stores) is written last.
+        return dict(zip_strict(reversed(list(domains)), reversed(found)))
+
     @cached_property
     def ends_blank(self) -> list[int]:
         """Indices of values that end in a blank, which makemap stores (VT105, VT203)."""

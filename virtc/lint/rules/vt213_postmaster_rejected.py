@@ -28,7 +28,8 @@ Use instead
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Container, Iterator
+from itertools import compress
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import TableIndex, index, key_span
@@ -51,15 +52,17 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     from virtc.lint.engine import shared_engine
 
     eng = shared_engine(table, ctx)
-    first, values = table.key_index.first, ix.values
+    values = ix.values
+    postmasters = ix.named("postmaster")
+    # Domains whose own postmaster entry names a local user: delivered (no engine needed).
+    delivered = set(compress(postmasters, map(_PLAIN_USER.fullmatch,
+                                              values.take(list(postmasters.values())))))
     for dom in candidates:
-        if dom.name not in eng.domains or dom.name in ctx.host_names:
+        name = dom.name
+        if name in delivered or name not in eng.domains or name in ctx.host_names:
             continue
-        own = first(f"postmaster@{dom.name}")
-        if own is not None and _PLAIN_USER.fullmatch(values[own]):
-            continue  # its own entry names a local user: delivered (no engine needed)
         ca = values[dom.catch_all] if dom.catch_all is not None else ""
-        if own is None and delivered_by_alias(ca, eng.domains, first, values):
+        if name not in postmasters and delivered_by_alias(ca, eng.domains, delivered):
             continue
         r = eng.resolve(f"postmaster@{dom.name}")
         if r.kind != "error":
@@ -88,19 +91,15 @@ _PLAIN_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"
 _ALIAS = re.compile(f"[{BLANKS}]*%1(?:%3)?@([A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*)[{BLANKS}]*")
 
 
-def delivered_by_alias(catch_all: str, local: frozenset[str], first: Callable[[str], int | None],
-                       values: Sequence[str]) -> bool:
+def delivered_by_alias(catch_all: str, local: frozenset[str], delivered: Container[str]) -> bool:
     """Whether a domain alias (``@dom  %1%3@other``) delivers ``postmaster@dom`` without the
-    engine: ``other`` is remote, or its own postmaster entry names a local user (#18: the
-    tiny shape has 35k alias domains at 1M entries)."""
+    engine: ``other`` is remote, or in ``delivered`` (its own postmaster entry names a local
+    user; #18: the tiny shape has 35k alias domains at 1M entries)."""
     m = _ALIAS.fullmatch(catch_all)
     if m is None:
         return False
     other = m[1].lower()
-    if other not in local:
-        return True  # relayed to another host: not rejected here
-    own = first(f"postmaster@{other}")
-    return own is not None and _PLAIN_USER.fullmatch(values[own]) is not None
+    return other not in local or other in delivered  # (remote: relayed, not rejected here)
 
 
 def _entry_of(ix: TableIndex, stored: str) -> Entry | None:
