@@ -101,53 +101,6 @@ def test_implausible_domains_are_the_definition(names: list[str]) -> None:
     assert found == [i for i, n in enumerate(names) if not plausible(n)]
 
 
-_CATCH_ALL_VALUES = ["error:5.1.1:550 User unknown", "error:5.1.1:550 a.b (x)*", "x", "x+y", "x\t", "[a]",
-                     "b|c", "x y"]
-_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 3), st.sampled_from(_CATCH_ALL_VALUES))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_ROW, max_size=14))
-def test_vt105_finds_the_same_with_and_without_its_scan(rows: list[tuple[str, int, str]]) -> None:
-    """VT105 picks the entries whose value is a catch-all's with one regex when the table has
-    few catch-all values: it must report what testing every value against the set does."""
-    from virtc.lint.rules import vt105_redundant_entry as vt105
-
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example {value}\n" for user, d, value in rows)
-    table = parse_text(text)
-
-    def findings(few: int) -> list[object]:
-        saved, vt105.FEW_TEXTS = vt105.FEW_TEXTS, few
-        try:
-            return list(vt105.check(table, LintContext(LintConfig(), None)))
-        finally:
-            vt105.FEW_TEXTS = saved
-
-    found = findings(len(_CATCH_ALL_VALUES))
-    assert found == findings(0)
-    event(f"VT105 findings: {min(len(found), 2)}")
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_KEY, max_size=20))
-@example(["a@d.", "b@D.", "c@", "d@e@f:", "g@h"])
-def test_vt104_finds_odd_endings_through_domains_as_through_every_key(keys: list[str]) -> None:
-    """Keys ending in no letter or digit are found through the few domain parts that end so;
-    with too many such parts, from every key's last character: the same keys either way."""
-    import virtc.lint.facts as index_module
-
-    table = parse_text("".join(f"{k} v\n" for k in keys))
-
-    def found(few: int) -> list[int]:
-        saved, index_module.FEW_TEXTS = index_module.FEW_TEXTS, few
-        try:
-            return suspects(index(table, LintContext(LintConfig(), None)))
-        finally:
-            index_module.FEW_TEXTS = saved
-
-    assert found(16) == found(-1)
-
-
 _PCT_VALUES = ["bob", "%1", "bob%2", "%1%3", "bob+%2", "%1@d1.example", "%0.X", "error:5.1.1:550 no",
                "error:5.1.1:550 %1 no", "x%3"]
 _PCT_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "bob+x", "al"]
@@ -171,9 +124,38 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
         return list(vt105.check(table, LintContext(LintConfig(), None)))
 
     found = findings()
-    with patch.object(vt105, "may_equal_fixed", lambda value, stored, get: True):
+    with patch.object(vt105, "may_equal_fixed", lambda value, stored, get: True), \
+            patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None):
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+_WILD_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "", "bob+virtcdetail", "al+*", "b+o++", "x@y++"]
+_WILD_VALUES = ["bob", "bob+%2", "%1", "bob%3", "@", " @ ", "bob+virtcdetail", "BOB+VIRTCDETAIL", "a@b",
+                "x!y", "error:5.1.1:550 no", "%2 %2", "bob\t"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_WILD_KEYS), st.sampled_from(["d", "D", "e.", "f"]),
+                          st.sampled_from(_WILD_VALUES)), max_size=12))
+@example([("bob++", "d", "bob+%2"), ("bob", "d", " @ "), ("", "d", "bob")])  # '@' is "not found": next key
+def test_vt105_user_wildcards_answer_as_may_equal_fixed(rows: list[tuple[str, str, str]]) -> None:
+    """The batch answers for ``user++@d`` / ``user+*@d`` keys equal the per-entry function."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    table = parse_text("".join(f"{user}@{dom}\t{value}\n" for user, dom, value in rows))
+    ctx = LintContext(LintConfig(), None)
+    ix = index(table, ctx)
+    with_pct = ix.values.matching(re.compile("%"))
+    fast = vt105._UserWildcards(ix, with_pct)
+    get = shared_engine(table, ctx).table.get
+    for i in with_pct:
+        value, stored = ix.values[i], ix.stored_keys[i]
+        verdict = fast.may_equal_fixed(i, value, stored)
+        if verdict is not None:
+            event("answered in the batch")
+            assert verdict == vt105.may_equal_fixed(value, stored, get), (stored, value)
 
 
 _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example", "x@remote.example",

@@ -71,6 +71,15 @@ def test_substitute() -> None:
     assert substitute("plain", args) == "plain"
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from("%0139a@+x\xe9"), max_size=12),
+       st.lists(st.sampled_from(["", "u", "%1", "a%2b"]), max_size=5).map(tuple))
+def test_substitute_by_parts_is_the_character_loop(value: str, args: tuple[str, ...]) -> None:
+    from virtc.lookup.keys import _substitute
+
+    assert substitute(value, args) == _substitute(value, args)
+
+
 def test_tokens_and_join() -> None:
     assert tokenize('a.b@c "q s" (comment) x,y') == ["a", ".", "b", "@", "c", '"q s"', "x", ",", "y"]
     assert join(tokenize("root root"), ".") == "root.root"

@@ -78,6 +78,20 @@ def substitute(value: str, args: tuple[str, ...]) -> str:
     """
     if "%" not in value:
         return value
+    if "%%" not in value:  # each '%' then starts one part: %N is its first character
+        first, *parts = value.split("%")
+        n = len(args)
+        return first + "".join(
+            (args[int(p[0])] if int(p[0]) < n else "") + p[1:] if p[:1] in _DIGITS else "%" + p
+            for p in parts)
+    return _substitute(value, args)
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _substitute(value: str, args: tuple[str, ...]) -> str:
+    """:func:`substitute`, a character at a time (the reference; any ``%%``)."""
     out: list[str] = []
     i, n = 0, len(value)
     while i < n:

@@ -29,14 +29,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from itertools import compress, count
+from itertools import compress, count, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import FEW_TEXTS, any_of, index, key_span, shown
+from virtc.lint.facts import TableIndex, index, key_span, shown
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, Key, KeyKind
+from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -61,17 +62,17 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return
     values, stored_keys = ix.values, ix.stored_keys
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
-    # uses %N (compared after substitution below), or with %N itself.
+    # uses %N (compared after substitution below), or with %N itself. Hash joins in C.
     plain = {values[ca].rstrip(BLANKS) for ca in catch_alls.values()}
     pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
-    if len(plain) <= FEW_TEXTS:  # the usual table: a few reject texts, found by one scan
-        candidates = set(values.matching(re.compile(f"\n{any_of(plain)}(?=\n)")))
-    else:
-        candidates = set(compress(count(), map(plain.__contains__, values)))  # in C
-    candidates.update(ix.values.matching(_PERCENT))
+    candidates = set(compress(count(), map(plain.__contains__, values)))
+    with_pct = ix.values.matching(_PERCENT)
+    candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if values[i].rstrip(BLANKS) in plain)
     if pct:
-        candidates.update(i for i, k in enumerate(stored_keys) if k[k.rfind("@") + 1:] in pct)
+        domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
+        candidates.update(compress(count(), map(pct.__contains__, domains)))
+    fast = _UserWildcards(ix, with_pct)
     eng = None
     for i in sorted(candidates):
         stored = stored_keys[i]
@@ -82,9 +83,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         # Same words as the catch-all's value (after its %N for this user)?
         value, ca_value = values[i], values[ca]
         if "%" in value:
-            from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
-            eng = eng or shared_engine(table, ctx)
-            if not may_equal_fixed(value, stored, eng.table.get):
+            verdict = fast.may_equal_fixed(i, value, stored)
+            if verdict is None:
+                from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+                eng = eng or shared_engine(table, ctx)
+                verdict = may_equal_fixed(value, stored, eng.table.get)
+            if not verdict:
                 continue  # what answers without it differs, whatever the detail
         else:
             expected = ca_value
@@ -153,6 +157,71 @@ def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None]) -
             return True
         return mine.lower().split() == theirs.lower().split()
     return True
+
+
+class _UserWildcards:
+    """:func:`may_equal_fixed` for the ``user++@d`` and ``user+*@d`` keys of a table at once
+    (a table may give every mailbox one, ``user+*@d  box+%2``): the domain's wildcard and
+    catch-all keys come from the shared domain facts, and every ``user@d`` key the answers
+    need from one hash join over the stored keys, instead of key lookups per entry."""
+
+    def __init__(self, ix: TableIndex, with_pct: list[int]) -> None:
+        from virtc.lookup import substitute  # (the engine: not for a table without %N)
+
+        self.ix, self.substitute = ix, substitute
+        self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
+        """Some key spells the probe's detail: its exact key may answer first (not handled)."""
+        wanted = set()
+        for stored in ix.stored_keys.take(with_pct):
+            m = _USER_WILDCARD.fullmatch(stored)
+            if m is not None:
+                wanted.add(f"{m[1]}@{m[3]}")
+        hits = list(compress(count(), map(wanted.__contains__, ix.stored_keys)))
+        # Filled backwards: the first of equal keys (the one makemap stores) is written last.
+        self.addresses = dict(zip_strict(reversed(ix.stored_keys.take(hits)), reversed(hits)))
+
+    def may_equal_fixed(self, i: int, value: str, stored: str) -> bool | None:
+        """:func:`may_equal_fixed` for entry ``i`` (``value``, stored key ``stored``), or None
+        for a key this does not handle."""
+        m = _USER_WILDCARD.fullmatch(stored)
+        if m is None or self.detail_keys or len(stored) + len(_DETAIL) > MAXNAME:
+            return None
+        user, wild, name = m[1], m[2], m[3]
+        dom = self.ix.domains.get(name)
+        if dom is None or name.endswith("."):
+            return None
+        if wild == "*" and dom.find(KeyKind.USER_PLUS, user) is not None:
+            return True  # (that address stops earlier: only others reach the key)
+        # The keys sendmail tries after this one, in order (built only as far as needed).
+        later = ((KeyKind.USER_ANY, "+*@") if wild == "+" else None, (KeyKind.ADDRESS, "@"),
+                 (KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@"), (KeyKind.CATCH_ALL, "@"))
+        values = self.ix.values
+        for step in later:
+            if step is None:
+                continue
+            kind, shape = step
+            if kind is KeyKind.ADDRESS:
+                j = self.addresses.get(f"{user}@{name}")
+            else:
+                j = dom.find(kind, user if kind is KeyKind.USER_ANY else "")
+            if j is None:
+                continue
+            other = values[j]
+            if other.strip(BLANKS) == "@":
+                continue
+            key = f"{user if kind in (KeyKind.USER_ANY, KeyKind.ADDRESS) else ''}{shape}{name}"
+            rest = (user, _DETAIL, "+" + _DETAIL)
+            mine = self.substitute(value, (stored, *rest))
+            theirs = self.substitute(other, (key, *rest))
+            if any(c in text for text in (mine, theirs) for c in "@!%"):
+                return True
+            return mine.lower().split() == theirs.lower().split()
+        return True
+
+
+_USER_WILDCARD = re.compile(r"([^+][^+]*)\+([+*])@([^@]*)")
+"""A stored ``user++@d`` or ``user+*@d`` key (Key.parse's USER_PLUS and USER_ANY, whose
+domain holds no '@')."""
 
 
 def _probes(key: Key, first: str, plus_keys: bool) -> list[str]:
