@@ -183,6 +183,38 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     event(f"VT205 findings: {min(len(found), 2)}")
 
 
+_ALIAS_ROW = st.tuples(st.sampled_from(["@", "@", "a", "virtc-probe"]), st.integers(0, 3),
+                       st.sampled_from(["%1@d1.example", "%1%3@d2.example", "%1@D3.EXAMPLE", "%1@d0.example",
+                                        "%1@remote.example", "root", "error:5.1.1:550 no", "@",
+                                        "a@d0.example", "%1@d1.example.", "x!y", "%2@d1.example"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ALIAS_ROW, max_size=10))
+def test_vt205_alias_domains_end_as_the_engine_says(rows: list[tuple[str, int, str]]) -> None:
+    """The catch-alls VT205 proves to end per domain (#18) end for the engine too, and the
+    rule finds the same loops as when the engine is asked for each of them."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+    ctx = LintContext(LintConfig(), None)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    proven = vt205.proven_alias_ends(ix, eng.domains)
+    for i in proven:
+        event("alias proven to end")
+        assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", text
+
+    def findings() -> list[object]:
+        return sorted(vt205.check(table, LintContext(LintConfig(), None)))
+
+    found = findings()
+    with patch.object(vt205, "proven_alias_ends", lambda ix, local: []):
+        assert found == findings()
+    event(f"VT205 findings: {min(len(found), 2)}")
+
+
 _PM_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@"]), st.integers(0, 2),
                     st.sampled_from(["root", "error:5.1.1:550 no", "%1%3@d1.example", "%1@d2.example",
                                      "%1@remote.example", "x@d0.example", "%1%3@D0.EXAMPLE"]))
