@@ -215,6 +215,28 @@ def test_vt205_alias_domains_end_as_the_engine_says(rows: list[tuple[str, int, s
     event(f"VT205 findings: {min(len(found), 2)}")
 
 
+_SUBST_ROW = st.tuples(st.sampled_from(["bob", "bob+*", "bob++", "+*", "++", "", "b+o++", "bob+x"]),
+                       st.sampled_from(["d", "e"]),
+                       st.sampled_from(["%1", "%2", "box+%2", "%0", "%%0", "%5", "%1%3@f", "%0.X", "%2%9",
+                                        "x"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SUBST_ROW, max_size=10))
+def test_vt206_skips_only_entries_without_findings(rows: list[tuple[str, str, str]]) -> None:
+    from virtc.lint.rules import vt206_suspicious_substitution as vt206
+
+    table = parse_text("".join(f"{user}@{dom}\t{value}\n" for user, dom, value in rows))
+
+    def findings() -> list[object]:
+        return list(vt206.check(table, LintContext(LintConfig(), None)))
+
+    found = findings()
+    with patch.object(vt206, "worth_a_look", lambda ix: ix.values.matching(re.compile("%"))):
+        assert found == findings()
+    event(f"VT206 findings: {min(len(found), 2)}")
+
+
 _PM_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@"]), st.integers(0, 2),
                     st.sampled_from(["root", "error:5.1.1:550 no", "%1%3@d1.example", "%1@d2.example",
                                      "%1@remote.example", "x@d0.example", "%1%3@D0.EXAMPLE"]))

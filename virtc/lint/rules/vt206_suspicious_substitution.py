@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import filterfalse
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import Domain, index, shown
+from virtc.lint.facts import Domain, TableIndex, index, shown
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import Key, KeyKind, fold
 from virtc.table import Table
@@ -66,10 +67,22 @@ def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
     return None
 
 
+def worth_a_look(ix: TableIndex) -> list[int]:
+    """Entries whose value has a ``%``, less those that cannot get a finding: a ``user++@``,
+    ``user+*@``, ``++@`` or ``+*@`` key (sendmail passes it %1-%3) whose value has no ``%0``
+    or ``%4``-``%9`` (a table may give every mailbox one: ``user+*@d  box+%2``)."""
+    wild = {i for dom in ix.domains.values() for users in dom.special.values() for i in users.values()}
+    wild.difference_update(ix.values.matching(_ODD_DIGIT))
+    return list(filterfalse(wild.__contains__, ix.values.matching(_PERCENT)))
+
+
+_ODD_DIGIT = re.compile("%[04-9]")
+
+
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     domains = ix.domains
-    for i in ix.values.matching(_PERCENT):
+    for i in worth_a_look(ix):
         e = ix.entries[i]
         subs = substitutions(e.value_text)
         if not subs:
