@@ -74,26 +74,26 @@ def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int,
 _ENDS, _UNKNOWN = -1, -2
 
 
-def proven_ends(ix: TableIndex, candidates: Sequence[int], local: frozenset[str]) -> bytearray:
+def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an
     error, a remote address) without the engine: each entry's next hop is the entry whose
     exact key its value names, and the hops are followed once for the whole table (#18: the
     chains shape sent 10% of the entries through the engine, 12 s at 200k entries).
     Anything else (a %N value, a target without its own key, a cycle) stays 0."""
-    n = len(ix.entries)
-    first, values = ix.table.key_index.first, ix.values
+    n, candidates = len(ix.entries), ix.forwards
+    target_entry, values = ix.target_entry, ix.values
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
     for i in values.matching(_HACKS):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
-    for _, chunk in batches(candidates):
-        for i, target in zip_strict(chunk, _plain_targets(values.take(chunk))):
+    for positions, chunk in batches(candidates):
+        for p, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
             user, _, domain = (target or "").rpartition("@")
             if target is None or not user or not domain or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
                 nxt[i] = _UNKNOWN  # (not one plain address: '@', 'a@', 'a@b@c', '%' hacks)
             elif domain not in local:
                 nxt[i] = _ENDS
             else:
-                j = first(target)
+                j = target_entry(p, target)  # (kept for VT211, which asks the same)
                 nxt[i] = _UNKNOWN if j is None else j
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
@@ -187,7 +187,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     first, values = table.key_index.first, ix.values
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
     # that key's entry (a byte each, not a set of a million strings), any other in a set.
-    ends = proven_ends(ix, candidates, local)
+    ends = proven_ends(ix, local)
     for i in proven_alias_ends(ix, local):
         ends[i] = 1
     other_ends: set[str] = set()
