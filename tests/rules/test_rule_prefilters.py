@@ -237,6 +237,17 @@ def test_vt206_skips_only_entries_without_findings(rows: list[tuple[str, str, st
     event(f"VT206 findings: {min(len(found), 2)}")
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(st.sampled_from("a@%! \t.x"), max_size=6), max_size=12))
+def test_vt205_hacks_are_its_definition(values: list[str]) -> None:
+    """Values without '@' holding '%' or '!', or only blanks around at most one '@'."""
+    from virtc.lint.rules.vt205_forwarding_loop import hacks
+
+    expected = [i for i, v in enumerate(values)
+                if ("@" not in v and ("%" in v or "!" in v)) or v.strip(" \t") in ("", "@")]
+    assert hacks(Column.of(values)) == expected
+
+
 _PM_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@"]), st.integers(0, 2),
                     st.sampled_from(["root", "error:5.1.1:550 no", "%1%3@d1.example", "%1@d2.example",
                                      "%1@remote.example", "x@d0.example", "%1%3@D0.EXAMPLE"]))

@@ -33,7 +33,9 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import compress, count, repeat
+from itertools import compress, count, islice, repeat
+from operator import eq, sub
+from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -41,6 +43,9 @@ from virtc.lint.facts import TableIndex, batches, index, stripped_and_folded, va
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
+
+if TYPE_CHECKING:
+    from virtc.speed.column import Column
 
 CODE = "VT205"
 NAME = "forwarding-loop"
@@ -83,7 +88,7 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     n, candidates = len(ix.entries), ix.forwards
     target_entry, values = ix.target_entry, ix.values
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
-    for i in values.matching(_HACKS):
+    for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
     for positions, chunk in batches(candidates):
         for p, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
@@ -171,7 +176,24 @@ _PLAIN_LOCAL = re.compile(f"[{BLANKS}]*[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
 """A value sendmail delivers to the local user it names (no address, hack or list)."""
 
 
-_HACKS = re.compile(r"\n[^@\n]*[%!][^@\n]*(?=\n)|\n[ \t]*@?[ \t]*(?=\n)")
+_HACK_CHARS = (re.compile("%"), re.compile("!"))
+_ONLY_AT = re.compile(r"\n[ \t]*@[ \t]*(?=\n)|\n[ \t]+(?=\n)")
+"""A lone '@' or blanks (each match holds a character of its value: see Column.matching)."""
+
+
+def hacks(values: Column) -> list[int]:
+    """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (found
+    by two literal searches, then a test of those only), and a lone ``@`` or nothing."""
+    marked = values.matching(*_HACK_CHARS)
+    found = set(compress(marked, map(_has_no_at, values.take(marked))))
+    found.update(values.matching(_ONLY_AT))
+    starts = values.starts
+    found.update(compress(count(), map(eq, map(sub, islice(starts, 1, None), starts), repeat(1))))  # empty
+    return sorted(found)
+
+
+def _has_no_at(text: str) -> bool:
+    return "@" not in text
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
