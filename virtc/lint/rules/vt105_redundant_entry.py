@@ -63,8 +63,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     values, stored_keys = ix.values, ix.stored_keys
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
     # uses %N (compared after substitution below), or with %N itself. Hash joins in C.
-    plain = {values[ca].rstrip(BLANKS) for ca in catch_alls.values()}
-    pct = {name for name, ca in catch_alls.items() if "%" in values[ca]}
+    ca_values = values.take(list(catch_alls.values()))
+    plain = set(map(str.rstrip, ca_values, repeat(BLANKS)))
+    pct = set(compress(catch_alls, map(str.__contains__, ca_values, repeat("%"))))
     candidates = set(compress(count(), map(plain.__contains__, values)))
     with_pct = ix.values.matching(_PERCENT)
     candidates.update(with_pct)
@@ -72,6 +73,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if pct:
         domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
         candidates.update(compress(count(), map(pct.__contains__, domains)))
+    candidates.difference_update(catch_alls.values())  # (a catch-all is not redundant to itself)
     fast = _UserWildcards(ix, with_pct)
     eng = None
     for i in sorted(candidates):
