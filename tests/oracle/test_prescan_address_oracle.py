@@ -43,6 +43,12 @@ NAMED = {
     "j\xf6rg@d.test": "j\xf6rg@d.test",
     "k0@d.test.": "k0@d.test",
     '"k0@d.test"': "k0@d.test",  # a lone quoted word is unquoted and read again
+    # ... by the dequote map, which keeps backslashes (found by the generated test below)
+    '<".[\\<@d.test': ".[<@d.test",
+    '"k0\\>@d.test"': "k0>@d.test",
+    '"k0\\\\@d.test"': "k0\\@d.test",
+    '"k0\\ 1@d.test"': "k0 1@d.test",
+    '"k0(c)@d.test"': "k0@d.test",
 }
 
 

@@ -16,6 +16,7 @@ from virtc.lookup.prescan import (
     NO_TOKENS_REPLY,
     canonical,
     cataddr,
+    dequote,
     error_text,
     lookup_address,
     prescan,
@@ -133,9 +134,28 @@ def test_not_an_error_value() -> None:
     ("scott", None),
     ("<scott@dom", b"scott@dom"),  # looked up (patched), though refused at RCPT
     ("a" * 300 + "@dom", None),
+    ('"s\\<@dom"', b"s<@dom"),  # the dequote map keeps the backslash: '<' stays escaped
+    ('"s<@dom"', None),  # dequote refuses an unbalanced '<': the word stays quoted
 ])
 def test_lookup_address(address: str, key: bytes | None) -> None:
     assert lookup_address(address) == key
+
+
+@pytest.mark.parametrize(("word", "plain"), [
+    (b'"a@b"', b"a@b"),
+    (b'"a\\<@b"', b"a\\<@b"),
+    (b'"a(x\\")@b"', b'a(x\\")@b'),
+    (b'"a<b>"', b"a<b>"),
+    (b'"a b"', None),
+    (b'"a<"', None),
+    (b'"a>"', None),
+    (b'"a)"', None),
+    (b'"a\\"', None),
+    (b'"a', None),
+    (b"a", None),
+])
+def test_dequote(word: bytes, plain: bytes | None) -> None:
+    assert dequote(word) == plain
 
 
 def test_cataddr_blanks_only_between_atoms() -> None:

@@ -389,6 +389,47 @@ def rcpt_reply(value: bytes | str) -> str | None:
     return error_reply(status, smtp_text(text))
 
 
+def dequote(word: bytes) -> bytes | None:
+    """sendmail's ``dequote`` map (canonify's ``$(dequote $1 $)``): ``word`` without its
+    unescaped ``"``, backslashes kept; None (the word stays quoted) when that would not
+    scan: a blank, unbalanced ``<>`` or ``()``, a trailing backslash, an odd ``"``, none."""
+    out = bytearray()
+    angles = comments = quotes = 0
+    blank = in_quote = escaped = False
+    for c in word:
+        if escaped:
+            escaped = False
+            out.append(c)
+            continue
+        if c == 0x5C:
+            escaped = True
+        elif c == 0x28:  # (
+            comments += 1
+        elif c == 0x29:  # )
+            if comments <= 0:
+                return None
+            comments -= 1
+        elif c in b" \t":
+            blank = True
+        if comments > 0:
+            out.append(c)
+            continue
+        if c == 0x22:
+            in_quote = not in_quote
+            quotes += 1
+            continue
+        if c == 0x3C:  # <
+            angles += 1
+        elif c == 0x3E:  # >
+            if angles <= 0:
+                return None
+            angles -= 1
+        out.append(c)
+    if angles or comments or escaped or in_quote or not quotes or blank:
+        return None
+    return bytes(out)
+
+
 # -- a queried address -----------------------------------------------------------------
 
 OWN_NAME = b"$j"
@@ -405,7 +446,8 @@ def lookup_address(address: bytes | str, own_name: bytes = OWN_NAME, *, _top: bo
     removed as the map lookup does. ``user@localhost`` (any case) and ``user@[127.0.0.1]``
     are looked up under the host's own name (``own_name``), but not ``user@localhost.``
     (looked up as ``user@localhost``). A lone quoted word is unquoted and read again
-    (``"a@dom`` -> ``a@dom``). None when prescan rejects the address or it has no ``@``.
+    (``"a@dom"`` -> ``a@dom``) when :func:`dequote` can. None when prescan rejects the
+    address or it has no ``@``.
     """
     scan = prescan(address)
     if scan.fatal:
@@ -413,7 +455,8 @@ def lookup_address(address: bytes | str, own_name: bytes = OWN_NAME, *, _top: bo
     toks = canonify(scan.tokens)
     if len(toks) == 1 and toks[0].startswith(b'"') and not _top:
         # Parse0 dequotes a lone quoted word and parses it again ("a@b" -> a@b).
-        return lookup_address(strip_quotes(toks[0]), own_name, _top=True)
+        plain = dequote(toks[0])
+        return None if plain is None else lookup_address(plain, own_name, _top=True)
     if b"@" not in toks:
         return None
     at = len(toks) - 1 - toks[::-1].index(b"@")
