@@ -82,9 +82,7 @@ IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
 (see VT104)."""
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-FEW_TEXTS = 16
-"""Texts one regex alternation (:func:`any_of`) finds in a column faster than a scan that
-tests every entry (measured: benchmarks/RESULTS.md)."""
+_ODD_END = re.compile("[^A-Za-z0-9]")
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -109,8 +107,8 @@ class TableIndex:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._odd_endings: list[str] = []
-        """Parts after the last '@' that end in no ASCII letter or digit (set with the domains)."""
+        self._odd_ending = True
+        """Whether a part after the last '@' ends in no ASCII letter or digit (set with the domains)."""
         self.entries = table.entries
         self.keys = table.keys
         """The keys as written."""
@@ -190,7 +188,7 @@ class TableIndex:
         candidates = Column.of(found)
         implausible = set(candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)))
         out = {name: Domain(name) for name in found if name not in implausible}
-        self._odd_endings = [name for name in found if name[-1:] not in _ALNUM]
+        self._odd_ending = any(name[-1:] not in _ALNUM for name in found)
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         catch_alls = self.keys.matching(_CATCH_ALL_KEY)  # '@' + domain and nothing else: no Key.parse
         for i, text in zip_strict(catch_alls, stored.take(catch_alls)):
@@ -237,18 +235,15 @@ class TableIndex:
                 last = max(last, self.entries[i].line)
         return last
 
-    @property
-    def odd_ending_keys(self) -> list[int] | None:
-        """Keys with an '@' whose last character is no ASCII letter or digit (VT104), found
-        through the few parts after an '@' that end so; None if there are too many for one
-        regex to search for."""
-        _ = self.domains  # (which finds those parts)
-        names = self._odd_endings
-        if len(names) > FEW_TEXTS:
-            return None
-        if not names:
+    @cached_property
+    def odd_ending_keys(self) -> list[int]:
+        """Keys whose last character is no ASCII letter or digit (VT104): found in one
+        string of every key's last character, whatever the number of domains that end so
+        (none when no domain does)."""
+        _ = self.domains  # (which finds whether any does)
+        if not self._odd_ending:
             return []
-        return self.stored_keys.matching(re.compile(f"@{any_of(names)}(?=\n)"))
+        return [m.start() for m in _ODD_END.finditer("".join(map(itemgetter(-1), self.keys)))]
 
     @cached_property
     def forwards(self) -> array[int]:
@@ -333,11 +328,6 @@ def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tupl
     for start in reversed(starts) if backwards else starts:
         chunk = indices[start:start + BATCH]
         yield range(start, start + len(chunk)), chunk
-
-
-def any_of(texts: Iterable[str]) -> str:
-    """A regex group matching any of ``texts`` literally (see :data:`FEW_TEXTS`)."""
-    return f"(?:{'|'.join(map(re.escape, texts))})"
 
 
 def index(table: Table, ctx: LintContext) -> TableIndex:

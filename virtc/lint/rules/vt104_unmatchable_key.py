@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import compress
-from operator import itemgetter, not_
+from operator import not_
 
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, index, key_span
@@ -56,7 +56,6 @@ _WILDCARD = re.compile(r"(?:[^+@*]+)?\+\*@[^@*]*")
 """The only keys a '*' belongs in: ``user+*@domain`` and ``+*@domain``, one '@', one '*'."""
 _ODD_AT = re.compile(r"@[.\n]|@[^@\n]*@")  # '@.', '@' at the end, two '@'
 _LONG = re.compile(r"\n[^\n]{" + str(MAX_ADDRESS + 1) + "}")
-_NOT_ALNUM = re.compile("[^A-Za-z0-9]")
 
 
 def suspects(ix: TableIndex) -> list[int]:
@@ -75,12 +74,7 @@ def suspects(ix: TableIndex) -> list[int]:
     two_at = not ix.one_at_each and col.count("@") != len(col) - len(ix.no_at)
     if col.contains("@.") or col.any_endswith("@") or two_at:
         found.update(col.matching(_ODD_AT))
-    # Keys ending in anything but a letter or digit: through the few domain parts that end so,
-    # else from the last character of every key, one string a scan finds the odd ones in.
-    odd = ix.odd_ending_keys
-    if odd is None:
-        odd = [m.start() for m in _NOT_ALNUM.finditer("".join(map(itemgetter(-1), col)))]
-    found.update(odd)
+    found.update(ix.odd_ending_keys)  # ending in anything but a letter or digit
     return sorted(found)
 
 
