@@ -53,18 +53,37 @@ def test_a_rule_that_raises_in_the_helper_is_an_error_here() -> None:
     def boom() -> list:
         raise ValueError("rule bug")
 
-    with pytest.raises(parallel.HelperFailed, match="ValueError: rule bug"):
-        parallel.run_both(list, boom, parallel=True)
+    with pytest.raises(parallel.HelperFailed, match="ValueError: rule bug"), parallel.Helper(boom) as job:
+        job.result()
 
 
-def test_helper_results_come_after_ours() -> None:
-    from virtc.diagnostics import Diagnostic, Severity
+def test_claims_hand_each_number_to_one_process() -> None:
+    claims = parallel.Claims(200)
+    with parallel.Helper(lambda: list(claims)) as job:
+        mine = list(claims)
+        theirs = job.result()
+    claims.close()
+    assert sorted(mine + theirs) == list(range(200))
 
-    def diag(code: str) -> Diagnostic:
-        return Diagnostic("p", 1, 1, 1, 2, code, "n", Severity.ERROR, "m")
 
-    assert parallel.run_both(lambda: [diag("VT1")], lambda: [diag("VT2")], parallel=True) == [
-        diag("VT1"), diag("VT2")]
+def test_the_lint_helper_starts_when_allowed_and_shares_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beside the build's writer: no helper until the writer is done, then one joins in.
+    from virtc.lint.schedule import lint_table as scheduled
+
+    path = ROOT / "fixtures/virtusertable"
+    serial = lint_table(parse_bytes(path.read_bytes(), str(path)))
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    asked: list[int] = []
+
+    def allowed() -> bool:
+        asked.append(os.getpid())
+        return len(asked) >= 3
+
+    table = parse_bytes(path.read_bytes(), str(path))
+    assert scheduled(table, key_index=lambda: table.key_index.parts(), helper_allowed=allowed) == serial
+    assert asked[:3] == [os.getpid()] * 3 and len(asked) == 3  # asked after each group, until yes
+    table = parse_bytes(path.read_bytes(), str(path))
+    assert scheduled(table, key_index=lambda: table.key_index.parts()) == serial  # never allowed
 
 
 @contextlib.contextmanager
@@ -181,7 +200,9 @@ def test_build_while_linting_writes_the_same_map(path: Path, tmp_path: Path,
 
     monkeypatch.setattr(os, "fork", counting_fork)
     two = build(path, tmp_path / "two.db", BuildOptions(jobs=2))
-    assert forks == [1]  # one helper: the key index, then the map (the rules all run here)
+    # One helper for the key index, then the map; a second shares the rules once the map is
+    # written (when rules are left by then).
+    assert forks in ([1], [1, 1])
     assert (two.written, two.records, two.diagnostics) == (one.written, one.records, one.diagnostics)
     if one.written:
         assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))

@@ -22,14 +22,14 @@ class _Blocked(Exception):
 
 def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> BuildResult:
     """A large table: a helper process builds the key index, then writes the temporary
-    map, while this one runs every check.
+    map, while this one runs the checks.
 
     Two processes, not three (a writer beside the lint's own two): the lint's
     helper would hold its share of the table's working memory beside the writer's
-    cache, for no less time. The map is renamed into place only if nothing blocks;
-    otherwise the helper is stopped and the temporary file removed, so the target is
-    never touched, as in the one-process build. (Not with ``-r``, whose record count
-    needs the check.)
+    cache, for no less time; it starts once the writer is done. The map is renamed
+    into place only if nothing blocks; otherwise the helper is stopped and the
+    temporary file removed, so the target is never touched, as in the one-process
+    build. (Not with ``-r``, whose record count needs the check.)
     """
     result = BuildResult(target, warnings=unsafe_directory_warnings(target))
 
@@ -51,7 +51,8 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
                 assert isinstance(parts, KeyIndexParts)
                 return parts
 
-            result.diagnostics = diagnose(table, opts, key_index)
+            # Once the map is written, a second process shares the rules that are left.
+            result.diagnostics = diagnose(table, opts, key_index, writer.ready)
             if blocking(result.diagnostics):
                 raise _Blocked
             table.drop_indexes()

@@ -29,10 +29,10 @@ def blocking(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity >= Severity.ERROR]
 
 
-def diagnose(table: Table, opts: BuildOptions,
-          key_index: Callable[[], KeyIndexParts] | None = None) -> list[Diagnostic]:
+def diagnose(table: Table, opts: BuildOptions, key_index: Callable[[], KeyIndexParts] | None = None,
+             helper_allowed: Callable[[], bool] | None = None) -> list[Diagnostic]:
     """What a build reports before writing: makemap's rejections, plus lint unless disabled
-    (``key_index``: see :func:`virtc.lint.schedule.lint_table`)."""
+    (``key_index``, ``helper_allowed``: see :func:`virtc.lint.schedule.lint_table`)."""
     linted: list[Diagnostic] = []
     if opts.lint:  # first: on a large table it builds the key index the rejections use, in parallel
         from virtc.lint.schedule import lint_table
@@ -42,7 +42,7 @@ def diagnose(table: Table, opts: BuildOptions,
             from virtc.lint.config import config_for
 
             config = config_for(table.path).override(sendmail_cf=opts.sendmail_cf, target=opts.target)
-        linted = lint_table(table, config, jobs=opts.jobs, key_index=key_index)
+        linted = lint_table(table, config, jobs=opts.jobs, key_index=key_index, helper_allowed=helper_allowed)
     diags = list(makemap_rejections(table, foldcase=opts.foldcase, replace=opts.replace))
     if opts.lint:
         # A line lint already reports as an error (e.g. a duplicate as VT103) is not repeated.

@@ -4,8 +4,8 @@ virtc's large-table work is CPU-bound Python and the machine usually has a
 second core. After ``fork()`` the helper shares the table (and whatever was
 computed before) copy-on-write: a few large strings and arrays whose pages are
 never written, so they are not copied. Only the helper's result comes back,
-pickled through a pipe. Used for the rules that need the lookup engine
-(:func:`run_both`) and for writing the map while the build lints.
+pickled through a pipe. Used for the lint's rules (shared out by :class:`Claims`)
+and for writing the map while the build lints.
 """
 
 from __future__ import annotations
@@ -119,6 +119,12 @@ class Helper(Generic[T]):
         result: T = outcome
         return result
 
+    def ready(self) -> bool:
+        """Whether :meth:`result` would return at once (the helper has sent it, or ended)."""
+        import select
+
+        return bool(select.select([self._pipe], [], [], 0)[0])
+
     def cancel(self) -> None:
         """Stop the helper (if it still runs) and forget its result."""
         if self.pid:
@@ -199,10 +205,29 @@ def _send_each(items: Iterator[object], pipe: BinaryIO) -> None:
         raise failed[0]
 
 
-def run_both(here: Callable[[], list[T]], helper: Callable[[], list[T]], *, parallel: bool) -> list[T]:
-    """``here() + helper()``, the second one in a helper process when ``parallel``."""
-    if not parallel or not available():
-        return here() + helper()
-    with Helper(helper) as job:
-        mine = here()
-        return mine + job.result()
+class Claims:
+    """The numbers ``0..n-1``, each handed to whichever process asks first: processes forked
+    while it is open share it, so a list of tasks is worked through by all of them."""
+
+    def __init__(self, n: int) -> None:
+        if not 0 <= n <= 255:
+            raise ValueError(f"{n} claims: at most 255 (one byte each)")
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, bytes(range(n)))  # (a pipe holds 4 KiB at the least)
+        finally:
+            os.close(write_end)
+        self._fd = read_end
+
+    def __iter__(self) -> Iterator[int]:
+        """The next unclaimed numbers, until none is left (a read of one byte is atomic)."""
+        while self._fd >= 0:
+            got = os.read(self._fd, 1)
+            if not got:
+                return
+            yield got[0]
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
