@@ -7,6 +7,8 @@ import json
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support.lint_fakes import fake_rules, use_fake_rules
 from support.oracles import ROOT
 
@@ -86,6 +88,19 @@ def test_text_quiet_has_no_summary(report: Report) -> None:
 )
 def test_display_columns(line: str, col: int, end: int, expected: tuple[str, int, int]) -> None:
     assert text.display(line, col, end) == expected
+
+
+@given(st.text(st.sampled_from("ab @.\t\x7f\r\xe9\xc3\xa9~"), max_size=30), st.integers(-2, 35),
+       st.integers(-2, 35))
+def test_display_fast_path_equals_the_plain_one(line: str, col: int, end: int) -> None:
+    assert text.display(line, col, end) == text._display(line, col, end)
+
+
+@given(st.text(st.sampled_from("ab \t\n\x00\x1b\x7f\x85\xa0\xc3\xa9\udcff~"), max_size=20))
+def test_safe_fast_path_equals_the_plain_one(line: str) -> None:
+    from virtc.formatters import _SAFE, readable, safe
+
+    assert safe(line) == readable(line).translate(_SAFE)
 
 
 class Terminal(io.StringIO):
