@@ -38,7 +38,8 @@ class Engine:
         # What makemap stores (the first of equal keys), from the table's key index.
         # (Its ``entries`` stay empty: rules point at entries through the index.)
         self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
-        self.domains = local_domain_set(local_domains if local_domains is not None else ix.domains)
+        # (The index's domains are folded already.)
+        self.domains = local_domain_set(local_domains) if local_domains is not None else frozenset(ix.domains)
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
         # self.domains is a prepared frozenset: resolve() uses it without re-folding.

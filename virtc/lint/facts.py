@@ -16,7 +16,7 @@ from itertools import filterfalse, repeat
 from operator import itemgetter
 from sys import intern
 from types import MappingProxyType
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
@@ -81,8 +81,11 @@ IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
 """Domains no address has, in a column of names: empty, '.x', 'x.', 'x:', template debris
 (see VT104)."""
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
-_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _ODD_END = re.compile("[^A-Za-z0-9]")
+_ODD_DOMAIN_END = re.compile("[^A-Za-z0-9\n]\n")
+"""In a column of domain parts: one that ends in no ASCII letter or digit."""
+_DOMAIN_PART = re.compile("@([^@\n]*)(?=\n)")
+"""In a column of keys: the part after each key's last '@'."""
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -141,20 +144,17 @@ class TableIndex:
         """Indices of keys without an '@' (VT104)."""
         return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
-    def prepare(self, key_index: Callable[[], KeyIndexParts]) -> None:
-        """Build what every rule needs while a helper process builds the key index.
-
-        ``key_index`` waits for the helper's index. Meanwhile the domains are found here
-        as if no key repeated (the usual case; they are found again if one does).
-        """
-        table = self.table
-        if table.has_key_index or "domains" in self.__dict__:
-            _ = self.domains
-            return
-        domains = self._domains(())
-        _ = self.forwards  # for the rules that follow them, in the time the helper still takes
-        table.adopt_key_index(key_index())
-        self.__dict__["domains"] = self._domains(self.shadowed_by_duplicate) if self.duplicates else domains
+    def prepare(self, key_index: Callable[[], KeyIndexParts],
+                forwards: Callable[[], array[int]] | None = None) -> None:
+        """Build what every rule needs while a helper process builds the key index
+        (``key_index`` waits for it) and, given ``forwards``, :attr:`forwards`."""
+        _ = self.domains
+        if forwards is None:
+            _ = self.forwards  # for the rules that follow them, in the time the helper still takes
+        if not self.table.has_key_index:
+            self.table.adopt_key_index(key_index())
+        if forwards is not None:
+            self.__dict__["forwards"] = forwards()
 
     def drop_lookups(self, ctx: LintContext) -> None:
         """Free what only rules with ``LOOKUPS`` use (the key index's lookups, the engine,
@@ -166,40 +166,30 @@ class TableIndex:
 
     @cached_property
     def domains(self) -> dict[str, Domain]:
-        """Folded domain -> its stored entries (keys with an '@' and a plausible domain only)."""
-        return self._domains(self.shadowed_by_duplicate)
+        """Folded domain -> its stored entries (keys with an '@' and a plausible domain only).
 
-    def _names(self, not_stored: Iterable[int]) -> list[str | None]:
-        """Per entry, the part of its stored key after the last '@' (interned: a table has
-        far fewer domains than keys); None for keys without '@' (VT104) and ``not_stored``."""
-        names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, self.stored_keys,
-                                                                             repeat("@")))))
-        for i in (*self.no_at, *not_stored):
-            names[i] = None
-        return names
-
-    def _domains(self, not_stored: Iterable[int]) -> dict[str, Domain]:
-        """:attr:`domains`, leaving out the entries ``not_stored`` (later duplicates)."""
+        Found without the key index: a later duplicate has the domain of the key it repeats,
+        and the first of equal keys is the stored one.
+        """
         stored = self.stored_keys
-        names = self._names(not_stored)
-        with_none = dict.fromkeys(names)  # in order of first appearance
-        with_none.pop(None, None)
-        found = cast("dict[str, None]", with_none)
+        found = dict.fromkeys(_DOMAIN_PART.findall(stored.text))  # in order of first appearance
         candidates = Column.of(found)
-        implausible = set(candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)))
-        out = {name: Domain(name) for name in found if name not in implausible}
-        self._odd_ending = any(name[-1:] not in _ALNUM for name in found)
+        out = dict(zip_strict(found, map(Domain, found)))
+        for name in candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)):
+            del out[name]
+        self._odd_ending = "\n\n" in candidates.text or _ODD_DOMAIN_END.search(candidates.text) is not None
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
-        catch_alls = self.keys.matching(_CATCH_ALL_KEY)  # '@' + domain and nothing else: no Key.parse
-        for i, text in zip_strict(catch_alls, stored.take(catch_alls)):
-            dom = out.get(names[i] or "")
-            if dom is not None and dom.catch_all is None and len(text) == len(dom.name) + 1:
+        # '@' + domain and nothing else (no Key.parse); filled backwards, so the first one counts.
+        catch_alls = self.keys.matching(_CATCH_ALL_KEY)
+        names = map(str.__getitem__, reversed(stored.take(catch_alls)), repeat(slice(1, None)))
+        for i, dom in zip_strict(reversed(catch_alls), map(out.get, names)):
+            if dom is not None:
                 dom.catch_all = i
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
         for i, text in zip_strict(plus, stored.take(plus)):
-            dom = out.get(names[i] or "")
+            dom = out.get(text.rpartition("@")[2])
             if dom is None:
                 continue
             local = text[:len(text) - len(dom.name) - 1]  # before the last '@'
@@ -210,6 +200,15 @@ class TableIndex:
                 special.setdefault(kind, {}).setdefault(user, i)
                 dom.special = special
         return out
+
+    def _names(self, not_stored: Iterable[int]) -> list[str | None]:
+        """Per entry, the part of its stored key after the last '@' (interned: a table has
+        far fewer domains than keys); None for keys without '@' (VT104) and ``not_stored``."""
+        names: list[str | None] = list(map(intern, map(itemgetter(2), map(str.rpartition, self.stored_keys,
+                                                                             repeat("@")))))
+        for i in (*self.no_at, *not_stored):
+            names[i] = None
+        return names
 
     @cached_property
     def _extents(self) -> tuple[dict[str, int], Counter[str | None], dict[str, int]]:

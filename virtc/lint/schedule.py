@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import cache
 
 from virtc.deploy.deployment import Deployment
 from virtc.diagnostics import Diagnostic
@@ -48,8 +49,10 @@ def lint_table(table: Table, config: LintConfig | None = None,
             index(table, run.ctx).prepare(key_index)
             out = _share(run, helper_allowed or (lambda: False), free_lookups=True)
         else:
-            with parallel.Helper(lambda: table.key_index.parts()) as job:
-                index(table, run.ctx).prepare(job.result)
+            facts = index(table, run.ctx)
+            with parallel.Helper(lambda: (table.key_index.parts(), facts.forwards)) as job:
+                built = cache(job.result)
+                facts.prepare(lambda: built()[0], lambda: built()[1])
             out = _share(run, lambda: True, free_lookups=False)
     return runner.finish(run, out)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
@@ -38,15 +39,14 @@ SEVERITY = Severity.INFO
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for dom in ix.domains.values():
-        i = dom.catch_all
-        if i is None:
-            continue
-        if ix.values[i][:5].lower() == "error":
+    domains = [dom for dom in ix.domains.values() if dom.catch_all is not None]
+    entries = [i for dom in domains if (i := dom.catch_all) is not None]
+    for dom, i, text in zip_strict(domains, entries, ix.values.take(entries)):
+        if text[:5].lower() == "error":
             continue  # a reject (or VT201's business)
-        v = Value.parse(ix.entries[i].value_text)
+        e = ix.entries[i]
+        v = Value.parse(e.value_text)
         if v.kind in (ValueKind.LOCAL, ValueKind.ADDRESS):
-            e = ix.entries[i]
             yield Finding(
                 *value_span(e),
                 f"catch-all '{e.key_text}' forwards every other address in '{dom.name}' to "
