@@ -78,6 +78,12 @@ def substitute(value: str, args: tuple[str, ...]) -> str:
     """
     if "%" not in value:
         return value
+    if value.count("%") == 1:  # the usual 'user+%2', '%1@other': no generator
+        first, _, rest = value.partition("%")
+        k = ord(rest[0]) - 48 if rest else -1
+        if 0 <= k <= 9:
+            return first + (args[k] if k < len(args) else "") + rest[1:]
+        return value
     if "%%" not in value:  # each '%' then starts one part: %N is its first character
         first, *parts = value.split("%")
         n = len(args)

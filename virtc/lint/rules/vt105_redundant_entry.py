@@ -76,14 +76,14 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.difference_update(catch_alls.values())  # (a catch-all is not redundant to itself)
     fast = _UserWildcards(ix, with_pct)
     eng = None
-    for i in sorted(candidates):
-        stored = stored_keys[i]
+    order = sorted(candidates)
+    for i, stored, value in zip_strict(order, stored_keys.take(order), values.take(order)):
         user, _, name = stored.rpartition("@")
         ca = catch_alls.get(name)
-        if ca is None or ca == i:
+        if ca is None:
             continue
         # Same words as the catch-all's value (after its %N for this user)?
-        value, ca_value = values[i], values[ca]
+        ca_value = values[ca]
         if "%" in value:
             verdict = fast.may_equal_fixed(i, value, stored)
             if verdict is None:
@@ -127,6 +127,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
 
 _DETAIL = "virtcdetail"
+_PLUS_DETAIL = "+" + _DETAIL
+_NONE: dict[str, int] = {}
+# (Module constants: an Enum member's attribute lookup costs 0.2 us, and this runs per entry.)
+_ADDRESS, _CATCH_ALL = KeyKind.ADDRESS, KeyKind.CATCH_ALL
+_USER_ANY, _USER_PLUS = KeyKind.USER_ANY, KeyKind.USER_PLUS
+_HACK = re.compile("[@!%]")
 
 
 def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None]) -> bool:
@@ -170,13 +176,16 @@ class _UserWildcards:
     def __init__(self, ix: TableIndex, with_pct: list[int]) -> None:
         from virtc.lookup import substitute  # (the engine: not for a table without %N)
 
-        self.ix, self.substitute = ix, substitute
+        self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
+        self.wildcards: dict[int, tuple[str, str, str]] = {}
+        """Entry -> (user, '+' or '*', domain) of the user wildcard keys among ``with_pct``."""
         wanted = set()
-        for stored in ix.stored_keys.take(with_pct):
+        for i, stored in zip_strict(with_pct, ix.stored_keys.take(with_pct)):
             m = _USER_WILDCARD.fullmatch(stored)
             if m is not None:
+                self.wildcards[i] = m[1], m[2], m[3]
                 wanted.add(f"{m[1]}@{m[3]}")
         hits = list(compress(count(), map(wanted.__contains__, ix.stored_keys)))
         # Filled backwards: the first of equal keys (the one makemap stores) is written last.
@@ -185,42 +194,43 @@ class _UserWildcards:
     def may_equal_fixed(self, i: int, value: str, stored: str) -> bool | None:
         """:func:`may_equal_fixed` for entry ``i`` (``value``, stored key ``stored``), or None
         for a key this does not handle."""
-        m = _USER_WILDCARD.fullmatch(stored)
-        if m is None or self.detail_keys or len(stored) + len(_DETAIL) > MAXNAME:
+        parsed = self.wildcards.get(i)
+        if parsed is None or self.detail_keys or len(stored) + len(_DETAIL) > MAXNAME:
             return None
-        user, wild, name = m[1], m[2], m[3]
-        dom = self.ix.domains.get(name)
+        user, wild, name = parsed
+        dom = self.domains.get(name)
         if dom is None or name.endswith("."):
             return None
-        if wild == "*" and dom.find(KeyKind.USER_PLUS, user) is not None:
+        special = dom.special
+        if wild == "*" and user in special.get(_USER_PLUS, _NONE):
             return True  # (that address stops earlier: only others reach the key)
-        # The keys sendmail tries after this one, in order (built only as far as needed).
-        later = ((KeyKind.USER_ANY, "+*@") if wild == "+" else None, (KeyKind.ADDRESS, "@"),
-                 (KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@"), (KeyKind.CATCH_ALL, "@"))
-        values = self.ix.values
-        for step in later:
-            if step is None:
-                continue
-            kind, shape = step
-            if kind is KeyKind.ADDRESS:
-                j = self.addresses.get(f"{user}@{name}")
+        for kind, shape in _LATER[wild]:
+            if kind is _ADDRESS:
+                key = f"{user}@{name}"
+                j = self.addresses.get(key)
+            elif kind is _CATCH_ALL:
+                key, j = f"@{name}", dom.catch_all
             else:
-                j = dom.find(kind, user if kind is KeyKind.USER_ANY else "")
+                mine_too = kind is _USER_ANY
+                key = f"{user if mine_too else ''}{shape}{name}"
+                j = special.get(kind, _NONE).get(user if mine_too else "")
             if j is None:
                 continue
-            other = values[j]
+            other = self.values[j]
             if other.strip(BLANKS) == "@":
                 continue
-            key = f"{user if kind in (KeyKind.USER_ANY, KeyKind.ADDRESS) else ''}{shape}{name}"
-            rest = (user, _DETAIL, "+" + _DETAIL)
-            mine = self.substitute(value, (stored, *rest))
-            theirs = self.substitute(other, (key, *rest))
-            if any(c in text for text in (mine, theirs) for c in "@!%"):
+            mine = self.substitute(value, (stored, user, _DETAIL, _PLUS_DETAIL))
+            theirs = self.substitute(other, (key, user, _DETAIL, _PLUS_DETAIL))
+            if _HACK.search(mine) or _HACK.search(theirs):
                 return True
             return mine.lower().split() == theirs.lower().split()
         return True
 
 
+_LATER = {wild: (*([(KeyKind.USER_ANY, "+*@")] if wild == "+" else []), (KeyKind.ADDRESS, "@"),
+                 (KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@"), (KeyKind.CATCH_ALL, "@"))
+          for wild in "+*"}
+"""The keys sendmail tries after a ``user++@d`` / ``user+*@d`` key, in order (kind, shape)."""
 _USER_WILDCARD = re.compile(r"([^+][^+]*)\+([+*])@([^@]*)")
 """A stored ``user++@d`` or ``user+*@d`` key (Key.parse's USER_PLUS and USER_ANY, whose
 domain holds no '@')."""
