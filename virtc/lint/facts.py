@@ -172,7 +172,9 @@ class TableIndex:
         and the first of equal keys is the stored one.
         """
         stored = self.stored_keys
-        found = dict.fromkeys(_DOMAIN_PART.findall(stored.text))  # in order of first appearance
+        found: dict[str, None] = {}  # in order of first appearance
+        for names in stored.findall(_DOMAIN_PART):
+            found.update(dict.fromkeys(names))
         candidates = Column.of(found)
         out = dict(zip_strict(found, map(Domain, found)))
         for name in candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)):
@@ -181,8 +183,8 @@ class TableIndex:
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         # '@' + domain and nothing else (no Key.parse); filled backwards, so the first one counts.
         catch_alls = self.keys.matching(_CATCH_ALL_KEY)
-        names = map(str.__getitem__, reversed(stored.take(catch_alls)), repeat(slice(1, None)))
-        for i, dom in zip_strict(reversed(catch_alls), map(out.get, names)):
+        ca_names = map(str.__getitem__, reversed(stored.take(catch_alls)), repeat(slice(1, None)))
+        for i, dom in zip_strict(reversed(catch_alls), map(out.get, ca_names)):
             if dom is not None:
                 dom.catch_all = i
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:

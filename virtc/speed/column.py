@@ -115,6 +115,17 @@ class Column(Sequence[str]):
         """A column of ``text`` with the same offsets (``text`` from a length-keeping map, e.g. fold)."""
         return Column(text, self.starts)
 
+    def findall(self, pattern: re.Pattern[str]) -> Iterator[list[str]]:
+        """``pattern.findall`` over the column's ``text``, a list per block of about
+        ``SCAN_BLOCK`` characters (cut after a newline: a match must not span texts), so
+        that a million matches are never held at once."""
+        text = self.text
+        pos = 0
+        while pos < len(text):
+            cut = text.find("\n", pos + SCAN_BLOCK) + 1 or len(text)
+            yield pattern.findall(text, pos, cut)
+            pos = cut
+
     def matching(self, *patterns: re.Pattern[str]) -> list[int]:
         """Indices (ascending, once each) of the texts any of ``patterns`` finds something in.
 

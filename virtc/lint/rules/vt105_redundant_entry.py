@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, index, key_span, shown
+from virtc.lint.facts import TableIndex, batches, index, key_span, shown
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
@@ -76,8 +76,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.difference_update(catch_alls.values())  # (a catch-all is not redundant to itself)
     fast = _UserWildcards(ix, with_pct)
     eng = None
-    order = sorted(candidates)
-    for i, stored, value in zip_strict(order, stored_keys.take(order), values.take(order)):
+    for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, _, name = stored.rpartition("@")
         ca = catch_alls.get(name)
         if ca is None:
@@ -124,6 +123,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 f"would ('{shown(value)}'): the entry changes nothing",
                 help="delete it, or give it the value that was meant",
             )
+
+
+def _with_texts(ix: TableIndex, entries: list[int]) -> Iterator[tuple[int, str, str]]:
+    """(entry, stored key, value) of ``entries``, the texts taken a batch at a time."""
+    for _, chunk in batches(entries):
+        yield from zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk))
 
 
 _DETAIL = "virtcdetail"
@@ -179,14 +184,11 @@ class _UserWildcards:
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
-        self.wildcards: dict[int, tuple[str, str, str]] = {}
-        """Entry -> (user, '+' or '*', domain) of the user wildcard keys among ``with_pct``."""
         wanted = set()
-        for i, stored in zip_strict(with_pct, ix.stored_keys.take(with_pct)):
-            m = _USER_WILDCARD.fullmatch(stored)
-            if m is not None:
-                self.wildcards[i] = m[1], m[2], m[3]
-                wanted.add(f"{m[1]}@{m[3]}")
+        for _, chunk in batches(with_pct):
+            for m in map(_USER_WILDCARD.fullmatch, ix.stored_keys.take(chunk)):
+                if m is not None:
+                    wanted.add(f"{m[1]}@{m[3]}")
         hits = list(compress(count(), map(wanted.__contains__, ix.stored_keys)))
         # Filled backwards: the first of equal keys (the one makemap stores) is written last.
         self.addresses = dict(zip_strict(reversed(ix.stored_keys.take(hits)), reversed(hits)))
@@ -194,10 +196,10 @@ class _UserWildcards:
     def may_equal_fixed(self, i: int, value: str, stored: str) -> bool | None:
         """:func:`may_equal_fixed` for entry ``i`` (``value``, stored key ``stored``), or None
         for a key this does not handle."""
-        parsed = self.wildcards.get(i)
-        if parsed is None or self.detail_keys or len(stored) + len(_DETAIL) > MAXNAME:
+        m = _USER_WILDCARD.fullmatch(stored)
+        if m is None or self.detail_keys or len(stored) + len(_DETAIL) > MAXNAME:
             return None
-        user, wild, name = parsed
+        user, wild, name = m.groups()
         dom = self.domains.get(name)
         if dom is None or name.endswith("."):
             return None
