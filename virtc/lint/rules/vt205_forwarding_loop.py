@@ -34,7 +34,7 @@ import re
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress, count, islice, repeat
-from operator import eq, sub
+from operator import eq, not_, sub
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -68,12 +68,15 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-def _backwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str | None]]:
-    """(position in ``candidates``, entry, stored key, plain target) of each candidate, last first."""
-    for positions, chunk in batches(candidates, backwards=True):
+def _backwards(ix: TableIndex, candidates: Sequence[int],
+               positions: Sequence[int]) -> Iterator[tuple[int, int, str, str | None]]:
+    """(position in ``candidates``, entry, stored key, plain target) of the candidates at
+    ``positions`` (ascending), last first."""
+    for _, chosen in batches(positions, backwards=True):
+        chunk = list(map(candidates.__getitem__, chosen))
         stored_keys = ix.stored_keys.take(chunk)
         targets = _plain_targets(ix.values.take(chunk))
-        yield from zip_strict(reversed(positions), reversed(chunk), reversed(stored_keys), reversed(targets))
+        yield from zip_strict(reversed(chosen), reversed(chunk), reversed(stored_keys), reversed(targets))
 
 
 _ENDS, _UNKNOWN = -1, -2
@@ -223,7 +226,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
-    for p, i, stored, target in _backwards(ix, candidates):
+    open_ = list(compress(count(), map(not_, map(ends.__getitem__, candidates))))  # (most are proven)
+    for p, i, stored, target in _backwards(ix, candidates, open_):
         if ends[i] or i in skip or stored.rpartition("@")[2] not in ix.domains:
             continue  # proven to end, not stored (VT103) or never looked up (VT104)
         if target is not None:
