@@ -321,3 +321,27 @@ def test_named_finds_what_the_key_index_finds(rows: list[tuple[str, str]]) -> No
     named = ix.named("postmaster")
     for dom in {d.lower().rpartition("@")[2] for _, d in rows} | {"a", "b", "zz"}:
         assert named.get(dom) == table.key_index.first(f"postmaster@{dom}"), dom
+
+
+_FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 2),
+                         st.sampled_from(["a@d1.example", "B@D2.EXAMPLE", "c@d0.example.", "x@d1.example",
+                                          "a+y@d2.example", "root", "error:5.1.1:550 no", "r@remote.example",
+                                          "%1@d1.example", " a@d0.example "]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FORWARD_ROW, max_size=12))
+def test_vt211_after_vt205_finds_what_it_finds_alone(rows: list[tuple[str, int, str]]) -> None:
+    """VT211 skips the forwards whose target VT205 found an entry for (#18): run after VT205
+    in one process, it must report what it reports alone."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+    from virtc.lint.rules import vt211_dangling_forward as vt211
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+    alone = sorted(vt211.check(table, LintContext(LintConfig(), None)))
+    table = parse_text(text)
+    ctx = LintContext(LintConfig(), None)
+    list(vt205.check(table, ctx))
+    assert sorted(vt211.check(table, ctx)) == alone
+    event(f"VT211 findings: {min(len(alone), 2)}")

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from itertools import compress, count, repeat
+from operator import lt
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -49,11 +51,13 @@ HEAVY = True
 _PLAIN = re.compile(r"[^%<>\"() \t,;:\\@]+@[^%<>\"() \t,;:\\@]+")
 
 
-def _plain_forwards(ix: TableIndex, candidates: Sequence[int]) -> Iterator[tuple[int, int, str, str]]:
-    """(position in ``candidates``, entry, value without blanks, the value folded) of each
-    candidate, a chunk at a time in C."""
-    for positions, chunk in batches(candidates):
-        yield from zip_strict(positions, chunk, *stripped_and_folded(ix.values.take(chunk)))
+def _plain_forwards(ix: TableIndex, candidates: Sequence[int],
+                    positions: Sequence[int]) -> Iterator[tuple[int, int, str, str]]:
+    """(position in ``candidates``, entry, value without blanks, the value folded) of the
+    candidates at ``positions``, a chunk at a time in C."""
+    for _, chosen in batches(positions):
+        chunk = list(map(candidates.__getitem__, chosen))
+        yield from zip_strict(chosen, chunk, *stripped_and_folded(ix.values.take(chunk)))
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
@@ -65,7 +69,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    for p, i, value, target in _plain_forwards(ix, candidates):
+    # Forwards whose target VT205 found an entry for (when it ran in this process) are fine.
+    open_ = list(compress(count(), map(lt, ix.forward_hits, repeat(0))))
+    for p, i, value, target in _plain_forwards(ix, candidates, open_):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
         target = target.rstrip(".")
