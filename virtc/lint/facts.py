@@ -145,16 +145,18 @@ class TableIndex:
         return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
     def prepare(self, key_index: Callable[[], KeyIndexParts],
-                forwards: Callable[[], array[int]] | None = None) -> None:
+                forwards: Callable[[], array[int] | None] | None = None) -> None:
         """Build what every rule needs while a helper process builds the key index
-        (``key_index`` waits for it) and, given ``forwards``, :attr:`forwards`."""
+        (``key_index`` waits for it) and maybe :attr:`forwards` (``forwards`` waits for
+        them, or says None: find them here)."""
         _ = self.domains
-        if forwards is None:
+        found = None if forwards is None else forwards()
+        if found is None:
             _ = self.forwards  # for the rules that follow them, in the time the helper still takes
+        else:
+            self.__dict__["forwards"] = found
         if not self.table.has_key_index:
             self.table.adopt_key_index(key_index())
-        if forwards is not None:
-            self.__dict__["forwards"] = forwards()
 
     def drop_lookups(self, ctx: LintContext) -> None:
         """Free what only rules with ``LOOKUPS`` use (the key index's lookups, the engine,

@@ -49,10 +49,14 @@ def lint_table(table: Table, config: LintConfig | None = None,
             index(table, run.ctx).prepare(key_index)
             out = _share(run, helper_allowed or (lambda: False), free_lookups=True)
         else:
-            facts = index(table, run.ctx)
-            with parallel.Helper(lambda: (table.key_index.parts(), facts.forwards)) as job:
+            # The forwards are found by whichever process is free first: the helper after the
+            # key index, or this one after the domains.
+            facts, forwards = index(table, run.ctx), parallel.Claims(1)
+            with parallel.Helper(lambda: (table.key_index.parts(),
+                                          None if forwards.take() is None else facts.forwards)) as job:
                 built = cache(job.result)
-                facts.prepare(lambda: built()[0], lambda: built()[1])
+                facts.prepare(lambda: built()[0], lambda: None if forwards.take() is not None else built()[1])
+            forwards.close()
             out = _share(run, lambda: True, free_lookups=False)
     return runner.finish(run, out)
 

@@ -227,6 +227,10 @@ class Claims:
                 return
             yield got[0]
 
+    def take(self) -> int | None:
+        """The next unclaimed number, None when none is left."""
+        return next(iter(self), None)
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
