@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 10):
     from itertools import pairwise
@@ -36,9 +36,21 @@ else:  # pragma: no cover - Python 3.9
 
     SLOTS = {}
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.9, 3.10
-    import tomli as tomllib
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.9, 3.10
+        import tomli as tomllib
+else:
+    def __getattr__(name: str) -> Any:
+        """``tomllib`` (``tomli`` before 3.11), imported on first use: a lint without a
+        configuration file does not pay for it at start-up."""
+        if name != "tomllib":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.9, 3.10
+            import tomli as tomllib
+        return tomllib
 
 __all__ = ["SLOTS", "pairwise", "tomllib", "zip_strict"]

@@ -7,7 +7,7 @@ Mail to ``root@<host name>`` must keep reaching root: these names never get a ca
 
 from __future__ import annotations
 
-import socket
+import os
 from collections.abc import Iterable
 
 from virtc.model import fold
@@ -18,8 +18,8 @@ def own_names(extra: Iterable[str] = ()) -> frozenset[str]:
     plus ``extra`` (e.g. ``Dj`` of a sendmail.cf), folded."""
     names = {"localhost", "localhost.localdomain", *extra}
     try:
-        host = socket.gethostname()
-    except OSError:
+        host = os.uname().nodename  # what gethostname(2) returns, without importing socket
+    except (AttributeError, OSError):
         host = ""
     if host:
         names |= {host, host.split(".")[0]}  # (no DNS lookup: lint must not wait on a resolver)
