@@ -21,10 +21,9 @@ checks users at RCPT time (``F=w``). The syntax follows sendmail's ``readcf.c``:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from virtc.compat import SLOTS
 from virtc.errors import VirtcError
 from virtc.model import fold
 
@@ -40,8 +39,7 @@ _SCANF = re.compile(r"^(?P<pre>[^%]*)%(?P<width>\d*)(?:(?P<s>s)|\[(?P<set>\^?\]?
 _DEFAULT_FORMAT = "%s"
 
 
-@dataclass(frozen=True, **SLOTS)
-class MapSpec:
+class MapSpec(NamedTuple):
     """One ``K`` line: how sendmail opens and queries a map."""
 
     name: str
@@ -59,8 +57,7 @@ class MapSpec:
     line: int
 
 
-@dataclass(frozen=True, **SLOTS)
-class SendmailCf:
+class SendmailCf(NamedTuple):
     """What a ``sendmail.cf`` says about local domains, the virtuser map and local delivery."""
 
     path: str

@@ -32,7 +32,7 @@ cleared (``\\xe9t\\xe9`` -> ``iti``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from virtc.lookup.replies import error_reply
 
@@ -81,8 +81,7 @@ def _classes() -> tuple[int, ...]:
 _CLASS = _classes()
 
 
-@dataclass(frozen=True)
-class PrescanError:
+class PrescanError(NamedTuple):
     """One complaint of prescan: ``code``, enhanced ``status`` and ``text`` as sent."""
 
     code: str
@@ -104,13 +103,12 @@ NO_TOKENS_REPLY = "554 5.3.5 buildaddr: no mailer in parsed address"
 """The reply (after the ``<rcpt>... `` prefix) for a value with no tokens at all, e.g. ``()``."""
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """What prescan makes of some bytes: the tokens, and its complaints in order."""
 
     source: bytes
     tokens: tuple[bytes, ...]
-    errors: tuple[PrescanError, ...] = field(default=())
+    errors: tuple[PrescanError, ...] = ()
 
     @property
     def ok(self) -> bool:
