@@ -51,12 +51,11 @@ def lint_table(table: Table, config: LintConfig | None = None,
         else:
             # The forwards are found by whichever process is free first: the helper after the
             # key index, or this one after the domains.
-            facts, forwards = index(table, run.ctx), parallel.Claims(1)
-            with parallel.Helper(lambda: (table.key_index.parts(),
-                                          None if forwards.take() is None else facts.forwards)) as job:
+            facts = index(table, run.ctx)
+            with parallel.Claims(1) as forwards, parallel.Helper(lambda: (
+                    table.key_index.parts(), None if forwards.take() is None else facts.forwards)) as job:
                 built = cache(job.result)
                 facts.prepare(lambda: built()[0], lambda: None if forwards.take() is not None else built()[1])
-            forwards.close()
             out = _share(run, lambda: True, free_lookups=False)
     return runner.finish(run, out)
 
@@ -77,7 +76,6 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
     without ``LOOKUPS`` (every group that needs them has been claimed by then).
     """
     groups = units(run.active)
-    claims = parallel.Claims(len(groups))
     facts = index(run.table, run.ctx)
 
     freed = not free_lookups  # (a helper forked later starts with this process's state)
@@ -98,6 +96,8 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
 
     helper: parallel.Helper[list[Diagnostic]] | None = None
     with ExitStack() as stack:
+        claims = stack.enter_context(parallel.Claims(len(groups)))
+
         def start() -> None:
             nonlocal helper
             helper = stack.enter_context(parallel.Helper(lambda: work(False)))
@@ -105,7 +105,6 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
         if helper_allowed():
             start()
         out = work(True)
-        claims.close()
         if helper is not None:
             out += helper.result()
     return out
