@@ -345,3 +345,31 @@ def test_vt211_after_vt205_finds_what_it_finds_alone(rows: list[tuple[str, int, 
     list(vt205.check(table, ctx))
     assert sorted(vt211.check(table, ctx)) == alone
     event(f"VT211 findings: {min(len(alone), 2)}")
+
+
+_ALIASED_ROW = st.tuples(st.sampled_from(["bob", "al", "bob+*"]), st.integers(0, 2),
+                        st.sampled_from(["bob@d1.example", "al@d0.example", "bob", "al", "bob+x@d1.example"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALIASED_ROW, max_size=6), st.sampled_from(["%1", "%1@d1.example", "%1%3@d0.example"]),
+       st.sampled_from(["%1", "bob", "%1@d0.example"]))
+def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
+        rows: list[tuple[str, int, str]], first: str, second: str) -> None:
+    """VT105 does not scan a %N catch-all's domain for candidates when the catch-all is the
+    domain's only key (#18: tens of thousands of domain aliases): the same findings as with
+    every such domain scanned."""
+    from virtc.lint.facts import TableIndex
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    text = "".join(f"{user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    text += f"@d0.example\t{first}\n@d1.example\t{second}\n@d2.example\t{first}\n"
+    table = parse_text(text)
+
+    def findings() -> list[object]:
+        return list(vt105.check(table, LintContext(LintConfig(), None)))
+
+    found = findings()
+    with patch.object(TableIndex, "keys_in", lambda self, name: 1 << 30):  # every domain scanned
+        assert found == findings()
+    event(f"VT105 findings: {min(len(found), 2)}")

@@ -112,6 +112,7 @@ class TableIndex:
         self.table = table
         self._odd_ending = True
         """Whether a part after the last '@' ends in no ASCII letter or digit (set with the domains)."""
+        self._keys_in: Counter[str] = Counter()
         self.entries = table.entries
         self.keys = table.keys
         """The keys as written."""
@@ -174,9 +175,10 @@ class TableIndex:
         and the first of equal keys is the stored one.
         """
         stored = self.stored_keys
-        found: dict[str, None] = {}  # in order of first appearance
+        found: Counter[str] = Counter()  # in order of first appearance
         for names in stored.findall(_DOMAIN_PART):
-            found.update(dict.fromkeys(names))
+            found.update(names)
+        self._keys_in = found
         candidates = Column.of(found)
         out = dict(zip_strict(found, map(Domain, found)))
         for name in candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)):
@@ -204,6 +206,12 @@ class TableIndex:
                 special.setdefault(kind, {}).setdefault(user, i)
                 dom.special = special
         return out
+
+    def keys_in(self, name: str) -> int:
+        """How many keys end in ``@name`` (``name`` folded), repeats included: found with the
+        domains, for rules that skip a domain with one key only."""
+        _ = self.domains
+        return self._keys_in[name]
 
     def _names(self, not_stored: Iterable[int]) -> list[str | None]:
         """Per entry, the part of its stored key after the last '@' (interned: a table has

@@ -66,6 +66,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ca_values = values.take(list(catch_alls.values()))
     plain = set(map(str.rstrip, ca_values, repeat(BLANKS)))
     pct = set(compress(catch_alls, map(str.__contains__, ca_values, repeat("%"))))
+    pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
     candidates = set(compress(count(), map(plain.__contains__, values)))
     with_pct = ix.values.matching(_PERCENT)
     candidates.update(with_pct)
