@@ -68,15 +68,24 @@ def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
 
 
 def worth_a_look(ix: TableIndex) -> list[int]:
-    """Entries whose value has a ``%``, less those that cannot get a finding: a ``user++@``,
-    ``user+*@``, ``++@`` or ``+*@`` key (sendmail passes it %1-%3) whose value has no ``%0``
-    or ``%4``-``%9`` (a table may give every mailbox one: ``user+*@d  box+%2``)."""
-    wild = {i for dom in ix.domains.values() for users in dom.special.values() for i in users.values()}
-    wild.difference_update(ix.values.matching(_ODD_DIGIT))
-    return list(filterfalse(wild.__contains__, ix.values.matching(_PERCENT)))
+    """Entries whose value has a ``%``, less those that cannot get a finding, when the value
+    has no ``%0`` or ``%4``-``%9``: a ``user++@``, ``user+*@``, ``++@`` or ``+*@`` key
+    (sendmail passes it %1-%3; a table may give every mailbox one: ``user+*@d  box+%2``), and
+    a catch-all that keeps the detail (``%2``/``%3``, no ``%%``) in a domain without ``+*@``
+    (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands)."""
+    fine = {i for dom in ix.domains.values() for users in dom.special.values() for i in users.values()}
+    aliases = {i for dom in ix.domains.values()
+               if (i := dom.catch_all) is not None and KeyKind.DOMAIN_ANY not in dom.special}
+    aliases.intersection_update(ix.values.matching(_DETAIL_DIGIT))
+    aliases.difference_update(ix.values.matching(_ESCAPED))
+    fine |= aliases
+    fine.difference_update(ix.values.matching(_ODD_DIGIT))
+    return list(filterfalse(fine.__contains__, ix.values.matching(_PERCENT)))
 
 
 _ODD_DIGIT = re.compile("%[04-9]")
+_DETAIL_DIGIT = re.compile("%[23]")
+_ESCAPED = re.compile("%%")
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
