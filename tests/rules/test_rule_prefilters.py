@@ -159,13 +159,17 @@ def test_vt105_user_wildcards_answer_as_may_equal_fixed(rows: list[tuple[str, st
 
 
 _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example", "x@remote.example",
-                 "local", "error:5.1.1:550 no", "%1@d1.example", "a%b", "h!u", "@", "B@D0.EXAMPLE"]
+                 "local", "error:5.1.1:550 no", "%1@d1.example", "a%b", "h!u", "@", "B@D0.EXAMPLE",
+                 # forwards to addresses without a key, through domain aliases (through_aliases)
+                 "z@d0.example", "z@d1.example", "%1%3@d0.example", "%1@remote.example", "a+x@d1.example"]
 _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*"]), st.integers(0, 1),
                        st.sampled_from(_CHAIN_VALUES))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_CHAIN_ROW, max_size=12))
+@example([("a", 0, "a@d1.example"), ("@", 1, "%1%3@d0.example")])  # a loop through a domain alias
+@example([("a", 0, "z@d1.example"), ("@", 1, "%1%3@d0.example"), ("@", 0, "%1@d1.example")])  # aliases only
 def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, str]]) -> None:
     """VT205 follows plain forwards once for the whole table before asking the engine (#18):
     it must find the same loops as the engine asked for every entry."""
