@@ -275,6 +275,36 @@ def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, 
         assert found == findings()
 
 
+_SHARED_CA_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@", "+*", "postmaster+*"]), st.integers(0, 4),
+                          st.sampled_from(["root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
+                                           "error:5.1.1:550 no ", "%1@d1.example", "x@d0.example", "a!b",
+                                           "error:4.2.1:450 later", "postmaster", "%1%3@d2.example",
+                                           "%1@d0.example"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SHARED_CA_ROW, max_size=12))
+# an alias to a domain whose own postmaster key rejects (not its catch-all)
+@example([("@", 2, "error:4.2.1:450 later"), ("@", 0, "%1@d1.example"),
+          ("postmaster", 1, "error:5.1.1:550 no"), ("@", 1, "error:4.2.1:450 later")])
+def test_vt213_resolves_once_per_catch_all_value_what_it_resolves_per_domain(
+        rows: list[tuple[str, int, str]]) -> None:
+    """VT213 resolves postmaster@ once per catch-all value that names nothing (#18): the same
+    findings as resolving it in every domain."""
+    from virtc.lint.rules import vt213_postmaster_rejected as vt213
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+
+    def findings() -> list[object]:
+        return list(vt213.check(table, LintContext(LintConfig(), None)))
+
+    found = findings()
+    with patch.object(vt213, "_NAMES_NOTHING", re.compile("(?!)")):
+        assert found == findings()
+    event(f"VT213 findings: {min(len(found), 3)}")
+
+
 _ERROR_BITS = st.sampled_from(["error", "ERROR", ":", " ", "\t", "\r", "\x0c", "\xa0", "5", "4", "2", "0",
                                ".", "550", "451", "5.1.1", "550 ", "x", "User unknown", "\xe9", "\x7f"])
 _ERROR_VALUE = st.lists(_ERROR_BITS, min_size=1, max_size=10).map("".join)

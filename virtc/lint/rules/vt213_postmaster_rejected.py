@@ -30,12 +30,16 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterator
 from itertools import compress
+from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, Entry
 from virtc.table import Table
+
+if TYPE_CHECKING:
+    from virtc.lookup import Resolution
 
 CODE = "VT213"
 NAME = "postmaster-rejected"
@@ -57,12 +61,42 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # Domains whose own postmaster entry names a local user: delivered (no engine needed).
     delivered = set(compress(postmasters, map(_PLAIN_USER.fullmatch,
                                               values.take(list(postmasters.values())))))
+    # postmaster@dom without a key of its own meets only '@dom' (no '+detail'): with a value
+    # that names no address and no %N, what happens depends on the value alone, so it is
+    # resolved once per value; a domain alias '@dom  %1@other' (other without a postmaster
+    # key) ends as other's catch-all value does (#18: 100k domains, one error text).
+    by_value: dict[str, Resolution] = {}
+
+    def by_catch_all_value(name: str, ca: str) -> Resolution | None:
+        m = _ALIAS.fullmatch(ca)
+        if m is not None:
+            other = m[1].lower()
+            odom = ix.domains.get(other)
+            if other == name or odom is None or odom.catch_all is None or other in postmasters \
+                    or other not in eng.domains:
+                return None
+            name, ca = other, values[odom.catch_all]
+        if _NAMES_NOTHING.fullmatch(ca) is None:
+            return None
+        r = by_value.get(ca)
+        if r is None:
+            r = eng.resolve(f"postmaster@{name}")
+            if r.chain[:1] != (f"@{name}",):
+                return None
+            by_value[ca] = r
+        return r
+
     for dom in candidates:
         name = dom.name
         if name in delivered or name not in eng.domains or name in ctx.host_names:
             continue
         ca = values[dom.catch_all] if dom.catch_all is not None else ""
         if name not in postmasters and delivered_by_alias(ca, eng.domains, delivered):
+            continue
+        known = by_catch_all_value(name, ca) if name not in postmasters else None
+        if known is not None:  # (its chain names another domain: only kind and text count)
+            if known.kind == "error" and dom.catch_all is not None:
+                yield _finding(name, known.text, ix.entries[dom.catch_all], True)
             continue
         r = eng.resolve(f"postmaster@{dom.name}")
         if r.kind != "error":
@@ -72,17 +106,26 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             else _entry_of(ix, r.chain[0] if r.chain else "")
         if owner is None:
             continue
-        at = owner.line
-        yield Finding(
-            *key_span(owner),
-            f"postmaster@{dom.name} is rejected ('{r.text}'): RFC 5321 requires postmaster to "
-            f"work in every domain that accepts mail",
-            fix=Fix(at, at - 1, f"postmaster@{dom.name}\tpostmaster\n",
-                    f"add 'postmaster@{dom.name} postmaster' before line {at}", "unsafe")
-            if by_catch_all else None,
-            help=f"add 'postmaster@{dom.name}\tpostmaster' before line {at}" if by_catch_all
-            else "point postmaster at a mailbox someone reads",
-        )
+        yield _finding(dom.name, r.text, owner, by_catch_all)
+
+
+def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> Finding:
+    at = owner.line
+    return Finding(
+        *key_span(owner),
+        f"postmaster@{name} is rejected ('{text}'): RFC 5321 requires postmaster to "
+        f"work in every domain that accepts mail",
+        fix=Fix(at, at - 1, f"postmaster@{name}\tpostmaster\n",
+                f"add 'postmaster@{name} postmaster' before line {at}", "unsafe")
+        if by_catch_all else None,
+        help=f"add 'postmaster@{name}\tpostmaster' before line {at}" if by_catch_all
+        else "point postmaster at a mailbox someone reads",
+    )
+
+
+_NAMES_NOTHING = re.compile("[^@%!\n]*")
+"""A value that names no address and has no %N (an error, a local user): resolved the same
+for every domain's postmaster."""
 
 
 _PLAIN_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
