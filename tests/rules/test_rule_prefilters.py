@@ -300,7 +300,7 @@ def test_vt213_resolves_once_per_catch_all_value_what_it_resolves_per_domain(
         return list(vt213.check(table, LintContext(LintConfig(), None)))
 
     found = findings()
-    with patch.object(vt213, "_NAMES_NOTHING", re.compile("(?!)")):
+    with patch.object(vt213, "NAMES_NOTHING", re.compile("(?!)")):
         assert found == findings()
     event(f"VT213 findings: {min(len(found), 3)}")
 
@@ -407,3 +407,35 @@ def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
     with patch.object(TableIndex, "keys_in", lambda self, name: 1 << 30):  # every domain scanned
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+_DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++"]), st.integers(0, 3),
+                          st.sampled_from(["z@d1.example", "a@d2.example", "b@D0.EXAMPLE", "a+x@d1.example",
+                                           "root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
+                                           "%1@d2.example", "%1%3@d0.example", "%1@remote.example",
+                                           "x@d3.example", "a!b"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_DANGLING_ROW, max_size=12))
+@example([("@", 2, "error:5.1.1:550 no"), ("a", 0, "z@d1.example"), ("@", 1, "error:5.1.1:550 no")])
+@example([("a", 0, "a@d1.example"), ("@", 1, "%1@d2.example"), ("a", 2, "root"), ("@", 2, "root")])
+@example([("a", 0, "a@d1.example"), ("@", 1, "%1@d2.example"), ("a", 2, "error:5.1.1:550 no")])
+@example([("b", 3, "z@d2.example"), ("@", 2, "error:5.1.1:550 no"), ("a", 0, "a+x@d1.example"),
+          ("a+*", 1, "root"), ("@", 1, "error:5.1.1:550 no")])  # a cached value must not serve '+detail'
+def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[str, int, str]]) -> None:
+    """VT211 decides forwards to keyless users by their domain's catch-all value (#18: once
+    per value, and through domain aliases): the same findings as the engine for each."""
+    from virtc.lint.rules import vt211_dangling_forward as vt211
+
+    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
+    table = parse_text(text)
+
+    def findings() -> list[object]:
+        return sorted(vt211.check(table, LintContext(LintConfig(), None)))
+
+    found = findings()
+    with patch.object(vt211, "NAMES_NOTHING", re.compile("(?!)")), \
+            patch.object(vt211, "DOMAIN_ALIAS", re.compile("(?!)")):
+        assert found == findings()
+    event(f"VT211 findings: {min(len(found), 2)}")

@@ -17,6 +17,19 @@ ERROR_WORD_AT = r"[\"']*[^\S\n]*(?i:error)(?=[\s:;=\"'])"
 """Values :func:`misspelt_error` may object to (after a value's newline in a column)."""
 
 
+DOMAIN_ALIAS = re.compile(f"[{BLANKS}]*%1(?:%3)?@([A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*)[{BLANKS}]*")
+"""A domain alias's catch-all value, ``%1@other`` (``%1%3@other``): group 1 is ``other``."""
+
+
+LOCAL_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
+"""A value that names one local user (no address, no %N, no error): delivered."""
+
+
+NAMES_NOTHING = re.compile("[^@%!\n]*")
+"""A value that names no address and has no %N (an error, a local user): the same outcome for
+every address that reaches it without a '+detail'."""
+
+
 REPLY = re.compile(r"([0-9]{3}) ")
 
 

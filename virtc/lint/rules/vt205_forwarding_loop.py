@@ -41,6 +41,7 @@ from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
+from virtc.lint.shared import DOMAIN_ALIAS
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
 
@@ -109,7 +110,7 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
             ca = dom.catch_all
             if ca is None:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            m = _ALIAS.fullmatch(values[ca])
+            m = DOMAIN_ALIAS.fullmatch(values[ca])
             if m is None:  # an error or a local user ends; anything else, the engine decides
                 return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
             domain = m[1].lower()
@@ -155,8 +156,6 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     return bytearray(s == 1 for s in state)
 
 
-_ALIAS = re.compile(f"[{BLANKS}]*%1(?:%3)?@([A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*)[{BLANKS}]*")
-"""A domain alias's catch-all value, ``%1@other`` (``%1%3@other``)."""
 _ALIAS_HOPS = 8
 """Domain aliases followed at most (well inside sendmail's recursion limit)."""
 
@@ -183,7 +182,7 @@ def proven_alias_ends(ix: TableIndex, local: frozenset[str]) -> list[int]:
             return False  # (a local domain without keys is ix.domains' too: never here)
         state[name] = False  # on the path: a cycle does not prove anything
         value = values[dom.catch_all]  # type: ignore[index]
-        m = _ALIAS.fullmatch(value)
+        m = DOMAIN_ALIAS.fullmatch(value)
         if m is not None:
             result = ends(m[1].lower(), depth + 1)
         else:
@@ -197,7 +196,7 @@ def proven_alias_ends(ix: TableIndex, local: frozenset[str]) -> list[int]:
         i = dom.catch_all
         if i is None or name not in local:
             continue
-        m = _ALIAS.fullmatch(values[i])
+        m = DOMAIN_ALIAS.fullmatch(values[i])
         if m is not None and ends(m[1].lower(), 1):
             out.append(i)
     return out

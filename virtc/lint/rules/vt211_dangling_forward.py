@@ -31,13 +31,14 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import lt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, batches, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import MAXNAME
+from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER, NAMES_NOTHING
+from virtc.model import MAXNAME, Entry
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -69,6 +70,35 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
+    by_value: dict[str, Resolution] = {}
+    values, first = ix.values, table.key_index.first
+
+    def without_engine(target: str) -> tuple[str, str | None] | Literal[False] | None:
+        """For ``target`` without a key of its own: (owner, reply) when its domain's catch-all
+        rejects it, False when it is delivered, None when the engine must decide. A user
+        without '+detail' meets only the catch-all: one naming nothing and no %N answers every
+        such user alike (resolved once per value); a domain alias '%1@other' delivers to a
+        plain local user at 'user@other' (#18: 40k forwards into alias domains)."""
+        user, _, name = target.rpartition("@")
+        dom = ix.domains.get(name)
+        if user.find("+", 1) >= 0 or dom is None or dom.catch_all is None:
+            return None
+        ca = values[dom.catch_all]
+        m = DOMAIN_ALIAS.fullmatch(ca)
+        if m is not None:
+            aliased = f"{user}@{m[1].lower()}"
+            j = first(aliased) if len(aliased) <= MAXNAME else None
+            return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
+        if NAMES_NOTHING.fullmatch(ca) is None:
+            return None
+        r = by_value.get(ca)
+        if r is None:
+            r = eng.resolve(target)
+            if r.chain[:1] != (f"@{name}",):
+                return None
+            by_value[ca] = r
+        return (f"@{name}", r.text) if r.kind == "error" else False
+
     # Forwards whose target VT205 found an entry for (when it ran in this process) are fine.
     open_ = list(compress(count(), map(lt, ix.forward_hits, repeat(0))))
     for p, i, value, target in _plain_forwards(ix, candidates, open_):
@@ -83,18 +113,24 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             has_entry = ix.target_entry(p, target) is not None  # (VT205 has looked most up already)
         if has_entry:
             continue  # an address with an entry of its own
+        known = without_engine(target)
+        if isinstance(known, tuple):
+            yield _finding(ix.entries[i], value, *known)
+        if known is not None:
+            continue
         if target not in outcome:
             r = eng.resolve(target)
             outcome[target] = r if r.kind == "error" and r.chain and r.chain[0] != target else None
         rejected = outcome[target]
         if rejected is None:
             continue
-        r = rejected
-        e = ix.entries[i]
-        owner = r.chain[0]
-        yield Finding(
-            *value_span(e),
-            f"'{e.key_text}' forwards to '{shown(value)}', which has no entry: its domain's "
-            f"'{owner}' rejects it, so sendmail rejects mail to '{e.key_text}' with '{r.text}'",
-            help="point the entry at an address that exists",
-        )
+        yield _finding(ix.entries[i], value, rejected.chain[0], rejected.text)
+
+
+def _finding(e: Entry, value: str, owner: str, text: str | None) -> Finding:
+    return Finding(
+        *value_span(e),
+        f"'{e.key_text}' forwards to '{shown(value)}', which has no entry: its domain's "
+        f"'{owner}' rejects it, so sendmail rejects mail to '{e.key_text}' with '{text}'",
+        help="point the entry at an address that exists",
+    )

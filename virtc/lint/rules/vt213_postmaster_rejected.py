@@ -27,7 +27,6 @@ Use instead
 
 from __future__ import annotations
 
-import re
 from collections.abc import Container, Iterator
 from itertools import compress
 from typing import TYPE_CHECKING
@@ -35,7 +34,8 @@ from typing import TYPE_CHECKING
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, Entry
+from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER, NAMES_NOTHING
+from virtc.model import Entry
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     values = ix.values
     postmasters = ix.named("postmaster")
     # Domains whose own postmaster entry names a local user: delivered (no engine needed).
-    delivered = set(compress(postmasters, map(_PLAIN_USER.fullmatch,
+    delivered = set(compress(postmasters, map(LOCAL_USER.fullmatch,
                                               values.take(list(postmasters.values())))))
     # postmaster@dom without a key of its own meets only '@dom' (no '+detail'): with a value
     # that names no address and no %N, what happens depends on the value alone, so it is
@@ -68,7 +68,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     by_value: dict[str, Resolution] = {}
 
     def by_catch_all_value(name: str, ca: str) -> Resolution | None:
-        m = _ALIAS.fullmatch(ca)
+        m = DOMAIN_ALIAS.fullmatch(ca)
         if m is not None:
             other = m[1].lower()
             odom = ix.domains.get(other)
@@ -76,7 +76,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     or other not in eng.domains:
                 return None
             name, ca = other, values[odom.catch_all]
-        if _NAMES_NOTHING.fullmatch(ca) is None:
+        if NAMES_NOTHING.fullmatch(ca) is None:
             return None
         r = by_value.get(ca)
         if r is None:
@@ -123,22 +123,17 @@ def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> F
     )
 
 
-_NAMES_NOTHING = re.compile("[^@%!\n]*")
-"""A value that names no address and has no %N (an error, a local user): resolved the same
-for every domain's postmaster."""
 
 
-_PLAIN_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
 
 
-_ALIAS = re.compile(f"[{BLANKS}]*%1(?:%3)?@([A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*)[{BLANKS}]*")
 
 
 def delivered_by_alias(catch_all: str, local: frozenset[str], delivered: Container[str]) -> bool:
     """Whether a domain alias (``@dom  %1%3@other``) delivers ``postmaster@dom`` without the
     engine: ``other`` is remote, or in ``delivered`` (its own postmaster entry names a local
     user; #18: the tiny shape has 35k alias domains at 1M entries)."""
-    m = _ALIAS.fullmatch(catch_all)
+    m = DOMAIN_ALIAS.fullmatch(catch_all)
     if m is None:
         return False
     other = m[1].lower()
