@@ -281,6 +281,40 @@ def error_texts(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
         yield f"@{domain}", f"error:5.1.1:550 5.1.1 Unknown user ({domain}, ticket {rng.randrange(10**6)})"
 
 
+def aliases(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Every other domain is an alias of a hosted one (``@alias  %1%3@hosted``), and two
+    entries in five forward to a user at an alias domain (the address people were given)."""
+    done = index = 0
+    users: list[tuple[str, str]] = []  # (alias domain, a user of the domain it aliases)
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, rng.randint(5, 40))
+        used: set[str] = set()
+        mine: list[str] = []
+        for k in range(size - 1):
+            if k == 0:
+                yield _postmaster(domain, used)
+                continue
+            user = _user(rng, used)
+            if users and rng.random() < 0.4:
+                alias, other = rng.choice(users)
+                yield f"{user}@{domain}", f"{other}@{alias}"
+            else:
+                yield f"{user}@{domain}", _local(user, rng)
+                mine.append(user)
+        yield f"@{domain}", CATCH_ALLS[index % len(CATCH_ALLS)]
+        done += size
+        if done < entries:
+            alias = domain_name(index, rng)
+            index += 1
+            yield f"@{alias}", f"%1%3@{domain}"
+            done += 1
+            users += [(alias, user) for user in rng.sample(mine, min(3, len(mine)))]
+            if len(users) > 3000:
+                del users[:1500]
+
+
 SHAPES = {
     "mixed": "the usual hosting mix, 40 entries a domain (the default)",
     "tiny": "many 2-5 entry domains with their own catch-all texts, an alias domain in eight",
@@ -288,9 +322,10 @@ SHAPES = {
     "chains": "half the entries forward into other local domains, chains up to 8 deep",
     "plus": "+detail keys and user++/user+* wildcards for every mailbox",
     "texts": "a third of the entries reject with their own error: text",
+    "aliases": "every other domain an alias (@a  %1%3@b), two forwards in five to users at alias domains",
 }
 _SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
-           "texts": error_texts}
+           "texts": error_texts, "aliases": aliases}
 
 
 def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:
