@@ -365,6 +365,8 @@ _FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 2
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_FORWARD_ROW, max_size=12))
+@example([("a", 0, "b@d1.example"), ("@", 1, "%1@d2.example"), ("b", 2, "root")])  # through an alias
+@example([("a", 0, "b@d1.example"), ("@", 1, "%1@d2.example"), ("b", 2, "error:5.1.1:550 no")])
 def test_vt211_after_vt205_finds_what_it_finds_alone(rows: list[tuple[str, int, str]]) -> None:
     """VT211 skips the forwards whose target VT205 found an entry for (#18): run after VT205
     in one process, it must report what it reports alone."""

@@ -164,7 +164,7 @@ class TableIndex:
         the forwards' targets), once they have run."""
         self.table.key_index.drop_lookups()
         ctx.cache.pop("engine", None)
-        for name in ("forwards", "forward_hits"):
+        for name in ("forwards", "forward_hits", "alias_hits"):
             self.__dict__.pop(name, None)
 
     @cached_property
@@ -268,6 +268,13 @@ class TableIndex:
     def forward_hits(self) -> array[int]:
         """Per forward (by its position in :attr:`forwards`): the entry whose key is its plain
         target (see :meth:`target_entry`), -1 for none, or -2 while nobody has looked."""
+        return array("i", [_NOT_LOOKED_UP]) * len(self.forwards)
+
+    @cached_property
+    def alias_hits(self) -> array[int]:
+        """Per forward (as :attr:`forward_hits`): the entry VT205 found for its keyless plain
+        target ``user@A`` one domain alias on (``@A  %1@B``: the key ``user@B``), else -2.
+        VT211 asks the same when both rules run in one process."""
         return array("i", [_NOT_LOOKED_UP]) * len(self.forwards)
 
     def target_entry(self, position: int, target: str) -> int | None:

@@ -95,15 +95,15 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
     for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
-    domains, first = ix.domains, ix.table.key_index.first
+    domains, first, alias_hits = ix.domains, ix.table.key_index.first, ix.alias_hits
 
-    def through_aliases(user: str, domain: str) -> int:
+    def through_aliases(position: int, user: str, domain: str) -> int:
         """The next hop of ``user@domain``, which has no key of its own: its domain's catch-all
         (the only key left for a user without '+detail'), followed through domain aliases
         (``@A  %1@B``: sendmail then looks ``user@B`` up) to an entry, an end, or unknown."""
         if user.find("+", 1) >= 0:
             return _UNKNOWN  # (a '+detail' address tries wildcard keys first)
-        for _ in range(_ALIAS_HOPS):
+        for hop in range(_ALIAS_HOPS):
             dom = domains.get(domain)
             if dom is None:
                 return _UNKNOWN
@@ -120,6 +120,8 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
                 return _UNKNOWN
             j = first(f"{user}@{domain}")
             if j is not None:
+                if hop == 0:
+                    alias_hits[position] = j  # (for VT211)
                 return j
         return _UNKNOWN
     for positions, chunk in batches(candidates):
@@ -131,7 +133,7 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
                 nxt[i] = _ENDS
             else:
                 j = target_entry(p, target)  # (kept for VT211, which asks the same)
-                nxt[i] = through_aliases(user, domain) if j is None else j
+                nxt[i] = through_aliases(p, user, domain) if j is None else j
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         path: list[int] = []

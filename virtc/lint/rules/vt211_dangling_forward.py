@@ -99,8 +99,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             by_value[ca] = r
         return (f"@{name}", r.text) if r.kind == "error" else False
 
-    # Forwards whose target VT205 found an entry for (when it ran in this process) are fine.
+    # Forwards whose target VT205 found an entry for (when it ran in this process) are fine,
+    # and so are those it followed through a domain alias to a plain local user.
     open_ = list(compress(count(), map(lt, ix.forward_hits, repeat(0))))
+    aliased = [p for p in open_ if ix.alias_hits[p] >= 0]
+    delivered = set(compress(aliased, map(LOCAL_USER.fullmatch,
+                                          values.take([ix.alias_hits[p] for p in aliased]))))
+    open_ = [p for p in open_ if p not in delivered]
     for p, i, value, target in _plain_forwards(ix, candidates, open_):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
