@@ -38,10 +38,11 @@ accepted or where it goes; applied only with ``--unsafe-fixes``), and builds its
 :class:`~virtc.diagnostics.Fix` objects with that applicability.
 
 Only for large tables, two optional flags: ``HEAVY = True`` for a rule that follows
-forwards through the whole table (on a large table the heavy rules run in a helper
-process, beside the others), ``LOOKUPS = True`` for a rule that looks keys up (the key
-index or the lookup engine; heavy rules do): beside the build's map writer these run
-first and the lookups are then freed (:mod:`virtc.lint.schedule`).
+forwards through the whole table (on a large table the heavy rules run together, in
+whichever of two processes claims them first, as they share the forwards' lookups),
+``LOOKUPS = True`` for a rule that looks keys up (the key index or the lookup engine;
+heavy rules do): these are claimed first, and beside the build's map writer their lookups
+are then freed (:mod:`virtc.lint.schedule`).
 
 Rules never print and never decide severity overrides or suppressions: the runner in
 :mod:`virtc.lint.runner` turns findings into diagnostics.
