@@ -13,6 +13,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from virtc.lint.config import LintConfig
+from virtc.lint.engine import Engine
 from virtc.lint.facts import IMPLAUSIBLE_DOMAIN, PLAIN_REJECT, index
 from virtc.lint.rule import LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
@@ -300,7 +301,7 @@ def test_vt213_resolves_once_per_catch_all_value_what_it_resolves_per_domain(
         return list(vt213.check(table, LintContext(LintConfig(), None)))
 
     found = findings()
-    with patch.object(vt213, "NAMES_NOTHING", re.compile("(?!)")):
+    with patch.object(Engine, "by_catch_all", lambda self, user, domain, value: None):
         assert found == findings()
     event(f"VT213 findings: {min(len(found), 3)}")
 
@@ -423,6 +424,7 @@ _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++"]), st
 @example([("@", 2, "error:5.1.1:550 no"), ("a", 0, "z@d1.example"), ("@", 1, "error:5.1.1:550 no")])
 @example([("a", 0, "a@d1.example"), ("@", 1, "%1@d2.example"), ("a", 2, "root"), ("@", 2, "root")])
 @example([("a", 0, "a@d1.example"), ("@", 1, "%1@d2.example"), ("a", 2, "error:5.1.1:550 no")])
+@example([("@", 1, "error:5.7.1:550 %1 no"), ("a", 0, "z@d1.example"), ("b", 0, "y@d1.example")])  # per user
 @example([("b", 3, "z@d2.example"), ("@", 2, "error:5.1.1:550 no"), ("a", 0, "a+x@d1.example"),
           ("a+*", 1, "root"), ("@", 1, "error:5.1.1:550 no")])  # a cached value must not serve '+detail'
 def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[str, int, str]]) -> None:
@@ -437,7 +439,7 @@ def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[s
         return sorted(vt211.check(table, LintContext(LintConfig(), None)))
 
     found = findings()
-    with patch.object(vt211, "NAMES_NOTHING", re.compile("(?!)")), \
+    with patch.object(Engine, "by_catch_all", lambda self, user, domain, value: None), \
             patch.object(vt211, "DOMAIN_ALIAS", re.compile("(?!)")):
         assert found == findings()
     event(f"VT211 findings: {min(len(found), 2)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from virtc.lint.facts import TableIndex, index
 from virtc.lint.rule import LintContext
+from virtc.lint.shared import NAMES_NOTHING
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
 from virtc.model import MAXNAME, Key, KeyKind, fold
 from virtc.speed.keyindex import FirstValues
@@ -40,6 +41,23 @@ class Engine:
         self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
         # (The index's domains are folded already.)
         self.domains = local_domain_set(local_domains) if local_domains is not None else frozenset(ix.domains)
+        self._by_value: dict[str, Resolution] = {}
+
+    def by_catch_all(self, user: str, domain: str, value: str) -> Resolution | None:
+        """How ``user@domain`` resolves when only ``domain``'s catch-all (value ``value``) can
+        answer it (no key of its own, no '+detail'), if that depends on ``value`` alone: it
+        names no address and has no %N (an error, a local user). Resolved once per value for
+        the whole run (#18: 100k domains rejecting with one text); None otherwise. The
+        chain of a cached resolution names the first such address's domain."""
+        if NAMES_NOTHING.fullmatch(value) is None:
+            return None
+        r = self._by_value.get(value)
+        if r is None:
+            r = self.resolve(f"{user}@{domain}")
+            if r.chain[:1] != (f"@{domain}",):
+                return None
+            self._by_value[value] = r
+        return r
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
         # self.domains is a prepared frozenset: resolve() uses it without re-folding.

@@ -37,7 +37,7 @@ from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, batches, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER, NAMES_NOTHING
+from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER
 from virtc.model import MAXNAME, Entry
 from virtc.table import Table
 
@@ -70,15 +70,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    by_value: dict[str, Resolution] = {}
     values, first = ix.values, table.key_index.first
 
     def without_engine(target: str) -> tuple[str, str | None] | Literal[False] | None:
         """For ``target`` without a key of its own: (owner, reply) when its domain's catch-all
         rejects it, False when it is delivered, None when the engine must decide. A user
         without '+detail' meets only the catch-all: one naming nothing and no %N answers every
-        such user alike (resolved once per value); a domain alias '%1@other' delivers to a
-        plain local user at 'user@other' (#18: 40k forwards into alias domains)."""
+        such user alike (:meth:`~virtc.lint.engine.Engine.by_catch_all`); a domain alias
+        '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
+        alias domains)."""
         user, _, name = target.rpartition("@")
         dom = ix.domains.get(name)
         if user.find("+", 1) >= 0 or dom is None or dom.catch_all is None:
@@ -89,14 +89,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             aliased = f"{user}@{m[1].lower()}"
             j = first(aliased) if len(aliased) <= MAXNAME else None
             return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
-        if NAMES_NOTHING.fullmatch(ca) is None:
-            return None
-        r = by_value.get(ca)
+        r = eng.by_catch_all(user, name, ca)
         if r is None:
-            r = eng.resolve(target)
-            if r.chain[:1] != (f"@{name}",):
-                return None
-            by_value[ca] = r
+            return None
         return (f"@{name}", r.text) if r.kind == "error" else False
 
     # Forwards whose target VT205 found an entry for (when it ran in this process) are fine,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER, NAMES_NOTHING
+from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER
 from virtc.model import Entry
 from virtc.table import Table
 
@@ -61,11 +61,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # Domains whose own postmaster entry names a local user: delivered (no engine needed).
     delivered = set(compress(postmasters, map(LOCAL_USER.fullmatch,
                                               values.take(list(postmasters.values())))))
-    # postmaster@dom without a key of its own meets only '@dom' (no '+detail'): with a value
-    # that names no address and no %N, what happens depends on the value alone, so it is
-    # resolved once per value; a domain alias '@dom  %1@other' (other without a postmaster
-    # key) ends as other's catch-all value does (#18: 100k domains, one error text).
-    by_value: dict[str, Resolution] = {}
+    # postmaster@dom without a key of its own meets only '@dom' (no '+detail'), resolved once
+    # per catch-all value that names nothing (Engine.by_catch_all); a domain alias
+    # '@dom  %1@other' (other without a postmaster key) ends as other's catch-all does.
 
     def by_catch_all_value(name: str, ca: str) -> Resolution | None:
         m = DOMAIN_ALIAS.fullmatch(ca)
@@ -76,15 +74,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     or other not in eng.domains:
                 return None
             name, ca = other, values[odom.catch_all]
-        if NAMES_NOTHING.fullmatch(ca) is None:
-            return None
-        r = by_value.get(ca)
-        if r is None:
-            r = eng.resolve(f"postmaster@{name}")
-            if r.chain[:1] != (f"@{name}",):
-                return None
-            by_value[ca] = r
-        return r
+        return eng.by_catch_all("postmaster", name, ca)
 
     for dom in candidates:
         name = dom.name
@@ -121,12 +111,6 @@ def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> F
         help=f"add 'postmaster@{name}\tpostmaster' before line {at}" if by_catch_all
         else "point postmaster at a mailbox someone reads",
     )
-
-
-
-
-
-
 
 
 def delivered_by_alias(catch_all: str, local: frozenset[str], delivered: Container[str]) -> bool:
