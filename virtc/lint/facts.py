@@ -32,10 +32,12 @@ class Domain:
     """One (folded) domain: its catch-all and its other non-address keys (where its entries
     are: :meth:`TableIndex.extent`)."""
 
-    __slots__ = ("catch_all", "name", "special")
+    __slots__ = ("catch_all", "keys", "name", "special")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, keys: int = 0) -> None:
         self.name = name
+        self.keys = keys
+        """How many keys end in ``@name``, repeats included."""
         self.catch_all: int | None = None
         """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
         self.special: Mapping[KeyKind, dict[str, int]] = _NO_SPECIAL
@@ -112,7 +114,6 @@ class TableIndex:
         self.table = table
         self._odd_ending = True
         """Whether a part after the last '@' ends in no ASCII letter or digit (set with the domains)."""
-        self._keys_in: Counter[str] = Counter()
         self.entries = table.entries
         self.keys = table.keys
         """The keys as written."""
@@ -178,9 +179,8 @@ class TableIndex:
         found: Counter[str] = Counter()  # in order of first appearance
         for names in stored.findall(_DOMAIN_PART):
             found.update(names)
-        self._keys_in = found
         candidates = Column.of(found)
-        out = dict(zip_strict(found, map(Domain, found)))
+        out = dict(zip_strict(found, map(Domain, found, found.values())))
         for name in candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)):
             del out[name]
         self._odd_ending = "\n\n" in candidates.text or _ODD_DOMAIN_END.search(candidates.text) is not None
@@ -208,10 +208,10 @@ class TableIndex:
         return out
 
     def keys_in(self, name: str) -> int:
-        """How many keys end in ``@name`` (``name`` folded), repeats included: found with the
-        domains, for rules that skip a domain with one key only."""
-        _ = self.domains
-        return self._keys_in[name]
+        """How many keys end in ``@name`` (``name`` folded), repeats included (0 for no
+        domain of :attr:`domains`): for rules that skip a domain with one key only."""
+        dom = self.domains.get(name)
+        return 0 if dom is None else dom.keys
 
     def _names(self, not_stored: Iterable[int]) -> list[str | None]:
         """Per entry, the part of its stored key after the last '@' (interned: a table has
