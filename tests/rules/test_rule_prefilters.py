@@ -7,6 +7,7 @@ for, on values built from the characters that matter to that check.
 from __future__ import annotations
 
 import re
+from types import ModuleType
 from unittest.mock import patch
 
 from hypothesis import event, example, given, settings
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from virtc.lint.config import LintConfig
 from virtc.lint.engine import Engine
 from virtc.lint.facts import IMPLAUSIBLE_DOMAIN, PLAIN_REJECT, index
-from virtc.lint.rule import LintContext
+from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
 from virtc.lint.rules.vt202_invalid_target import SUSPECTS
@@ -23,6 +24,19 @@ from virtc.lint.shared import ACCESS_ACTION, misspelt_error
 from virtc.model import Key, KeyKind, Value
 from virtc.source.parse import parse_text
 from virtc.speed.column import Column
+from virtc.table import Table
+
+
+def _rows_table(rows: list[tuple[str, int, str]]) -> Table:
+    """A table of ``user@dN.example  value`` rows (user '@': the domain's catch-all)."""
+    return parse_text("".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n"
+                              for user, d, value in rows))
+
+
+def _check(rule: ModuleType, table: Table) -> list[Finding]:
+    """The rule's findings on ``table``, in the order it yields them, in a fresh run."""
+    return list(rule.check(table, LintContext(LintConfig(), None)))
+
 
 _WORDS = st.sampled_from(["error", "ErRoR", "ok", "OK", "reject", "Discard", "relay", "erro", "x"])
 _BITS = st.sampled_from([" ", "\t", "\r", "\x0b", "\x0c", "\x85", "\xa0", '"', "'", ":", ";", "=", "@",
@@ -117,12 +131,10 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
     every such entry."""
     from virtc.lint.rules import vt105_redundant_entry as vt105
 
-    text = "".join(f"{user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    text += f"@d0.example\t{catch_all}\n@d1.example\t{catch_all}\n"
-    table = parse_text(text)
+    table = _rows_table([*rows, ("@", 0, catch_all), ("@", 1, catch_all)])
 
-    def findings() -> list[object]:
-        return list(vt105.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return _check(vt105, table)
 
     found = findings()
     with patch.object(vt105, "may_equal_fixed", lambda value, stored, get: True), \
@@ -176,11 +188,10 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     it must find the same loops as the engine asked for every entry."""
     from virtc.lint.rules import vt205_forwarding_loop as vt205
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
+    table = _rows_table(rows)
 
-    def findings() -> list[object]:
-        return sorted(vt205.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return sorted(_check(vt205, table))
 
     found = findings()
     with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))):
@@ -202,17 +213,16 @@ def test_vt205_alias_domains_end_as_the_engine_says(rows: list[tuple[str, int, s
     from virtc.lint.engine import shared_engine
     from virtc.lint.rules import vt205_forwarding_loop as vt205
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
+    table = _rows_table(rows)
     ctx = LintContext(LintConfig(), None)
     ix, eng = index(table, ctx), shared_engine(table, ctx)
     proven = vt205.proven_alias_ends(ix, eng.domains)
     for i in proven:
         event("alias proven to end")
-        assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", text
+        assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", rows
 
-    def findings() -> list[object]:
-        return sorted(vt205.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return sorted(_check(vt205, table))
 
     found = findings()
     with patch.object(vt205, "proven_alias_ends", lambda ix, local: []):
@@ -233,8 +243,8 @@ def test_vt206_skips_only_entries_without_findings(rows: list[tuple[str, str, st
 
     table = parse_text("".join(f"{user}@{dom}\t{value}\n" for user, dom, value in rows))
 
-    def findings() -> list[object]:
-        return list(vt206.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return _check(vt206, table)
 
     found = findings()
     with patch.object(vt206, "worth_a_look", lambda ix: ix.values.matching(re.compile("%"))):
@@ -265,11 +275,10 @@ def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, 
     as resolving every postmaster@ through it."""
     from virtc.lint.rules import vt213_postmaster_rejected as vt213
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
+    table = _rows_table(rows)
 
-    def findings() -> list[object]:
-        return list(vt213.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return _check(vt213, table)
 
     found = findings()
     with patch.object(vt213, "delivered_by_alias", lambda *args: False):
@@ -294,11 +303,10 @@ def test_vt213_resolves_once_per_catch_all_value_what_it_resolves_per_domain(
     findings as resolving it in every domain."""
     from virtc.lint.rules import vt213_postmaster_rejected as vt213
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
+    table = _rows_table(rows)
 
-    def findings() -> list[object]:
-        return list(vt213.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return _check(vt213, table)
 
     found = findings()
     with patch.object(Engine, "by_catch_all", lambda self, user, domain, value: None):
@@ -374,10 +382,9 @@ def test_vt211_after_vt205_finds_what_it_finds_alone(rows: list[tuple[str, int, 
     from virtc.lint.rules import vt205_forwarding_loop as vt205
     from virtc.lint.rules import vt211_dangling_forward as vt211
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
-    alone = sorted(vt211.check(table, LintContext(LintConfig(), None)))
-    table = parse_text(text)
+    table = _rows_table(rows)
+    alone = sorted(_check(vt211, table))
+    table = _rows_table(rows)
     ctx = LintContext(LintConfig(), None)
     list(vt205.check(table, ctx))
     assert sorted(vt211.check(table, ctx)) == alone
@@ -399,12 +406,10 @@ def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
     from virtc.lint.facts import TableIndex
     from virtc.lint.rules import vt105_redundant_entry as vt105
 
-    text = "".join(f"{user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    text += f"@d0.example\t{first}\n@d1.example\t{second}\n@d2.example\t{first}\n"
-    table = parse_text(text)
+    table = _rows_table([*rows, ("@", 0, first), ("@", 1, second), ("@", 2, first)])
 
-    def findings() -> list[object]:
-        return list(vt105.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return _check(vt105, table)
 
     found = findings()
     with patch.object(TableIndex, "keys_in", lambda self, name: 1 << 30):  # every domain scanned
@@ -432,11 +437,10 @@ def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[s
     per value, and through domain aliases): the same findings as the engine for each."""
     from virtc.lint.rules import vt211_dangling_forward as vt211
 
-    text = "".join(f"{'' if user == '@' else user}@d{d}.example\t{value}\n" for user, d, value in rows)
-    table = parse_text(text)
+    table = _rows_table(rows)
 
-    def findings() -> list[object]:
-        return sorted(vt211.check(table, LintContext(LintConfig(), None)))
+    def findings() -> list[Finding]:
+        return sorted(_check(vt211, table))
 
     found = findings()
     with patch.object(Engine, "by_catch_all", lambda self, user, domain, value: None), \
