@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
+from virtc.lint.shared import DOMAIN_ALIAS
 from virtc.model import BLANKS, Entry, KeyKind, Value, fold
 from virtc.speed.column import SCAN_BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
@@ -206,6 +207,14 @@ class TableIndex:
                 special.setdefault(kind, {}).setdefault(user, i)
                 dom.special = special
         return out
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Folded domain -> the domain it is an alias of: its catch-all is ``%1@other`` or
+        ``%1%3@other`` (``other`` lower-cased), for the domain aliases of :attr:`domains`."""
+        with_ca = [(name, i) for name, dom in self.domains.items() if (i := dom.catch_all) is not None]
+        found = map(DOMAIN_ALIAS.fullmatch, self.values.take([i for _, i in with_ca]))
+        return {name: m[1].lower() for (name, _), m in zip_strict(with_ca, found) if m is not None}
 
     def keys_in(self, name: str) -> int:
         """How many keys end in ``@name`` (``name`` folded), repeats included (0 for no

@@ -41,7 +41,6 @@ from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import DOMAIN_ALIAS
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
 
@@ -95,7 +94,7 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
     for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
-    domains, first, alias_hits = ix.domains, ix.table.key_index.first, ix.alias_hits
+    domains, aliases, first, alias_hits = ix.domains, ix.aliases, ix.table.key_index.first, ix.alias_hits
 
     def through_aliases(position: int, user: str, domain: str) -> int:
         """The next hop of ``user@domain``, which has no key of its own: its domain's catch-all
@@ -110,10 +109,10 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
             ca = dom.catch_all
             if ca is None:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            m = DOMAIN_ALIAS.fullmatch(values[ca])
-            if m is None:  # an error or a local user ends; anything else, the engine decides
+            other = aliases.get(domain)
+            if other is None:  # an error or a local user ends; anything else, the engine decides
                 return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
-            domain = m[1].lower()
+            domain = other
             if domain not in local:
                 return _ENDS  # relayed
             if len(user) + len(domain) + 1 > MAXNAME:
@@ -170,7 +169,7 @@ def proven_alias_ends(ix: TableIndex, local: frozenset[str]) -> list[int]:
     Only when no key holds the probe's name: then no key of B answers it before ``@B``."""
     if ix.stored_keys.contains("virtc-probe"):
         return []
-    values, domains = ix.values, ix.domains
+    values, domains, aliases = ix.values, ix.domains, ix.aliases
     state: dict[str, bool] = {}  # domain -> an unnamed address in it provably ends
 
     def ends(name: str, depth: int) -> bool:
@@ -183,25 +182,18 @@ def proven_alias_ends(ix: TableIndex, local: frozenset[str]) -> list[int]:
         if dom is None or depth > _ALIAS_HOPS:
             return False  # (a local domain without keys is ix.domains' too: never here)
         state[name] = False  # on the path: a cycle does not prove anything
-        value = values[dom.catch_all]  # type: ignore[index]
-        m = DOMAIN_ALIAS.fullmatch(value)
-        if m is not None:
-            result = ends(m[1].lower(), depth + 1)
+        other = aliases.get(name)
+        if other is not None:
+            result = ends(other, depth + 1)
         else:
+            value = values[dom.catch_all]  # type: ignore[index]
             result = (Value.parse(value).error is not None
                       or _PLAIN_LOCAL.fullmatch(value) is not None)
         state[name] = result
         return result
 
-    out = []
-    for name, dom in domains.items():
-        i = dom.catch_all
-        if i is None or name not in local:
-            continue
-        m = DOMAIN_ALIAS.fullmatch(values[i])
-        if m is not None and ends(m[1].lower(), 1):
-            out.append(i)
-    return out
+    return [i for name, other in aliases.items()
+            if name in local and (i := domains[name].catch_all) is not None and ends(other, 1)]
 
 
 _PLAIN_LOCAL = re.compile(f"[{BLANKS}]*[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")

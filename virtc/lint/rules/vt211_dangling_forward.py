@@ -37,7 +37,7 @@ from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import TableIndex, batches, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
-from virtc.lint.shared import DOMAIN_ALIAS, LOCAL_USER
+from virtc.lint.shared import LOCAL_USER
 from virtc.model import MAXNAME, Entry
 from virtc.table import Table
 
@@ -84,9 +84,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if user.find("+", 1) >= 0 or dom is None or dom.catch_all is None:
             return None
         ca = values[dom.catch_all]
-        m = DOMAIN_ALIAS.fullmatch(ca)
-        if m is not None:
-            aliased = f"{user}@{m[1].lower()}"
+        other = ix.aliases.get(name)
+        if other is not None:
+            aliased = f"{user}@{other}"
             j = first(aliased) if len(aliased) <= MAXNAME else None
             return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
         r = eng.by_catch_all(user, name, ca)
