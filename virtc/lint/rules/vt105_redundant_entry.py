@@ -78,10 +78,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     fast = _UserWildcards(ix, with_pct)
     eng = None
     for i, stored, value in _with_texts(ix, sorted(candidates)):
-        user, _, name = stored.rpartition("@")
+        user, at, name = stored.rpartition("@")
         ca = catch_alls.get(name)
-        if ca is None:
-            continue
+        if ca is None or not at:
+            continue  # (a key without '@' is never looked up: VT104's, not a domain's)
         # Same words as the catch-all's value (after its %N for this user)?
         ca_value = values[ca]
         if "%" in value:
