@@ -6,11 +6,14 @@ million-entry table small; these properties check they behave exactly like those
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtc.speed.column
+import virtc.speed.keyindex
 from virtc.speed.column import Column, ColumnBuilder
 from virtc.speed.keyindex import FirstValues, KeyIndex
 
@@ -83,6 +86,17 @@ def _first_and_duplicates(keys: list[str]) -> tuple[dict[str, int], list[tuple[i
     return first, dups
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("aAbc", min_size=1, max_size=3), max_size=40), st.booleans())
+def test_key_index_with_few_hash_bits_equals_a_dict(keys: list[str], in_column: bool) -> None:
+    """With 8 bits for hash and entry number, distinct keys share hash parts all the time."""
+    first, dups = _first_and_duplicates(keys)
+    with patch.object(virtc.speed.keyindex, "_EXACT_BITS", 8):
+        index = KeyIndex(Column.of(keys) if in_column else keys)
+    assert index.duplicates == dups
+    assert [index.first(k) for k in {*keys, "zz"}] == [first.get(k) for k in {*keys, "zz"}]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text("aAb", min_size=1, max_size=3), max_size=30), st.booleans())
 def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
@@ -94,6 +108,9 @@ def test_key_index_equals_a_dict(keys: list[str], collide: bool) -> None:
     assert index.later == {i for _, i in dups}
     for key in {*keys, "zz"}:
         assert index.first(Colliding(key) if collide else key) == first.get(key)
+    if not collide:  # a Column's keys are sliced from its text (first's other branch)
+        in_column = KeyIndex(Column.of(keys))
+        assert [in_column.first(k) for k in {*keys, "zz"}] == [first.get(k) for k in {*keys, "zz"}]
     values = FirstValues(index, [f"v{i}" for i in range(len(keys))])
     assert dict(values) == {k: f"v{i}" for k, i in first.items()}
     assert list(values) == list(first) and len(values) == len(first)

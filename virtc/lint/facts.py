@@ -286,6 +286,15 @@ class TableIndex:
         VT211 asks the same when both rules run in one process."""
         return array("i", [_NOT_LOOKED_UP]) * len(self.forwards)
 
+    def first(self, address: str, domain: str) -> int | None:
+        """``KeyIndex.first(address)`` for ``user@domain`` (``domain`` folded, the part after
+        the last '@'), without the lookup when ``domain``'s only key is its catch-all: a
+        domain alias, where a table's forwards often point (#18: the aliases shape)."""
+        dom = self.domains.get(domain)
+        if dom is not None and dom.keys == 1 and dom.catch_all is not None:
+            return None
+        return self.table.key_index.first(address)
+
     def target_entry(self, position: int, target: str) -> int | None:
         """``KeyIndex.first(target)`` for the forward at ``position`` in :attr:`forwards`, where
         ``target`` is its value stripped of blanks, folded and without trailing dots.
@@ -295,7 +304,7 @@ class TableIndex:
         """
         hit = self.forward_hits[position]
         if hit == _NOT_LOOKED_UP:
-            found = self.table.key_index.first(target)
+            found = self.first(target, target.rpartition("@")[2])
             self.forward_hits[position] = -1 if found is None else found
             return found
         return None if hit < 0 else hit

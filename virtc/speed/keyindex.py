@@ -45,6 +45,9 @@ class KeyIndex:
 
     def __init__(self, keys: Sequence[str], parts: KeyIndexParts | None = None) -> None:
         self.keys = keys
+        # (a Column's text and offsets, for first()'s inline slicing; None for a list)
+        self._text: str | None = getattr(keys, "text", None)
+        self._starts: Sequence[int] = getattr(keys, "starts", ())
         if parts is not None:
             self._shift, self._bucket_shift = parts.shift, parts.bucket_shift
             self._mask = (1 << parts.shift) - 1
@@ -86,16 +89,23 @@ class KeyIndex:
 
     def first(self, key: str) -> int | None:
         """The first entry whose key is ``key`` (the one makemap stores), or None."""
-        packed, shift, mask = self._packed, self._shift, self._mask
+        # (Hot: rules ask it per forward. Keys of one hash part sort together inside one
+        # bucket, so the bucket's end bounds the scan; a Column's text is sliced inline.)
+        shift = self._shift
         h = (hash(key) & self._hash_mask) << shift
         b = h >> self._bucket_shift
+        buckets, packed = self._buckets, self._packed
+        hi = buckets[b + 1]
         # (float against float: int against float is slow)
-        j = bisect_left(packed, float(h), self._buckets[b], self._buckets[b + 1])
-        end = float(h | mask)
-        keys = self.keys
-        while j < len(packed) and packed[j] <= end:
+        j = bisect_left(packed, float(h), buckets[b], hi)
+        end = float(h | self._mask)
+        mask, text, starts = self._mask, self._text, self._starts
+        while j < hi and packed[j] <= end:
             i = int(packed[j]) & mask
-            if keys[i] == key:
+            if text is not None:
+                if text[starts[i]:starts[i + 1] - 1] == key:
+                    return i
+            elif self.keys[i] == key:
                 return i
             j += 1
         return None

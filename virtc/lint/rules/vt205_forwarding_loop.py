@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, index, stripped_and_folded, value_span
+from virtc.lint.facts import Domain, TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
@@ -90,53 +90,83 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
     without a key of its own goes on through its domain's catch-all (see ``through_aliases``).
     Anything else (a %N value, a '+detail' target without its own key, a cycle) stays 0."""
     n, candidates = len(ix.entries), ix.forwards
-    target_entry, values = ix.target_entry, ix.values
+    values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
     for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
-    domains, aliases, first, alias_hits = ix.domains, ix.aliases, ix.table.key_index.first, ix.alias_hits
+    domains, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
 
-    def through_aliases(position: int, user: str, domain: str) -> int:
-        """The next hop of ``user@domain``, which has no key of its own: its domain's catch-all
-        (the only key left for a user without '+detail'), followed through domain aliases
-        (``@A  %1@B``: sendmail then looks ``user@B`` up) to an entry, an end, or unknown."""
-        if user.find("+", 1) >= 0:
-            return _UNKNOWN  # (a '+detail' address tries wildcard keys first)
-        for hop in range(_ALIAS_HOPS):
-            dom = domains.get(domain)
+    def through_aliases(user: str, dom: Domain | None, hops: int = _ALIAS_HOPS) -> int:
+        """The next hop of ``user@D`` (``dom``: D's facts), which has no key of its own: D's
+        catch-all (the only key left for a user without '+detail'), followed through domain
+        aliases (``@D  %1@B``: sendmail then looks ``user@B`` up) to an entry, an end, or
+        unknown."""
+        for _ in range(hops):
             if dom is None:
                 return _UNKNOWN
             ca = dom.catch_all
             if ca is None:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            other = aliases.get(domain)
+            other = alias_get(dom.name)
             if other is None:  # an error or a local user ends; anything else, the engine decides
                 return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
-            domain = other
-            if domain not in local:
+            if other not in local:
                 return _ENDS  # relayed
-            if len(user) + len(domain) + 1 > MAXNAME:
+            if len(user) + len(other) + 1 > MAXNAME:
                 return _UNKNOWN
-            j = first(f"{user}@{domain}")
-            if j is not None:
-                if hop == 0:
-                    alias_hits[position] = j  # (for VT211)
-                return j
+            dom = dom_get(other)
+            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (else: no key but '@B')
+                j = first(f"{user}@{other}")
+                if j is not None:
+                    return j
         return _UNKNOWN
+
+    dom_get, alias_get = domains.get, aliases.get
     for positions, chunk in batches(candidates):
         for p, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
-            user, _, domain = (target or "").rpartition("@")
-            if target is None or not user or not domain or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
-                nxt[i] = _UNKNOWN  # (not one plain address: '@', 'a@', 'a@b@c', '%' hacks)
-            elif domain not in local:
-                nxt[i] = _ENDS
+            if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
+                nxt[i] = _UNKNOWN  # (not one plain address: '%' hacks, a lone '@')
+                continue
+            user, _, domain = target.rpartition("@")
+            if not user or not domain:
+                nxt[i] = _UNKNOWN  # ('@x', 'a@')
+                continue
+            if domain not in local:
+                continue  # (relayed: ends)
+            dom = dom_get(domain)
+            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (else: no key but '@D')
+                j = first(target)
+                if j is not None:
+                    forward_hits[p] = nxt[i] = j  # (kept for VT211, which asks the same)
+                    continue
+            forward_hits[p] = -1
+            if user.find("+", 1) >= 0:
+                nxt[i] = _UNKNOWN  # (a '+detail' address tries wildcard keys first)
+                continue
+            # Through its domain's catch-all; the first hop inlined (most keyless targets are
+            # at a domain alias whose target domain has the user's key).
+            other = alias_get(domain)
+            if other is not None and other in local and len(user) + len(other) + 1 <= MAXNAME:
+                dom = dom_get(other)
+                if dom is None or dom.keys > 1 or dom.catch_all is None:
+                    j = first(f"{user}@{other}")
+                    if j is not None:
+                        alias_hits[p] = nxt[i] = j  # (for VT211)
+                        continue
+                nxt[i] = through_aliases(user, dom, _ALIAS_HOPS - 1)
             else:
-                j = target_entry(p, target)  # (kept for VT211, which asks the same)
-                nxt[i] = through_aliases(p, user, domain) if j is None else j
+                nxt[i] = through_aliases(user, dom)
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
-        path: list[int] = []
-        i = start
+        if state[start]:
+            continue
+        hop = nxt[start]
+        if hop < 0:  # (most forwards: a remote address, a local user)
+            state[start] = 1 if hop == _ENDS else 2
+            continue
+        path = [start]
+        state[start] = 3
+        i = hop
         while True:
             s = state[i]
             if s in (1, 2):
@@ -154,7 +184,11 @@ def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
             i = hop
         for q in path:
             state[q] = s
-    return bytearray(s == 1 for s in state)
+    return state.translate(_ENDED)
+
+
+_ENDED = bytes([0, 1]) + bytes(254)
+"""(state -> 1 for 'ends', 0 for anything else)"""
 
 
 _ALIAS_HOPS = 8

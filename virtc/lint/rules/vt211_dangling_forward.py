@@ -70,7 +70,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    values, first = ix.values, table.key_index.first
+    values = ix.values
 
     def without_engine(target: str) -> tuple[str, str | None] | Literal[False] | None:
         """For ``target`` without a key of its own: (owner, reply) when its domain's catch-all
@@ -87,7 +87,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         other = ix.aliases.get(name)
         if other is not None:
             aliased = f"{user}@{other}"
-            j = first(aliased) if len(aliased) <= MAXNAME else None
+            j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
             return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
         r = eng.by_catch_all(user, name, ca)
         if r is None:
