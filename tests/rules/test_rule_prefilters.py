@@ -145,7 +145,8 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
 
 _WILD_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "", "bob+virtcdetail", "al+*", "b+o++", "x@y++"]
 _WILD_VALUES = ["bob", "bob+%2", "%1", "bob%3", "@", " @ ", "bob+virtcdetail", "BOB+VIRTCDETAIL", "a@b",
-                "x!y", "error:5.1.1:550 no", "%2 %2", "bob\t"]
+                "x!y", "error:5.1.1:550 no", "%2 %2", "bob\t", "%2", "bob %3", "b%2@x", "x%y",
+                "bob virtcdetail", "+VirtcDetail"]
 
 
 @settings(max_examples=500, deadline=None)
@@ -154,6 +155,38 @@ _WILD_VALUES = ["bob", "bob+%2", "%1", "bob%3", "@", " @ ", "bob+virtcdetail", "
 @example([("bob++", "d", "bob+%2"), ("bob", "d", " @ "), ("", "d", "bob")])  # '@' is "not found": next key
 def test_vt105_user_wildcards_answer_as_may_equal_fixed(rows: list[tuple[str, str, str]]) -> None:
     """The batch answers for ``user++@d`` / ``user+*@d`` keys equal the per-entry function."""
+    _wildcards_agree(rows)
+
+
+_USUAL_WILD = ["box+%2", "bob%3", "%2", "%2 %3", "b%2@x", "b+%1", "x!%2", "box"]
+_USUAL_PLAIN = ["box", "Box2 ", "bob virtcdetail", "VirtcDetail", "x!y", "@", "b%%c", "error:5.1.1:550 no"]
+_USUAL_OTHER = st.tuples(st.sampled_from(["bob+*", "bob++", "al++", "al", "bob+virtcdetail", "+*", "++"]),
+                         st.sampled_from(["d", "e."]), st.sampled_from(_USUAL_WILD + _USUAL_PLAIN))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["bob+*", "bob++"]), st.sampled_from(_USUAL_WILD), st.sampled_from(_USUAL_PLAIN),
+       st.lists(_USUAL_OTHER, max_size=3), st.booleans())
+@example("bob+*", "%2", "VirtcDetail", [], False)  # the same words, whatever the detail's case
+@example("bob++", "box+%2", "box", [("bob+*", "d", "box+%2")], True)  # 'bob+*@d' answers first
+def test_vt105_usual_wildcards_differ_as_may_equal_fixed_says(
+        wild: str, value: str, plain: str, others: list[tuple[str, str, str]], before: bool) -> None:
+    """The same, on the usual ``user+*@d  box+%2`` beside ``user@d  box``, which
+    ``_UserWildcards.differing`` settles without substituting."""
+    rows = [(wild, "d", value), ("bob", "d", plain)]
+    _wildcards_agree(others + rows if before else rows + others)
+
+
+def test_vt105_settles_the_usual_wildcard_without_substituting() -> None:
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    table = parse_text("bob+*@d\tbox+%2\nbob@d\tbox\nal++@d\tal%3\nal@d\tAL\ncy+*@d\tcy+%1\ncy@d\tcy\n")
+    ix = index(table, LintContext(LintConfig(), None))
+    with_pct = ix.values.matching(re.compile("%"))
+    assert vt105._UserWildcards(ix, with_pct).differing(with_pct) == [0, 2]
+
+
+def _wildcards_agree(rows: list[tuple[str, str, str]]) -> None:
     from virtc.lint.engine import shared_engine
     from virtc.lint.rules import vt105_redundant_entry as vt105
 
@@ -163,12 +196,16 @@ def test_vt105_user_wildcards_answer_as_may_equal_fixed(rows: list[tuple[str, st
     with_pct = ix.values.matching(re.compile("%"))
     fast = vt105._UserWildcards(ix, with_pct)
     get = shared_engine(table, ctx).table.get
+    differing = fast.differing(with_pct)
     for i in with_pct:
         value, stored = ix.values[i], ix.stored_keys[i]
         verdict = fast.may_equal_fixed(i, value, stored)
         if verdict is not None:
             event("answered in the batch")
             assert verdict == vt105.may_equal_fixed(value, stored, get), (stored, value)
+        if i in differing:
+            event("differing without substituting")
+            assert not vt105.may_equal_fixed(value, stored, get), (stored, value)
 
 
 _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example", "x@remote.example",

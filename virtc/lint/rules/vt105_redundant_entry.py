@@ -76,6 +76,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         candidates.update(compress(count(), map(pct.__contains__, domains)))
     candidates.difference_update(catch_alls.values())  # (a catch-all is not redundant to itself)
     fast = _UserWildcards(ix, with_pct)
+    candidates.difference_update(fast.differing(with_pct))
     eng = None
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
@@ -83,7 +84,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if ca is None or not at:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
         # Same words as the catch-all's value (after its %N for this user)?
-        ca_value = values[ca]
         if "%" in value:
             verdict = fast.may_equal_fixed(i, value, stored)
             if verdict is None:
@@ -93,7 +93,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if not verdict:
                 continue  # what answers without it differs, whatever the detail
         else:
-            expected = ca_value
+            expected = ca_value = values[ca]
             if "%" in ca_value:
                 from virtc.lookup import substitute  # (the engine: not for a table without %N)
 
@@ -183,6 +183,7 @@ class _UserWildcards:
         from virtc.lookup import substitute  # (the engine: not for a table without %N)
 
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
+        self.stored_keys = ix.stored_keys
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
         wanted = set()
@@ -193,6 +194,39 @@ class _UserWildcards:
         hits = list(compress(count(), map(wanted.__contains__, ix.stored_keys)))
         # Filled backwards: the first of equal keys (the one makemap stores) is written last.
         self.addresses = dict(zip_strict(reversed(ix.stored_keys.take(hits)), reversed(hits)))
+
+    def differing(self, with_pct: list[int]) -> list[int]:
+        """The usual wildcards, ``user+*@d  box+%2`` beside ``user@d  box``, for which
+        :meth:`may_equal_fixed` is False, found without substituting: the value has one
+        ``%2`` or ``%3`` and nothing sendmail reads an address from, so what it gives
+        holds the probe's detail; the key sendmail tries next is ``user@d``, whose value
+        has neither the detail nor a ``%``: other words, whatever the detail."""
+        if self.detail_keys:
+            return []
+        domains, get, values, keys = self.domains, self.addresses.get, self.values, self.stored_keys
+        # ('user+*@d' beside 'user++@d': the one tried first decides; not handled here)
+        both = {f"{user}@{dom.name}" for dom in domains.values() if len(dom.special) > 1
+                for user in dom.special.get(_USER_PLUS, {}).keys() & dom.special.get(_USER_ANY, {}).keys()}
+        longest = MAXNAME - len(_DETAIL)
+        out: list[int] = []
+        for _, chunk in batches(with_pct):
+            chosen = list(compress(chunk, map(_ONE_DETAIL.fullmatch, values.take(chunk))))
+            entries, later = [], []
+            for i, m in zip_strict(chosen, map(_USER_WILDCARD.fullmatch, keys.take(chosen))):
+                if m is None or m.end() > longest:
+                    continue
+                user, _, name = m.groups()
+                if name not in domains or name.endswith("."):
+                    continue
+                address = f"{user}@{name}"
+                j = get(address)
+                if j is not None and address not in both:
+                    entries.append(i)
+                    later.append(j)
+            theirs = values.take(later)
+            ok = map(all, zip_strict(map(_NO_HACK.fullmatch, theirs), map(_no_detail, theirs)))
+            out += compress(entries, ok)
+        return out
 
     def may_equal_fixed(self, i: int, value: str, stored: str) -> bool | None:
         """:func:`may_equal_fixed` for entry ``i`` (``value``, stored key ``stored``), or None
@@ -234,6 +268,15 @@ _LATER = {wild: (*([(KeyKind.USER_ANY, "+*@")] if wild == "+" else []), (KeyKind
                  (KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@"), (KeyKind.CATCH_ALL, "@"))
           for wild in "+*"}
 """The keys sendmail tries after a ``user++@d`` / ``user+*@d`` key, in order (kind, shape)."""
+_ONE_DETAIL = re.compile(r"[^%@!]*%[23][^%@!]*")
+"""A value with one ``%2`` or ``%3``, and no other ``%``, ``@`` or ``!``."""
+_NO_HACK = re.compile(r"[^%@!]*")
+
+
+def _no_detail(value: str) -> bool:
+    return _DETAIL not in value.lower()
+
+
 _USER_WILDCARD = re.compile(r"([^+][^+]*)\+([+*])@([^@]*)")
 """A stored ``user++@d`` or ``user+*@d`` key (Key.parse's USER_PLUS and USER_ANY, whose
 domain holds no '@')."""
