@@ -37,6 +37,8 @@ def test_column_is_the_list_of_its_texts(batches: list[list[str]], block: int) -
     assert len(col) == len(flat)
     assert [col[i] for i in range(len(flat))] == flat
     assert col[-1:] == flat[-1:] and col == flat
+    for char in "@a\xe9":
+        assert col.starting_with(char) == [i for i, t in enumerate(flat) if t[:1] == char]
     with pytest.raises(IndexError):
         col[len(flat)]
 

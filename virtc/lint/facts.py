@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
-from itertools import filterfalse, repeat
+from itertools import compress, filterfalse, repeat
 from operator import itemgetter
 from sys import intern
 from types import MappingProxyType
@@ -64,7 +64,6 @@ class Extent(NamedTuple):
     """In file order: a missing catch-all goes after it."""
 
 
-_CATCH_ALL_KEY = re.compile(r"\n@")
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_ANY,
                (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
@@ -83,6 +82,18 @@ _NOT_LOOKED_UP = -2
 IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
 """Domains no address has, in a column of names: empty, '.x', 'x.', 'x:', template debris
 (see VT104)."""
+_IMPLAUSIBLE_PARTS = ("\n.", "\n\n", ".\n", ":\n", *"{}<>%$*")
+"""What ``IMPLAUSIBLE_DOMAIN`` needs in a column's text to match (each found by memchr)."""
+
+
+def implausible_domains(names: Column) -> list[int]:
+    """Indices of the names ``IMPLAUSIBLE_DOMAIN`` finds something in; a few substring tests
+    first, since the regex (no literal to look for) scans a character at a time."""
+    if not any(map(names.text.__contains__, _IMPLAUSIBLE_PARTS)):
+        return []
+    return names.matching(IMPLAUSIBLE_DOMAIN)
+
+
 _NO_AT = re.compile(r"\n[^@\n]*(?=\n)")
 _ODD_END = re.compile("[^A-Za-z0-9]")
 _ODD_DOMAIN_END = re.compile("[^A-Za-z0-9\n]\n")
@@ -182,16 +193,17 @@ class TableIndex:
             found.update(names)
         candidates = Column.of(found)
         out = dict(zip_strict(found, map(Domain, found, found.values())))
-        for name in candidates.take(candidates.matching(IMPLAUSIBLE_DOMAIN)):
+        for name in candidates.take(implausible_domains(candidates)):
             del out[name]
         self._odd_ending = "\n\n" in candidates.text or _ODD_DOMAIN_END.search(candidates.text) is not None
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         # '@' + domain and nothing else (no Key.parse); filled backwards, so the first one counts.
-        catch_alls = self.keys.matching(_CATCH_ALL_KEY)
+        catch_alls = self.keys.starting_with("@")
         ca_names = map(str.__getitem__, reversed(stored.take(catch_alls)), repeat(slice(1, None)))
-        for i, dom in zip_strict(reversed(catch_alls), map(out.get, ca_names)):
-            if dom is not None:
-                dom.catch_all = i
+        first_ca = dict(zip_strict(ca_names, reversed(catch_alls)))
+        doms = list(map(out.get, first_ca))  # (setattr mapped in C: a table may have 300k domains)
+        deque(map(setattr, compress(doms, doms), repeat("catch_all"), compress(first_ca.values(), doms)),
+              maxlen=0)
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)

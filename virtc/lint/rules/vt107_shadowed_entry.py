@@ -45,9 +45,12 @@ _PAIRS = ((KeyKind.USER_ANY, KeyKind.USER_PLUS), (KeyKind.DOMAIN_ANY, KeyKind.DO
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for dom in ix.domains.values():
+        special = dom.special
+        if len(special) < 2:
+            continue  # (a pair takes two kinds; most domains have none)
         for any_kind, plus_kind in _PAIRS:
-            wild = dom.special.get(any_kind)
-            plus = dom.special.get(plus_kind)
+            wild = special.get(any_kind)
+            plus = special.get(plus_kind)
             if not wild or not plus:
                 continue
             for user, i in wild.items():
