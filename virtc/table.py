@@ -206,12 +206,18 @@ class Table:
 
     @property
     def text(self) -> str:
-        """The whole source (Latin-1 decoded), for rendering source lines and fixes."""
-        source = self._source
-        if isinstance(source, LazySource):  # a large source, kept out of memory until needed
-            source = source.unpack()
+        """The whole source (Latin-1 decoded), for fixes."""
+        source = self._raw()
         if isinstance(source, bytes):
             self._source = source = source.decode("latin-1")
+        return source
+
+    def _raw(self) -> str | bytes:
+        """The source as it is held: a large one is read again only now, and kept as bytes
+        (rendering the lines of a report decodes those lines, not a second copy of all)."""
+        source = self._source
+        if isinstance(source, LazySource):
+            self._source = source = source.unpack()
         return source
 
     @property
@@ -264,7 +270,9 @@ class Table:
         if line == self._shown[0]:
             return self._shown[1]  # the same line again: one 10 MB line can hold 10,000 records
         starts = self._line_starts
-        text = self.text[starts[line - 1]:starts[line] - 1] if 0 < line < len(starts) else ""
+        raw = self._raw()
+        part = raw[starts[line - 1]:starts[line] - 1] if 0 < line < len(starts) else ""
+        text = part.decode("latin-1") if isinstance(part, bytes) else part
         self._shown = (line, text)
         return text
 
@@ -278,11 +286,16 @@ class Table:
     @cached_property
     def _line_starts(self) -> array[int]:
         """Offset of each physical line, plus one past the end (as if the source ended in a newline)."""
-        text = self.text
+        raw = self._raw()
         starts = array("I", [0])
-        starts.extend(map(_END, re.finditer("\n", text)))
-        if not text.endswith("\n"):
-            starts.append(len(text) + 1)
+        if isinstance(raw, bytes):
+            starts.extend(map(_END, re.finditer(b"\n", raw)))
+            ends_in_newline = raw.endswith(b"\n")
+        else:
+            starts.extend(map(_END, re.finditer("\n", raw)))
+            ends_in_newline = raw.endswith("\n")
+        if not ends_in_newline:
+            starts.append(len(raw) + 1)
         return starts
 
     def __repr__(self) -> str:

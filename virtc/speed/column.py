@@ -12,8 +12,8 @@ import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain, islice, repeat
-from operator import add, sub
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import add, ne, sub
 from typing import Literal, overload
 
 SCAN_BLOCK = 1 << 20
@@ -155,8 +155,9 @@ class Column(Sequence[str]):
                 return map(sub, newlines, repeat(1))
             return map(sub, map(bisect_right, repeat(starts), ends), repeat(1))  # few: bisect
 
-        if len(patterns) == 1:  # matches come in text order: only repeats need removing
-            return list(dict.fromkeys(indices(patterns[0])))
+        if len(patterns) == 1:  # matches come in text order: only neighbours can repeat
+            hits = array("l", indices(patterns[0]))  # (8 bytes a match, not an int object)
+            return list(compress(hits, map(ne, hits, chain((-1,), hits))))
         found: set[int] = set()
         for pattern in patterns:
             found.update(indices(pattern))

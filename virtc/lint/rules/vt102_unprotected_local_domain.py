@@ -60,8 +60,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     fixer = catch_all_fixer(table, ctx)
     # The last physical line with content: where a catch-all for an entry-less domain goes.
-    lines = table.text.split("\n")
-    end = len(lines) - 1 if lines[-1] == "" else len(lines)
+    number, rest = table.last_line  # (known to the parser: the source is not read again)
+    end = number - 1 if rest == "" else number
     for name in sorted(ctx.local_domains - ctx.host_names):
         dom = ix.domains.get(name)
         if dom is None:

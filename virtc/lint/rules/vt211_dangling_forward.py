@@ -28,6 +28,7 @@ Use instead
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import lt
@@ -96,12 +97,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
     # Forwards whose target VT205 found an entry for (when it ran in this process) are fine,
     # and so are those it followed through a domain alias to a plain local user.
-    open_ = list(compress(count(), map(lt, ix.forward_hits, repeat(0))))
-    aliased = [p for p in open_ if ix.alias_hits[p] >= 0]
-    delivered = set(compress(aliased, map(LOCAL_USER.fullmatch,
-                                          values.take([ix.alias_hits[p] for p in aliased]))))
-    open_ = [p for p in open_ if p not in delivered]
-    for p, i, value, target in _plain_forwards(ix, candidates, open_):
+    for p, i, value, target in _plain_forwards(ix, candidates, _open(ix)):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
         target = target.rstrip(".")
@@ -125,6 +121,20 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if rejected is None:
             continue
         yield _finding(ix.entries[i], value, rejected.chain[0], rejected.text)
+
+
+def _open(ix: TableIndex) -> array[int]:
+    """Positions of the forwards VT205 did not find an entry for (all when it did not run
+    in this process), less those it followed through a domain alias to a plain local user:
+    a batch at a time, kept in an array (a table may have 400k such forwards)."""
+    alias_hits, values = ix.alias_hits, ix.values
+    out = array("I")
+    for _, chunk in batches(array("I", compress(count(), map(lt, ix.forward_hits, repeat(0))))):
+        aliased = [p for p in chunk if alias_hits[p] >= 0]
+        targets = values.take([alias_hits[p] for p in aliased])
+        delivered = set(compress(aliased, map(LOCAL_USER.fullmatch, targets)))
+        out.extend(p for p in chunk if p not in delivered)
+    return out
 
 
 def _finding(e: Entry, value: str, owner: str, text: str | None) -> Finding:
