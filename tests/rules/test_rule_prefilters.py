@@ -487,3 +487,23 @@ def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[s
             patch.object(TableIndex, "aliases", property(lambda self: {})):
         assert found == findings()
     event(f"VT211 findings: {min(len(found), 2)}")
+
+
+_ALIAS_VALUES = ["%1@b.example", " %1%3@B.Example\t", "%1@", "x%1@b.example", "%1@b.example x",
+                 "%2@b.example", "%1@b@c", "\x0b%1@b-1.example", "error:5.1.1:550 %1", "%1%3@b.example.",
+                 "local"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["@", "a", "@"]), st.integers(0, 3),
+                          st.sampled_from(_ALIAS_VALUES)), max_size=10))
+def test_domain_aliases_are_the_definition(rows: list[tuple[str, int, str]]) -> None:
+    """TableIndex.aliases (only values found starting with '%1' are tried) is every domain
+    whose catch-all value DOMAIN_ALIAS matches."""
+    from virtc.lint.shared import DOMAIN_ALIAS
+
+    ix = TableIndex(_rows_table(rows))
+    expected = {name: m[1].lower() for name, dom in ix.domains.items()
+                if dom.catch_all is not None and (m := DOMAIN_ALIAS.fullmatch(ix.values[dom.catch_all]))}
+    assert ix.aliases == expected
+    event(f"aliases: {min(len(expected), 2)}")

@@ -6,6 +6,8 @@ without forwards is linted without loading the engine (start-up time).
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from virtc.lint.facts import TableIndex, index
 from virtc.lint.rule import LintContext
 from virtc.lint.shared import NAMES_NOTHING
@@ -40,7 +42,8 @@ class Engine:
         # (Its ``entries`` stay empty: rules point at entries through the index.)
         self.table = LookupTable(FirstValues(ix.table.key_index, ix.values), {}, ix.table.path)
         # (The index's domains are folded already.)
-        self.domains = local_domain_set(local_domains) if local_domains is not None else frozenset(ix.domains)
+        self.domains: AbstractSet[str] = (local_domain_set(local_domains) if local_domains is not None
+                                          else ix.domains.keys())
         self._by_value: dict[str, Resolution] = {}
 
     def by_catch_all(self, user: str, domain: str, value: str) -> Resolution | None:
@@ -60,7 +63,7 @@ class Engine:
         return r
 
     def resolve(self, address: str, table: LookupTable | None = None) -> Resolution:
-        # self.domains is a prepared frozenset: resolve() uses it without re-folding.
+        # self.domains is a prepared frozenset or keys view: resolve() uses it without re-folding.
         return resolve(address, table or self.table, self.domains)
 
     def hiding(self, stored: str) -> LookupTable:

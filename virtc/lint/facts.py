@@ -79,6 +79,8 @@ _AT = re.compile("@")
 ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 """A value that ends in a blank (makemap stores it: VT105, VT203)."""
 _NOT_LOOKED_UP = -2
+_ALIAS_START = re.compile(f"\n[{BLANKS}]*%1")
+"""In a column of values: one that may be a domain alias's (``DOMAIN_ALIAS``)."""
 IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
 """Domains no address has, in a column of names: empty, '.x', 'x.', 'x:', template debris
 (see VT104)."""
@@ -199,11 +201,12 @@ class TableIndex:
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         # '@' + domain and nothing else (no Key.parse); filled backwards, so the first one counts.
         catch_alls = self.keys.starting_with("@")
-        ca_names = map(str.__getitem__, reversed(stored.take(catch_alls)), repeat(slice(1, None)))
-        first_ca = dict(zip_strict(ca_names, reversed(catch_alls)))
-        doms = list(map(out.get, first_ca))  # (setattr mapped in C: a table may have 300k domains)
-        deque(map(setattr, compress(doms, doms), repeat("catch_all"), compress(first_ca.values(), doms)),
-              maxlen=0)
+        doms: list[Domain | None] = []
+        for _, chunk in batches(catch_alls):  # (a batch of key texts at a time: 300k on tiny)
+            doms += map(out.get, map(str.__getitem__, stored.take(chunk), repeat(slice(1, None))))
+        # Set in C (setattr mapped), backwards: the first catch-all of a domain is set last.
+        deque(map(setattr, compress(reversed(doms), reversed(doms)), repeat("catch_all"),
+                  compress(reversed(catch_alls), reversed(doms))), maxlen=0)
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
@@ -224,9 +227,18 @@ class TableIndex:
     def aliases(self) -> dict[str, str]:
         """Folded domain -> the domain it is an alias of: its catch-all is ``%1@other`` or
         ``%1%3@other`` (``other`` lower-cased), for the domain aliases of :attr:`domains`."""
-        with_ca = [(name, i) for name, dom in self.domains.items() if (i := dom.catch_all) is not None]
-        found = map(DOMAIN_ALIAS.fullmatch, self.values.take([i for _, i in with_ca]))
-        return {name: m[1].lower() for (name, _), m in zip_strict(with_ca, found) if m is not None}
+        # Only values that start with '%1' (one scan of the column) are tried: a table may
+        # have 300k domains, and their catch-all texts at once would be 25 MB.
+        alias_like = set(self.values.matching(_ALIAS_START))
+        if not alias_like:
+            return {}
+        values, out = self.values, {}
+        for name, dom in self.domains.items():
+            if dom.catch_all in alias_like:
+                m = DOMAIN_ALIAS.fullmatch(values[dom.catch_all])
+                if m is not None:
+                    out[name] = m[1].lower()
+        return out
 
     def keys_in(self, name: str) -> int:
         """How many keys end in ``@name`` (``name`` folded), repeats included (0 for no
@@ -325,9 +337,13 @@ class TableIndex:
         """Folded domain -> the stored entry of the key ``local@domain`` (``local`` folded,
         without '@'): one scan of the keys for every domain at once, not a lookup each."""
         found = self.stored_keys.matching(re.compile(f"\n{re.escape(local)}@[^@\n]*(?=\n)"))
-        domains = map(str.__getitem__, self.stored_keys.take(found), repeat(slice(len(local) + 1, None)))
+        out: dict[str, int] = {}
         # Filled backwards: the first of equal keys (the one makemap stores) is written last.
-        return dict(zip_strict(reversed(list(domains)), reversed(found)))
+        # (A batch of key texts at a time: every domain of a table may have one.)
+        for _, chunk in batches(found, backwards=True):
+            domains = map(str.__getitem__, self.stored_keys.take(chunk), repeat(slice(len(local) + 1, None)))
+            out.update(zip_strict(reversed(list(domains)), reversed(chunk)))
+        return out
 
     @cached_property
     def ends_blank(self) -> list[int]:

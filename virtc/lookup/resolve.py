@@ -40,7 +40,8 @@ Local user names are folded to lower case, as sendmail's local mailer does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
+from collections.abc import Set as AbstractSet
 from typing import Literal, NamedTuple, Union
 
 from virtc.compat import pairwise
@@ -333,7 +334,7 @@ def _lookup(address: _Address, table: LookupTable) -> Step:
     return Step(address.text, tuple(lookups), fold(last.key)[:MAXNAME], outcome[0], outcome[1])
 
 
-def _is_local(domain: str, domains: frozenset[str], entire_domain: bool) -> bool:
+def _is_local(domain: str, domains: AbstractSet[str], entire_domain: bool) -> bool:
     d = fold(domain)
     if d in domains:
         return True
@@ -352,7 +353,8 @@ def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | Non
     """Resolve ``address`` through ``table`` (see the module docstring).
 
     ``local_domains``: class w (or VirtHost) members; default ``table.domains``. For many
-    calls pass ``local_domain_set(domains)`` (a frozenset, used as is: no re-folding).
+    calls pass ``local_domain_set(domains)`` (a frozenset, used as is: no re-folding), or
+    a dict's keys view of folded domains (used as is: no copy of 300k names).
     The engine reads the map only through ``table.get(key)``: a subclass may override it
     (e.g. to hide one key and see what changes).
     ``virthost``: the domains are VIRTUSER_DOMAINs: unmatched addresses are relayed
@@ -361,14 +363,14 @@ def resolve(address: str, table: LookupTable, local_domains: Iterable[str] | Non
     with their own full keys (sendmail applies it to VirtHost domains only).
     ``own_name``: the host's name (``$j``): ``user@localhost`` is looked up under it.
     """
-    if isinstance(local_domains, frozenset):
+    if isinstance(local_domains, (frozenset, KeysView)):
         domains = local_domains  # from local_domain_set(): folded once by the caller
     else:
         domains = local_domain_set(table.domains if local_domains is None else local_domains)
     return _resolve(address, table, domains, entire_domain, virthost, own_name)
 
 
-def _resolve(address: str, table: LookupTable, domains: frozenset[str], entire_domain: bool,
+def _resolve(address: str, table: LookupTable, domains: AbstractSet[str], entire_domain: bool,
              virthost: bool, own_name: str | None = None) -> Resolution:
     steps: list[Step] = []
     chain: list[str] = []

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import compress, count, islice, repeat
 from operator import eq, not_, sub
 from typing import TYPE_CHECKING
@@ -82,7 +83,7 @@ def _backwards(ix: TableIndex, candidates: Sequence[int],
 _ENDS, _UNKNOWN = -1, -2
 
 
-def proven_ends(ix: TableIndex, local: frozenset[str]) -> bytearray:
+def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an
     error, a remote address) without the engine: each entry's next hop is the entry whose
     exact key its value names, and the hops are followed once for the whole table (#18: the
@@ -195,7 +196,7 @@ _ALIAS_HOPS = 8
 """Domain aliases followed at most (well inside sendmail's recursion limit)."""
 
 
-def proven_alias_ends(ix: TableIndex, local: frozenset[str]) -> list[int]:
+def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     """The ``@A  %1@B`` catch-alls whose engine probe (``virtc-probe@A``) provably ends: B is
     remote, or has no catch-all, or B's catch-all is an ``error:`` or a plain local user, or
     another such alias (no cycle, at most :data:`_ALIAS_HOPS` deep). Done per domain, not
