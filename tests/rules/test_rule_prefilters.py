@@ -187,7 +187,7 @@ def test_vt105_settles_the_usual_wildcard_without_substituting() -> None:
     table = parse_text("bob+*@d\tbox+%2\nbob@d\tbox\nal++@d\tal%3\nal@d\tAL\ncy+*@d\tcy+%1\ncy@d\tcy\n")
     ix = index(table, LintContext(LintConfig(), None))
     with_pct = ix.values.matching(re.compile("%"))
-    assert vt105._UserWildcards(ix, with_pct).differing(with_pct) == [0, 2]
+    assert vt105._UserWildcards(ix).differing(with_pct) == [0, 2]
 
 
 def _wildcards_agree(rows: list[tuple[str, str, str]]) -> None:
@@ -198,7 +198,7 @@ def _wildcards_agree(rows: list[tuple[str, str, str]]) -> None:
     ctx = LintContext(LintConfig(), None)
     ix = index(table, ctx)
     with_pct = ix.values.matching(re.compile("%"))
-    fast = vt105._UserWildcards(ix, with_pct)
+    fast = vt105._UserWildcards(ix)
     get = shared_engine(table, ctx).table.get
     differing = fast.differing(with_pct)
     for i in with_pct:
