@@ -28,6 +28,7 @@ Use instead
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Iterator
 from itertools import compress, count, repeat
 from operator import itemgetter
@@ -57,30 +58,40 @@ def _outcome(r: Resolution) -> tuple[object, ...]:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    catch_alls = {name: dom.catch_all for name, dom in ix.domains.items() if dom.catch_all is not None}
+    names, catch_alls = [], array("I")
+    for name, facts in ix.domains.items():
+        if facts.catch_all is not None:
+            names.append(name)
+            catch_alls.append(facts.catch_all)
     if not catch_alls:
         return
     values, stored_keys = ix.values, ix.stored_keys
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
-    # uses %N (compared after substitution below), or with %N itself. Hash joins in C.
-    ca_values = values.take(list(catch_alls.values()))
-    plain = set(map(str.rstrip, ca_values, repeat(BLANKS)))
-    pct = set(compress(catch_alls, map(str.__contains__, ca_values, repeat("%"))))
+    # uses %N (compared after substitution below), or with %N itself. Hash joins in C, of
+    # the texts' hashes (a table may have 300k catch-all texts; the loop compares words).
+    plain: set[int] = set()
+    pct: set[str] = set()
+    for positions, chunk in batches(catch_alls):
+        texts = values.take(chunk)
+        plain.update(map(hash, map(str.rstrip, texts, repeat(BLANKS))))
+        pct.update(compress(names[positions.start:positions.stop], map(str.__contains__, texts, repeat("%"))))
+    del names
     pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
-    candidates = set(compress(count(), map(plain.__contains__, values)))
+    candidates = set(compress(count(), map(plain.__contains__, map(hash, values))))
     with_pct = ix.values.matching(_PERCENT)
     candidates.update(with_pct)
-    candidates.update(i for i in ix.ends_blank if values[i].rstrip(BLANKS) in plain)
+    candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
     if pct:
         domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
         candidates.update(compress(count(), map(pct.__contains__, domains)))
-    candidates.difference_update(catch_alls.values())  # (a catch-all is not redundant to itself)
+    candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
     fast = _UserWildcards(ix)
     candidates.difference_update(fast.differing(with_pct))
     eng = None
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
-        ca = catch_alls.get(name)
+        dom = ix.domains.get(name)
+        ca = None if dom is None else dom.catch_all
         if ca is None or not at:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
         # Same words as the catch-all's value (after its %N for this user)?
