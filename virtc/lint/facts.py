@@ -55,6 +55,13 @@ class Domain:
         return self.special.get(kind, {}).get(user)
 
 
+def may_have_keys(dom: Domain | None) -> bool:
+    """Whether an address ``user@D`` (``dom``: D's facts, None for a domain without keys) may
+    have a key of its own: not when D's one key is its catch-all (a domain alias, where a
+    table's forwards often point: no lookup needed)."""
+    return dom is None or dom.keys > 1 or dom.catch_all is None
+
+
 class Extent(NamedTuple):
     """Where a domain's stored entries are (indices into ``table.entries``)."""
 
@@ -314,8 +321,7 @@ class TableIndex:
         """``KeyIndex.first(address)`` for ``user@domain`` (``domain`` folded, the part after
         the last '@'), without the lookup when ``domain``'s only key is its catch-all: a
         domain alias, where a table's forwards often point (#18: the aliases shape)."""
-        dom = self.domains.get(domain)
-        if dom is not None and dom.keys == 1 and dom.catch_all is not None:
+        if not may_have_keys(self.domains.get(domain)):
             return None
         return self.table.key_index.first(address)
 

@@ -40,7 +40,15 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import Domain, TableIndex, batches, index, stripped_and_folded, value_span
+from virtc.lint.facts import (
+    Domain,
+    TableIndex,
+    batches,
+    index,
+    may_have_keys,
+    stripped_and_folded,
+    value_span,
+)
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
@@ -116,7 +124,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             if len(user) + len(other) + 1 > MAXNAME:
                 return _UNKNOWN
             dom = dom_get(other)
-            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (else: no key but '@B')
+            if may_have_keys(dom):
                 j = first(f"{user}@{other}")
                 if j is not None:
                     return j
@@ -135,7 +143,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             if domain not in local:
                 continue  # (relayed: ends)
             dom = dom_get(domain)
-            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (else: no key but '@D')
+            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (may_have_keys, inlined)
                 j = first(target)
                 if j is not None:
                     forward_hits[p] = nxt[i] = j  # (kept for VT211, which asks the same)
@@ -149,7 +157,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             other = alias_get(domain)
             if other is not None and other in local and len(user) + len(other) + 1 <= MAXNAME:
                 dom = dom_get(other)
-                if dom is None or dom.keys > 1 or dom.catch_all is None:
+                if dom is None or dom.keys > 1 or dom.catch_all is None:  # (may_have_keys, inlined)
                     j = first(f"{user}@{other}")
                     if j is not None:
                         alias_hits[p] = nxt[i] = j  # (for VT211)
