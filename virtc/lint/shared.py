@@ -21,8 +21,9 @@ DOMAIN_ALIAS = re.compile(f"[{BLANKS}]*%1(?:%3)?@([A-Za-z0-9-]+(?:\\.[A-Za-z0-9-
 """A domain alias's catch-all value, ``%1@other`` (``%1%3@other``): group 1 is ``other``."""
 
 
-LOCAL_USER = re.compile(f"[{BLANKS}]*(?!(?i:error)[{BLANKS}]*:)[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
-"""A value that names one local user (no address, no %N, no error): delivered."""
+LOCAL_USER = re.compile(f"[{BLANKS}]*[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
+"""A value sendmail delivers to the one local user it names: no address, %N, hack or list
+(and no ``error:``, which holds a ':')."""
 
 
 NAMES_NOTHING = re.compile("[^@%!\n]*")

@@ -50,7 +50,8 @@ from virtc.lint.facts import (
     value_span,
 )
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, MAXNAME, Key, Value, fold
+from virtc.lint.shared import LOCAL_USER
+from virtc.model import MAXNAME, Key, Value, fold
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -231,16 +232,13 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
         else:
             value = values[dom.catch_all]  # type: ignore[index]
             result = (Value.parse(value).error is not None
-                      or _PLAIN_LOCAL.fullmatch(value) is not None)
+                      or LOCAL_USER.fullmatch(value) is not None)
         state[name] = result
         return result
 
     return [i for name, other in aliases.items()
             if name in local and (i := domains[name].catch_all) is not None and ends(other, 1)]
 
-
-_PLAIN_LOCAL = re.compile(f"[{BLANKS}]*[^@%!:{BLANKS}\"<>(),;\\\\]+[{BLANKS}]*")
-"""A value sendmail delivers to the local user it names (no address, hack or list)."""
 
 
 _HACK_CHARS = (re.compile("%"), re.compile("!"))
