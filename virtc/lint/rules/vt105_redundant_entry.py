@@ -205,7 +205,7 @@ class _UserWildcards:
         ``%2`` or ``%3`` and nothing sendmail reads an address from, so what it gives
         holds the probe's detail; the key sendmail tries next is ``user@d``, whose value
         has neither the detail nor a ``%``: other words, whatever the detail."""
-        if self.detail_keys:
+        if self.detail_keys or not with_pct:
             return []
         domains, get, values, keys = self.domains, self.first, self.values, self.stored_keys
         # ('user+*@d' beside 'user++@d': the one tried first decides; not handled here)
