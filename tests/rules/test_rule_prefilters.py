@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from virtc.lint.config import LintConfig
 from virtc.lint.engine import Engine
-from virtc.lint.facts import PLAIN_REJECT, TableIndex, implausible_domains, index
+from virtc.lint.facts import PLAIN_REJECT, TableIndex, implausible_domains, index, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
@@ -84,6 +84,7 @@ def test_forwards_are_the_values_with_an_at_that_are_not_errors(values: list[str
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_KEY, max_size=20))
 @example(["@d", "@d@e", "@a@d", "a@d", "+*@d", "@+*@d", "x++@d"])
+@example(["a+*@d", "A++@D", "a++@d", "++@d", "+*@d", "a+*@d", "b+*@d", "b++@e", "a+b+*@d", "a+b++@d"])
 def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
     """The domain index's catch-alls and plus keys are what Key.parse makes of each key."""
     table = parse_text("".join(f"{k} v\n" for k in keys))
@@ -93,16 +94,35 @@ def test_domains_special_keys_are_key_parse_kinds(keys: list[str]) -> None:
         k = Key.parse(text)
         if k.domain in domains and k.kind.name != "ADDRESS" and i not in table.key_index.later:
             expected.setdefault(k.domain, {}).setdefault(k.kind, {}).setdefault(k.user, i)
+    ix = index(table, LintContext(LintConfig(), None))
     found: dict[str, dict[object, dict[str, int]]] = {}
+    for i in ix.wildcards:
+        kind, user, name = wildcard_parts(table.stored_keys[i])
+        assert domains[name].has(kind)
+        assert found.setdefault(name, {}).setdefault(kind, {}).setdefault(user, i) == i  # (each key once)
     for name, dom in domains.items():
-        kinds: dict[object, dict[str, int]] = dict(dom.special)
         if dom.catch_all is not None:
-            kinds[KeyKind.CATCH_ALL] = {"": dom.catch_all}
-        found[name] = kinds
-    assert {name: kinds for name, kinds in found.items() if kinds} == expected
+            found.setdefault(name, {})[KeyKind.CATCH_ALL] = {"": dom.catch_all}
+        assert dom.wildcard_kinds == len(set(found.get(name, {})) - {KeyKind.CATCH_ALL})
+    assert found == expected
     for name, kinds in expected.items():  # and find() answers from both
         for kind, users in kinds.items():
-            assert all(domains[name].find(kind, user) == i for user, i in users.items())  # type: ignore[arg-type]
+            assert all(ix.find(domains[name], kind, user) == i for user, i in users.items())  # type: ignore[arg-type]
+            assert ix.find(domains[name], kind, "x+y") is None  # (no wildcard has a '+' in its user)
+    pairs = sorted((i, users_plus[user]) for kinds in expected.values()
+                   for any_kind, plus_kind in ((KeyKind.USER_ANY, KeyKind.USER_PLUS),
+                                               (KeyKind.DOMAIN_ANY, KeyKind.DOMAIN_PLUS))
+                   for users_plus in [kinds.get(plus_kind, {})]
+                   for user, i in kinds.get(any_kind, {}).items() if user in users_plus)
+    assert sorted(ix.wildcard_pairs) == pairs
+    for name, dom in domains.items():  # and nothing else
+        for kind in (KeyKind.USER_PLUS, KeyKind.USER_ANY):
+            assert ix.find(dom, kind, "a+b") is None  # ('a+b+*@d' is an address key)
+            for user in ("", "a", "x"):
+                assert ix.find(dom, kind, user) == expected.get(name, {}).get(kind, {}).get(user)
+        for kind in (KeyKind.DOMAIN_PLUS, KeyKind.DOMAIN_ANY):
+            assert ix.find(dom, kind) == expected.get(name, {}).get(kind, {}).get("")
+            assert ix.find(dom, kind, "a") is None
 
 
 @settings(max_examples=500, deadline=None)

@@ -129,13 +129,15 @@ class CatchAllFix:
         """Domains whose catch-all or ``+`` wildcard keys forward rather than reject."""
         ix = index(self.table, self.ctx)
         values = ix.values
-        out = set()
-        for name, dom in ix.domains.items():
-            wild = [dom.catch_all] if dom.catch_all is not None else []
-            wild += [i for users in dom.special.values() for i in users.values()]
-            if any(not values[i].lstrip(BLANKS).lower().startswith("error") for i in wild):
-                out.add(name)
+        out = {name for name, dom in ix.domains.items()
+               if dom.catch_all is not None and _forwards(values[dom.catch_all])}
+        stored = ix.stored_keys
+        out.update(stored[i].rpartition("@")[2] for i in ix.wildcards if _forwards(values[i]))
         return frozenset(out)
+
+
+def _forwards(value: str) -> bool:
+    return not value.lstrip(BLANKS).lower().startswith("error")
 
 
 def catch_all_fixer(table: Table, ctx: LintContext) -> CatchAllFix:

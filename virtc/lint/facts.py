@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import compress, filterfalse, repeat
 from operator import itemgetter
 from sys import intern
-from types import MappingProxyType
 from typing import NamedTuple
 
 from virtc.compat import zip_strict
@@ -26,14 +25,18 @@ from virtc.speed.column import SCAN_BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
 from virtc.table import Table
 
-_NO_SPECIAL: Mapping[KeyKind, dict[str, int]] = MappingProxyType({})
+_WILD_BITS = {KeyKind.DOMAIN_PLUS: 1, KeyKind.DOMAIN_ANY: 2, KeyKind.USER_PLUS: 4, KeyKind.USER_ANY: 8}
+"""A bit for each ``+`` wildcard kind, in :attr:`Domain.kinds`."""
+_WILD_SHAPES = {KeyKind.DOMAIN_PLUS: "++@", KeyKind.DOMAIN_ANY: "+*@", KeyKind.USER_PLUS: "++@",
+                KeyKind.USER_ANY: "+*@"}
+_USER_KINDS = frozenset({KeyKind.USER_PLUS, KeyKind.USER_ANY})
 
 
 class Domain:
-    """One (folded) domain: its catch-all and its other non-address keys (where its entries
-    are: :meth:`TableIndex.extent`)."""
+    """One (folded) domain: its catch-all and which ``+`` wildcard keys it has (where its
+    entries are: :meth:`TableIndex.extent`; its wildcard keys: :meth:`TableIndex.find`)."""
 
-    __slots__ = ("catch_all", "keys", "name", "special")
+    __slots__ = ("catch_all", "keys", "kinds", "name")
 
     def __init__(self, name: str, keys: int = 0) -> None:
         self.name = name
@@ -41,18 +44,22 @@ class Domain:
         """How many keys end in ``@name``, repeats included."""
         self.catch_all: int | None = None
         """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
-        self.special: Mapping[KeyKind, dict[str, int]] = _NO_SPECIAL
-        """kind -> folded user ('' for domain-wide keys) -> entry index, for the plus kinds
-        (``user++@``, ``user+*@``, ``++@``, ``+*@``); one shared empty mapping for most domains."""
+        self.kinds = 0
+        """Which of the kinds ``user++@``, ``user+*@``, ``++@``, ``+*@`` it has keys of, a bit
+        each (:meth:`has`): the keys themselves are in :attr:`TableIndex.wildcards`."""
 
     def __repr__(self) -> str:
-        return f"Domain({self.name!r}, catch_all={self.catch_all!r}, special={dict(self.special)!r})"
+        kinds = [k.name for k, bit in _WILD_BITS.items() if self.kinds & bit]
+        return f"Domain({self.name!r}, catch_all={self.catch_all!r}, kinds={kinds!r})"
 
-    def find(self, kind: KeyKind, user: str = "") -> int | None:
-        """The entry of a ``user++@``, ``user+*@``, ``++@``, ``+*@`` or ``@`` key (not ADDRESS)."""
-        if kind is KeyKind.CATCH_ALL:
-            return self.catch_all if not user else None
-        return self.special.get(kind, {}).get(user)
+    def has(self, kind: KeyKind) -> bool:
+        """Whether the domain has a key of the ``+`` wildcard ``kind``."""
+        return bool(self.kinds & _WILD_BITS[kind])
+
+    @property
+    def wildcard_kinds(self) -> int:
+        """How many of the four ``+`` wildcard kinds it has keys of."""
+        return bin(self.kinds).count("1")
 
 
 def may_have_keys(dom: Domain | None) -> bool:
@@ -121,6 +128,14 @@ def _one_at_each(text: str, n: int) -> bool:
     skeleton = b"".join(text[i:i + SCAN_BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
                         for i in range(0, len(text), SCAN_BLOCK))
     return skeleton == b"\n@" * n + b"\n"
+
+
+def wildcard_parts(stored: str) -> tuple[KeyKind, str, str]:
+    """(kind, user, domain) of a stored key of :attr:`TableIndex.wildcards` (``user`` '' for
+    ``++@``, ``+*@``)."""
+    local, _, domain = stored.rpartition("@")
+    user = local[:-2]
+    return _PLUS_KINDS[bool(user), local[-1]], user, domain
 
 
 class TableIndex:
@@ -217,6 +232,7 @@ class TableIndex:
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
+        wild, stars, star_pairs, pluses = array("I"), array("I"), array("q"), set()
         for i, text in zip_strict(plus, stored.take(plus)):
             dom = out.get(text.rpartition("@")[2])
             if dom is None:
@@ -224,10 +240,51 @@ class TableIndex:
             local = text[:len(text) - len(dom.name) - 1]  # before the last '@'
             user = local[:-2]
             if "+" not in user:  # else an address: 'a+b++@' is no wildcard key
-                kind = _PLUS_KINDS[bool(user), local[-1]]
-                special = dom.special if isinstance(dom.special, dict) else {}
-                special.setdefault(kind, {}).setdefault(user, i)
-                dom.special = special
+                dom.kinds |= _WILD_BITS[_PLUS_KINDS[bool(user), local[-1]]]
+                wild.append(i)
+                # (for wildcard_pairs: a '+*@' key's '++@' twin, by hash; '++@' keys' hashes)
+                if local[-1] == "*":
+                    stars.append(i)
+                    star_pairs.append(hash(text.replace("+*@", "++@", 1)))
+                else:
+                    pluses.add(hash(text))
+        self._wild = wild
+        twins = pluses.intersection(star_pairs)
+        self._pair_candidates = array("I", compress(stars, map(twins.__contains__, star_pairs)))
+        return out
+
+    @cached_property
+    def wildcards(self) -> array[int]:
+        """The entries of the ``user++@``, ``user+*@``, ``++@`` and ``+*@`` keys of :attr:`domains`
+        (their kinds: :func:`wildcard_parts`), repeats left out: an array, where a dict per
+        domain cost 150 bytes a key (#18: 240k on the plus shape)."""
+        _ = self.domains  # (which finds them)
+        later = self.shadowed_by_duplicate
+        return array("I", filterfalse(later.__contains__, self._wild)) if later else self._wild
+
+    def find(self, dom: Domain, kind: KeyKind, user: str = "") -> int | None:
+        """The entry of ``dom``'s ``user++@``, ``user+*@``, ``++@``, ``+*@`` or ``@`` key (not
+        ADDRESS; ``user`` folded, '' for the domain-wide kinds), the first of repeats: a key
+        lookup (for rules with ``LOOKUPS``)."""
+        if kind is KeyKind.CATCH_ALL:
+            return dom.catch_all if not user else None
+        if not dom.kinds & _WILD_BITS[kind] or bool(user) != (kind in _USER_KINDS) or "+" in user:
+            return None
+        return self.table.key_index.first(f"{user}{_WILD_SHAPES[kind]}{dom.name}")
+
+    @cached_property
+    def wildcard_pairs(self) -> list[tuple[int, int]]:
+        """(``user+*@d``, ``user++@d``) and (``+*@d``, ``++@d``) entries: the keys of one user
+        (or domain) with both kinds of wildcard (VT105, VT107). :attr:`domains` finds the
+        candidates by hash; each is then looked up (for rules with ``LOOKUPS``)."""
+        # (A wildcard's user holds no '+': its first "+*@" is the wildcard's.)
+        _ = self.domains  # (which finds the candidates)
+        stored, first, later = self.stored_keys, self.table.key_index.first, self.shadowed_by_duplicate
+        out = []
+        for i in self._pair_candidates:
+            j = first(stored[i].replace("+*@", "++@", 1))
+            if j is not None and i not in later:
+                out.append((i, j))
         return out
 
     @cached_property

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, index, key_span, shown
+from virtc.lint.facts import TableIndex, batches, index, key_span, shown, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
@@ -119,8 +119,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
-        probes = _probes(key, eng.probe(key), KeyKind.USER_PLUS in ix.domains[name].special
-                         or KeyKind.DOMAIN_PLUS in ix.domains[name].special)
+        plus_keys = ix.domains[name].has(KeyKind.USER_PLUS) or ix.domains[name].has(KeyKind.DOMAIN_PLUS)
+        probes = _probes(key, eng.probe(key), plus_keys)
         with_it = [eng.resolve(p) for p in probes]
         if not with_it[0].chain or with_it[0].chain[0] != stored:
             continue  # its probe does not reach it (VT107 / VT104 cases)
@@ -145,7 +145,6 @@ def _with_texts(ix: TableIndex, entries: list[int]) -> Iterator[tuple[int, str, 
 
 _DETAIL = "virtcdetail"
 _PLUS_DETAIL = "+" + _DETAIL
-_NONE: dict[str, int] = {}
 # (Module constants: an Enum member's attribute lookup costs 0.2 us, and this runs per entry.)
 _ADDRESS, _CATCH_ALL = KeyKind.ADDRESS, KeyKind.CATCH_ALL
 _USER_ANY, _USER_PLUS = KeyKind.USER_ANY, KeyKind.USER_PLUS
@@ -196,6 +195,7 @@ class _UserWildcards:
 
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
         self.stored_keys, self.first = ix.stored_keys, ix.table.key_index.first
+        self.pairs, self.find = ix.wildcard_pairs, ix.find
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
 
@@ -209,8 +209,8 @@ class _UserWildcards:
             return []
         domains, get, values, keys = self.domains, self.first, self.values, self.stored_keys
         # ('user+*@d' beside 'user++@d': the one tried first decides; not handled here)
-        both = {f"{user}@{dom.name}" for dom in domains.values() if len(dom.special) > 1
-                for user in dom.special.get(_USER_PLUS, {}).keys() & dom.special.get(_USER_ANY, {}).keys()}
+        both = {f"{user}@{name}" for i, _ in self.pairs
+                for _, user, name in [wildcard_parts(keys[i])] if user}
         longest = MAXNAME - len(_DETAIL)
         out: list[int] = []
         for _, chunk in batches(with_pct):
@@ -242,8 +242,7 @@ class _UserWildcards:
         dom = self.domains.get(name)
         if dom is None or name.endswith("."):
             return None
-        special = dom.special
-        if wild == "*" and user in special.get(_USER_PLUS, _NONE):
+        if wild == "*" and self.find(dom, _USER_PLUS, user) is not None:
             return True  # (that address stops earlier: only others reach the key)
         for kind, shape in _LATER[wild]:
             if kind is _ADDRESS:
@@ -254,7 +253,7 @@ class _UserWildcards:
             else:
                 mine_too = kind is _USER_ANY
                 key = f"{user if mine_too else ''}{shape}{name}"
-                j = special.get(kind, _NONE).get(user if mine_too else "")
+                j = self.find(dom, kind, user if mine_too else "")
             if j is None:
                 continue
             other = self.values[j]

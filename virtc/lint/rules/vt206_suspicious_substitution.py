@@ -45,6 +45,7 @@ from virtc.table import Table
 CODE = "VT206"
 NAME = "suspicious-substitution"
 SEVERITY = Severity.WARNING
+LOOKUPS = True  # (TableIndex.find)
 
 _SUBST = re.compile(r"%(.)", re.S)
 _PERCENT = re.compile("%")
@@ -55,14 +56,14 @@ def substitutions(value: str) -> list[tuple[int, str]]:
     return [(m.start(), m[1]) for m in _SUBST.finditer(value) if m[1].isdigit()]
 
 
-def detail_never_passed(key: Key, dom: Domain | None) -> str | None:
+def detail_never_passed(ix: TableIndex, key: Key, dom: Domain | None) -> str | None:
     """Why lookups that hit ``key`` never carry a detail (%2/%3 empty), or None."""
     if key.kind is KeyKind.ADDRESS:
         if "+" in key.user:
             return f"'{key.text}' matches only that exact address, which sendmail looks up without arguments"
-        if dom is not None and dom.find(KeyKind.USER_ANY, fold(key.user)) is not None:
+        if dom is not None and ix.find(dom, KeyKind.USER_ANY, fold(key.user)) is not None:
             return f"every '{key.user}+detail' address matches '{key.user}+*@{key.domain}' first"
-    elif key.kind is KeyKind.CATCH_ALL and dom is not None and dom.find(KeyKind.DOMAIN_ANY) is not None:
+    elif key.kind is KeyKind.CATCH_ALL and dom is not None and dom.has(KeyKind.DOMAIN_ANY):
         return f"every plussed address matches '+*@{key.domain}' first"
     return None
 
@@ -73,9 +74,9 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     (sendmail passes it %1-%3; a table may give every mailbox one: ``user+*@d  box+%2``), and
     a catch-all that keeps the detail (``%2``/``%3``, no ``%%``) in a domain without ``+*@``
     (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands)."""
-    fine = {i for dom in ix.domains.values() for users in dom.special.values() for i in users.values()}
+    fine = set(ix.wildcards)
     aliases = {i for dom in ix.domains.values()
-               if (i := dom.catch_all) is not None and KeyKind.DOMAIN_ANY not in dom.special}
+               if (i := dom.catch_all) is not None and not dom.has(KeyKind.DOMAIN_ANY)}
     aliases.intersection_update(ix.values.matching(_DETAIL_DIGIT))
     aliases.difference_update(ix.values.matching(_ESCAPED))
     fine |= aliases
@@ -125,12 +126,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 yield Finding(*span, f"'%{d}' in '{value}' is always empty: sendmail passes only %1 (user), "
                                      f"%2 (detail) and %3 (+detail)")
             elif d in "23":
-                why = detail_never_passed(k, domains.get(fold(k.domain)))
+                why = detail_never_passed(ix, k, domains.get(fold(k.domain)))
                 if why is not None:
                     yield Finding(*span, f"'%{d}' in '{value}' is always empty here: {why}")
         if k.kind is KeyKind.CATCH_ALL and "1" in digits and not digits & {"2", "3"}:
             dom = domains.get(fold(k.domain))
-            if dom is None or dom.find(KeyKind.DOMAIN_ANY) is None:
+            if dom is None or not dom.has(KeyKind.DOMAIN_ANY):
                 off = next(o for o, d in subs if d == "1")
                 col = e.value_column + off
                 yield Finding(
