@@ -136,7 +136,7 @@ def test_implausible_domains_are_the_definition(names: list[str]) -> None:
         debris = any(c in name for c in "{}<>%$*")
         return bool(name) and name[0] != "." and name[-1] not in ".:" and not debris
 
-    found = implausible_domains(Column.of(names))
+    found = list(implausible_domains(Column.of(names)))
     assert found == [i for i, n in enumerate(names) if not plausible(n)]
 
 
@@ -415,7 +415,7 @@ _TARGET = st.lists(_TARGET_BITS, min_size=1, max_size=6).map("".join)
 def test_vt202_scan_is_its_definition(values: list[str]) -> None:
     """VT202 looks closer at values that do not start with 'error' and have a special first
     character, 257 characters or more, or a blank, comma or prescan special anywhere."""
-    found = Column.of(values).matching(SUSPECTS)
+    found = list(Column.of(values).matching(SUSPECTS))
     assert found == [i for i, v in enumerate(values) if not v.lower().startswith("error") and (
         v[:1] in set('|/"@!:') or len(v) >= 257 or any(c in v for c in " \t,\x0b\x0c<>()\"\\"))]
 

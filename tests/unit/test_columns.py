@@ -47,9 +47,9 @@ def test_column_matching_maps_matches_to_texts() -> None:
     import re
 
     col = Column.of(["@a", "b@c", "", "d", "@"])
-    assert col.matching(re.compile(r"\n@")) == [0, 4]
-    assert col.matching(re.compile("@"), re.compile("d")) == [0, 1, 3, 4]
-    assert Column.of([]).matching(re.compile("x")) == []
+    assert list(col.matching(re.compile(r"\n@"))) == [0, 4]
+    assert list(col.matching(re.compile("@"), re.compile("d"))) == [0, 1, 3, 4]
+    assert list(Column.of([]).matching(re.compile("x"))) == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -64,8 +64,8 @@ def test_column_matching_is_the_texts_a_search_finds_something_in(
     saved = virtc.speed.column._COUNT_BELOW
     virtc.speed.column._COUNT_BELOW = count_below  # 0: always bisect; large: count when any match
     try:
-        assert col.matching(re.compile(pattern)) == expected
-        assert col.matching(re.compile(pattern), re.compile("@")) == sorted(
+        assert list(col.matching(re.compile(pattern))) == expected
+        assert list(col.matching(re.compile(pattern), re.compile("@"))) == sorted(
             {*expected, *(i for i, t in enumerate(flat) if "@" in t)})
     finally:
         virtc.speed.column._COUNT_BELOW = saved

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import compress, filterfalse, repeat
-from operator import itemgetter
+from operator import itemgetter, not_
 from sys import intern
 from typing import NamedTuple
 
@@ -102,7 +102,7 @@ _IMPLAUSIBLE_PARTS = ("\n.", "\n\n", ".\n", ":\n", *"{}<>%$*")
 """What ``IMPLAUSIBLE_DOMAIN`` needs in a column's text to match (each found by memchr)."""
 
 
-def implausible_domains(names: Column) -> list[int]:
+def implausible_domains(names: Column) -> Sequence[int]:
     """Indices of the names ``IMPLAUSIBLE_DOMAIN`` finds something in; a few substring tests
     first, since the regex (no literal to look for) scans a character at a time."""
     if not any(map(names.text.__contains__, _IMPLAUSIBLE_PARTS)):
@@ -178,7 +178,7 @@ class TableIndex:
         return _one_at_each(keys.text, len(keys))
 
     @cached_property
-    def no_at(self) -> list[int]:
+    def no_at(self) -> Sequence[int]:
         """Indices of keys without an '@' (VT104)."""
         return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
@@ -359,7 +359,12 @@ class TableIndex:
         # Every '@' found by a literal search, less the error-like values: twice as fast as
         # one regex that tests each value's start and scans it for an '@'. Kept as an array
         # (a seventh of a list's memory).
-        return array("I", filterfalse(set(self.error_like).__contains__, self.values.matching(_AT)))
+        at, errors = self.values.matching(_AT), self.error_like
+        if not errors:
+            return array("I", at)
+        error = bytearray(len(self.values))  # (a byte an entry, where a set of them cost 50)
+        deque(map(error.__setitem__, errors, repeat(1)), maxlen=0)
+        return array("I", compress(at, map(not_, map(error.__getitem__, at))))
 
     @cached_property
     def forward_hits(self) -> array[int]:
@@ -409,12 +414,12 @@ class TableIndex:
         return out
 
     @cached_property
-    def ends_blank(self) -> list[int]:
+    def ends_blank(self) -> Sequence[int]:
         """Indices of values that end in a blank, which makemap stores (VT105, VT203)."""
         return self.values.matching(ENDS_BLANK)
 
     @cached_property
-    def error_like(self) -> list[int]:
+    def error_like(self) -> Sequence[int]:
         """Indices of values starting with 'error' in any case (``error:`` or a misspelling)."""
         return self.values.matching(_ERROR)
 

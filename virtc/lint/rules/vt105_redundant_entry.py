@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -199,7 +199,7 @@ class _UserWildcards:
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
 
-    def differing(self, with_pct: list[int]) -> list[int]:
+    def differing(self, with_pct: Sequence[int]) -> list[int]:
         """The usual wildcards, ``user+*@d  box+%2`` beside ``user@d  box``, for which
         :meth:`may_equal_fixed` is False, found without substituting: the value has one
         ``%2`` or ``%3`` and nothing sendmail reads an address from, so what it gives
