@@ -423,13 +423,19 @@ def test_vt202_scan_is_its_definition(values: list[str]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["postmaster", "PostMaster", "post", "postmaster+x", "",
                                            "a@postmaster"]),
-                          st.sampled_from(["a", "B", "a@b", "", "c.d"])), max_size=12))
+                          st.sampled_from(["a", "B", "a@b", "", "c.d", "x."])), max_size=12))
+@example([("postmaster", "a"), ("PostMaster", "A"), ("postmaster", "x."), ("postmaster", "B")])
 def test_named_finds_what_the_key_index_finds(rows: list[tuple[str, str]]) -> None:
     table = parse_text("".join(f"{user}@{dom} v{i}\n" for i, (user, dom) in enumerate(rows)))
     ix = index(table, LintContext(LintConfig(), None))
-    named = ix.named("postmaster")
+    named: dict[str, int] = {}
+    for names, entries in ix.named("postmaster"):
+        assert all(ix.domains[name].name is name for name in names)  # (no copies)
+        for name, i in zip(names, entries):
+            assert named.setdefault(name, i) == i, name  # (each domain once)
     for dom in {d.lower().rpartition("@")[2] for _, d in rows} | {"a", "b", "zz"}:
-        assert named.get(dom) == table.key_index.first(f"postmaster@{dom}"), dom
+        expected = table.key_index.first(f"postmaster@{dom}") if dom in ix.domains else None
+        assert named.get(dom) == expected, dom
 
 
 _FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 2),

@@ -401,17 +401,19 @@ class TableIndex:
             return found
         return None if hit < 0 else hit
 
-    def named(self, local: str) -> dict[str, int]:
-        """Folded domain -> the stored entry of the key ``local@domain`` (``local`` folded,
-        without '@'): one scan of the keys for every domain at once, not a lookup each."""
+    def named(self, local: str) -> Iterator[tuple[list[str], list[int]]]:
+        """(names, entries): each domain of :attr:`domains` that has a key ``local@domain``
+        (``local`` folded, without '@') with that key's stored entry, a batch at a time: one
+        scan of the keys for every domain at once, not a lookup each. The names are the
+        domains' own strings (every domain of a table may have such a key: no copy of each)."""
         found = self.stored_keys.matching(re.compile(f"\n{re.escape(local)}@[^@\n]*(?=\n)"))
-        out: dict[str, int] = {}
-        # Filled backwards: the first of equal keys (the one makemap stores) is written last.
-        # (A batch of key texts at a time: every domain of a table may have one.)
-        for _, chunk in batches(found, backwards=True):
-            domains = map(str.__getitem__, self.stored_keys.take(chunk), repeat(slice(len(local) + 1, None)))
-            out.update(zip_strict(reversed(list(domains)), reversed(chunk)))
-        return out
+        later = self.shadowed_by_duplicate  # (the first of equal keys is the one makemap stores)
+        if later:
+            found = array("l", filterfalse(later.__contains__, found))
+        get, after = self.domains.get, slice(len(local) + 1, None)
+        for _, chunk in batches(found):
+            doms = list(map(get, map(str.__getitem__, self.stored_keys.take(chunk), repeat(after))))
+            yield [d.name for d in doms if d is not None], list(compress(chunk, doms))
 
     @cached_property
     def ends_blank(self) -> Sequence[int]:

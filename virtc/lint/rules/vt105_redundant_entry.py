@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, count, repeat
-from operator import itemgetter
+from operator import gt, itemgetter
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -77,7 +78,11 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         pct.update(compress(names[positions.start:positions.stop], map(str.__contains__, texts, repeat("%"))))
     del names
     pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
-    candidates = set(compress(count(), map(plain.__contains__, map(hash, values))))
+    # (Not the catch-alls themselves, each equal to its own text: a set of 300k on tiny.)
+    catch_all = bytearray(len(values))
+    deque(map(catch_all.__setitem__, catch_alls, repeat(1)), maxlen=0)
+    candidates = set(compress(count(), map(gt, map(plain.__contains__, map(hash, values)), catch_all)))
+    del catch_all
     with_pct = ix.values.matching(_PERCENT)
     candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)

@@ -27,13 +27,12 @@ Use instead
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Container, Iterator
 from itertools import compress
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Fix, Severity
-from virtc.lint.facts import TableIndex, batches, index, key_span
+from virtc.lint.facts import TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import Entry
@@ -58,13 +57,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
     eng = shared_engine(table, ctx)
     values = ix.values
-    postmasters = ix.named("postmaster")
-    # Domains whose own postmaster entry names a local user: delivered (no engine needed).
+    # Domains with a postmaster entry, and those whose entry names a local user: delivered
+    # (no engine needed). (Sets of the domains' own names: 300k domains on tiny.)
+    postmasters: set[str] = set()
     delivered: set[str] = set()
-    names, entries = list(postmasters), array("I", postmasters.values())
-    for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
-        mine = names[positions.start:positions.stop]
-        delivered.update(compress(mine, map(LOCAL_USER.fullmatch, values.take(chunk))))
+    for names, entries in ix.named("postmaster"):
+        postmasters.update(names)
+        delivered.update(compress(names, map(LOCAL_USER.fullmatch, values.take(entries))))
     # postmaster@dom without a key of its own meets only '@dom' (no '+detail'), resolved once
     # per catch-all value that names nothing (Engine.by_catch_all); a domain alias
     # '@dom  %1@other' (other without a postmaster key) ends as other's catch-all does.
