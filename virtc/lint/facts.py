@@ -56,11 +56,6 @@ class Domain:
         """Whether the domain has a key of the ``+`` wildcard ``kind``."""
         return bool(self.kinds & _WILD_BITS[kind])
 
-    @property
-    def wildcard_kinds(self) -> int:
-        """How many of the four ``+`` wildcard kinds it has keys of."""
-        return bin(self.kinds).count("1")
-
 
 def may_have_keys(dom: Domain | None) -> bool:
     """Whether an address ``user@D`` (``dom``: D's facts, None for a domain without keys) may
@@ -128,6 +123,20 @@ def _one_at_each(text: str, n: int) -> bool:
     skeleton = b"".join(text[i:i + SCAN_BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
                         for i in range(0, len(text), SCAN_BLOCK))
     return skeleton == b"\n@" * n + b"\n"
+
+
+def entry_mask(n: int, indices: Iterable[int]) -> bytearray:
+    """1 at each of ``indices``, 0 at the other of ``n`` entries: a membership test of a byte
+    an entry, set in C (a set of the indices costs some 50 bytes each)."""
+    mask = bytearray(n)
+    deque(map(mask.__setitem__, indices, repeat(1)), maxlen=0)
+    return mask
+
+
+def _plus_twin(stored: str) -> str:
+    """The ``++@`` key of a stored ``+*@`` wildcard key (its user holds no '+': the first
+    ``+*@`` is the wildcard's)."""
+    return stored.replace("+*@", "++@", 1)
 
 
 def wildcard_parts(stored: str) -> tuple[KeyKind, str, str]:
@@ -245,7 +254,7 @@ class TableIndex:
                 # (for wildcard_pairs: a '+*@' key's '++@' twin, by hash; '++@' keys' hashes)
                 if local[-1] == "*":
                     stars.append(i)
-                    star_pairs.append(hash(text.replace("+*@", "++@", 1)))
+                    star_pairs.append(hash(_plus_twin(text)))
                 else:
                     pluses.add(hash(text))
         self._wild = wild
@@ -277,13 +286,12 @@ class TableIndex:
         """(``user+*@d``, ``user++@d``) and (``+*@d``, ``++@d``) entries: the keys of one user
         (or domain) with both kinds of wildcard (VT105, VT107). :attr:`domains` finds the
         candidates by hash; each is then looked up (for rules with ``LOOKUPS``)."""
-        # (A wildcard's user holds no '+': its first "+*@" is the wildcard's.)
         _ = self.domains  # (which finds the candidates)
         stored, first, later = self.stored_keys, self.table.key_index.first, self.shadowed_by_duplicate
         out = []
-        for i in self._pair_candidates:
-            j = first(stored[i].replace("+*@", "++@", 1))
-            if j is not None and i not in later:
+        for i in filterfalse(later.__contains__, self._pair_candidates):
+            j = first(_plus_twin(stored[i]))
+            if j is not None:
                 out.append((i, j))
         return out
 
@@ -362,8 +370,7 @@ class TableIndex:
         at, errors = self.values.matching(_AT), self.error_like
         if not errors:
             return array("I", at)
-        error = bytearray(len(self.values))  # (a byte an entry, where a set of them cost 50)
-        deque(map(error.__setitem__, errors, repeat(1)), maxlen=0)
+        error = entry_mask(len(self.values), errors)
         return array("I", compress(at, map(not_, map(error.__getitem__, at))))
 
     @cached_property

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import gt, itemgetter
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, index, key_span, shown, wildcard_parts
+from virtc.lint.facts import TableIndex, batches, entry_mask, index, key_span, shown, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
@@ -79,8 +78,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     del names
     pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
     # (Not the catch-alls themselves, each equal to its own text: a set of 300k on tiny.)
-    catch_all = bytearray(len(values))
-    deque(map(catch_all.__setitem__, catch_alls, repeat(1)), maxlen=0)
+    catch_all = entry_mask(len(values), catch_alls)
     candidates = set(compress(count(), map(gt, map(plain.__contains__, map(hash, values)), catch_all)))
     del catch_all
     with_pct = ix.values.matching(_PERCENT)
@@ -96,9 +94,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
         dom = ix.domains.get(name)
-        ca = None if dom is None else dom.catch_all
-        if ca is None or not at:
+        if dom is None or dom.catch_all is None or not at:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
+        ca = dom.catch_all
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value:
             verdict = fast.may_equal_fixed(i, value, stored)
@@ -124,8 +122,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
-        plus_keys = ix.domains[name].has(KeyKind.USER_PLUS) or ix.domains[name].has(KeyKind.DOMAIN_PLUS)
-        probes = _probes(key, eng.probe(key), plus_keys)
+        probes = _probes(key, eng.probe(key), dom.has(KeyKind.USER_PLUS) or dom.has(KeyKind.DOMAIN_PLUS))
         with_it = [eng.resolve(p) for p in probes]
         if not with_it[0].chain or with_it[0].chain[0] != stored:
             continue  # its probe does not reach it (VT107 / VT104 cases)
