@@ -345,11 +345,17 @@ class TableIndex:
         repeats makemap does not store (so a catch-all never lands between a line and its
         duplicate)."""
         last = self.entries[self.extent(dom).last].line
-        stored = self.stored_keys
+        return max(last, self._last_repeats.get(dom.name, last))
+
+    @cached_property
+    def _last_repeats(self) -> dict[str, int]:
+        """Domain -> the line of its last repeated key (a repeat has its domain's name)."""
+        out: dict[str, int] = {}
+        stored, lines = self.stored_keys, self.table.lines
         for _, i in self.duplicates:
-            if stored[i].rpartition("@")[2] == dom.name:
-                last = max(last, self.entries[i].line)
-        return last
+            name = stored[i].rpartition("@")[2]
+            out[name] = max(out.get(name, 0), lines[i])
+        return out
 
     @cached_property
     def odd_ending_keys(self) -> list[int]:
