@@ -31,7 +31,8 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.I
 def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
     """The line as shown (tabs expanded, UTF-8 shown as such, controls visible) and
     the 0-based cell offsets of ``column`` .. ``end_column`` (1-based, end exclusive)."""
-    if line.isascii() and line.replace("\t", "").isprintable():  # one cell a character
+    if line.isascii():  # one cell a character, a control character's stand-in too
+        line = safe(line)
         start = len(line[:max(column - 1, 0)].expandtabs(TAB))
         end = len(line[:max(end_column - 1, 0)].expandtabs(TAB))
         return line.expandtabs(TAB), start, max(end, start + 1)
