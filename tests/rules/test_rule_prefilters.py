@@ -556,3 +556,28 @@ def test_last_line_counts_every_entry_of_the_domain(rows: list[tuple[str, int, s
     for name, dom in ix.domains.items():
         assert ix.last_line(dom) == max(table.lines[i] for i, k in enumerate(table.stored_keys)
                                         if k.rpartition("@")[2] == name)
+
+
+_UNNAMED_KEYS = st.sampled_from(["postmaster@d0.example", "@d0.example", "POSTMASTER@D1.EXAMPLE",
+                                 "+*@d1.example", "postmaster++@d1.example", "abuse@d2.example", "@localhost",
+                                 "postmaster@localhost", "x@d3.example.", "postmaster@d3.example"])
+_UNNAMED_VALUES = st.sampled_from(["root", "@", "!", "%1@d2.example", "error:5.1.1:550 no",
+                                   "a@remote.example"])
+_UNNAMED_ADDRESSES = ["postmaster@d0.example", "Postmaster@D1.Example", "postmaster+x@d1.example",
+                      "abuse@d2.example", "postmaster@d3.example", "postmaster@d3.example.",
+                      "postmaster@localhost", "postmaster@remote.example", "post_master@d4.example",
+                      "a.b@d2.example", "x@[127.0.0.1]", "\"postmaster\"@d2.example", "p%q@d0.example",
+                      "p!q@d2.example", "a" * 250 + "@d2.example"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_UNNAMED_KEYS, _UNNAMED_VALUES), max_size=8), st.booleans())
+def test_unnamed_is_what_the_engine_says(rows: list[tuple[str, str]], listed: bool) -> None:
+    """The catch-all fix's shortcut: an address no key answers first, as the engine says
+    (the domains of the table, or listed local domains)."""
+    table = parse_text("".join(f"{k}\t{v}\n" for k, v in rows))
+    local = frozenset({"d0.example", "d2.example", "d4.example", "localhost"}) if listed else None
+    eng = Engine(index(table, LintContext(LintConfig(), None)), local)
+    for address in _UNNAMED_ADDRESSES:
+        r = eng.resolve(address)
+        assert eng.unnamed(address) == (bool(r.steps) and r.steps[0].key is None), address

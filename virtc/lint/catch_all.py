@@ -73,8 +73,7 @@ class CatchAllFix:
         found: dict[str, str] = {}
         for name in names:
             address = f"{name}@{domain}"
-            r = eng.resolve(address)
-            if r.steps and r.steps[0].key is None:
+            if eng.unnamed(address):
                 found.setdefault(fold(address), address)
         for folded, address in self._forwarded().get(domain, {}).items():
             found.setdefault(folded, address)

@@ -195,7 +195,7 @@ _SELF = re.compile(r"(?i)@\s*(?:localhost|\[127\.0\.0\.1\])\s*\Z")
 
 
 _WORDS = r"[A-Za-z0-9_=-]+(?:[.+][A-Za-z0-9_=-]+)*"
-_PLAIN_ADDRESS = re.compile(rf"({_WORDS})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
+PLAIN_ADDRESS = re.compile(rf"({_WORDS})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
 _PLAIN_NAME = re.compile(_WORDS)
 """The usual values: what the tokenizer would split and glue back unchanged (a fast path,
 tested equal to the tokenizer's result in tests/unit/test_lookup.py)."""
@@ -203,7 +203,7 @@ tested equal to the tokenizer's result in tests/unit/test_lookup.py)."""
 
 def classify(text: str) -> _Local | _Address | _Error:
     """What sendmail's canonify + parse make of ``text`` (an address or a value)."""
-    plain = _PLAIN_ADDRESS.fullmatch(text)
+    plain = PLAIN_ADDRESS.fullmatch(text)
     if plain is not None:
         return _Address(plain[1], plain[2])
     if _PLAIN_NAME.fullmatch(text) is not None:
