@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,3 +63,21 @@ def test_vt211_finds_the_same_after_vt205_shared_its_lookups(lines: list[str], l
     shared = LintContext(LintConfig(), domains)
     list(vt205.check(table, shared))
     assert list(vt211.check(table, shared)) == alone
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(LINE, max_size=25), local=st.booleans(), shares=st.integers(2, 3))
+def test_split_rules_find_in_shares_what_they_find_whole(lines: list[str], local: bool, shares: int) -> None:
+    """A SPLIT rule's shares (as the two processes of a large table's lint take them)
+    together find what the whole run finds, each finding once."""
+    table = parse_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    domains = frozenset({"example.com", "example.net"}) if local else None
+    split = [r for r in all_rules() if r.split]
+    assert split
+    for rule in split:
+        whole = list(rule.check(table, LintContext(LintConfig(), domains)))
+        parts = []
+        for k in range(shares):
+            ctx = LintContext(LintConfig(), domains, share=(k, shares))
+            parts += rule.check(table, ctx)
+        assert Counter(parts) == Counter(whole), rule.code

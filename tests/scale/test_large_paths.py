@@ -38,14 +38,19 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
         return real_fork()
 
     monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 2)  # (the helper's diagnostics sent in many pickles)
     monkeypatch.setattr(os, "fork", counting_fork)
     monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     table = parse_bytes(data, str(path))
     assert lint_scheduled(table, jobs=1) == serial
     assert forks == []  # -j 1: one process, whatever the size
     table = parse_bytes(data, str(path))  # nothing built yet: the key index is built in a helper too
-    assert lint_scheduled(table, jobs=2) == serial
+    shared = lint_scheduled(table, jobs=2)
+    assert shared == serial
     assert forks == ([1, 1] if len(table.entries) else [])
+    # (what the helper sent is rebuilt as such: an int equals an IntEnum, a tuple a NamedTuple)
+    assert [(type(d), type(d.severity), type(d.fix)) for d in shared] == \
+        [(type(d), type(d.severity), type(d.fix)) for d in serial]
     assert table.text == data.decode("latin-1")  # unpacked from the compressed copy
 
 
@@ -55,6 +60,12 @@ def test_a_rule_that_raises_in_the_helper_is_an_error_here() -> None:
 
     with pytest.raises(parallel.HelperFailed, match="ValueError: rule bug"), parallel.Helper(boom) as job:
         job.result()
+
+
+@pytest.mark.parametrize("n", [0, 1, parallel.CHUNK, parallel.CHUNK + 1, 3 * parallel.CHUNK - 1])
+def test_a_long_list_comes_back_whole(n: int) -> None:
+    with parallel.Helper(lambda: [(i, str(i)) for i in range(n)]) as job:
+        assert job.result() == [(i, str(i)) for i in range(n)]
 
 
 def test_claims_hand_each_number_to_one_process() -> None:

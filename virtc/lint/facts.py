@@ -12,10 +12,10 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
-from itertools import compress, filterfalse, repeat
+from itertools import compress, filterfalse, islice, repeat
 from operator import itemgetter, not_
 from sys import intern
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
@@ -24,6 +24,8 @@ from virtc.model import BLANKS, Entry, KeyKind, Value, fold
 from virtc.speed.column import SCAN_BLOCK, Column
 from virtc.speed.keyindex import KeyIndexParts
 from virtc.table import Table
+
+T = TypeVar("T")
 
 _WILD_BITS = {KeyKind.DOMAIN_PLUS: 1, KeyKind.DOMAIN_ANY: 2, KeyKind.USER_PLUS: 4, KeyKind.USER_ANY: 8}
 """A bit for each ``+`` wildcard kind, in :attr:`Domain.kinds`."""
@@ -466,6 +468,13 @@ def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:
 
 BATCH = 1 << 15
 """Entries whose texts a rule holds at once (memory on tables of a million entries)."""
+
+
+def my_share(ctx: LintContext, items: Iterable[T]) -> Iterator[T]:
+    """The items a ``SPLIT`` rule checks in this run (all of them, unless the rule's work is
+    shared out between processes: every n-th item from the k-th of ``ctx.share``)."""
+    k, n = ctx.share
+    return islice(items, k, None, n)
 
 
 def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tuple[range, Sequence[int]]]:

@@ -37,12 +37,14 @@ address's fate: whitespace, exact repeats) or ``FIX = "unsafe"`` (it changes whi
 accepted or where it goes; applied only with ``--unsafe-fixes``), and builds its
 :class:`~virtc.diagnostics.Fix` objects with that applicability.
 
-Only for large tables, two optional flags: ``HEAVY = True`` for a rule that follows
+Only for large tables, three optional flags: ``HEAVY = True`` for a rule that follows
 forwards through the whole table (on a large table the heavy rules run together, in
 whichever of two processes claims them first, as they share the forwards' lookups),
 ``LOOKUPS = True`` for a rule that looks keys up (the key index or the lookup engine;
 heavy rules do): these are claimed first, and beside the build's map writer their lookups
-are then freed (:mod:`virtc.lint.schedule`).
+are then freed (:mod:`virtc.lint.schedule`); ``SPLIT = True`` for a rule whose work is
+one independent piece per item of a sequence it walks through
+:func:`virtc.lint.facts.my_share` (VT101's domains): each process may take a share.
 
 Rules never print and never decide severity overrides or suppressions: the runner in
 :mod:`virtc.lint.runner` turns findings into diagnostics.
@@ -107,6 +109,9 @@ class LintContext:
     configuration says ``target = "ldap"`` (``virtc export ldif`` and ``ldap sync`` do)."""
     cache: dict[str, object] = field(default_factory=dict)
     """Shared per-run results (e.g. the lookup index) so rules do not recompute them."""
+    share: tuple[int, int] = (0, 1)
+    """The share ``(k, n)`` of a ``SPLIT`` rule's items the rule checks now: every n-th
+    item from the k-th (see :func:`virtc.lint.facts.my_share`)."""
 
 
 CheckFn = Callable[[Table, LintContext], Iterator[Finding]]
@@ -123,6 +128,7 @@ class Rule(NamedTuple):
     lookups: bool = False
     fix: Applicability | None = None
     """The module's ``FIX``: whether its fixes are ``safe`` or ``unsafe`` (None: it has none)."""
+    split: bool = False
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -130,4 +136,5 @@ class Rule(NamedTuple):
         summary = doc.splitlines()[0] if doc else ""
         heavy = getattr(module, "HEAVY", False)
         return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
-                   heavy, heavy or getattr(module, "LOOKUPS", False), getattr(module, "FIX", None))
+                   heavy, heavy or getattr(module, "LOOKUPS", False), getattr(module, "FIX", None),
+                   getattr(module, "SPLIT", False))

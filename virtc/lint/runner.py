@@ -73,19 +73,25 @@ def deployment_for(table_path: str, config: LintConfig) -> Deployment:
                            users=config.users, aliases=config.aliases, mailboxes=config.mailboxes)
 
 
-def run_rules(run: Run, group: list[Rule]) -> list[Diagnostic]:
-    """The diagnostics of ``group``'s rules, severities overridden as configured."""
+def run_rules(run: Run, group: list[Rule], share: tuple[int, int] = (0, 1)) -> list[Diagnostic]:
+    """The diagnostics of ``group``'s rules, severities overridden as configured (of a
+    ``SPLIT`` rule, those of its ``share``: see :attr:`LintContext.share`)."""
     out: list[Diagnostic] = []
     bar = progress.current()
     table, config = run.table, run.config
-    for rule in group:
-        override = config.severities.get(rule.code)
-        for f in rule.check(table, run.ctx):
-            out.append(Diagnostic(
-                table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
-                override or f.severity or rule.severity, f.message, f.fix, f.help,
-            ))
-        bar.advance()
+    run.ctx.share = share
+    try:
+        for rule in group:
+            override = config.severities.get(rule.code)
+            for f in rule.check(table, run.ctx):
+                out.append(Diagnostic(
+                    table.path, f.line, f.column, f.end_line, f.end_column, rule.code, rule.name,
+                    override or f.severity or rule.severity, f.message, f.fix, f.help,
+                ))
+            if not share[0]:
+                bar.advance()
+    finally:
+        run.ctx.share = (0, 1)
     return out
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import cache
+from typing import Any
 
 from virtc.deploy.deployment import Deployment
-from virtc.diagnostics import Diagnostic
+from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.lint import runner
 from virtc.lint.config import LintConfig
 from virtc.lint.facts import index
@@ -60,13 +61,19 @@ def lint_table(table: Table, config: LintConfig | None = None,
     return runner.finish(run, out)
 
 
-def units(rules: list[Rule]) -> list[list[Rule]]:
-    """``rules`` in the groups processes claim, the usually slow and the ``LOOKUPS`` ones first:
-    the heavy rules (they share the forwards' lookups) as one group, each other rule alone."""
+SHARES = 2
+"""Shares of a ``SPLIT`` rule's items (one for each process)."""
+
+
+def units(rules: list[Rule]) -> list[tuple[list[Rule], tuple[int, int]]]:
+    """``rules`` in the groups processes claim, each with the share of a ``SPLIT`` rule's
+    items it checks, the usually slow and the ``LOOKUPS`` ones first: the heavy rules (they
+    share the forwards' lookups) as one group, each other rule alone, in :data:`SHARES`
+    groups if ``SPLIT``."""
     heavy = [r for r in rules if r.heavy]
-    lookups = [[r] for r in rules if r.lookups and not r.heavy]
-    rest = [[r] for r in rules if not r.lookups]
-    return ([heavy] if heavy else []) + lookups + rest
+    alone = [r for r in rules if r.lookups and not r.heavy] + [r for r in rules if not r.lookups]
+    return ([(heavy, (0, 1))] if heavy else []) + [
+        ([r], (k, SHARES if r.split else 1)) for r in alone for k in range(SHARES if r.split else 1)]
 
 
 def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups: bool) -> list[Diagnostic]:
@@ -84,27 +91,48 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
         nonlocal freed
         out: list[Diagnostic] = []
         for k in claims:
-            group = groups[k]
+            group, share = groups[k]
             if not freed and not any(r.lookups for r in group):
                 facts.drop_lookups(run.ctx)
                 memory.give_back()
                 freed = True
-            out += runner.run_rules(run, group)
+            out += runner.run_rules(run, group, share)
             if here and helper is None and helper_allowed():
                 start()
         return out
 
-    helper: parallel.Helper[list[Diagnostic]] | None = None
+    helper: parallel.Helper[list[_Row]] | None = None
     with ExitStack() as stack:
         claims = stack.enter_context(parallel.Claims(len(groups)))
 
         def start() -> None:
             nonlocal helper
-            helper = stack.enter_context(parallel.Helper(lambda: work(False)))
+            helper = stack.enter_context(parallel.Helper(lambda: _rows(work(False))))
 
         if helper_allowed():
             start()
         out = work(True)
         if helper is not None:
-            out += helper.result()
+            out += _diagnostics(helper.result())
     return out
+
+
+_Row = tuple[Any, ...]
+_SEVERITIES = {int(s): s for s in Severity}
+
+
+def _rows(diagnostics: list[Diagnostic]) -> list[_Row]:
+    """Diagnostics as plain tuples for the pipe: unpickling a NamedTuple and an enum
+    member calls their constructors, some microseconds each (#18: 300k findings). Taken
+    apart in place, a chunk at a time (never both forms of all of them at once)."""
+    rows: list[Any] = diagnostics
+    for i in range(0, len(rows), parallel.CHUNK):
+        rows[i:i + parallel.CHUNK] = [(*d[:7], int(d.severity), d.message, d.fix and tuple(d.fix), d.help)
+                                     for d in diagnostics[i:i + parallel.CHUNK]]
+    return rows
+
+
+def _diagnostics(rows: list[_Row]) -> list[Diagnostic]:
+    """What :func:`_rows` took apart."""
+    return [Diagnostic._make((*row[:7], _SEVERITIES[row[7]], row[8], row[9] and Fix._make(row[9]), row[10]))
+            for row in rows]

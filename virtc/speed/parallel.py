@@ -57,6 +57,17 @@ class _Failed(NamedTuple):
     why: str
 
 
+class _Chunks(NamedTuple):
+    """A list result sent as ``n`` pickles of up to :data:`CHUNK` items each, not one."""
+
+    n: int
+
+
+CHUNK = 10_000
+"""Items of a list result pickled at a time: pickle remembers every object it has written
+or read (to keep shared references), 30 MB for 160k diagnostics in one pickle."""
+
+
 class HelperFailed(RuntimeError):
     """The helper raised something unexpected (the message has its traceback)."""
 
@@ -103,6 +114,11 @@ class Helper(Generic[T]):
 
         try:
             outcome = pickle.load(self._pipe)  # read as it comes: no copy of the whole stream
+            if isinstance(outcome, _Chunks):
+                items: list[object] = []
+                for _ in range(outcome.n):
+                    items += pickle.load(self._pipe)
+                outcome = items
         except (EOFError, pickle.UnpicklingError):
             outcome = None
         self._left -= 1
@@ -165,10 +181,24 @@ def _serve(work: Callable[[], object], write_end: int, items: bool) -> None:
                 pipe.write(pickle.dumps(_Failed(traceback.format_exc())))
             else:
                 if not items:  # written as it is pickled: a large result is never held twice
-                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    _send(result, pipe)
                 status = 0
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers
+
+
+def _send(result: object, pipe: BinaryIO) -> None:
+    """Pickle ``result`` into ``pipe``; a long list a :data:`CHUNK` at a time, each let go
+    of once sent."""
+    import pickle
+
+    if not isinstance(result, list) or len(result) <= CHUNK:
+        pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        return
+    pickle.dump(_Chunks(-(-len(result) // CHUNK)), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+    while result:
+        pickle.dump(result[:CHUNK], pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        del result[:CHUNK]
 
 
 def _send_each(items: Iterator[object], pipe: BinaryIO) -> None:

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
-from virtc.lint.facts import index, key_span
+from virtc.lint.facts import index, key_span, my_share
 from virtc.lint.rule import Finding, LintContext
 from virtc.table import Table
 
@@ -48,6 +48,7 @@ NAME = "missing-catch-all"
 SEVERITY = Severity.ERROR
 FIX = "unsafe"
 LOOKUPS = True
+SPLIT = True
 
 
 def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
@@ -65,7 +66,7 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     fixer = catch_all_fixer(table, ctx)
-    for dom in ix.domains.values():
+    for dom in my_share(ctx, ix.domains.values()):
         if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
             continue
         extent = ix.extent(dom)
