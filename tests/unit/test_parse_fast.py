@@ -73,6 +73,22 @@ def test_parse_source_in_small_blocks(text: str, block: int) -> None:
         virtc.source.blocks.BLOCK = saved
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(line, st.sampled_from(["k v", "a@b c", "#c", ""])), max_size=30),
+       st.sampled_from([1, 2, 4]), st.booleans())
+def test_a_block_with_odd_lines_goes_whole_but_for_them(lines: list[str], run: int, guess: bool) -> None:
+    """Runs of plain lines between odd ones go into the columns whole (as a plain block
+    does), the odd lines through the reader and the parser: the same items (the odd lines
+    guessed by one search, or, if that misses one, found by the line regex)."""
+    text = "\n".join(lines) + "\n"
+    expected = list(parse_records(records(text)))
+    with mock.patch.object(virtc.source.recognise, "_MIN_RUN", run), \
+            mock.patch.object(virtc.source.recognise, "_likely_odd",
+                              virtc.source.recognise._likely_odd if guess else lambda *_: []):
+        assert list(parse_source(text)) == expected
+        assert list(parse_bytes(text.encode("latin-1")).items) == expected
+
+
 @settings(max_examples=400, deadline=None)
 @given(source)
 def test_fast_path_equals_grammar(text: str) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from itertools import accumulate, chain, compress, repeat
-from operator import add, itemgetter, not_, sub
+from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, eq, itemgetter, not_, sub
 from typing import Any
 
 from virtc.compat import zip_strict
@@ -116,39 +116,66 @@ def parse_into(table: TableBuilder, blocks: Iterator[tuple[Any, list[Any], bool]
     The split is that of :func:`virtc.source.reader.records` (property-tested): a line of
     at most ``MAX_LINE`` characters without a NUL is one record with ``column`` 1.
     A block of nothing but such lines that are entries, comments or blank goes
-    into the columns whole; any other block goes line by line, odd lines through
-    the reader and the full parser.
+    into the columns whole; in a block with other lines, the runs of such lines
+    between them still do, and the other lines go one by one through the reader
+    and the full parser (as does a block with a NUL or an over-long line).
     """
     plain_block = _plain_blocks(binary)
     seq = number = 0
+
+    def add_plain(lines: list[Any], plain: _Plain) -> None:
+        nonlocal seq, number
+        first = number + 1
+        is_entry, entry_keys, entry_values, value_columns, comments = plain
+        numbers = list(compress(range(first, first + len(lines)), is_entry))
+        table.add_entries(
+            _joined(entry_keys), list(map(len, entry_keys)), _joined(entry_values),
+            list(map(len, entry_values)), numbers, value_columns,
+            numbers if seq == number else map(add, numbers, repeat(seq - number)))
+        if comments:
+            texts = [lines[j] for j in comments]
+            table.add_comments(_joined(texts), list(map(len, texts)), [first + j for j in comments])
+        seq += len(lines)
+        number += len(lines)
+
+    def add_one_by_one(lines: list[Any]) -> None:  # odd lines as makemap splits them, through the full parser
+        nonlocal seq, number
+        recs = list(line_records(map(_text, lines), number + 1, seq))
+        if recs:
+            seq, number = recs[-1].seq, recs[-1].line
+        for item in parse_records(iter(recs)):
+            table.add(item)
+
+    def add_runs(lines: list[Any], odd: Iterable[int], guessed: bool) -> None:
+        """The runs of plain lines between the ``odd`` ones into the columns whole, the rest
+        line by line; a run found not plain after all is cut again at the lines the
+        grammar's line regex does not read (if ``odd`` was ``guessed``)."""
+        for run, plain_run in _runs(lines, odd):
+            plain = plain_block(run, _joined_as_read(run)) if plain_run else None
+            if plain is not None:
+                add_plain(run, plain)
+            elif plain_run and guessed:
+                add_runs(run, _odd(run, binary), False)
+            else:
+                add_one_by_one(run)
+
     piece, block, may_have_nul = next(blocks)
     while True:
         following = next(blocks, None)
         last = block.pop() if following is None else ""  # "" when the text ends with a newline
-        first = number + 1
         plain = None
-        if block and max(map(len, block)) <= MAX_LINE and not (may_have_nul and any(map(_has_nul, block))):
+        whole = bool(block) and max(map(len, block)) <= MAX_LINE and \
+            not (may_have_nul and any(map(_has_nul, block)))
+        if whole:
             if following is None:  # the piece without the line popped
                 piece = piece[:len(piece) - len(last) - 1]
             plain = plain_block(block, piece)
         if plain is not None:
-            is_entry, entry_keys, entry_values, value_columns, comments = plain
-            lines = list(compress(range(first, first + len(block)), is_entry))
-            table.add_entries(
-                _joined(entry_keys), list(map(len, entry_keys)), _joined(entry_values),
-                list(map(len, entry_values)), lines, value_columns,
-                lines if seq == number else map(add, lines, repeat(seq - number)))
-            if comments:
-                texts = [block[j] for j in comments]
-                table.add_comments(_joined(texts), list(map(len, texts)), [first + j for j in comments])
-            seq += len(block)
-            number += len(block)
-        else:  # line by line, odd lines as makemap splits them, through the full parser
-            recs = list(line_records(map(_text, block), first, seq))
-            if recs:
-                seq, number = recs[-1].seq, recs[-1].line
-            for item in parse_records(iter(recs)):
-                table.add(item)
+            add_plain(block, plain)
+        elif whole:  # a few odd lines must not send the whole block line by line
+            add_runs(block, _likely_odd(block, piece, binary), True)
+        else:
+            add_one_by_one(block)
         if following is None:
             break
         piece, block, may_have_nul = following
@@ -262,6 +289,52 @@ def _plain_split(block: list[bytes], piece: bytes) -> _Plain | None:
     return is_entry, parts[::2], values, \
         map(add, map(sub, map(len, entries), map(len, values)), repeat(1)), \
         [j for j in others if block[j]]
+
+
+_MIN_RUN = 16
+"""Plain lines in a row that go into the columns whole (fewer go line by line)."""
+
+
+def _runs(lines: list[Any], odd: Iterable[int]) -> Iterator[tuple[list[Any], bool]]:
+    """``lines`` cut into runs of at least :data:`_MIN_RUN` lines between the ``odd`` ones
+    (ascending indices), each with True, and the lines between those runs, with False."""
+    pending = gap = 0  # the first line not given out yet; the first after the last odd line
+    for j in chain(odd, [len(lines)]):
+        if j - gap >= _MIN_RUN:
+            if gap > pending:
+                yield lines[pending:gap], False
+            yield lines[gap:j], True
+            pending = j
+        gap = j + 1
+    if pending < len(lines):
+        yield lines[pending:], False
+
+
+def _odd(lines: list[Any], binary: bool) -> Iterator[int]:
+    """The indices of the lines the grammar's line regex does not read (no entry, comment
+    or blank line)."""
+    return compress(count(), map(not_, map(_line_pattern(binary).fullmatch, lines)))
+
+
+def _likely_odd(block: list[Any], piece: Any, binary: bool) -> list[int]:
+    """The indices of the lines of ``block`` (split from ``piece``) that are no entry,
+    comment or blank line: for bytes, those the split of :func:`_plain_split` cannot take
+    (a line starting with a blank, a key without a value), found in C; for text, by the
+    line regex."""
+    if not binary or not _split_reads_as_grammar():
+        return list(_odd(block, binary))
+    # A line's index is the number of newlines before it: counted between the matches, in C.
+    text = b"\n" + piece
+    starts = list(map(_START, _LEADING_BLANK.finditer(text)))
+    odd = set(accumulate(map(text.count, repeat(b"\n"), chain((0,), starts), starts)))
+    halves = map(len, map(bytes.split, block, repeat(None), repeat(1)))
+    odd.update(j for j in compress(count(), map(eq, halves, repeat(1))) if block[j][:1] != b"#")
+    return sorted(odd)
+
+
+def _joined_as_read(lines: list[Any]) -> Any:
+    """``lines`` joined by newlines, as they were read (text or bytes)."""
+    return b"\n".join(lines) if lines and isinstance(lines[0], bytes) else "\n".join(lines)
 
 
 def _has_nul(line: str | bytes) -> bool:
