@@ -11,6 +11,7 @@ import click
 
 from virtc import progress
 from virtc.errors import VirtcError
+from virtc.speed.gcpause import paused_gc
 
 if TYPE_CHECKING:
     from virtc.formatters import Report
@@ -122,7 +123,8 @@ def command(paths: tuple[str, ...], local_domains: str | None, sendmail_cf: str 
             unsafe_fixes=unsafe_fixes,
             notes=notes,
         )
-        _print(report, fmt, quiet, no_color, sys.stderr if filtered else sys.stdout)
+        with paused_gc():  # (a large report: the collector would walk its diagnostics again and again)
+            _print(report, fmt, quiet, no_color, sys.stderr if filtered else sys.stdout)
     if status == 0 and any(r.failed for r in results):
         status = 1
     if status:

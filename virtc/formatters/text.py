@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from itertools import islice
 from typing import TYPE_CHECKING, TextIO
 
 from virtc.diagnostics import Diagnostic, Severity
@@ -86,8 +87,9 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
                           force_terminal=color or None)
         paint = _Painter(console.color_system is not None)
     write = out.write
-    for d in report.diagnostics:
-        write(_diagnostic(paint, d, report))
+    shown = map(_Shown(paint, report), report.diagnostics)
+    while batch := "".join(islice(shown, _BATCH)):  # (one write a diagnostic costs microseconds)
+        write(batch)
     if not quiet:
         for note in report.notes:
             write(f"{paint('note', 'bold')}: {safe(note)}\n")
@@ -143,25 +145,41 @@ def _excerpt(source: str, column: int, end_column: int) -> tuple[str, int, int]:
             min(end_column + shift, len(head) + MAX_SHOWN + 1))
 
 
-def _diagnostic(paint: _Painter, d: Diagnostic, report: Report) -> str:
-    style = STYLE[d.severity]
-    where = paint(f"{safe(d.path)}:{d.line}:{d.column}:", "bold")
-    lines = [f"{where} {paint(d.code, style)} {d.name}: {safe(d.message)}"]
-    table = report.tables.get(d.path)
-    source = table.source_line(d.line) if table is not None else ""
-    prefix = "  = "
-    if source:
-        end_column = d.end_column if d.end_line == d.line else len(source) + 1
-        shown, start, end = display(*_excerpt(source, d.column, end_column))
-        number = str(d.line)
-        pad = " " * len(number)
-        lines.append(paint(f"  {number} | ", "blue") + shown)
-        caret = " " * start + "^" * (end - start) + f" {d.severity}"
-        lines.append(paint(f"  {pad} | ", "blue") + paint(caret, style))
-        prefix = f"  {pad} = "
-    helptext = d.help or (d.fix.description if d.fix else None)
-    if helptext:
-        if d.fix is not None and d.fix.applicability == "unsafe":
-            helptext += " (unsafe fix: --fix --unsafe-fixes)"
-        lines.append(f"{paint(prefix, 'blue')}{paint('help', 'bold')}: {safe(helptext)}")
-    return "".join(line + "\n" for line in lines)
+_BATCH = 256
+_SEVERITY = {s: str(s) for s in Severity}
+
+
+class _Shown:
+    """A diagnostic as the report shows it (with colour if ``paint`` adds it)."""
+
+    def __init__(self, paint: _Painter, report: Report) -> None:
+        self.paint, self.tables = paint, report.tables
+        self.paths: dict[str, str] = {}
+        self.help = paint("help", "bold")
+
+    def __call__(self, d: Diagnostic) -> str:
+        paint, style = self.paint, STYLE[d.severity]
+        path = self.paths.get(d.path)
+        if path is None:
+            path = self.paths[d.path] = safe(d.path)
+        where = paint(f"{path}:{d.line}:{d.column}:", "bold")
+        text = f"{where} {paint(d.code, style)} {d.name}: {safe(d.message)}\n"
+        table = self.tables.get(d.path)
+        source = table.source_line(d.line) if table is not None else ""
+        prefix = "  = "
+        if source:
+            end_column = d.end_column if d.end_line == d.line else len(source) + 1
+            shown, start, end = display(*_excerpt(source, d.column, end_column))
+            number = str(d.line)
+            pad = " " * len(number)
+            caret = f"{' ' * start}{'^' * (end - start)} {_SEVERITY[d.severity]}"
+            text += f"{paint(f'  {number} | ', 'blue')}{shown}\n"
+            text += f"{paint(f'  {pad} | ', 'blue')}{paint(caret, style)}\n"
+            prefix = f"  {pad} = "
+        fix = d.fix
+        helptext = d.help or (fix.description if fix else None)
+        if helptext:
+            if fix is not None and fix.applicability == "unsafe":
+                helptext += " (unsafe fix: --fix --unsafe-fixes)"
+            text += f"{paint(prefix, 'blue')}{self.help}: {safe(helptext)}\n"
+        return text
