@@ -177,6 +177,22 @@ def tiny_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
         done += size
 
 
+def open_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Many domains of 2-5 entries and not one catch-all: a table before its first
+    ``virtc lint`` (every domain a VT101 finding, with its fix)."""
+    done = index = 0
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, rng.randint(2, 5))
+        used: set[str] = set()
+        yield _postmaster(domain, used)
+        for _ in range(size - 1):
+            user = _user(rng, used)
+            yield f"{user}@{domain}", _local(user, rng)
+        done += size
+
+
 def huge_domains(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     """Ten domains of 100k users each (at 1M entries), forwards within and between them."""
     domains = [domain_name(i, rng) for i in range(max(1, entries // 100_000))]
@@ -323,9 +339,10 @@ SHAPES = {
     "plus": "+detail keys and user++/user+* wildcards for every mailbox",
     "texts": "a third of the entries reject with their own error: text",
     "aliases": "every other domain an alias (@a  %1%3@b), two forwards in five to users at alias domains",
+    "open": "many 2-5 entry domains and no catch-all at all (a VT101 finding and fix for each domain)",
 }
 _SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
-           "texts": error_texts, "aliases": aliases}
+           "texts": error_texts, "aliases": aliases, "open": open_domains}
 
 
 def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:
