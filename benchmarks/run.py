@@ -134,7 +134,12 @@ def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)
                             env=ENV)
     assert proc.stderr is not None
     memory = TreeMemory(proc.pid)
-    err = proc.stderr.read()  # stderr is small (a summary line), so this cannot deadlock
+    # Only the end is kept: a blocked build prints every finding (80 MB for 274k of them), and
+    # a bench process that grew by that much would show in every later child's peak RSS
+    # (Linux carries the parent's high-water mark into a forked child's ru_maxrss).
+    err = b""
+    while chunk := proc.stderr.read(1 << 16):
+        err = (err + chunk)[-(1 << 16):]
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     total = memory.stop()
