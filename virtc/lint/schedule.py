@@ -5,9 +5,12 @@ after the facts every rule needs are built (the key index itself in a helper): e
 process takes the next unclaimed group of rules (:class:`virtc.speed.parallel.Claims`)
 until none is left, so whichever rules are slow on a table, neither process waits while
 the other has several to run. Rules that share what they compute run in one group
-(VT205's lookups serve VT211). Beside the build's map writer, which builds the key index,
-the rules run here until the writer is done, then a helper joins in; the rules that look
-keys up (``LOOKUPS``) come first, and their lookups are freed before the writer's cache grows.
+(VT205's lookups serve VT211); a ``SPLIT`` rule's items are shared out as two groups
+(VT101's domains: a table without catch-alls has a finding for each). The helper's
+diagnostics come back as plain tuples, a chunk at a time. Beside the build's map writer,
+which builds the key index, the rules run here until the writer is done, then a helper
+joins in; the rules that look keys up (``LOOKUPS``) come first, and their lookups are
+freed before the writer's cache grows.
 The diagnostics are those of :func:`virtc.lint.runner.lint_table` (tested).
 """
 
