@@ -73,9 +73,10 @@ class Engine:
         user, _, domain = folded.rpartition("@")
         if "+" not in user and len(folded) < MAXNAME and PLAIN_ADDRESS.fullmatch(folded) and \
                 domain in self.domains:
-            value = self.table.get(folded)
+            stored = self.table.values  # (the keys are folded and short: table.get's work is done)
+            value = stored.get(folded)
             if value is None:
-                if self.table.get(f"@{domain}") is None:
+                if stored.get(f"@{domain}") is None:
                     return True
             elif "@" not in value and "!" not in value:
                 return False

@@ -346,7 +346,7 @@ class TableIndex:
         """The line after which a new entry of ``dom`` goes: its last entry, counting the
         repeats makemap does not store (so a catch-all never lands between a line and its
         duplicate)."""
-        last = self.entries[self.extent(dom).last].line
+        last = self.table.lines[self._extents[2][dom.name]]
         return max(last, self._last_repeats.get(dom.name, last))
 
     @cached_property
