@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.lint_fakes import Cli, use_fake_rules
 
 from virtc.diagnostics import Diagnostic, Fix, Severity
@@ -44,6 +46,50 @@ def test_overlapping_fixes_first_in_file_order_wins() -> None:
     around = Fix(1, 2, "", "")
     assert apply_fixes(text, [around, Fix(2, 1, "i\n", "")])[1] == [around]  # insertion inside a range
     assert apply_fixes(text, [Fix(3, 2, "i\n", ""), Fix(3, 3, "C\n", "")])[0] == "a\nb\ni\nC\n"
+
+
+def _apply_one_by_one(text: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
+    """The definition: each fix in file order against every fix chosen before it, then
+    spliced into the lines from the last one back."""
+    def span(f: Fix) -> tuple[int, int]:
+        return f.line - 1, max(f.end_line, f.line - 1)
+
+    def conflict(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        if a[0] == a[1] and b[0] == b[1]:
+            return a[0] == b[0]
+        if a[0] == a[1]:
+            return b[0] < a[0] < b[1]
+        if b[0] == b[1]:
+            return a[0] < b[0] < a[1]
+        return a[0] < b[1] and b[0] < a[1]
+
+    lines = text.split("\n")
+    final_newline = lines[-1] == ""
+    if final_newline:
+        lines.pop()
+    chosen: list[Fix] = []
+    for fix in sorted(set(fixes), key=lambda f: (f.line, f.end_line, f.replacement)):
+        if span(fix)[0] >= 0 and span(fix)[1] <= len(lines) and \
+                not any(conflict(span(fix), span(c)) for c in chosen):
+            chosen.append(fix)
+    final_newline = final_newline or any(span(f)[1] == len(lines) for f in chosen)
+    for fix in sorted(chosen, key=span, reverse=True):
+        new = fix.replacement.split("\n")
+        lines[span(fix)[0]:span(fix)[1]] = new[:-1] if new[-1] == "" else new
+    return ("\n".join(lines) + ("\n" if final_newline else "")) if lines else "", chosen
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", ""]), max_size=6), st.booleans(),
+       st.lists(st.builds(lambda line, width, text: Fix(line, line - 1 + width, text, ""),
+                          st.integers(0, 8), st.integers(-1, 3),
+                          st.sampled_from(["", "X\n", "Y\nZ\n", "W"])), max_size=6))
+def test_fixes_are_chosen_and_applied_as_one_by_one(lines: list[str], newline: bool,
+                                                    fixes: list[Fix]) -> None:
+    """One pass chooses and applies what checking each fix against every chosen one and
+    splicing them in one at a time does."""
+    text = "\n".join(lines) + ("\n" if newline and lines else "")
+    assert apply_fixes(text, fixes) == _apply_one_by_one(text, fixes)
 
 
 def test_identical_fixes_count_once_and_stale_ones_are_dropped() -> None:

@@ -38,35 +38,46 @@ def _span(fix: Fix) -> tuple[int, int]:
     return fix.line - 1, max(fix.end_line, fix.line - 1)
 
 
-def _conflicts(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    if a[0] == a[1] and b[0] == b[1]:
-        return a[0] == b[0]  # two insertions at one place: order would be arbitrary
-    if a[0] == a[1]:
-        return b[0] < a[0] < b[1]
-    if b[0] == b[1]:
-        return a[0] < b[0] < a[1]
-    return a[0] < b[1] and b[0] < a[1]
-
-
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
-    """Apply the non-overlapping fixes (first in file order wins); return the text and those applied."""
+    """Apply the non-overlapping fixes (first in file order wins); return the text and those applied.
+
+    Two insertions at one place overlap (their order would be arbitrary), as do an
+    insertion inside a replaced range and two replaced ranges that share a line. Fixes
+    come in file order, so one pass decides (#18: checking each fix against every one
+    chosen, and splicing each into the list of lines, took 158 s for 28k catch-all fixes).
+    """
     lines, final_newline = _split(text)
     chosen: list[Fix] = []
+    here = reach = reach_here = 0  # the fix's first line; the furthest stop of the
+    inserted: set[int] = set()     # replacements chosen that start before it, and at it
     for fix in sorted(set(fixes), key=lambda f: (f.line, f.end_line, f.replacement)):
-        span = _span(fix)
-        if span[0] < 0 or span[1] > len(lines):
+        start, stop = _span(fix)
+        if start < 0 or stop > len(lines):
             continue  # out of range: a stale fix, never guess
-        if not any(_conflicts(span, _span(c)) for c in chosen):
-            chosen.append(fix)
+        if start != here:
+            here, reach, reach_here = start, max(reach, reach_here), 0
+        if start == stop:  # an insertion
+            if start < reach or start in inserted:
+                continue
+            inserted.add(start)
+        else:
+            if start < max(reach, reach_here):
+                continue
+            reach_here = max(reach_here, stop)
+        chosen.append(fix)
     if any(_span(f)[1] == len(lines) for f in chosen):
         final_newline = True  # a fix at the end: its lines end in newlines, as do the others
-    for fix in sorted(chosen, key=_span, reverse=True):
+    out: list[str] = []
+    done = 0  # lines copied or replaced so far
+    for fix in sorted(chosen, key=_span):  # (an insertion before a range replaced at its line)
         start, stop = _span(fix)
-        new, _ = _split(fix.replacement)
-        lines[start:stop] = new
-    if not lines:
+        out += lines[done:start]
+        out += _split(fix.replacement)[0]
+        done = stop
+    out += lines[done:]
+    if not out:
         return "", chosen
-    return "\n".join(lines) + ("\n" if final_newline else ""), chosen
+    return "\n".join(out) + ("\n" if final_newline else ""), chosen
 
 
 @dataclass
