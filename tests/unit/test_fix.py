@@ -92,6 +92,45 @@ def test_fixes_are_chosen_and_applied_as_one_by_one(lines: list[str], newline: b
     assert apply_fixes(text, fixes) == _apply_one_by_one(text, fixes)
 
 
+def _patched(old: str, diff: str) -> str:
+    """``old`` with the unified ``diff`` applied (what ``patch`` does, hunks in order)."""
+    a = old.split("\n")
+    out: list[str] = []
+    done = 0  # lines of ``a`` copied or consumed
+    lines = diff.split("\n")[2:]
+    for line in lines:
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0])
+            length = int(line.split()[1].split(",")[1]) if "," in line.split()[1] else 1
+            at = start - 1 if length else start  # (an empty range names the line before it)
+            out += a[done:at]
+            done = at
+        elif line.startswith((" ", "-")):
+            assert a[done] == line[1:], (done, line)
+            if line[0] == " ":
+                out.append(line[1:])
+            done += 1
+        elif line.startswith("+"):
+            out.append(line[1:])
+    return "\n".join(out + a[done:])
+
+
+_FEW = st.lists(st.sampled_from(["a", "b", "c", "d", ""]), max_size=30)  # lines that repeat
+_MANY = st.lists(st.integers(0, 40).map(str), max_size=30)  # lines mostly once: anchors, moved
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.tuples(_FEW, _FEW), st.tuples(_MANY, _MANY), st.tuples(_FEW, _MANY)))
+def test_the_diff_turns_the_old_text_into_the_new(texts: tuple[list[str], list[str]]) -> None:
+    """The anchored diff is a diff: applied to the old text it gives the new one (lines
+    repeated or once, moved, a final newline or not)."""
+    old_lines, new_lines = texts
+    old, new = "\n".join(old_lines) + "\n", "\n".join(new_lines) + "\n"
+    diff = unified_diff("t", old, new)
+    assert (diff == "") == (old == new)
+    assert _patched(old, diff) == new
+
+
 def test_identical_fixes_count_once_and_stale_ones_are_dropped() -> None:
     f = Fix(1, 1, "", "")
     assert apply_fixes("a\nb\n", [f, f, Fix(7, 7, "x\n", "")]) == ("b\n", [f])

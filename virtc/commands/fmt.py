@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     """
     from virtc.errors import VirtcError
     from virtc.layout import FormatRefused, format_table
+    from virtc.lint.fix import diff_lines
     from virtc.source.parse import parse_bytes
     from virtc.source.read import read_data
     from virtc.source.reader import decode, encode
@@ -50,8 +50,8 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
         if new == old:
             continue
         if show_diff:
-            diff = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                        f"{path}", f"{path} (formatted)")
+            diff = diff_lines(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                              f"{path}", f"{path} (formatted)")
             sys.stdout.buffer.write(encode("".join(diff)))
         if check or show_diff:
             if check:
