@@ -50,8 +50,10 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     """
     lines, final_newline = _split(text)
     chosen: list[Fix] = []
-    here = reach = reach_here = 0  # the fix's first line; the furthest stop of the
-    inserted: set[int] = set()     # replacements chosen that start before it, and at it
+    # A fix's first line; the furthest line replaced by the fixes chosen that start before
+    # it, and by those that start at it; the lines inserted before.
+    here = reach = reach_here = 0
+    inserted: set[int] = set()
     for fix in sorted(set(fixes), key=lambda f: (f.line, f.end_line, f.replacement)):
         start, stop = _span(fix)
         if start < 0 or stop > len(lines):
