@@ -73,3 +73,15 @@ def test_query_needs_addresses_or_reverse() -> None:
     for args in (["query", "--table", TABLE], ["query", "--table", TABLE, "--reverse", "x", "a@b"]):
         r = virtc(*args)
         assert r.returncode == 2 and "give ADDRESS... or --reverse USER" in r.stderr
+
+
+def test_domains_text_shows_long_names_whole(tmp_path: Path) -> None:
+    """A row wider than a terminal is not cut or wrapped: a domain name shows whole."""
+    name = "a-very-long-domain-name-for-the-table-of-a-hosting-provider.example.com"
+    table = tmp_path / "vt"
+    table.write_text(f"a@{name}\tx\n@{name}\terror:5.1.1:550 5.1.1 This user does not exist here at all\n")
+    r = virtc("domains", table)
+    assert r.returncode == 0, r.stderr
+    row = r.stdout.splitlines()[1]
+    assert row.split()[0] == name and row.endswith("no")
+    assert "reject: 550 5.1.1 This user does not exist here at all" in row

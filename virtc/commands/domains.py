@@ -35,23 +35,47 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
         json.dump([r.to_json() for r in rows], sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
+    from rich.color import ColorSystem
     from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.style import Style
+
+    from virtc.formatters import safe
 
     console = Console(highlight=False, no_color=no_color or bool(os.environ.get("NO_COLOR")),
                       soft_wrap=True)
-    grid = Table(box=None, pad_edge=False)
-    for name in ("domain", "entries", "catch-all", "out", "in", "local", "open"):
-        grid.add_column(name, justify="right" if name in ("entries", "out", "in") else "left")
-    for r in rows:
-        policy = r.catch_all if not r.outcome else f"{r.catch_all}: {r.outcome}"
-        grid.add_row(escape(r.domain), str(r.entries), escape(policy), str(r.forwards_out),
-                     str(r.forwards_in), "yes" if r.local else "no",
-                     "[bold red]OPEN[/bold red]" if r.open else "no")
-    with console.capture() as captured:
-        console.print(grid)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+    def paint(text: str, style: str) -> str:
+        if console.color_system is None:
+            return text
+        return Style.parse(style).render(text, color_system=ColorSystem.STANDARD)
+
+    # Laid out here, not by rich's Table (0.35 ms a row: 35 s for 63k domains), and never
+    # cut to the terminal's width: a domain name shows whole.
+    header = ("domain", "entries", "catch-all", "out", "in", "local", "open")
+    grid = [[safe(r.domain), str(r.entries),
+             safe(f"{r.catch_all}: {r.outcome}" if r.outcome else r.catch_all), str(r.forwards_out),
+             str(r.forwards_in), "yes" if r.local else "no", "OPEN" if r.open else "no"] for r in rows]
+    widths = [max(map(_width, column)) for column in zip(header, *grid)]
+    out = [paint(_row(header, widths), "bold")]
+    for cells in grid:
+        text = _row(cells, widths)
+        out.append(text[:-4] + paint("OPEN", "bold red") if cells[-1] == "OPEN" else text)
+    sys.stdout.write("".join(line + "\n" for line in out))
     n_open = sum(r.open for r in rows)
     summary = f"{len(rows)} domain{'s' if len(rows) != 1 else ''}, {n_open} open"
     console.print(f"[bold red]{summary}[/bold red]" if n_open else summary)
+
+
+_RIGHT = (False, True, False, True, True, False, False)
+"""Which columns are numbers (right-aligned)."""
+
+
+def _width(text: str) -> int:
+    from rich.cells import cell_len
+
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _row(cells: list[str] | tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(" " * (w - _width(c)) + c if right else c + " " * (w - _width(c))
+                     for c, w, right in zip(cells, widths, _RIGHT)).rstrip()
