@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -55,10 +56,11 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
     grid = [[safe(r.domain), str(r.entries),
              safe(f"{r.catch_all}: {r.outcome}" if r.outcome else r.catch_all), str(r.forwards_out),
              str(r.forwards_in), "yes" if r.local else "no", "OPEN" if r.open else "no"] for r in rows]
-    widths = [max(map(_width, column)) for column in zip(header, *grid)]
-    out = [paint(_row(header, widths), "bold")]
-    for cells in grid:
-        text = _row(cells, widths)
+    sizes = [list(map(_width, cells)) for cells in [header, *grid]]
+    widths = [max(column) for column in zip(*sizes)]
+    out = [paint(_row(header, sizes[0], widths), "bold")]
+    for cells, size in zip(grid, sizes[1:]):
+        text = _row(cells, size, widths)
         out.append(text[:-4] + paint("OPEN", "bold red") if cells[-1] == "OPEN" else text)
     sys.stdout.write("".join(line + "\n" for line in out))
     n_open = sum(r.open for r in rows)
@@ -71,11 +73,15 @@ _RIGHT = (False, True, False, True, True, False, False)
 
 
 def _width(text: str) -> int:
+    """Terminal cells ``text`` takes (one a character unless it is beyond ASCII)."""
+    if text.isascii():
+        return len(text)
     from rich.cells import cell_len
 
-    return len(text) if text.isascii() else cell_len(text)
+    return cell_len(text)
 
 
-def _row(cells: list[str] | tuple[str, ...], widths: list[int]) -> str:
-    return "  ".join(" " * (w - _width(c)) + c if right else c + " " * (w - _width(c))
-                     for c, w, right in zip(cells, widths, _RIGHT)).rstrip()
+def _row(cells: Sequence[str], sizes: list[int], widths: list[int]) -> str:
+    """``cells`` (``sizes`` cells wide) padded to the columns' ``widths``, two spaces apart."""
+    return "  ".join(" " * (w - n) + c if right else c + " " * (w - n)
+                     for c, n, w, right in zip(cells, sizes, widths, _RIGHT)).rstrip()

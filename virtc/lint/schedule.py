@@ -75,8 +75,9 @@ def units(rules: list[Rule]) -> list[tuple[list[Rule], tuple[int, int]]]:
     groups if ``SPLIT``."""
     heavy = [r for r in rules if r.heavy]
     alone = [r for r in rules if r.lookups and not r.heavy] + [r for r in rules if not r.lookups]
+    shares = [SHARES if r.split else 1 for r in alone]
     return ([(heavy, (0, 1))] if heavy else []) + [
-        ([r], (k, SHARES if r.split else 1)) for r in alone for k in range(SHARES if r.split else 1)]
+        ([r], (k, n)) for r, n in zip(alone, shares) for k in range(n)]
 
 
 def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups: bool) -> list[Diagnostic]:
