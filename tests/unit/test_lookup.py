@@ -3,6 +3,7 @@ test_lookup_oracle.py, which checks the same behaviour on thousands of addresses
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,44 @@ def test_tokenize_fast_path_equals_the_loop(text: str) -> None:
     from virtc.lookup.tokens import tokenize_slowly
 
     assert tokenize(text) == tokenize_slowly(text), text
+
+
+_value_word = st.from_regex(r"[A-Za-z0-9_=-]{1,6}", fullmatch=True)
+_values = st.one_of(
+    st.text(alphabet="aZ09_-.:%@!<>\"() \t,+=", max_size=20),
+    st.builds("{}@{}".format, _value_word,
+              st.sampled_from(["probe.test", "Local.TEST", "out.test", "o-1.t"])),
+    st.builds("error:{}:{}".format, st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,4}){0,3}", fullmatch=True),
+              st.text(alphabet="aZ09 .-_:@,", max_size=20)),
+    _value_word, st.builds("{}.{}".format, _value_word, _value_word),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_values)
+def test_final_target_is_what_resolve_ends_with(value: str) -> None:
+    """The exports' fast path (a value that needs no further lookup) ends where resolve
+    ends, in one step; it declines the values that need more (a local domain, '%N', odd text)."""
+    from virtc.lookup.resolve import Final, final_target, local_domain_set
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    r = resolve("u+d@probe.test", LookupTable.from_pairs({"u+*@probe.test": value}), domains)
+    fast = final_target(value, domains)
+    if fast is not None:
+        assert fast == Final(r.kind, r.result, r.status, r.text) and len(r.steps) == 1, value
+    else:
+        plain = r"[A-Za-z0-9_=-]+(@(out\.test|o-1\.t))?|error:5\.1\.1:550 [a-z]+"
+        assert not re.fullmatch(plain, value), value
+
+
+def test_final_target_examples() -> None:
+    from virtc.lookup.resolve import final_target
+
+    domains = frozenset({"here.test"})
+    assert final_target("bob", domains) == ("local", "bob", None, None)
+    assert final_target("bob@there.test", domains) == ("remote", "bob@there.test", None, None)
+    assert final_target("bob@Here.test", domains) is None  # looked up again
+    assert final_target("error:5.1.1:550 User unknown at a.test", domains) == (
+        "error", None, "5.1.1", "550 5.1.1 User unknown at a.test")
+    assert final_target("error:5.1.1:550  two blanks", domains) is None  # the tokenizer joins them
+    assert final_target("%1@there.test", domains) is None

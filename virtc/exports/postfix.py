@@ -32,7 +32,7 @@ from typing import NamedTuple
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.lookup.keys import split_plus
-from virtc.lookup.resolve import local_domain_set, resolve
+from virtc.lookup.resolve import final_target, local_domain_set, resolve
 from virtc.lookup.table import LookupTable
 from virtc.model import Entry, KeyKind, fold
 from virtc.table import Table
@@ -161,6 +161,9 @@ class _Exporter:
     def _outcome(self, value: str, split: bool) -> _Outcome:
         """sendmail's resolution of an address caught by a key with ``value``: the probe's
         user and detail stand for the address's (``split``: a ``+detail`` address)."""
+        plain = final_target(value, self.local)  # (most values: no lookup, nothing kept)
+        if plain is not None:
+            return _Outcome(plain.kind, plain.result, plain.text, None)
         cached = self._outcomes.get((value, split))
         if cached is None:
             address, key = _SPLIT if split else _WHOLE
