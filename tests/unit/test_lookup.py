@@ -300,3 +300,30 @@ def test_final_target_examples() -> None:
         "error", None, "5.1.1", "550 5.1.1 User unknown at a.test")
     assert final_target("error:5.1.1:550  two blanks", domains) is None  # the tokenizer joins them
     assert final_target("%1@there.test", domains) is None
+
+
+_quick_locals = st.sampled_from(["a", "b", "a+x", "a+", "b+x.y", "c", "+z", "A.b", "x_1", "a.", "a++"])
+_quick_domains = st.sampled_from(["d1.test", "d2.test", "out.test"])
+_quick_values = st.one_of(
+    _values, st.sampled_from(["%1@d2.test", "%1%3@d1.test", "%1%3@out.test", "%2@d1.test", "x%1@d2.test",
+                              "%0", "@", "!", "%1", "error:4.2.2:450 later", "a@d1.test", "b@d2.test"]))
+_quick_keys = st.builds(lambda local, domain, kind: {"addr": f"{local}@{domain}", "ca": f"@{domain}",
+                                                     "any": f"{local.split('+')[0]}+*@{domain}",
+                                                     "plus": f"++@{domain}"}[kind],
+                        _quick_locals, _quick_domains, st.sampled_from(["addr", "ca", "any", "plus"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.dictionaries(_quick_keys, _quick_values, max_size=8), _quick_locals, _quick_domains)
+def test_quick_end_is_what_resolve_ends_with(table: dict[str, str], local: str, domain: str) -> None:
+    """The qmail export's fast path: where it answers, resolve ends the same way (chains
+    through '%1' templates, '+detail' keys, catch-alls); it leaves loops and odd values alone."""
+    from virtc.lookup.resolve import Final, local_domain_set, quick_end
+
+    domains = local_domain_set(["d1.test", "d2.test"])
+    lookup = LookupTable.from_pairs(table)
+    address = f"{local}@{domain}"
+    fast = quick_end(address, lookup, domains)
+    if fast is not None:
+        r = resolve(address, lookup, domains)
+        assert fast == Final(r.kind, r.result, r.status, r.text), (address, table)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.lint.facts import key_span
-from virtc.lookup.resolve import local_domain_set, resolve
+from virtc.lookup.resolve import local_domain_set, quick_end, resolve
 from virtc.lookup.table import LookupTable
 from virtc.model import Entry, KeyKind, fold
 from virtc.table import Table
@@ -212,6 +212,9 @@ def _stored(table: Table) -> Iterator[Entry]:
 
 def _accepts(address: str, lookup: LookupTable, domains: frozenset[str]) -> bool | None:
     """sendmail's RCPT verdict: True (2xx), False (5xx or a loop), None (4xx)."""
+    end = quick_end(address, lookup, domains)  # (most addresses: no resolution)
+    if end is not None:
+        return None if end.kind == "error" and (end.text or "").startswith("4") else end.kind != "error"
     r = resolve(address, lookup, domains)
     if r.kind == "loop":
         return False
