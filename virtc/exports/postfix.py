@@ -32,7 +32,7 @@ from typing import NamedTuple
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.errors import VirtcError
 from virtc.lookup.keys import split_plus
-from virtc.lookup.resolve import final_target, local_domain_set, resolve
+from virtc.lookup.resolve import final_target, local_domain_set, quick_path, resolve
 from virtc.lookup.table import LookupTable
 from virtc.model import Entry, KeyKind, fold
 from virtc.table import Table
@@ -168,6 +168,10 @@ class _Exporter:
         if cached is None:
             address, key = _SPLIT if split else _WHOLE
             self.probe.pinned_key, self.probe.pinned_value = key, value
+            quick = quick_path(address, self.probe, self.local)  # (templates, local forwards)
+            if quick is not None:
+                end, looked = quick
+                return _Outcome(end.kind, end.result, end.text, looked[1] if len(looked) > 1 else None)
             r = resolve(address, self.probe, self.local)
             relooked = r.steps[1].address if len(r.steps) > 1 else None
             cached = self._outcomes[(value, split)] = _Outcome(r.kind, r.result, r.text, relooked)

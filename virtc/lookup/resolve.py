@@ -249,14 +249,21 @@ def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Fi
     or VirtHost) when every hop is a plain address in a local domain whose first key found
     answers with a plain value, or a template that makes one (``%1@other``), and the last
     one :func:`final_target` decides; None otherwise (resolve it). Tested equal to
-    :func:`resolve` (the qmail export asks it for every key, and twice more with ``+detail``)."""
-    seen: set[str] = set()
+    :func:`resolve` (the exports ask it for every key, the qmail one twice more with ``+detail``)."""
+    path = quick_path(address, table, domains)
+    return None if path is None else path[0]
+
+
+def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> tuple[Final, list[str]] | None:
+    """:func:`quick_end`, and the addresses looked up on the way (``address`` first): those
+    of the resolution's ``steps``."""
+    looked: list[str] = []
     for _ in range(_QUICK_HOPS):
         plain = _QUICK_ADDRESS.fullmatch(address)
         if plain is None or fold(plain[2]) not in domains or len(address) > MAX_ADDRESS \
-                or _SELF.search(address) or fold(address) in seen:
+                or _SELF.search(address) or fold(address) in map(fold, looked):
             return None
-        seen.add(fold(address))
+        looked.append(address)
         for k in lookup_keys(address):  # sendmail's order: the first key found answers
             value = table.get(k.key)
             if value is not None:
@@ -266,7 +273,7 @@ def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Fi
         address = substitute(value, k.args) if "%" in value else value
         end = final_target(address, domains)
         if end is not None:
-            return end
+            return end, looked
     return None
 
 
