@@ -96,7 +96,8 @@ class _Rule(NamedTuple):
     """What sendmail does with the addresses one key catches at one lookup step."""
 
     step: int
-    entry: Entry
+    user: str
+    """The key's user part, for the ``user+*`` / ``user++`` rules (steps 2-4; else '')."""
     key: str
     """The stored (folded) key."""
     target: str | None
@@ -129,8 +130,12 @@ def export_postfix(table: Table, out_dir: Path) -> list[Diagnostic]:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VirtcError(f"{out_dir}: cannot create the folder: {exc.strerror}") from None
-    for name in FILES:
-        replace_text(out_dir / name, files[name].encode("ascii"))
+    for name in FILES:  # one file's text at a time, its lines let go of first
+        lines = files.pop(name)
+        if lines:
+            lines.append("")  # (the last newline)
+        replace_text(out_dir / name, "\n".join(lines).encode("ascii"))
+        del lines
     return sorted(exporter.diagnostics, key=Diagnostic.sort_key)
 
 
@@ -228,7 +233,7 @@ class _Exporter:
                          "map can hold (programs, files and lists need aliases(5)): not exported; "
                          "Postfix answers for these addresses as for the rest of the domain")
             return None
-        return _Rule(step, entry, key, target, None)
+        return _Rule(step, _user(step, entry), key, target, None)
 
     def _reject(self, step: int, entry: Entry, key: str, res: _Outcome) -> _Rule | None:
         reply = (res.text or "").strip()
@@ -245,7 +250,7 @@ class _Exporter:
         if m.group(2) and m.group(2) != m.group(1):
             self._report(entry, "PF104", f"sendmail sends '{reply[:9]}' as written; Postfix makes the "
                          "DSN's class match the reply code")
-        return _Rule(step, entry, key, None, reply)
+        return _Rule(step, _user(step, entry), key, None, reply)
 
     def _report_late(self) -> None:
         rejecting = {name for name, d in self.domains.items() if d.rejects}
@@ -258,7 +263,8 @@ class _Exporter:
 
     # -- the files -------------------------------------------------------------------
 
-    def render(self) -> dict[str, str]:
+    def render(self) -> dict[str, list[str]]:
+        """Each file's lines."""
         out: dict[str, list[str]] = {name: [] for name in FILES}
         delimiter = False
         for d in self.domains.values():
@@ -281,7 +287,7 @@ class _Exporter:
             if not catch_all:
                 out["recipient_access"].append(f"{d.name}\tDUNNO")
         out["main.cf"] = self._main_cf(out, delimiter)
-        return {name: "".join(line + "\n" for line in lines) for name, lines in out.items()}
+        return out
 
     def _render_regexp(self, d: _Domain, out: dict[str, list[str]]) -> None:
         rejects = d.rejects
@@ -320,6 +326,11 @@ class _Exporter:
         return lines
 
 
+def _user(step: int, entry: Entry) -> str:
+    """What :attr:`_Rule.user` keeps (not the entry: a large table has a million rules)."""
+    return entry.key.user if step in (2, 3, 4) else ""
+
+
 def _template(text: str, step: int) -> str:
     """``text`` with the probe's markers as regexp captures (``$`` doubled), at a regexp step."""
     text = text.replace("$", "$$")
@@ -335,7 +346,7 @@ def _ere(text: str) -> str:
 
 def _pattern(rule: _Rule, domain: str) -> str:
     """The regexp rule for one lookup step, anchored to the whole address."""
-    user = rule.entry.key.user
+    user = rule.user
     at = "@" + _ere(domain)
     step = rule.step
     if step == 1:
