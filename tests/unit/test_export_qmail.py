@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from virtc.exports.qmail import records, text_form
 from virtc.source.parse import parse_text
@@ -92,3 +94,32 @@ def test_messages_say_what_qmail_does_instead() -> None:
     _, diagnostics = records(parse_text("bob+*@a.test\tbob\n@a.test\terror:5.1.1:550 No\n", "t"))
     assert diagnostics[0].severity.name == "WARNING"
     assert "'@a.test', which rejects them" in diagnostics[0].message
+
+
+_locals = st.sampled_from(["a", "b", "a+x", "a+", "c", "+z", "A.b", "x_1", "virtc-unnamed-7f3q"])
+_domains = st.sampled_from(["d1.test", "d2.test", "D3.test"])
+_keys = st.builds(lambda local, domain, kind: {"addr": f"{local}@{domain}", "ca": f"@{domain}",
+                                               "any": f"{local.split('+')[0] or 'u'}+*@{domain}",
+                                               "plus": f"++@{domain}"}[kind],
+                  _locals, _domains, st.sampled_from(["addr", "addr", "ca", "any", "plus"]))
+_values = st.one_of(
+    st.sampled_from(["a", "b@d2.test", "c@out.test", "%1@d2.test", "%1%3@d1.test", "%1%3@D3.test",
+                     "%1%3@out.test", "%2@d1.test", "x%1@d2.test", "%1+%2@d1.test", "@", "!", "%0",
+                     "error:5.1.1:550 no", "error:4.2.2:450 later", "error:5.1.1:550 a  b", "(c)@"]),
+    st.text(alphabet="aZ09_-.:%@!<>\"() ,+=", min_size=1, max_size=12).map(str.strip).filter(bool))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.tuples(_keys, _values), min_size=1, max_size=8))
+def test_quick_verdicts_are_resolves(lines: list[tuple[str, str]]) -> None:
+    """The export's shortcuts (quick_end for a verdict, the '+detail' probes answered as the
+    plain address) give the records and findings that resolving every probe gives."""
+    import virtc.exports.qmail as qmail
+
+    table = parse_text("".join(f"{k}\t{v}\n" for k, v in lines), "t")
+    fast = records(table)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(qmail, "quick_end", lambda *_: None)
+        mp.setattr(qmail, "_plus_like_plain", lambda *_: False)
+        slow = records(table)
+    assert fast == slow, lines

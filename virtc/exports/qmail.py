@@ -22,9 +22,11 @@ get qmail's one fixed text (README says so).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,7 +34,7 @@ from virtc.diagnostics import Diagnostic, Severity
 from virtc.lint.facts import key_span
 from virtc.lookup.resolve import local_domain_set, quick_end, resolve
 from virtc.lookup.table import LookupTable
-from virtc.model import Entry, KeyKind, fold
+from virtc.model import BLANKS, Entry, KeyKind, fold
 from virtc.table import Table
 from virtc.writers.atomic import replace_text
 
@@ -79,19 +81,44 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
     def report(entry: Entry, code: str, message: str) -> None:
         diagnostics.append(_finding(table, entry, code, message))
 
-    by_domain: dict[str, list[Entry]] = {}
-    for entry in _stored(table):
-        if entry.key.kind is not KeyKind.UNMATCHABLE:
-            by_domain.setdefault(entry.key.folded_domain, []).append(entry)
-    named = {d: {e.stored_key.rpartition("@")[0] for e in es if e.key.kind is KeyKind.ADDRESS}
-             for d, es in by_domain.items()}
-    # Names a catch-all's %1 may land on: addresses, and the users of 'user+*' / 'user++'
-    # keys (sendmail answers 'user+detail' through them).
-    reachable = {d: named[d] | {fold(e.key.user) for e in es if e.key.kind in _USER_WILDCARDS}
-                 for d, es in by_domain.items()}
+    # Each domain's stored entries by index (Entry objects for a million keys would be
+    # most of the export's memory), and its catch-all.
+    by_domain: dict[str, list[int]] = {}
+    catch_alls: dict[str, Entry] = {}
+    wild: set[str] = set()
+    for i, entry in _stored(table):
+        k = entry.key
+        if k.kind is not KeyKind.UNMATCHABLE:
+            by_domain.setdefault(k.folded_domain, []).append(i)
+            if k.kind is KeyKind.CATCH_ALL:
+                catch_alls.setdefault(k.folded_domain, entry)
+            elif k.kind in _WILDCARDS:
+                wild.add(k.folded_domain)
+
+    def entries_of(domain: str) -> list[Entry]:
+        return list(map(table.entries.__getitem__, by_domain.get(domain, ())))
+
+    @functools.cache
+    def named(domain: str) -> frozenset[str]:
+        return frozenset(e.stored_key.rpartition("@")[0] for e in entries_of(domain)
+                         if e.key.kind is KeyKind.ADDRESS)
+
+    @functools.cache
+    def reachable(domain: str) -> frozenset[str]:
+        """Names a catch-all's %1 may land on: addresses, and the users of 'user+*' /
+        'user++' keys (sendmail answers 'user+detail' through them)."""
+        return named(domain) | {fold(e.key.user) for e in entries_of(domain) if e.key.kind in _USER_WILDCARDS}
+
+    def plussed_differ(local: str, domain: str, open_domain: bool, accepted: bool | None) -> bool:
+        """:func:`_plussed_differ`, from ``local@domain``'s verdict ``accepted`` where that is the same."""
+        if _plus_like_plain(local, domain, wild, lookup, domains):
+            return bool(accepted) != open_domain
+        return _plussed_differ(local, domain, open_domain, verdict)
+
     out: list[_Record] = []
-    for domain, entries in by_domain.items():
-        catch_all = next((e for e in entries if e.key.kind is KeyKind.CATCH_ALL), None)
+    for domain in by_domain:
+        entries = entries_of(domain)
+        catch_all = catch_alls.get(domain)
         anchor = catch_all or entries[0]
         unnamed = verdict(f"{_UNNAMED}@{domain}")
         if unnamed is None:
@@ -103,8 +130,7 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
             out.append(_Record(f"@{domain}", "", anchor))
         # Plussed addresses sendmail answers otherwise than qmail: one finding per domain.
         plussed: list[tuple[Entry, str]] = []
-        if catch_all is not None and any(
-                bool(verdict(f"{_UNNAMED}+{d}@{domain}")) != open_domain for d in _DETAILS):
+        if catch_all is not None and plussed_differ(_UNNAMED, domain, open_domain, unnamed):
             plussed.append((catch_all, _UNNAMED))
         for entry in entries:
             k = entry.key
@@ -122,14 +148,15 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
             if bool(accepted) != open_domain:
                 out.append(_Record(address, "" if accepted else REJECT, entry))
             local = address.rpartition("@")[0]
-            if _plussed_differ(local, domain, open_domain, verdict):
+            if plussed_differ(local, domain, open_domain, accepted):
                 plussed.append((entry, local))
         # A catch-all like '@d  %1@other' gives each local part other's answer for it.
-        for local in sorted(_reached(domain, by_domain, reachable) - named.get(domain, set())):
+        reached = _reached(domain, catch_alls, reachable)
+        for local in sorted(reached - named(domain) if reached else ()):
             accepted = bool(verdict(f"{local}@{domain}"))
             if accepted != open_domain and catch_all is not None:
                 out.append(_Record(f"{local}@{domain}", "" if accepted else REJECT, catch_all))
-            if catch_all is not None and _plussed_differ(local, domain, open_domain, verdict):
+            if catch_all is not None and plussed_differ(local, domain, open_domain, accepted):
                 plussed.append((catch_all, local))
         if plussed:
             first, local = min(plussed, key=lambda p: p[0].line)
@@ -139,6 +166,40 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
                    f"{others} (through 'user' or a wildcard); qmail has no '+' extensions (its "
                    f"separator is '-') and {qmail_does} every 'user+detail@{domain}', as an unknown address")
     return _writable(out, text, report), sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _plus_like_plain(local: str, domain: str, wild: AbstractSet[str], lookup: LookupTable,
+                     domains: AbstractSet[str], hops: int = 4) -> bool:
+    """Whether sendmail answers ``local+detail@domain``, whatever the detail, as it answers
+    ``local@domain`` (``wild``: the domains with '+' wildcard keys): no key for the
+    ``+detail`` form comes first (``local+@domain`` is tried for an empty detail), and the
+    key that answers (``local@domain`` or ``@domain``) has a value without ``%2``/``%3``,
+    the only arguments a detail changes, unless it is a domain alias ``%1%3@other`` where
+    the same holds (``domains``: the local ones; at most ``hops`` aliases). Then the
+    ``+detail`` probes need no resolution (#18: they were most of a large table's export;
+    tested against them)."""
+    if not hops or domain in wild or len(local) + len(domain) >= _SHORT \
+            or _PLAIN_LOCAL.fullmatch(local) is None or lookup.get(f"{local}+@{domain}") is not None:
+        return False
+    value = lookup.get(f"{local}@{domain}")
+    if value is None:
+        value = lookup.get(f"@{domain}")
+    if value is None:
+        return False
+    alias = _ALIAS.fullmatch(value)
+    if alias is not None:  # local+detail@domain -> local+detail@other
+        other = fold(alias[1])
+        return other not in domains or _plus_like_plain(local, other, wild, lookup, domains, hops - 1)
+    return _DETAIL_ARGUMENT.search(value) is None and "(" not in value \
+        and value.strip(BLANKS) not in ("@", "!")
+
+
+_SHORT = 200
+"""Addresses this long and their probes are cut alike at MAXNAME (256) bytes."""
+_PLAIN_LOCAL = re.compile(r"[a-z0-9_=-]+(?:\.[a-z0-9_=-]+)*")
+"""A folded local part without '+' that sendmail's tokenizer gives back as written."""
+_DETAIL_ARGUMENT = re.compile(r"%[2-9]")
+_ALIAS = re.compile(r"%1%3@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
 
 
 def _plussed_differ(local: str, domain: str, open_domain: bool,
@@ -173,7 +234,7 @@ def _writable(out: list[_Record], text: bool,
     return kept
 
 
-def _reached(domain: str, by_domain: dict[str, list[Entry]], named: dict[str, set[str]]) -> set[str]:
+def _reached(domain: str, catch_alls: dict[str, Entry], named: Callable[[str], frozenset[str]]) -> set[str]:
     """Local parts whose answer in ``domain`` may differ from an unnamed one's: those its
     catch-all's ``%1`` forwards onto a name (through further such catch-alls)."""
     found: set[str] = set()
@@ -182,7 +243,7 @@ def _reached(domain: str, by_domain: dict[str, list[Entry]], named: dict[str, se
     todo = [(domain, "", "")]
     while todo:
         dom, prefix, suffix = todo.pop()
-        catch_all = next((e for e in by_domain.get(dom, ()) if e.key.kind is KeyKind.CATCH_ALL), None)
+        catch_all = catch_alls.get(dom)
         if catch_all is None:
             continue
         local, at, target = catch_all.value_text.strip().rpartition("@")
@@ -191,7 +252,7 @@ def _reached(domain: str, by_domain: dict[str, list[Entry]], named: dict[str, se
             continue
         before, after = local.split("%1")
         prefix, suffix, target = before + prefix, suffix + after, fold(target)
-        for name in named.get(target, ()):
+        for name in named(target):
             if len(name) > len(prefix) + len(suffix) and name.startswith(prefix) and name.endswith(suffix):
                 found.add(name[len(prefix):len(name) - len(suffix)])
         if target not in seen:
@@ -200,14 +261,12 @@ def _reached(domain: str, by_domain: dict[str, list[Entry]], named: dict[str, se
     return found
 
 
-def _stored(table: Table) -> Iterator[Entry]:
-    """The entry makemap keeps for each stored key (the first), in table order."""
-    seen: set[str] = set()
-    for entry in table.entries:
-        key = entry.stored_key
-        if key not in seen:
-            seen.add(key)
-            yield entry
+def _stored(table: Table) -> Iterator[tuple[int, Entry]]:
+    """The entry makemap keeps for each stored key (the first), and its index, in table order."""
+    later = table.key_index.later
+    for i, entry in enumerate(table.entries):
+        if i not in later:
+            yield i, entry
 
 
 def _accepts(address: str, lookup: LookupTable, domains: frozenset[str]) -> bool | None:
