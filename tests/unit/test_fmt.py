@@ -205,3 +205,27 @@ def test_makemap_fixtures_formatted_or_refused(tmp_path: Path, makemap: str, bdb
         assert before.returncode == after.returncode == 0, fixture
         assert sorted(before.records) == sorted(after.records), fixture
     assert formatted >= 10
+
+
+def test_same_text_as_the_reference() -> None:
+    """The columnar layout (#18: a million entries as objects took 1.4 GB) formats every
+    generated source as the one-object-a-line reference does, or refuses it as it does."""
+    from support.layout_reference import FormatRefused as RefusedThere
+    from support.layout_reference import format_table as reference
+
+    rng = random.Random(3)
+    for _ in range(1500):
+        src = valid_source(rng)
+        if rng.random() < 0.2:  # a repeated key: both refuse
+            src += src.split(b"\n", 1)[0] + b"\n"
+        table = parse_bytes(src, "vt")
+        for align in (False, True):
+            try:
+                expected: str | None = reference(table, align=align)
+            except RefusedThere:
+                expected = None
+            try:
+                got: str | None = format_table(table, align=align)
+            except FormatRefused:
+                got = None
+            assert got == expected, src

@@ -27,15 +27,17 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     from virtc.lint.fix import diff_lines
     from virtc.source.parse import parse_bytes
     from virtc.source.read import read_data
-    from virtc.source.reader import decode, encode
+    from virtc.source.reader import encode
     from virtc.writers.atomic import replace_text
 
     status = 0
     for path in paths:
         try:
             data, name = read_data(path)  # "-" is stdin; bounded; a built map is refused
-            old = decode(data)
-            new = format_table(parse_bytes(data, name), align=align)
+            table = parse_bytes(data, name)
+            del data  # (the table holds the bytes until it decodes them: one copy of the text)
+            new = format_table(table, align=align)
+            old = table.text
         except VirtcError as exc:
             click.echo(f"virtc: {exc}", err=True)
             status = 2
