@@ -77,15 +77,7 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
     renders the styles; the lines are assembled here, since printing each one
     through rich costs milliseconds and a large table can have 100k findings.
     """
-    plain = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
-    if color is None and not plain and _surely_not_a_terminal(out):
-        paint = _Painter(False)  # what rich decides for a file or a pipe, without importing it
-    else:
-        from rich.console import Console  # not on the start-up path of `lint > file`
-
-        console = Console(file=out, color_system=None if plain else "auto",
-                          force_terminal=color or None)
-        paint = _Painter(console.color_system is not None)
+    paint = painter(out, color)
     write = out.write
     shown = map(_Shown(paint, report), report.diagnostics)
     while batch := "".join(islice(shown, _BATCH)):  # (one write a diagnostic costs microseconds)
@@ -94,6 +86,18 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
         for note in report.notes:
             write(f"{paint('note', 'bold')}: {safe(note)}\n")
         write(paint(summary(report), "bold") + "\n")
+
+
+def painter(out: TextIO, color: bool | None = None) -> Painter:
+    """What colours text written to ``out``: none when ``color`` is False, or (None) when
+    rich would not colour ``out`` (``NO_COLOR``, not a terminal, ``TERM=dumb``)."""
+    plain = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
+    if color is None and not plain and _surely_not_a_terminal(out):
+        return Painter(False)  # what rich decides for a file or a pipe, without importing it
+    from rich.console import Console  # not on the start-up path of `lint > file`
+
+    console = Console(file=out, color_system=None if plain else "auto", force_terminal=color or None)
+    return Painter(console.color_system is not None)
 
 
 def _surely_not_a_terminal(out: TextIO) -> bool:
@@ -112,7 +116,9 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     return buf.getvalue()
 
 
-class _Painter:
+class Painter:
+    """``paint(text, style)``: ``text`` in a rich style, as ANSI codes (or as it is, if disabled)."""
+
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.styles: dict[str, Style] = {}
@@ -152,7 +158,7 @@ _SEVERITY = {s: str(s) for s in Severity}
 class _Shown:
     """A diagnostic as the report shows it (with colour if ``paint`` adds it)."""
 
-    def __init__(self, paint: _Painter, report: Report) -> None:
+    def __init__(self, paint: Painter, report: Report) -> None:
         self.paint, self.tables = paint, report.tables
         self.paths: dict[str, str] = {}
         self.help = paint("help", "bold")
