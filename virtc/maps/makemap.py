@@ -286,6 +286,33 @@ def write_map(target: Path, outcome: Outcome, opts: Options, owner: int | None) 
     return replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, kind))
 
 
+def _streams(opts: Options) -> bool:
+    """Whether the map can be written as the source is read (:func:`write_streamed`): the
+    default dialect, no ``-v``, ``-d``, ``-r``, ``-o``."""
+    return opts.dialect == Dialect() and not (opts.verbose or opts.dups or opts.replace or opts.append)
+
+
+def write_streamed(target: Path, data: bytes, opts: Options, owner: int | None) -> int:
+    """Write the map of a source of plain entries, comments and blank lines without a repeated
+    key straight from its bytes (``virtc build --no-lint``'s way); raises NotPlain or
+    DuplicateKeyError, the temporary map abandoned, at the first record makemap complains
+    about (:func:`compile_table` says what)."""
+    from virtc.maps.records import streamed_records
+    from virtc.writers import bdb
+    from virtc.writers.atomic import replace_atomically
+
+    records = streamed_records(data, BuildOptions(foldcase=opts.foldcase, null=opts.null))
+
+    def write(tmp: Path, mode: int) -> int:
+        count = bdb.write_new_map(tmp, records, opts.dbtype, mode, unique=True,
+                                  cache=bdb.cache_bytes(len(data)))
+        if owner:
+            os.chown(tmp, owner, -1)
+        return count
+
+    return replace_atomically(target, write, lambda tmp: bdb.count_records(tmp, opts.dbtype))
+
+
 def _write_with_duplicates(path: Path, recs: list[tuple[bytes, bytes]], kind: str, mode: int) -> int:
     """``-d``: like :func:`virtc.writers.bdb.write_new_map`, with DB_DUP set (as makemap -d)."""
     from virtc.writers import bdb
@@ -411,7 +438,22 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO) ->
     for why in unsafe_directories(target):  # makemap's wording; sendmail will refuse the map
         say(f"WARNING: {why}")
 
-    table = parse(stdin.read(), "<stdin>", dialect)
+    from virtc.source.recognise import NotPlain
+    from virtc.writers.bdb import DuplicateKeyError
+
+    data = stdin.read()
+    if _streams(opts):
+        try:  # (nothing held per record: makemap's own way through a large source)
+            write_streamed(target, data, dataclasses.replace(opts, dbtype=kind), owner)
+            return EX_OK
+        except (NotPlain, DuplicateKeyError):
+            pass  # a line makemap complains about: the usual way reports each one, writing nothing
+        except VirtcError as exc:
+            if compile_table(parse(data, "<stdin>", dialect), opts).exit_code == EX_OK:
+                say(f"makemap: {mapname}: {_reason(exc, target)}")
+                return EX_IOERR
+    table = parse(data, "<stdin>", dialect)
+    del data
     outcome = compile_table(table, opts, existing)
     for line in outcome.verbose:
         stdout.write(line + b"\n")
