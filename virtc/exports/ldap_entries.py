@@ -86,10 +86,9 @@ def entry_attributes(key: str, value: str, scope: Scope) -> Attributes:
 
 def stored_records(table: Table) -> Iterator[tuple[str, str]]:
     """(key, value) as the hash map holds them: folded keys, the first of equal keys, in source order."""
-    seen: set[str] = set()
-    for key, value in zip(table.stored_keys, table.values):
-        if key not in seen:
-            seen.add(key)
+    later = table.key_index.later
+    for i, (key, value) in enumerate(zip(table.stored_keys, table.values)):
+        if i not in later:
             yield key, value
 
 
@@ -105,15 +104,26 @@ def write_ldif(table: Table, base: str, scope: Scope, output: Path | None) -> No
     require_python_ldap()
     import ldif
 
-    buffer = io.StringIO()
-    writer = ldif.LDIFWriter(buffer)
-    for dn, attributes in ldap_entries(table, base, scope):
-        writer.unparse(dn, attributes)
-    data = buffer.getvalue().encode("ascii")  # LDIFWriter base64-encodes anything not plain ASCII
+    def pieces() -> Iterator[bytes]:
+        """The LDIF a few thousand entries at a time (never the whole text at once)."""
+        buffer = io.StringIO()
+        writer = ldif.LDIFWriter(buffer)
+        for n, (dn, attributes) in enumerate(ldap_entries(table, base, scope), 1):
+            writer.unparse(dn, attributes)
+            if not n % _PIECE:
+                yield buffer.getvalue().encode("ascii")  # LDIFWriter base64-encodes the rest
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("ascii")
+
     if output is None:
-        sys.stdout.buffer.write(data)
+        for piece in pieces():
+            sys.stdout.buffer.write(piece)
         sys.stdout.flush()
     else:
         from virtc.writers.atomic import replace_text
 
-        replace_text(output, data)
+        replace_text(output, pieces())
+
+
+_PIECE = 4096

@@ -21,7 +21,7 @@ import secrets
 import signal
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from virtc.errors import VirtcError
@@ -254,16 +254,21 @@ def replace_atomically(
     return count
 
 
-def replace_text(path: str | Path, data: bytes) -> None:
-    """Replace the text file ``path`` with ``data`` as a map is replaced (temp file, fsync,
-    same mode and owner, rename); a symlink stays one and the file it names is replaced.
-    The one way ``lint --fix`` and ``fmt`` rewrite a source."""
+def replace_text(path: str | Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace the text file ``path`` with ``data`` (or its pieces, written as they come) as
+    a map is replaced (temp file, fsync, same mode and owner, rename); a symlink stays one
+    and the file it names is replaced. The one way ``lint --fix`` and ``fmt`` rewrite a
+    source, and the exports write their files."""
 
     def write(tmp: Path, mode: int) -> int:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return len(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                for piece in data:
+                    f.write(piece)
+            return f.tell()
 
     real = Path(os.path.realpath(path))
     with contextlib.suppress(FileNotFoundError):
