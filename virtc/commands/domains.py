@@ -26,7 +26,7 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
     reject, forward, none or broken), forwards out and in, whether it is local, and whether
     it is open (accepts unknown users). Exit 0."""
     from virtc.lookup import load_lookup_table, local_domain_set, read_local_domains
-    from virtc.lookup.overview import domains
+    from virtc.lookup.overview import DomainRow, domains
 
     table = load_lookup_table(table_path)
     listed = read_local_domains(local_domains) if local_domains is not None else None
@@ -53,15 +53,24 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
     # Laid out here, not by rich's Table (0.35 ms a row: 35 s for 63k domains), and never
     # cut to the terminal's width: a domain name shows whole.
     header = ("domain", "entries", "catch-all", "out", "in", "local", "open")
-    grid = [[safe(r.domain), str(r.entries),
-             safe(f"{r.catch_all}: {r.outcome}" if r.outcome else r.catch_all), str(r.forwards_out),
-             str(r.forwards_in), "yes" if r.local else "no", "OPEN" if r.open else "no"] for r in rows]
-    sizes = [list(map(_width, cells)) for cells in [header, *grid]]
-    widths = [max(column) for column in zip(*sizes)]
-    out = [paint(_row(header, sizes[0], widths), "bold")]
-    for cells, size in zip(grid, sizes[1:]):
-        text = _row(cells, size, widths)
-        out.append(text[:-4] + paint("OPEN", "bold red") if cells[-1] == "OPEN" else text)
+
+    def cells(r: DomainRow) -> list[str]:
+        policy = safe(f"{r.catch_all}: {r.outcome}" if r.outcome else r.catch_all)
+        return [safe(r.domain), str(r.entries), policy, str(r.forwards_out), str(r.forwards_in),
+                "yes" if r.local else "no", "OPEN" if r.open else "no"]
+
+    # The cells twice (widths, then lines): all of them at once cost 500 bytes a domain.
+    widths = list(map(_width, header))
+    for r in rows:
+        widths = list(map(max, widths, map(_width, cells(r))))
+    out = [paint(_row(header, list(map(_width, header)), widths), "bold")]
+    for r in rows:
+        row = cells(r)
+        text = _row(row, list(map(_width, row)), widths)
+        out.append(text[:-4] + paint("OPEN", "bold red") if row[-1] == "OPEN" else text)
+        if len(out) >= 4096:
+            sys.stdout.write("".join(line + "\n" for line in out))
+            out = []
     sys.stdout.write("".join(line + "\n" for line in out))
     n_open = sum(r.open for r in rows)
     summary = f"{len(rows)} domain{'s' if len(rows) != 1 else ''}, {n_open} open"

@@ -175,8 +175,8 @@ class _Exporter:
             self.probe.pinned_key, self.probe.pinned_value = key, value
             quick = quick_path(address, self.probe, self.local)  # (templates, local forwards)
             if quick is not None:
-                end, looked = quick
-                return _Outcome(end.kind, end.result, end.text, looked[1] if len(looked) > 1 else None)
+                end, path = quick
+                return _Outcome(end.kind, end.result, end.text, path[1] if len(path) > 2 else None)
             r = resolve(address, self.probe, self.local)
             relooked = r.steps[1].address if len(r.steps) > 1 else None
             cached = self._outcomes[(value, split)] = _Outcome(r.kind, r.result, r.text, relooked)

@@ -255,8 +255,8 @@ def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Fi
 
 
 def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> tuple[Final, list[str]] | None:
-    """:func:`quick_end`, and the addresses looked up on the way (``address`` first): those
-    of the resolution's ``steps``."""
+    """:func:`quick_end`, and the addresses looked up on the way (``address`` first: those
+    of the resolution's ``steps``), then the last step's value after substitution."""
     looked: list[str] = []
     for _ in range(_QUICK_HOPS):
         plain = _QUICK_ADDRESS.fullmatch(address)
@@ -273,7 +273,7 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
         address = substitute(value, k.args) if "%" in value else value
         end = final_target(address, domains)
         if end is not None:
-            return end, looked
+            return end, [*looked, address]
     return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import compress, count, islice, repeat
 from operator import and_, gt, lshift, or_, sub
@@ -182,3 +182,18 @@ class FirstValues(Mapping[str, V]):
 
     def __len__(self) -> int:
         return len(self.index) - len(self.index.later)
+
+    def items(self) -> ItemsView[str, V]:
+        return _FirstItems(self)
+
+
+class _FirstItems(ItemsView[str, V]):
+    """:meth:`FirstValues.items`, iterated along the columns (no key lookup each)."""
+
+    _mapping: FirstValues[V]
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        values = self._mapping
+        later = values.index.later
+        pairs = zip(values.index.keys, values.column)
+        return (pair for i, pair in enumerate(pairs) if i not in later) if later else pairs
