@@ -61,8 +61,9 @@ _KEY_BYTES = re.compile(r"[!-~]+")
 class _Record(NamedTuple):
     key: str
     value: str
-    entry: Entry
-    """The line it comes from (for a name an alias catch-all reaches: that catch-all)."""
+    at: int
+    """The entry it comes from, by index (for a name an alias catch-all reaches: that
+    catch-all; an Entry each would be most of the memory at a million records)."""
 
 
 def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
@@ -84,16 +85,20 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
     # Each domain's stored entries by index (Entry objects for a million keys would be
     # most of the export's memory), and its catch-all.
     by_domain: dict[str, list[int]] = {}
-    catch_alls: dict[str, Entry] = {}
+    catch_alls: dict[str, int] = {}
     wild: set[str] = set()
     for i, entry in _stored(table):
         k = entry.key
         if k.kind is not KeyKind.UNMATCHABLE:
             by_domain.setdefault(k.folded_domain, []).append(i)
             if k.kind is KeyKind.CATCH_ALL:
-                catch_alls.setdefault(k.folded_domain, entry)
+                catch_alls.setdefault(k.folded_domain, i)
             elif k.kind in _WILDCARDS:
                 wild.add(k.folded_domain)
+
+    def catch_all_of(domain: str) -> Entry | None:
+        i = catch_alls.get(domain)
+        return None if i is None else table.entries[i]
 
     def entries_of(domain: str) -> list[Entry]:
         return list(map(table.entries.__getitem__, by_domain.get(domain, ())))
@@ -118,8 +123,12 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
     out: list[_Record] = []
     for domain in by_domain:
         entries = entries_of(domain)
-        catch_all = catch_alls.get(domain)
-        anchor = catch_all or entries[0]
+        ca = catch_alls.get(domain)
+        if ca is None:
+            catch_all, anchor, anchor_at = None, entries[0], by_domain[domain][0]
+        else:
+            catch_all = anchor = table.entries[ca]
+            anchor_at = ca
         unnamed = verdict(f"{_UNNAMED}@{domain}")
         if unnamed is None:
             report(anchor, "QM102", f"sendmail defers unknown addresses in '{domain}' with a 4xx; "
@@ -127,12 +136,12 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
         open_domain = unnamed is True
         qmail_does, sendmail_does = ("accepts", "rejects") if open_domain else ("rejects", "accepts")
         if open_domain:
-            out.append(_Record(f"@{domain}", "", anchor))
+            out.append(_Record(f"@{domain}", "", anchor_at))
         # Plussed addresses sendmail answers otherwise than qmail: one finding per domain.
         plussed: list[tuple[Entry, str]] = []
         if catch_all is not None and plussed_differ(_UNNAMED, domain, open_domain, unnamed):
             plussed.append((catch_all, _UNNAMED))
-        for entry in entries:
+        for at, entry in zip(by_domain[domain], entries):
             k = entry.key
             if k.kind in _WILDCARDS:
                 report(entry, "QM101", f"'{k.text}': qmail has no '+' wildcard (its extension separator "
@@ -146,16 +155,16 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
                 report(entry, "QM102", f"'{k.text}': sendmail defers it with a 4xx; qmail's "
                        f"validrcptto rejects it permanently (553)")
             if bool(accepted) != open_domain:
-                out.append(_Record(address, "" if accepted else REJECT, entry))
+                out.append(_Record(address, "" if accepted else REJECT, at))
             local = address.rpartition("@")[0]
             if plussed_differ(local, domain, open_domain, accepted):
                 plussed.append((entry, local))
         # A catch-all like '@d  %1@other' gives each local part other's answer for it.
-        reached = _reached(domain, catch_alls, reachable)
+        reached = _reached(domain, catch_all_of, reachable)
         for local in sorted(reached - named(domain) if reached else ()):
             accepted = bool(verdict(f"{local}@{domain}"))
-            if accepted != open_domain and catch_all is not None:
-                out.append(_Record(f"{local}@{domain}", "" if accepted else REJECT, catch_all))
+            if accepted != open_domain and ca is not None:
+                out.append(_Record(f"{local}@{domain}", "" if accepted else REJECT, ca))
             if catch_all is not None and plussed_differ(local, domain, open_domain, accepted):
                 plussed.append((catch_all, local))
         if plussed:
@@ -165,7 +174,8 @@ def records(table: Table, *, text: bool = False) -> tuple[list[tuple[str, str]],
             report(first, "QM104", f"'{domain}': sendmail {sendmail_does} 'user+detail' for {example}"
                    f"{others} (through 'user' or a wildcard); qmail has no '+' extensions (its "
                    f"separator is '-') and {qmail_does} every 'user+detail@{domain}', as an unknown address")
-    return _writable(out, text, report), sorted(diagnostics, key=Diagnostic.sort_key)
+    return _writable(out, text, lambda at, code, message: report(table.entries[at], code, message)), \
+        sorted(diagnostics, key=Diagnostic.sort_key)
 
 
 def _plus_like_plain(local: str, domain: str, wild: AbstractSet[str], lookup: LookupTable,
@@ -212,10 +222,10 @@ def _plussed_differ(local: str, domain: str, open_domain: bool,
 
 
 def _writable(out: list[_Record], text: bool,
-              report: Callable[[Entry, str, str], None]) -> list[tuple[str, str]]:
+              report: Callable[[int, str, str], None]) -> list[tuple[str, str]]:
     """The records qmail can hold; the others are reported (QM103, QM105) and left out."""
     kept = []
-    for key, value, entry in out:
+    for key, value, at in out:
         local, _, domain = key.rpartition("@")
         answer = "rejects" if value else "accepts"
         if not _KEY_BYTES.fullmatch(key) or (text and key[0] in "-#"):
@@ -224,9 +234,9 @@ def _writable(out: list[_Record], text: bool,
             instead = (f"qmail answers it like an unknown address in '{domain}'; sendmail {answer} it"
                        if local else f"qmail rejects the addresses in '{domain}' it has no key for; "
                        f"sendmail accepts them")
-            report(entry, "QM105", f"'{key}' cannot be a validrcptto key ({why}); left out, so {instead}")
+            report(at, "QM105", f"'{key}' cannot be a validrcptto key ({why}); left out, so {instead}")
         elif local.endswith("-default"):
-            report(entry, "QM103", f"'{key}': to qmail a key ending in '-default' accepts every "
+            report(at, "QM103", f"'{key}': to qmail a key ending in '-default' accepts every "
                    f"'{local[:-len('default')]}...@{domain}' address; left out, so qmail answers it like "
                    f"an unknown address in '{domain}'; sendmail {answer} it")
         else:
@@ -234,7 +244,8 @@ def _writable(out: list[_Record], text: bool,
     return kept
 
 
-def _reached(domain: str, catch_alls: dict[str, Entry], named: Callable[[str], frozenset[str]]) -> set[str]:
+def _reached(domain: str, catch_all_of: Callable[[str], Entry | None],
+             named: Callable[[str], frozenset[str]]) -> set[str]:
     """Local parts whose answer in ``domain`` may differ from an unnamed one's: those its
     catch-all's ``%1`` forwards onto a name (through further such catch-alls)."""
     found: set[str] = set()
@@ -243,7 +254,7 @@ def _reached(domain: str, catch_alls: dict[str, Entry], named: Callable[[str], f
     todo = [(domain, "", "")]
     while todo:
         dom, prefix, suffix = todo.pop()
-        catch_all = catch_alls.get(dom)
+        catch_all = catch_all_of(dom)
         if catch_all is None:
             continue
         local, at, target = catch_all.value_text.strip().rpartition("@")
