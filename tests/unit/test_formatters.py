@@ -254,3 +254,21 @@ def test_sarif_fixes_are_byte_regions_of_the_source(report: Report) -> None:
         assert rep["insertedContent"]["text"] == d.fix.replacement
     assert sarif.line_offsets("a\nb") == [0, 0, 2, 3]
     assert sarif.line_offsets("a\nb\n") == [0, 0, 2, 4]
+
+
+@pytest.mark.parametrize("items", [[], [{"a": 1}], [{"m": "é\t\"x\"", "n": None}, [1, 2], "s"]])
+def test_write_json_is_the_document_with_its_list(items: list[object]) -> None:
+    """The JSON and SARIF reports write their long list an item a line (#18: the document
+    at once took 1.1 GB for 80k SARIF results): the same document, two-space indents."""
+    import io
+
+    from virtc.formatters import ITEMS, write_json
+
+    doc = {"head": {"x": 1}, "runs": [{"results": ITEMS, "after": True}], "tail": "t"}
+    out = io.StringIO()
+    write_json(doc, iter(items), out)
+    text = out.getvalue()
+    assert json.loads(text) == {**doc, "runs": [{"results": items, "after": True}]}
+    skeleton = json.dumps({**doc, "runs": [{"results": [], "after": True}]}, indent=2)
+    assert text.endswith("}\n")
+    assert len(text.splitlines()) == len(skeleton.splitlines()) + (len(items) + 1 if items else 0)

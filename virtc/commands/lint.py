@@ -137,14 +137,12 @@ def _print(report: Report, fmt: str, quiet: bool, no_color: bool, stream: TextIO
 
         render_to(report, stream, color=False if no_color else None, quiet=quiet)
         return
-    if fmt == "json":
-        from virtc.formatters.json import render as render_json
+    if fmt in ("json", "sarif"):
+        from virtc.formatters import json as json_format
+        from virtc.formatters import sarif
 
-        out = render_json(report)
-    elif fmt == "sarif":
-        from virtc.formatters.sarif import render as render_sarif
-
-        out = render_sarif(report)
+        (json_format if fmt == "json" else sarif).render_to(report, stream)
+        return
     else:
         from virtc.formatters.github import render as render_github
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
+from json import JSONEncoder, dumps
+from typing import Any, TextIO
 
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.table import Table
@@ -124,3 +128,26 @@ def readable(text: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+ITEMS = "\0virtc-items\0"
+"""Stands in a document given to :func:`write_json` for the list written an item a line."""
+
+
+def write_json(doc: dict[str, Any], items: Iterable[Any], out: TextIO) -> None:
+    """``doc`` as JSON (two-space indents), with the list ``items`` where it holds
+    :data:`ITEMS`: one item a line, each encoded by the C encoder and written a batch at
+    a time (#18: the whole document at once, indented by the Python encoder, took 1.1 GB
+    and 9 s for 80k SARIF results)."""
+    head, marker, tail = dumps(doc, indent=2).partition(dumps(ITEMS))
+    assert marker, "no ITEMS in the document"
+    line = head[head.rfind("\n") + 1:]  # the line of the list's key: its indent
+    pad = " " * (len(line) - len(line.lstrip(" ")))
+    out.write(head + "[")
+    encode = JSONEncoder().encode
+    lines = map(encode, items)
+    first = True
+    while batch := list(islice(lines, 1024)):
+        out.write(("\n" if first else ",\n") + ",\n".join(f"{pad}  {line}" for line in batch))
+        first = False
+    out.write(("]" if first else f"\n{pad}]") + tail + "\n")

@@ -11,12 +11,12 @@ line - 1`` inserts before ``line``).
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import io
+from typing import Any, TextIO
 
 from virtc import __version__
 from virtc.diagnostics import Diagnostic, Fix, Severity
-from virtc.formatters import Report, readable
+from virtc.formatters import ITEMS, Report, readable, write_json
 
 
 def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
@@ -41,10 +41,17 @@ def fix_dict(fix: Fix) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
+    buffer = io.StringIO()
+    render_to(report, buffer)
+    return buffer.getvalue()
+
+
+def render_to(report: Report, out: TextIO) -> None:
+    """The report as JSON, one diagnostic a line (see :func:`virtc.formatters.write_json`)."""
     c = report.counts()
     doc = {
         "tool": {"name": "virtc", "version": __version__},
-        "diagnostics": [diagnostic_dict(d) for d in report.diagnostics],
+        "diagnostics": ITEMS,
         "summary": {
             "files": report.files,
             "errors": c[Severity.ERROR],
@@ -55,4 +62,4 @@ def render(report: Report) -> str:
             "fixed": report.fixed,
         },
     }
-    return json.dumps(doc, indent=2) + "\n"
+    write_json(doc, map(diagnostic_dict, report.diagnostics), out)

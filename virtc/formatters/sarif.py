@@ -8,15 +8,15 @@ an exclusive ``endColumn``, as SARIF defines them.
 
 from __future__ import annotations
 
-import json
+import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from virtc import __version__
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, readable
+from virtc.formatters import ITEMS, Report, readable, write_json
 from virtc.lint import registry
 from virtc.lint.docs import plain_text, section
 from virtc.lint.rule import Rule
@@ -96,6 +96,13 @@ def result(d: Diagnostic, index: dict[str, int], offsets: list[int] | None = Non
 
 
 def render(report: Report) -> str:
+    buffer = io.StringIO()
+    render_to(report, buffer)
+    return buffer.getvalue()
+
+
+def render_to(report: Report, out: TextIO) -> None:
+    """The SARIF log, one result a line (see :func:`virtc.formatters.write_json`)."""
     rules = registry.all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
     offsets = {path: line_offsets(t.text) for path, t in report.tables.items()}
@@ -110,8 +117,8 @@ def render(report: Report) -> str:
             }},
             # Columns count bytes; a source is Latin-1 decoded, one code point per byte.
             "columnKind": "unicodeCodePoints",
-            "results": [result(d, index, offsets.get(d.path)) for d in report.diagnostics],
+            "results": ITEMS,
             "invocations": [{"executionSuccessful": True}],
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    write_json(log, (result(d, index, offsets.get(d.path)) for d in report.diagnostics), out)
