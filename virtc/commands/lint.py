@@ -143,8 +143,6 @@ def _print(report: Report, fmt: str, quiet: bool, no_color: bool, stream: TextIO
 
         (json_format if fmt == "json" else sarif).render_to(report, stream)
         return
-    else:
-        from virtc.formatters.github import render as render_github
+    from virtc.formatters.github import render_to as render_github
 
-        out = render_github(report, quiet=quiet)
-    click.echo(out, nl=False, file=stream)
+    render_github(report, stream, quiet=quiet)

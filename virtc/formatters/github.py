@@ -10,6 +10,11 @@ values also ``:`` and ``,``. Severities map to error / warning / notice.
 
 from __future__ import annotations
 
+import io
+import re
+from itertools import islice
+from typing import TextIO, cast
+
 from virtc.diagnostics import Diagnostic, Severity
 from virtc.formatters import Report, readable, summary
 
@@ -42,14 +47,37 @@ def annotation(d: Diagnostic) -> str:
 
 
 def render(report: Report, *, quiet: bool = False) -> str:
-    out = "".join(annotation(d) + "\n" for d in report.diagnostics)
+    buffer = io.StringIO()
+    render_to(report, buffer, quiet=quiet)
+    return buffer.getvalue()
+
+
+def render_to(report: Report, out: TextIO, *, quiet: bool = False) -> None:
+    """The annotations, then (unless ``quiet``) the text report in a group, written as made."""
+    shown = map(annotation, report.diagnostics)
+    while batch := list(islice(shown, 1024)):
+        out.write("".join(line + "\n" for line in batch))
     if quiet:
-        return out
+        return
     if report.diagnostics:
         from virtc.formatters import text
 
-        # A report line starting with "::" would be taken for a command.
-        details = "".join(f" {line}\n" if line.startswith("::") else line + "\n"
-                          for line in text.render(report, quiet=True).splitlines())
-        out += f"::group::virtc lint: details\n{details}::endgroup::\n"
-    return out + summary(report) + "\n"
+        out.write("::group::virtc lint: details\n")
+        text.render_to(report, cast(TextIO, _Indented(out)), color=False, quiet=True)
+        out.write("::endgroup::\n")
+    out.write(summary(report) + "\n")
+
+
+class _Indented:
+    """Writes whole lines to ``out``, a space before each that starts with "::" (it would be
+    taken for a workflow command)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(_COMMAND_LIKE.sub(" ::", text))
+
+
+
+_COMMAND_LIKE = re.compile("^::", re.M)

@@ -92,11 +92,11 @@ def painter(out: TextIO, color: bool | None = None) -> Painter:
     """What colours text written to ``out``: none when ``color`` is False, or (None) when
     rich would not colour ``out`` (``NO_COLOR``, not a terminal, ``TERM=dumb``)."""
     plain = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
-    if color is None and not plain and _surely_not_a_terminal(out):
+    if plain or (color is None and _surely_not_a_terminal(out)):
         return Painter(False)  # what rich decides for a file or a pipe, without importing it
     from rich.console import Console  # not on the start-up path of `lint > file`
 
-    console = Console(file=out, color_system=None if plain else "auto", force_terminal=color or None)
+    console = Console(file=out, color_system="auto", force_terminal=color or None)
     return Painter(console.color_system is not None)
 
 
