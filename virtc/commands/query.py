@@ -84,12 +84,15 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
                for a in wanted]
     exists = _user_check(dep.mailboxes)
     if as_json:
-        docs = [_readable_json(r.to_json()) for r in results]
-        if dep.mailboxes is not None:
-            for doc, r in zip(docs, results):
-                doc["user_exists"] = exists(r.result) if r.kind == "local" and r.result else None
-        json.dump(docs, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        from virtc.formatters import ITEMS, readable_json, write_json
+
+        def doc(r: Resolution) -> dict[str, object]:
+            out = readable_json(r.to_json())
+            if dep.mailboxes is not None:
+                out["user_exists"] = exists(r.result) if r.kind == "local" and r.result else None
+            return out
+
+        write_json(ITEMS, map(doc, results), sys.stdout, ensure_ascii=False)
         return
     from virtc.formatters.text import painter
 
@@ -109,13 +112,6 @@ def command(addresses: tuple[str, ...], table_path: Path, local_domains: Path | 
 
 
 _BATCH = 1000
-
-
-def _readable_json(doc: dict[str, object]) -> dict[str, object]:
-    from virtc.formatters import readable
-
-    return {k: readable(v) if isinstance(v, str) else [readable(x) for x in v] if isinstance(v, list) else v
-            for k, v in doc.items()}
 
 
 def _fqdn() -> str | None:

@@ -134,20 +134,26 @@ ITEMS = "\0virtc-items\0"
 """Stands in a document given to :func:`write_json` for the list written an item a line."""
 
 
-def write_json(doc: dict[str, Any], items: Iterable[Any], out: TextIO) -> None:
+def write_json(doc: Any, items: Iterable[Any], out: TextIO, *, ensure_ascii: bool = True) -> None:
     """``doc`` as JSON (two-space indents), with the list ``items`` where it holds
-    :data:`ITEMS`: one item a line, each encoded by the C encoder and written a batch at
-    a time (#18: the whole document at once, indented by the Python encoder, took 1.1 GB
-    and 9 s for 80k SARIF results)."""
-    head, marker, tail = dumps(doc, indent=2).partition(dumps(ITEMS))
+    :data:`ITEMS` (or is it): one item a line, each encoded by the C encoder and written a
+    batch at a time (#18: the whole document at once, indented by the Python encoder, took
+    1.1 GB and 9 s for 80k SARIF results)."""
+    head, marker, tail = dumps(doc, indent=2, ensure_ascii=ensure_ascii).partition(dumps(ITEMS))
     assert marker, "no ITEMS in the document"
     line = head[head.rfind("\n") + 1:]  # the line of the list's key: its indent
     pad = " " * (len(line) - len(line.lstrip(" ")))
     out.write(head + "[")
-    encode = JSONEncoder().encode
+    encode = JSONEncoder(ensure_ascii=ensure_ascii).encode
     lines = map(encode, items)
     first = True
     while batch := list(islice(lines, 1024)):
         out.write(("\n" if first else ",\n") + ",\n".join(f"{pad}  {line}" for line in batch))
         first = False
     out.write(("]" if first else f"\n{pad}]") + tail + "\n")
+
+
+def readable_json(doc: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object's strings (and lists of strings) made :func:`readable`."""
+    return {k: readable(v) if isinstance(v, str) else [readable(x) for x in v] if isinstance(v, list) else v
+            for k, v in doc.items()}
