@@ -210,7 +210,6 @@ def test_makemap_fixtures_formatted_or_refused(tmp_path: Path, makemap: str, bdb
 def test_same_text_as_the_reference() -> None:
     """The columnar layout (#18: a million entries as objects took 1.4 GB) formats every
     generated source as the one-object-a-line reference does, or refuses it as it does."""
-    from support.layout_reference import FormatRefused as RefusedThere
     from support.layout_reference import format_table as reference
 
     rng = random.Random(3)
@@ -222,7 +221,7 @@ def test_same_text_as_the_reference() -> None:
         for align in (False, True):
             try:
                 expected: str | None = reference(table, align=align)
-            except RefusedThere:
+            except FormatRefused:
                 expected = None
             try:
                 got: str | None = format_table(table, align=align)
