@@ -12,10 +12,11 @@ is left (bounded), as ruff does.
 from __future__ import annotations
 
 import difflib
+import re
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from virtc.diagnostics import Diagnostic, Fix
 from virtc.source.parse import parse_text
@@ -127,13 +128,15 @@ def fix_source(table: Table, lint: Callable[[Table], list[Diagnostic]], unsafe: 
 
 def unified_diff(path: str, old: str, new: str) -> str:
     """A ``patch``-compatible unified diff of two sources (Latin-1 text)."""
-    a, b = old.split("\n"), new.split("\n")
-    a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
-    b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+    a_lines, b_lines = _LINE.findall(old), _LINE.findall(new)  # (not split, then + "\n": twice the strings)
     out = []
     for line in diff_lines(a_lines, b_lines, f"a/{path}", f"b/{path}"):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+"""A line with its newline, or the text after the last newline (lines end at ``\n`` only)."""
 
 
 def diff_lines(a: list[str], b: list[str], fromfile: str, tofile: str, n: int = 3) -> Iterator[str]:
@@ -176,9 +179,10 @@ def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, 
     """``difflib.SequenceMatcher(None, a, b).get_matching_blocks()``'s kind of answer, anchored
     on the lines that occur once in each, in the same order (a patience diff): difflib alone
     took 223 s on 100k lines with 28k catch-alls added (#18). Between anchors, difflib."""
-    count_a, count_b = Counter(a), Counter(b)
-    in_b = {line: j for j, line in enumerate(b) if count_b[line] == 1}
-    pairs = [(i, in_b[line]) for i, line in enumerate(a) if count_a[line] == 1 and line in in_b]
+    # Each line's only position, -1 for one seen twice: one dict a side (three took 0.2 GB
+    # more at 1M lines); a's, in insertion order, ascends in its positions.
+    in_a, in_b = _once(a), _once(b)
+    pairs = [(i, j) for i, j in zip(in_a.values(), map(in_b.get, in_a, repeat(-1))) if i >= 0 and j >= 0]
     blocks: list[tuple[int, int, int]] = []
     i0 = j0 = 0
     for i, j in [*_increasing(pairs), (len(a), len(b))]:
@@ -195,6 +199,14 @@ def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, 
         else:
             merged.append((i, j, size))
     return merged
+
+
+def _once(lines: Sequence[str]) -> dict[str, int]:
+    """Each line's position if it occurs once, else -1, in the order of first occurrence."""
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        out[line] = -1 if line in out else i
+    return out
 
 
 def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
