@@ -74,3 +74,14 @@ def test_unwritable_output_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "vt").write_text(CLEAN)
     done = virtc("export", "qmail", str(tmp_path / "vt"), "--text", "-o", str(tmp_path / "no" / "such" / "f"))
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize("export", [["qmail", "--text"], ["ldif", "--base", "dc=x", "--host", "h"]])
+def test_an_output_under_a_file_is_a_located_error(tmp_path: Path, export: list[str]) -> None:
+    """-o a/b where a is a file: one line naming it, exit 2, nothing written (it was an
+    internal error, exit 70)."""
+    (tmp_path / "vt").write_text(CLEAN)
+    done = virtc("export", export[0], str(tmp_path / "vt"), *export[1:], "-o", str(tmp_path / "vt" / "out"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == f"virtc: {tmp_path / 'vt'}: not a directory"
+    assert (tmp_path / "vt").read_text() == CLEAN

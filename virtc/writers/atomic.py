@@ -206,7 +206,7 @@ def replace_atomically(
     """
     directory = target.parent
     if not directory.is_dir():
-        raise VirtcError(f"{directory}: no such directory")
+        raise VirtcError(f"{directory}: {'not a directory' if directory.exists() else 'no such directory'}")
     if not os.access(directory, os.W_OK | os.X_OK):
         why = "read-only file system" if _read_only_fs(directory) else "not writable"
         state = "the old map is unchanged" if target.exists() else "nothing was written"
@@ -271,7 +271,7 @@ def replace_text(path: str | Path, data: bytes | Iterable[bytes]) -> None:
             return f.tell()
 
     real = Path(os.path.realpath(path))
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # (a new file: said below)
         mode = stat.S_IMODE(real.stat().st_mode)
         if not mode & 0o222:  # root could write it: ask, as an editor would
             raise VirtcError(f"{path}: read-only file (mode {mode:04o}): "
