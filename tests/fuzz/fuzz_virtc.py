@@ -1,8 +1,9 @@
 """Coverage-guided fuzzing (atheris/libFuzzer) of virtc's input path.
 
 Each input is a virtusertable source. It is parsed, checked as ``virtc build``
-would check it (makemap's rejections plus lint), and its keys and junk taken from
-the input are resolved through the lookup engine. Any exception other than
+would check it (makemap's rejections plus lint), its keys and junk taken from the
+input are resolved through the lookup engine (and through the exports' fast path,
+which must end where the engine does), and it is formatted and exported. Any exception other than
 VirtcError, the one user-facing error, is a crash that libFuzzer reports and
 saves as ``crash-*``.
 
@@ -13,13 +14,17 @@ Run it (tests/safety/test_safety_fuzz_atheris.py runs a bounded version)::
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import atheris
 
 with atheris.instrument_imports(include=["virtc"]):
     from virtc.errors import VirtcError
-    from virtc.lookup import LookupTable, resolve
+    from virtc.exports import postfix, qmail
+    from virtc.layout import FormatRefused, format_table
+    from virtc.lookup import LookupTable, local_domain_set, resolve
+    from virtc.lookup.resolve import Final, quick_end
     from virtc.maps.check import diagnose
     from virtc.maps.records import BuildOptions
     from virtc.source.parse import parse_bytes
@@ -36,9 +41,17 @@ def test_one_input(data: bytes) -> None:
         addresses = [e.key_text for e in table.entries[:8]]
         addresses += [data[:64].decode("latin-1"), "user@example.com", "a+b@example.com"]
         domains = {a.rsplit("@", 1)[-1].lower() for a in addresses if "@" in a}
+        local = local_domain_set(lookup.domains)
         for address in addresses:
-            resolve(address, lookup)
+            r = resolve(address, lookup, local)
             resolve(address, lookup, domains, virthost=True)
+            quick = quick_end(address, lookup, local)  # the exports' fast path: resolve's end
+            if quick is not None and quick != Final(r.kind, r.result, r.status, r.text):
+                raise AssertionError(f"quick_end {quick} != resolve {r} for {address!r}")
+        with contextlib.suppress(FormatRefused):
+            format_table(table)  # (checks its own result: the same records)
+        qmail.records(table)
+        postfix._Exporter(lookup).render()
     except VirtcError:
         pass
 

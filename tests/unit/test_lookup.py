@@ -330,3 +330,11 @@ def test_quick_end_is_what_resolve_ends_with(table: dict[str, str], local: str, 
         path = [*(s.address for s in r.steps), r.steps[-1].substituted]
         ends = (Final(r.kind, r.result, r.status, r.text), path)
         assert fast == ends, (address, table)
+
+
+def test_an_empty_domain_is_never_local() -> None:
+    """Found by the fuzzer: prescan can leave an address with nothing after its last '@';
+    with an empty string among the local domains (a junk list) resolve raised ValueError."""
+    address = b"bareuse\n\n\\@n.t\xc2\xbd\xc2\xbdest 1\n\nb@x.bareuse\n\n\\@".decode("latin-1")
+    r = resolve(address, LookupTable.from_pairs({"b@x.test": "1"}), {""}, virthost=True)
+    assert r.kind == "not-local" and not r.steps

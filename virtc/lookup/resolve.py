@@ -409,6 +409,8 @@ def _lookup(address: _Address, table: LookupTable) -> Step:
 
 def _is_local(domain: str, domains: AbstractSet[str], entire_domain: bool) -> bool:
     d = fold(domain)
+    if not d:
+        return False  # (no class has an empty member; a set given one must not make '@' a lookup)
     if d in domains:
         return True
     if entire_domain:
