@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("entries", type=int)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--shape", choices=sorted(SHAPES), default="mixed",
-                    help="; ".join(f"{k}: {v}" for k, v in SHAPES.items()))
+                    help="; ".join(f"{k}: {v}" for k, v in SHAPES.items()).replace("%", "%%"))  # (argparse)
     ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     args = ap.parse_args(argv)
     if args.output is None:

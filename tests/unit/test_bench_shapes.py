@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,10 @@ def test_shape_is_a_clean_makemap_source(shape: str, makemap: str, tmp_path: Pat
     dump = subprocess.run([makemap, "-C", "/dev/null", "-u", "hash", str(tmp_path / "m")],
                           capture_output=True, timeout=60, check=True)
     assert dump.stdout.count(b"\n") == 3000
+
+
+def test_generate_help_prints() -> None:
+    """The README sends users to generate.py: its --help must work (a shape's '%1%3' broke
+    argparse's formatting)."""
+    done = subprocess.run([sys.executable, GENERATE.__file__, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "%1%3@b" in done.stdout, done.stderr
