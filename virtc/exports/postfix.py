@@ -25,6 +25,7 @@ What Postfix cannot do exactly is returned as PF diagnostics (see :data:`CODES`)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -130,13 +131,15 @@ def export_postfix(table: Table, out_dir: Path) -> list[Diagnostic]:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VirtcError(f"{out_dir}: cannot create the folder: {exc.strerror}") from None
-    for name in FILES:  # one file's text at a time, its lines let go of first
-        lines = files.pop(name)
-        if lines:
-            lines.append("")  # (the last newline)
-        replace_text(out_dir / name, "\n".join(lines).encode("ascii"))
-        del lines
+    for name in FILES:  # one file at a time, written a few thousand lines at a time
+        replace_text(out_dir / name, _pieces(files.pop(name)))
     return sorted(exporter.diagnostics, key=Diagnostic.sort_key)
+
+
+def _pieces(lines: list[str]) -> Iterator[bytes]:
+    """``lines`` as the file's bytes, 4,096 lines a piece (not the whole text twice)."""
+    for start in range(0, len(lines), 4096):
+        yield "".join(line + "\n" for line in lines[start:start + 4096]).encode("ascii")
 
 
 class _Exporter:
