@@ -61,8 +61,22 @@ class Step:
     counts_as: str
     """``added``, ``changed`` or ``deleted`` in the summary; empty for the container and
     temporary values."""
-    attributes: Attributes | None = None
     value: bytes | None = None
+    """``modify``: the new value; ``add`` of an entry: its value."""
+    scope: Scope | None = None
+    """``add`` of an entry: whose it is (None: the container)."""
+
+    @property
+    def attributes(self) -> Attributes | None:
+        """What ``add`` creates, made when asked (held for a million steps it was most of a
+        plan's memory)."""
+        if self.action != "add":
+            return None
+        if self.scope is None:
+            return container_attributes()
+        attributes = entry_attributes(self.key, "", self.scope)
+        attributes[VALUE] = [self.value or b""]
+        return attributes
 
 
 @dataclass
@@ -142,7 +156,7 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
     everyone = {_normal(c.dn): c for c in current}
     phases: list[list[Step]] = [[] for _ in range(6)]
     if not container_exists:
-        phases[0].append(Step("add", container_dn(base), "", "", attributes=container_attributes()))
+        phases[0].append(Step("add", container_dn(base), "", ""))
     wanted: set[str] = set()
     others: dict[bytes, list[Current]] = {}
     for c in current:
@@ -170,7 +184,7 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
             plan.unchanged += 1
             continue
         wide = _wide(attributes["sendmailMTAKey"])
-        final = Step("add", dn, key, "added", attributes=attributes) if have is None else \
+        final = Step("add", dn, key, "added", new_value, scope) if have is None else \
             Step("modify", dn, key, "changed", value=new_value)
         if _rejects(new_value):
             phases[1 if wide else 2].append(final)
@@ -178,7 +192,7 @@ def plan_sync(table: Table, base: str, scope: Scope, current: list[Current],
             phases[3].append(final)
         else:
             if have is None:
-                temporary = Step("add", dn, key, "", attributes={**attributes, VALUE: [IN_PROGRESS]})
+                temporary = Step("add", dn, key, "", IN_PROGRESS, scope)
             else:
                 temporary = Step("modify", dn, key, "", value=IN_PROGRESS)
             phases[1].append(temporary)
