@@ -249,7 +249,8 @@ def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Fi
     or VirtHost) when every hop is a plain address in a local domain whose first key found
     answers with a plain value, or a template that makes one (``%1@other``), and the last
     one :func:`final_target` decides; None otherwise (resolve it). Tested equal to
-    :func:`resolve` (the exports ask it for every key, the qmail one twice more with ``+detail``)."""
+    :func:`resolve` (the qmail export asks it for every key and probe; the Postfix export
+    and ``virtc domains`` use :func:`quick_path`)."""
     path = quick_path(address, table, domains)
     return None if path is None else path[0]
 
@@ -278,10 +279,10 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
 
 
 _QUICK_HOPS = 4
+"""Hops :func:`quick_end` follows (a domain alias and its target's catch-all take two)."""
 _QUICK_ADDRESS = re.compile(rf"({_WORDS}\+?)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
 """A plain address, or one with an empty ``+detail`` (``user+@domain``: the tokenizer
 glues both back as written)."""
-"""Hops :func:`quick_end` follows (a domain alias and its target's catch-all take two)."""
 
 
 def _classify(text: str) -> _Local | _Address | _Error:
