@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,21 @@ def test_check_diff_and_write(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["virtusertable"]  # no temporary left over
     assert fmt("--check", str(path))[::2] == (0, "")
     assert fmt(str(path))[::2] == (0, "")
+
+
+def test_diff_lines_end_at_newline_only_and_patch_applies_it(tmp_path: Path) -> None:
+    """MESSY has a VT separator and no final newline: the diff must not cut a line at the VT
+    nor run two lines together (it did, with str.splitlines)."""
+    path = tmp_path / "virtusertable"
+    path.write_text(MESSY)
+    code, out, _ = fmt("--diff", str(path))
+    assert code == 1
+    assert b"-z@third.net\x0bz\n\\ No newline at end of file\n" in out
+    patch = shutil.which("patch")
+    if patch is None:
+        pytest.skip("patch(1) not installed")
+    subprocess.run([patch, "-s", str(path)], input=out, check=True)
+    assert path.read_text() == CANONICAL
 
 
 def test_symlinked_source_stays_a_link(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
     """
     from virtc.errors import VirtcError
     from virtc.layout import FormatRefused, format_table
-    from virtc.lint.fix import diff_lines
+    from virtc.lint.fix import text_diff
     from virtc.source.parse import parse_bytes
     from virtc.source.read import read_data
     from virtc.source.reader import encode
@@ -52,9 +52,7 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool, align: bool) 
         if new == old:
             continue
         if show_diff:
-            diff = diff_lines(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                              f"{path}", f"{path} (formatted)")
-            sys.stdout.buffer.write(encode("".join(diff)))
+            sys.stdout.buffer.write(encode(text_diff(old, new, f"{path}", f"{path} (formatted)")))
         if check or show_diff:
             if check:
                 click.echo(f"would reformat {path}", err=True)

@@ -127,10 +127,16 @@ def fix_source(table: Table, lint: Callable[[Table], list[Diagnostic]], unsafe: 
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
-    """A ``patch``-compatible unified diff of two sources (Latin-1 text)."""
+    """A ``patch``-compatible unified diff of two sources (Latin-1 text), as ``a/`` and ``b/``."""
+    return text_diff(old, new, f"a/{path}", f"b/{path}")
+
+
+def text_diff(old: str, new: str, fromfile: str, tofile: str) -> str:
+    """A ``patch``-compatible unified diff of two Latin-1 texts: lines end at ``\n`` only (a
+    CR, VT or NEL is part of its line, as for makemap), a missing last newline is marked."""
     a_lines, b_lines = _LINE.findall(old), _LINE.findall(new)  # (not split, then + "\n": twice the strings)
     out = []
-    for line in diff_lines(a_lines, b_lines, f"a/{path}", f"b/{path}"):
+    for line in diff_lines(a_lines, b_lines, fromfile, tofile):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
