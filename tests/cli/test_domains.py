@@ -85,3 +85,16 @@ def test_domains_text_shows_long_names_whole(tmp_path: Path) -> None:
     row = r.stdout.splitlines()[1]
     assert row.split()[0] == name and row.endswith("no")
     assert "reject: 550 5.1.1 This user does not exist here at all" in row
+
+
+def test_no_color_means_no_escape_codes_even_on_a_terminal() -> None:
+    """--no-color and NO_COLOR: plain text, as lint and query print (domains printed bold
+    escapes when rich, told there is a terminal, kept styles without colours)."""
+    env = {"FORCE_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    for args, extra in ((["--no-color"], {}), ([], {"NO_COLOR": "1"})):
+        r = subprocess.run([sys.executable, "-m", "virtc", "domains", *args, str(TABLE)], capture_output=True,
+                           text=True, timeout=120, env={**env, **extra})
+        assert r.returncode == 0 and "\x1b" not in r.stdout, (args, r.stdout)
+    coloured = subprocess.run([sys.executable, "-m", "virtc", "domains", str(TABLE)], capture_output=True,
+                              text=True, timeout=120, env=env)
+    assert "\x1b[1;31mOPEN\x1b[0m" in coloured.stdout

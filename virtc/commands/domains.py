@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -36,20 +35,10 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
 
         write_json(ITEMS, (readable_json(r.to_json()) for r in rows), sys.stdout, ensure_ascii=False)
         return
-    from rich.color import ColorSystem
-    from rich.console import Console
-    from rich.style import Style
+    from virtc.formatters import safe, write_lines
+    from virtc.formatters.text import painter
 
-    from virtc.formatters import safe
-
-    console = Console(highlight=False, no_color=no_color or bool(os.environ.get("NO_COLOR")),
-                      soft_wrap=True)
-
-    def paint(text: str, style: str) -> str:
-        if console.color_system is None:
-            return text
-        return Style.parse(style).render(text, color_system=ColorSystem.STANDARD)
-
+    paint = painter(sys.stdout, False if no_color else None)
     # Laid out here, not by rich's Table (0.35 ms a row: 35 s for 63k domains), and never
     # cut to the terminal's width: a domain name shows whole.
     header = ("domain", "entries", "catch-all", "out", "in", "local", "open")
@@ -63,18 +52,18 @@ def command(table_path: Path, local_domains: Path | None, virthost: bool, as_jso
     widths = list(map(_width, header))
     for r in rows:
         widths = list(map(max, widths, map(_width, cells(r))))
-    out = [paint(_row(header, list(map(_width, header)), widths), "bold")]
-    for r in rows:
-        row = cells(r)
-        text = _row(row, list(map(_width, row)), widths)
-        out.append(text[:-4] + paint("OPEN", "bold red") if row[-1] == "OPEN" else text)
-        if len(out) >= 4096:
-            sys.stdout.write("".join(line + "\n" for line in out))
-            out = []
-    sys.stdout.write("".join(line + "\n" for line in out))
-    n_open = sum(r.open for r in rows)
-    summary = f"{len(rows)} domain{'s' if len(rows) != 1 else ''}, {n_open} open"
-    console.print(f"[bold red]{summary}[/bold red]" if n_open else summary)
+
+    def lines() -> Iterator[str]:
+        yield paint(_row(header, list(map(_width, header)), widths), "bold")
+        for r in rows:
+            row = cells(r)
+            text = _row(row, list(map(_width, row)), widths)
+            yield text[:-4] + paint("OPEN", "bold red") if row[-1] == "OPEN" else text
+        n_open = sum(r.open for r in rows)
+        summary = f"{len(rows)} domain{'s' if len(rows) != 1 else ''}, {n_open} open"
+        yield paint(summary, "bold red") if n_open else summary
+
+    write_lines(sys.stdout, lines())
 
 
 _RIGHT = (False, True, False, True, True, False, False)

@@ -130,6 +130,17 @@ def readable(text: str) -> str:
         return raw.decode("latin-1")
 
 
+def write_lines(out: TextIO, lines: Iterable[str]) -> None:
+    """Each of ``lines`` and a newline, written a batch at a time (a write a line costs
+    microseconds each: 100k findings, 300k domains)."""
+    lines = iter(lines)
+    while batch := list(islice(lines, _LINES)):
+        out.write("".join(line + "\n" for line in batch))
+
+
+_LINES = 1024
+
+
 ITEMS = "\0virtc-items\0"
 """Stands in a document given to :func:`write_json` for the list written an item a line."""
 

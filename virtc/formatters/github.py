@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import io
 import re
-from itertools import islice
 from typing import TextIO, cast
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, readable, summary
+from virtc.formatters import Report, readable, summary, write_lines
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -54,9 +53,7 @@ def render(report: Report, *, quiet: bool = False) -> str:
 
 def render_to(report: Report, out: TextIO, *, quiet: bool = False) -> None:
     """The annotations, then (unless ``quiet``) the text report in a group, written as made."""
-    shown = map(annotation, report.diagnostics)
-    while batch := list(islice(shown, 1024)):
-        out.write("".join(line + "\n" for line in batch))
+    write_lines(out, map(annotation, report.diagnostics))
     if quiet:
         return
     if report.diagnostics:
@@ -77,7 +74,6 @@ class _Indented:
 
     def write(self, text: str) -> int:
         return self.out.write(_COMMAND_LIKE.sub(" ::", text))
-
 
 
 _COMMAND_LIKE = re.compile("^::", re.M)
