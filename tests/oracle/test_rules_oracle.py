@@ -14,10 +14,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from support.rules import DATA, apply_fix, lint_file, local_domains_of
 from support.sendmail import SendmailOracle
 
 from virtc.compat import zip_strict
+from virtc.lint.config import LintConfig
+from virtc.lint.registry import rule_by_id
+from virtc.lint.rule import LintContext
+from virtc.source.parse import parse_bytes
 
 pytestmark = pytest.mark.oracle
 
@@ -192,6 +198,45 @@ def test_vt207_forwarding_catch_all_accepts_anything(sendmail: str) -> None:
     with oracle_for("VT207") as o:
         (r,) = o.resolve(["no-such-user-xyz@example.com"])
         assert (r.mailer, r.user) == ("local", "alice")
+    for name in ("bad.vt", "good.vt"):
+        check_vt207_claims(DATA / "VT207" / name)
+
+
+def check_vt207_claims(path: Path) -> int:
+    """VT207 reports a catch-all exactly where sendmail accepts RCPT TO an address nobody
+    names in its domain (not where a domain alias hands it to a domain that rejects it)."""
+    rule = rule_by_id("VT207")
+    assert rule is not None
+    table = parse_bytes(path.read_bytes(), str(path))
+    reported = {f.message.split("'")[3] for f in rule.check(table, LintContext(LintConfig(), None))}
+    forwarding = sorted({e.key_text[1:].lower() for e in table.entries
+                         if e.key_text.startswith("@") and not e.value_text.lower().startswith("error")})
+    with SendmailOracle(path) as o:
+        replies = o.smtp_replies([f"nobody-virtc-zz@{d}" for d in forwarding])
+    for domain, reply in zip_strict(forwarding, replies):
+        assert (domain in reported) == reply.startswith("2"), (path.read_text(), domain, reply)
+    return len(reported)
+
+
+_VT207_VALUES = ["%1%3@{d}", "%1@{d}", "%1@remote.example.net", "alice", "bob@{d}", "error:5.1.1:550 Nope",
+                 "error:4.2.2:450 Later", "%1@{d}"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(_VT207_VALUES), st.integers(0, 3)),
+                min_size=1, max_size=8),
+       st.lists(st.tuples(st.sampled_from(["bob", "alice"]), st.integers(0, 3),
+                          st.sampled_from(["bob", "error:5.1.1:550 Gone", "carol@remote.example.net"])),
+                max_size=3))
+def test_vt207_reports_where_sendmail_accepts_unknown_users(
+        sendmail: str, tmp_path_factory: pytest.TempPathFactory,
+        catch_alls: list[tuple[int, str, int]], users: list[tuple[str, int, str]]) -> None:
+    """Generated domains whose catch-alls alias, forward and reject into each other."""
+    lines = [f"@d{d}.example\t{value.format(d=f'd{to}.example')}" for d, value, to in catch_alls]
+    lines += [f"{user}@d{d}.example\t{value}" for user, d, value in users]
+    path = tmp_path_factory.mktemp("vt207") / "t.vt"
+    path.write_text("".join(line + "\n" for line in lines))
+    event(f"VT207 findings: {min(check_vt207_claims(path), 2)}")
 
 
 def test_vt208_and_vt209_replies(sendmail: str) -> None:

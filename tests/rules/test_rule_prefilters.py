@@ -581,3 +581,47 @@ def test_unnamed_is_what_the_engine_says(rows: list[tuple[str, str]], listed: bo
     for address in _UNNAMED_ADDRESSES:
         r = eng.resolve(address)
         assert eng.unnamed(address) == (bool(r.steps) and r.steps[0].key is None), address
+
+
+_VT207_ROW = st.tuples(st.sampled_from(["@", "@", "@", "a", "virtc-probe", "+*", "++"]), st.integers(0, 4),
+                       st.sampled_from(["%1@d1.example", "%1%3@d2.example", "%1@D3.EXAMPLE", "%1@d0.example",
+                                        "%1@remote.example", "root", "error:5.1.1:550 no", "error:nouser x",
+                                        "@", "a@d0.example", "a@remote.example", "%1@d1.example.", "x!y",
+                                        "%2@d1.example", "%1%3@d4.example", "error:4.2.2:450 later",
+                                        "%1 @d2.example", "a"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_VT207_ROW, max_size=12), st.booleans())
+@example([("@", 1, "%1@d0.example"), ("@", 0, "%1@d1.example")], False)  # a cycle of aliases
+@example([("@", 1, "%1%3@d2.example"), ("@", 2, "%1%3@d0.example"), ("@", 0, "error:5.1.1:550 no")], False)
+@example([("@", 1, "%1@d0.example"), ("+*", 0, "root"), ("@", 0, "error:5.1.1:550 no")], False)
+def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, int, str]],
+                                                        local: bool) -> None:
+    """VT207 decides per domain whether an address nobody names is rejected (#18: 35k domain
+    aliases): the same answer as resolving ``virtc-probe@D`` through the engine, and the same
+    findings as asking the engine for every domain."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt207_catch_all_accepts_all as vt207
+
+    table = _rows_table(rows)
+    domains = frozenset({"d0.example", "d1.example", "d2.example"}) if local else None
+    ctx = LintContext(LintConfig(), domains)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    rejects = vt207.UnknownRejected(table, ctx)
+    for name in [*ix.domains, "d3.example", "remote.example"]:
+        expected = eng.resolve(f"virtc-probe@{name}").kind in ("error", "loop")
+        assert rejects(name) == (expected and not rejects.named), (name, rows)
+        event(f"rejected: {expected}")
+
+    def findings() -> list[Finding]:
+        return sorted(vt207.check(table, LintContext(LintConfig(), domains)))
+
+    found = findings()
+
+    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[bool, str]:
+        return self.engine.resolve(f"virtc-probe@{name}").kind in ("error", "loop"), name
+
+    with patch.object(vt207.UnknownRejected, "_step", by_engine):
+        assert found == findings()
+    event(f"VT207 findings: {min(len(found), 2)}")
