@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
-from virtc.lint.facts import index, key_span, my_share
+from virtc.lint.facts import index, my_share
 from virtc.lint.rule import Finding, LintContext
 from virtc.table import Table
 
@@ -66,16 +66,15 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     fixer = catch_all_fixer(table, ctx)
+    lines, key_columns, keys = table.lines, table.key_columns, table.keys
     for dom in my_share(ctx, ix.domains.values()):
         if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
             continue
-        extent = ix.extent(dom)
-        first = ix.entries[extent.first]
-        last = ix.last_line(dom)
-        n = extent.entries
-        fix, help_text = fixer.fix(dom.name, last)
+        first, n, _ = ix.extent(dom)
+        line, column = lines[first], key_columns.get(first, 1)  # (key_span, without an Entry)
+        fix, help_text = fixer.fix(dom.name, ix.last_line(dom))
         yield Finding(
-            *key_span(first),
+            line, column, line, column + len(keys[first]),
             f"domain '{dom.name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{dom.name}' catch-all: "
             f"sendmail accepts every other address in it (a local user or alias of that name, "
             f"or relayed to the domain)",
