@@ -269,9 +269,7 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
     of the resolution's ``steps``), then the last step's value after substitution."""
     looked: list[str] = []
     for _ in range(_QUICK_HOPS):
-        plain = _QUICK_ADDRESS.fullmatch(address)
-        if plain is None or fold(plain[2]) not in domains or len(address) > MAX_ADDRESS \
-                or _SELF.search(address) or fold(address) in map(fold, looked):
+        if not quick_hop(address, domains) or fold(address) in map(fold, looked):
             return None
         looked.append(address)
         for k in lookup_keys(address):  # sendmail's order: the first key found answers
@@ -285,6 +283,14 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
         if end is not None:
             return end, [*looked, address]
     return None
+
+
+def quick_hop(address: str, domains: AbstractSet[str]) -> bool:
+    """Whether :func:`quick_path` looks ``address`` up itself: a plain address (or one with
+    an empty ``+detail``) in one of ``domains`` (folded), not too long, not the host's own."""
+    plain = _QUICK_ADDRESS.fullmatch(address)
+    return plain is not None and fold(plain[2]) in domains and len(address) <= MAX_ADDRESS \
+        and _SELF.search(address) is None
 
 
 _QUICK_HOPS = 4
