@@ -594,7 +594,8 @@ _VT207_ROW = st.tuples(st.sampled_from(["@", "@", "@", "a", "virtc-probe", "+*",
                                         "%1 @d2.example", "a", " %1@d1.example", "%1@d1.example \t",
                                         "%1-x@remote.example", "%1-x@d1.example", "x%1@d2.example",
                                         "%1@localhost", "%1@" + "x" * 250 + ".example", "%1.%2@d0.example",
-                                        "%1@under_score.example"]))
+                                        "%1@under_score.example", "virtc-probe@d1.example", "b@d1.example",
+                                        "a@d1.example"]))
 
 
 def _vt207_table(rows: list[tuple[str, int, str]]) -> Table:
@@ -608,6 +609,8 @@ def _vt207_table(rows: list[tuple[str, int, str]]) -> Table:
 @example([("@", 1, "%1%3@d2.example"), ("@", 2, "%1%3@d0.example"), ("@", 0, "error:5.1.1:550 no")], False)
 @example([("@", 1, "%1@d0.example"), ("+*", 0, "root"), ("@", 0, "error:5.1.1:550 no")], False)
 @example([("@", 4, "%1@d0.example"), ("@", 0, "error:5.1.1:550 no")], False)  # localhost
+@example([("a", 0, "root"), ("@", 0, "error:5.1.1:550 no"), ("@", 1, "error:5.1.1:550 no"),
+          ("@", 2, "a@d0.example"), ("@", 5, "b@d1.example"), ("@", 3, "a@d0.example")], False)  # by value
 def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, int, str]],
                                                         local: bool) -> None:
     """VT207 decides per domain whether an address nobody names is rejected (#18: 35k domain
@@ -637,3 +640,34 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
     with patch.object(vt207.UnknownRejected, "_step", by_engine):
         assert found == findings()
     event(f"VT207 findings: {min(len(found), 2)}")
+
+
+_VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", "a+virtcdetail", "A"]),
+                       st.integers(0, 2),
+                       st.sampled_from(["a-0@mx.example", "a-1@mx.example", "b-0@mx.example", "%1-0@mx.example",
+                                        "%1-1@mx.example", "%1%3-0@mx.example", "%1-%2@mx.example", "%0@mx.example",
+                                        "a-0@mx.example ", "a@d1.example", "%1@d1.example", "a-0@d1.example",
+                                        "%1-0@d1.example", "error:5.1.1:550 no", "root", "%1", "a"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_VT105_ROW, max_size=10), st.booleans())
+@example([("a", 0, "a-0@mx.example"), ("@", 0, "%1-0@mx.example")], False)  # redundant, without the engine
+@example([("a", 0, "a-0@mx.example"), ("@", 0, "%1%3-0@mx.example")], False)  # '+detail' kept: not redundant
+@example([("a", 0, "a-0@mx.example"), ("a+*", 0, "root"), ("@", 0, "%1-0@mx.example")], False)
+def test_vt105_plain_redundancy_is_the_engines(rows: list[tuple[str, int, str]], local: bool) -> None:
+    """VT105 proves a plain ``user@d`` redundant without the engine when its value is what
+    the catch-all makes of its own and its ``+detail`` address (#18: 200k such entries took
+    16 s): the same findings as asking the engine for each."""
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    table = _rows_table(rows)
+    domains = frozenset({"d0.example", "d1.example"}) if local else None
+
+    def findings() -> list[Finding]:
+        return sorted(vt105.check(table, LintContext(LintConfig(), domains)))
+
+    found = findings()
+    with patch.object(vt105.PlainlyRedundant, "__call__", lambda self, stored, value, catch_all: False):
+        assert found == findings()
+    event(f"VT105 findings: {min(len(found), 2)}")
