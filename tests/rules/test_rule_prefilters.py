@@ -644,10 +644,11 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
 
 _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", "a+virtcdetail", "A"]),
                        st.integers(0, 2),
-                       st.sampled_from(["a-0@mx.example", "a-1@mx.example", "b-0@mx.example", "%1-0@mx.example",
-                                        "%1-1@mx.example", "%1%3-0@mx.example", "%1-%2@mx.example", "%0@mx.example",
-                                        "a-0@mx.example ", "a@d1.example", "%1@d1.example", "a-0@d1.example",
-                                        "%1-0@d1.example", "error:5.1.1:550 no", "root", "%1", "a"]))
+                       st.sampled_from(["a-0@mx.example", "a-1@mx.example", "b-0@mx.example",
+                                        "%1-0@mx.example", "%1-1@mx.example", "%1%3-0@mx.example",
+                                        "%1-%2@mx.example", "%0@mx.example", "a-0@mx.example ",
+                                        "a@d1.example", "%1@d1.example", "a-0@d1.example", "%1-0@d1.example",
+                                        "error:5.1.1:550 no", "root", "%1", "a"]))
 
 
 @settings(max_examples=800, deadline=None)
@@ -671,3 +672,61 @@ def test_vt105_plain_redundancy_is_the_engines(rows: list[tuple[str, int, str]],
     with patch.object(vt105.PlainlyRedundant, "__call__", lambda self, stored, value, catch_all: False):
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_VT207_ROW, max_size=12), st.booleans())
+@example([("@", 0, "%1-x@remote.example"), ("@", 1, "%1-x@d1.example")], False)
+def test_vt205_template_catch_alls_end_as_the_engine_says(rows: list[tuple[str, int, str]],
+                                                          local: bool) -> None:
+    """The template catch-alls VT205 proves to end (#18: 100k '@dN  %1-N@host') end for the
+    engine too, and the rule finds the same loops as when the engine is asked for each."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    table = _vt207_table(rows)
+    domains = frozenset({"d0.example", "d1.example", "d2.example", "localhost"}) if local else None
+    ctx = LintContext(LintConfig(), domains)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    for i in vt205.proven_template_ends(ix, eng.domains):
+        event("template proven to end")
+        assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", rows
+
+    def findings() -> list[Finding]:
+        return sorted(vt205.check(table, LintContext(LintConfig(), domains)))
+
+    found = findings()
+    with patch.object(vt205, "proven_template_ends", lambda ix, local: []):
+        assert found == findings()
+    event(f"VT205 findings: {min(len(found), 2)}")
+
+
+_VT213_ROW = st.tuples(st.sampled_from(["@", "@", "postmaster", "a", "+*"]),
+                       st.integers(0, len(_VT207_DOMAINS) - 1),
+                       st.sampled_from(["%1-x@remote.example", "%1-x@d1.example", "%1@d1.example",
+                                        "%1-%2@mx.example", "error:5.1.1:550 no", "root", "%1", "x%1", "%1.x",
+                                        "%1-x@localhost",
+                                        "postmaster-x@d0.example", "error:nouser %1", "%1%3@d2.example",
+                                        "%1-x@d0.example", "%0@remote.example", "error:5.1.1:550 no %1"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_VT213_ROW, max_size=10), st.booleans())
+@example([("@", 0, "%1-x@remote.example"), ("@", 1, "%1-x@d0.example"), ("@", 0, "error:5.1.1:550 no")],
+         False)
+@example([("@", 0, "error:5.1.1:550 no %1")], False)  # a reject that names the user
+def test_vt213_template_catch_alls_as_the_engine_says(rows: list[tuple[str, int, str]], local: bool) -> None:
+    """VT213 lets postmaster@D through a catch-all template without the engine (#18: 100k
+    '@dN  %1-N@host'): the same findings as asking the engine for each domain."""
+    from virtc.lint.rules import vt213_postmaster_rejected as vt213
+
+    table = _vt207_table(rows)
+    domains = frozenset({"d0.example", "d1.example", "d2.example", "localhost"}) if local else None
+
+    def findings() -> list[Finding]:
+        return sorted(vt213.check(table, LintContext(LintConfig(), domains)))
+
+    found = findings()
+    with patch.object(vt213.TemplateEnd, "__call__", lambda self, name, catch_all: False):
+        assert found == findings()
+    event(f"VT213 findings: {min(len(found), 2)}")
