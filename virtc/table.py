@@ -265,6 +265,12 @@ class Table:
         for name in ("stored_keys", "key_index"):
             self.__dict__.pop(name, None)
 
+    def drop_key_index(self) -> None:
+        """Free the key index, keeping the folded keys a map is written from (a copy of the
+        whole column when keys have upper-case letters: folding it again costs its time
+        and, in a forked writer, its memory a second time)."""
+        self.__dict__.pop("key_index", None)
+
     def source_line(self, line: int) -> str:
         """The physical line ``line`` (1-based) without its newline."""
         if line == self._shown[0]:

@@ -343,3 +343,39 @@ def test_a_helpers_pipe_holds_a_mebibyte() -> None:
         size = fcntl.fcntl(job._pipe.fileno(), fcntl.F_GETPIPE_SZ)
         assert job.result() == 1
     assert size == parallel.PIPE_BYTES
+
+
+def test_upper_case_keys_are_folded_once_for_both_processes(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys with upper-case letters are stored folded: a copy of the whole key column, made
+    before the helper is forked (shared), not once in each process (#18: 1M such keys, 30 MB
+    more per copy); the build's writer keeps it for the map instead of folding again."""
+    require_berkeleydb()
+    import virtc.table
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
+    from virtc.writers.bdb import read_map
+
+    calls = tmp_path / "folds"
+    real_fold = virtc.table.fold
+
+    def logged_fold(text: str) -> str:
+        with calls.open("a") as f:
+            f.write(f"{os.getpid()} {len(text)}\n")
+        return real_fold(text)
+
+    source = tmp_path / "vt"
+    source.write_text("".join(f"User{i}@Example{i % 7}.com\tbox{i}\n" for i in range(40))
+                      + "".join(f"@Example{d}.com\terror:5.1.1:550 no\n" for d in range(7)))
+    one = build(source, tmp_path / "one.db")
+    serial = lint_table(parse_bytes(source.read_bytes(), str(source)))
+    monkeypatch.setattr(virtc.table, "fold", logged_fold)
+    _overlapped(monkeypatch)
+    table = parse_bytes(source.read_bytes(), str(source))
+    assert lint_scheduled(table, jobs=2) == serial
+    assert calls.read_text().split() == [str(os.getpid()), str(len(table.keys.text))]  # (this process, once)
+    calls.unlink()
+    two = build(source, tmp_path / "two.db", BuildOptions(jobs=2))
+    assert (two.written, two.records) == (one.written, one.records) == (True, 47)
+    assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))
+    assert [line.split()[0] for line in calls.read_text().splitlines()] == [str(os.getpid())]

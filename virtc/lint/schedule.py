@@ -56,6 +56,7 @@ def lint_table(table: Table, config: LintConfig | None = None,
             # The forwards are found by whichever process is free first: the helper after the
             # key index, or this one after the domains.
             facts = index(table, run.ctx)
+            _ = table.stored_keys  # folded once, before the fork: shared, not one copy each
             with parallel.Claims(1) as forwards, parallel.Helper(lambda: (
                     table.key_index.parts(), None if forwards.take() is None else facts.forwards)) as job:
                 built = cache(job.result)

@@ -61,7 +61,7 @@ def build(source: str | Path, output: str | Path | None = None,
     if opts.lint and not opts.replace and build_large.beside_the_check(table, opts):
         return build_large.build_while_checking(table, target, opts)
     result = BuildResult(target, diagnose(table, opts))
-    table.drop_indexes()  # what lint needed: the map needs only the columns
+    table.drop_key_index()  # what lint needed: the map needs the (folded) columns only
     build_large.give_back(table)
     if blocking(result.diagnostics):
         return result

@@ -35,12 +35,13 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
 
     def write(tmp: Path, mode: int) -> Iterator[KeyIndexParts | int]:
         yield table.key_index.parts(duplicates=False)  # (the map can be written sooner)
-        table.drop_indexes()  # the writer needs only the columns
+        table.drop_key_index()  # the writer needs only the (folded) columns
         memory.give_back()
         yield bdb.write_new_map(tmp, map_records(table, opts), opts.dbtype, mode,
                                 cache=bdb.partial_cache_bytes(table.source_size))
 
     def write_while_checking(tmp: Path, mode: int) -> int:
+        _ = table.stored_keys  # folded once, before the fork: shared, not one copy each
         with parallel.Helper[Union[KeyIndexParts, int]](lambda: write(tmp, mode), results=2) as writer:
             asked = False
 
