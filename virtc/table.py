@@ -150,10 +150,6 @@ class TableBuilder:
 
     def table(self, path: str, source: str | bytes | LazySource) -> Table:
         self._flush()
-        if self._comment_lines:  # made now, all together: compact in memory
-            comments = map(Comment, self._comments.column(), self._comment_lines)
-            self.others = list(heapq.merge(self.others, comments, key=_LINE))
-            self._comments, self._comment_lines = ColumnBuilder(), array("I")
         if self.seqs == self.lines:  # the usual case: one record a line
             self.seqs = self.lines
         return Table.from_columns(path, source, self)
@@ -176,8 +172,9 @@ class Table:
     seqs: array[int]
     key_columns: dict[int, int]
     """Entries whose key does not start in column 1 (the rest of an over-long line)."""
-    others: list[Comment | Rejected]
-    """Comments and rejected records, in file order."""
+    _others: list[Comment | Rejected]
+    """Rejected records and the comments the per-line parser made, in file order (the fast
+    path's comments stay a column until asked for: a table may have one a line)."""
 
     def __init__(self, path: str, items: Iterable[Item], text: str) -> None:
         b = TableBuilder()
@@ -201,7 +198,8 @@ class Table:
             self.last_line = b.last_line  # known to the parser: no need to unpack the source
         self.keys, self.values = b.keys.column(), b.values.column()
         self.lines, self.value_columns, self.seqs = b.lines, b.value_columns, b.seqs
-        self.key_columns, self.others = b.key_columns, b.others
+        self.key_columns, self._others = b.key_columns, b.others
+        self._comment_texts, self._comment_lines = b._comments.column(), b._comment_lines
         self.entries = Entries(self)
 
     @property
@@ -231,12 +229,30 @@ class Table:
         return list(heapq.merge(self.entries, self.others, key=_position))
 
     @cached_property
+    def others(self) -> list[Comment | Rejected]:
+        """Comments and rejected records, in file order (every comment made an object)."""
+        if not self._comment_lines:
+            return self._others
+        comments = map(Comment, self._comment_texts, self._comment_lines)
+        return list(heapq.merge(self._others, comments, key=_LINE))
+
+    @cached_property
     def rejected(self) -> list[Rejected]:
-        return [i for i in self.others if type(i) is Rejected]
+        return [i for i in self._others if type(i) is Rejected]
 
     @cached_property
     def comments(self) -> list[Comment]:
         return [i for i in self.others if type(i) is Comment]
+
+    def comments_with(self, part: str) -> list[Comment]:
+        """The comments whose text holds ``part`` (no newline), in file order: found by one
+        search of the comment column, not a Comment made for each (#18: a table with a
+        comment above every entry)."""
+        texts = self._comment_texts
+        found = [Comment(texts[i], self._comment_lines[i])
+                 for i in texts.matching(re.compile(re.escape(part)))] if part in texts.text else []
+        made = [i for i in self._others if type(i) is Comment and part in i.text]
+        return list(heapq.merge(made, found, key=_LINE)) if made else found
 
     @cached_property
     def stored_keys(self) -> Column:
@@ -305,7 +321,8 @@ class Table:
         return starts
 
     def __repr__(self) -> str:
-        return f"Table({self.path!r}, {len(self.keys)} entries, {len(self.others)} other lines)"
+        others = len(self._others) + len(self._comment_lines)
+        return f"Table({self.path!r}, {len(self.keys)} entries, {others} other lines)"
 
 
 _END = re.Match.end

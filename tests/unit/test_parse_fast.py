@@ -15,7 +15,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import virtc.source.blocks
@@ -23,7 +23,7 @@ import virtc.source.large
 import virtc.source.parse
 import virtc.source.recognise
 from virtc.maps.records import BuildOptions, map_records
-from virtc.model import BLANKS, Entry, fold
+from virtc.model import BLANKS, Entry, Rejected, fold
 from virtc.source.grammar import parser, terminal_regexps
 from virtc.source.parse import parse_bytes, parse_source, parse_text
 from virtc.source.reader import MAX_LINE, records
@@ -235,3 +235,22 @@ def test_halves_in_a_helper_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(virtc.source.large, "SPLIT_SIZE", 1 << 40)
     whole = parse_bytes(raw, "p", jobs=2)
     assert split.items == whole.items and split.keys == whole.keys and split.values == whole.values
+
+
+_COMMENTISH = st.sampled_from(["# virtc: disable-file VT207", "#virtc:disable-next-line", "# a note", "#",
+                               "  # indented virtc", "a@b.example\tc", "@b.example\terror:5.1.1:550 no",
+                               "", "odd", "# VIRTC", "a@b.example virtc # not a comment", "\tx"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_COMMENTISH, max_size=30), st.sampled_from(["virtc", "#", "VIRTC", "note", "zz"]))
+def test_comments_with_a_part_are_the_comments_that_hold_it(lines: list[str], part: str) -> None:
+    """Table.comments_with finds in the comment column what filtering every comment finds
+    (#18: a table with a comment above each entry made an object of each)."""
+    with mock.patch.object(virtc.source.blocks, "BLOCK", 40):  # (blocks of both paths in one table)
+        table = parse_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    assert table.comments_with(part) == [c for c in table.comments if part in c.text]
+    assert table.others == sorted(table.others, key=lambda o: o.line)
+    assert table.items == sorted(table.items, key=lambda o: o.line)
+    event(f"comments made per line: {any(type(o) is not Rejected for o in table._others)}, "
+          f"in the column: {bool(table._comment_lines)}")

@@ -104,7 +104,7 @@ def parse_directives(table: Table, rules: Sequence[Rule]) -> list[Directive]:
     """Every ``# virtc:`` comment of the table, with its codes resolved and target line found."""
     item_lines: list[int] | None = None  # built only if needed (costly on a large table)
     out = []
-    for comment in table.comments:
+    for comment in table.comments_with("virtc"):  # (_DIRECTIVE's literal: not every comment)
         m = _DIRECTIVE.fullmatch(comment.text)
         if m is None:
             continue
