@@ -252,6 +252,8 @@ _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*"]), st.integers
           ("@", 0, "error:5.1.1:550 no")])  # a loop through an alias into a domain of two keys
 @example([("a", 1, "b@d1.example"), ("@", 1, "%1%3@d2.example"), ("@", 2, "%1%3@d0.example"),
           ("b", 0, "a@d1.example"), ("@", 0, "error:5.1.1:550 no")])  # ... through two aliases
+@example([("a", 0, "a+x@d1.example"), ("a+*", 1, "a@d0.example"), ("a", 1, "root")])  # a '+' wildcard first
+@example([("a", 0, "a+x@d1.example"), ("a", 1, "b@d0.example"), ("b", 0, "a@d0.example")])  # through user@D
 def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, str]]) -> None:
     """VT205 follows plain forwards once for the whole table before asking the engine (#18):
     it must find the same loops as the engine asked for every entry."""

@@ -131,6 +131,21 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     return j
         return _UNKNOWN
 
+    def plussed(user: str, domain: str, dom: Domain | None) -> int:
+        """The next hop of ``user+detail@D`` (no key of its own) in a domain without '+'
+        wildcard keys: the key ``user@D``, else D's catch-all if that ends (an error or a
+        local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
+        if dom is None or dom.kinds:
+            return _UNKNOWN
+        if may_have_keys(dom):
+            j = first(f"{user}@{domain}")
+            if j is not None:
+                return j
+        ca = dom.catch_all
+        if ca is None:
+            return _ENDS  # delivered to (or bounced by) the local user
+        return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
+
     dom_get, alias_get = domains.get, aliases.get
     for positions, chunk in batches(candidates):
         for p, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
@@ -150,8 +165,9 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     forward_hits[p] = nxt[i] = j  # (kept for VT211, which asks the same)
                     continue
             forward_hits[p] = -1
-            if user.find("+", 1) >= 0:
-                nxt[i] = _UNKNOWN  # (a '+detail' address tries wildcard keys first)
+            plus = user.find("+", 1)
+            if plus >= 0:  # (a '+detail' address tries wildcard keys first, then 'user@D')
+                nxt[i] = plussed(user[:plus], domain, dom)
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).
