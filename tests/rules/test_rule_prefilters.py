@@ -267,6 +267,8 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     found = findings()
     with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))):
         assert found == findings()
+        with patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None):
+            assert found == findings()  # (the engine alone)
     event(f"VT205 findings: {min(len(found), 2)}")
 
 
@@ -700,6 +702,11 @@ def test_vt205_template_catch_alls_end_as_the_engine_says(rows: list[tuple[str, 
     found = findings()
     with patch.object(vt205, "proven_template_ends", lambda ix, local: []):
         assert found == findings()
+    with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))), \
+            patch.object(vt205, "proven_template_ends", lambda ix, local: []), \
+            patch.object(vt205, "proven_alias_ends", lambda ix, local: []), \
+            patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None):
+        assert found == findings()  # (the engine alone)
     event(f"VT205 findings: {min(len(found), 2)}")
 
 

@@ -314,6 +314,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not candidates:
         return
     from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+    from virtc.lookup.resolve import quick_path
+
     eng = shared_engine(table, ctx)
     local = eng.domains
     skip = ix.shadowed_by_duplicate
@@ -361,7 +363,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 ends[i] = 1
                 continue
         key = Key.parse(stored)
-        r = eng.resolve(eng.probe(key))
+        probe = eng.probe(key)
+        quick = quick_path(probe, eng.table, local)  # (a chain of plain hops: no loop)
+        if quick is not None:
+            for address in quick[1][:-1]:  # (the addresses looked up; the last is the end)
+                mark(fold(address))
+            continue
+        r = eng.resolve(probe)
         if r.kind != "loop":
             for step in r.steps:
                 mark(fold(step.address))
