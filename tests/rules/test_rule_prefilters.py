@@ -144,13 +144,17 @@ def test_implausible_domains_are_the_definition(names: list[str]) -> None:
 
 
 _PCT_VALUES = ["bob", "%1", "bob%2", "%1%3", "bob+%2", "%1@d1.example", "%0.X", "error:5.1.1:550 no",
-               "error:5.1.1:550 %1 no", "x%3"]
+               "error:5.1.1:550 %1 no", "x%3", "bob+%2@d1.example", "bob+%2@remote.example",
+               "%1%3@d0.example", "bob@d1.example", "bob@remote.example"]
 _PCT_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "bob+x", "al"]
 _PCT_ROW = st.tuples(st.sampled_from(_PCT_KEYS), st.integers(0, 1), st.sampled_from(_PCT_VALUES))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(_PCT_ROW, max_size=10), st.sampled_from(["bob", "error:5.1.1:550 no", "%1", "al"]))
+@example([("bob+*", 0, "bob+%2@d1.example"), ("bob", 0, "bob")], "error:5.1.1:550 no")  # ends otherwise
+@example([("bob+*", 0, "bob+%2@d1.example"), ("bob", 0, "bob"), ("bob+*", 1, "bob+%2@d0.example")],
+         "error:5.1.1:550 no")  # a loop through the key
 def test_vt105_skips_only_percent_values_the_engine_would_not_report(
         rows: list[tuple[str, int, str]], catch_all: str) -> None:
     """VT105 skips a %N value when the next key sendmail would try gives other words (#18: the

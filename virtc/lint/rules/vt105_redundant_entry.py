@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import gt, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -42,8 +42,10 @@ from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
     from virtc.lint.engine import Engine
-    from virtc.lookup import Resolution
+    from virtc.lookup import LookupTable, Resolution
 
 CODE = "VT105"
 NAME = "redundant-entry"
@@ -101,6 +103,11 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         ca = dom.catch_all
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value:
+            if fast.ends is None:
+                from virtc.lint.engine import shared_engine
+
+                eng = eng or shared_engine(table, ctx)
+                fast.use_engine(eng)
             verdict = fast.may_equal_fixed(i, value, stored)
             if verdict is None:
                 from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
@@ -236,6 +243,14 @@ class _UserWildcards:
         self.pairs, self.find = ix.wildcard_pairs, ix.find
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
+        self.ends: tuple[Any, Any, LookupTable, AbstractSet[str]] | None = None
+        """(final_target, quick_end, the map, the local domains), once the rule has the engine."""
+
+    def use_engine(self, eng: Engine) -> None:
+        """Let :meth:`may_end_alike` follow values through ``eng``'s map."""
+        from virtc.lookup.resolve import final_target, quick_end
+
+        self.ends = (final_target, quick_end, eng.table, eng.domains)
 
     def differing(self, with_pct: Sequence[int]) -> list[int]:
         """The usual wildcards, ``user+*@d  box+%2`` beside ``user@d  box``, for which
@@ -300,9 +315,25 @@ class _UserWildcards:
             mine = self.substitute(value, (stored, user, _DETAIL, _PLUS_DETAIL))
             theirs = self.substitute(other, (key, user, _DETAIL, _PLUS_DETAIL))
             if _HACK.search(mine) or _HACK.search(theirs):
-                return True
+                return self.may_end_alike(mine, theirs)
             return mine.lower().split() == theirs.lower().split()
         return True
+
+    def may_end_alike(self, mine: str, theirs: str) -> bool:
+        """False when the probe provably ends otherwise with the key than without it: what
+        the key gives (``mine``) ends as :func:`~virtc.lookup.resolve.quick_end` says (a
+        path of plain hops, none revisited: no loop through the key), what the next key
+        gives (``theirs``) ends by itself (no lookup that the deleted key could answer),
+        and the two ends differ (#18: 140k ``user+*@d  user+%2@mailstore`` went to the
+        engine). True: the engine decides."""
+        if self.ends is None:
+            return True
+        final_target, quick_end, table, local = self.ends
+        without = final_target(theirs, local)
+        if without is None:
+            return True
+        with_it = final_target(mine, local) or quick_end(mine, table, local)
+        return with_it is None or with_it == without
 
 
 _LATER = {wild: (*([(KeyKind.USER_ANY, "+*@")] if wild == "+" else []), (KeyKind.ADDRESS, "@"),
