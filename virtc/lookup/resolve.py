@@ -231,26 +231,44 @@ def final_target(value: str, domains: AbstractSet[str]) -> Final | None:
     (folded; ``remote``), a plain ``error:D.D.D:text``; None for any other value (resolve
     it). Without virtuser_entire_domain. The exports' fast path, tested equal to
     :func:`resolve` (#18: most values of a large table take it)."""
-    kind = final_kind(value, domains)
-    if kind == "remote":
-        return Final("remote", value, None, None)
-    if kind == "local":
-        return Final("local", fold(value)[:prescan.MAX_USER], None, None)
-    error = None if kind is None else _PLAIN_ERROR.fullmatch(value)
-    return None if error is None else Final("error", None, error[1], error_reply(error[1], error[2]))
+    found = _final(value, domains)
+    if found is None:
+        return None
+    kind, error = found
+    if error is not None:
+        return Final("error", None, error[1], error_reply(error[1], error[2]))
+    return Final("remote", value, None, None) if kind == "remote" else \
+        Final("local", fold(value)[:prescan.MAX_USER], None, None)
 
 
 def final_kind(value: str, domains: AbstractSet[str]) -> Kind | None:
     """:func:`final_target`'s kind alone, without making its reply (for rules that ask
     whether an address is rejected, of 30k domains)."""
+    found = _final(value, domains)
+    return None if found is None else found[0]
+
+
+def catch_all_kind(user: str, domain: str, value: str, domains: AbstractSet[str]) -> Kind | None:
+    """How ``user@domain`` (no '+detail', no key of its own) ends when ``domain``'s catch-all,
+    whose value is ``value``, answers it: :func:`final_kind` of the value after its ``%N``;
+    None when more lookups decide, or when ``user@domain`` is no address :func:`quick_hop`
+    takes (rules ask it of every domain's catch-all: #18)."""
+    if not quick_hop(f"{user}@{domain}", domains):
+        return None
+    return final_kind(substitute(value, (f"@{domain}", user)), domains)
+
+
+def _final(value: str, domains: AbstractSet[str]) -> tuple[Kind, re.Match[str] | None] | None:
+    """(kind, the error's match for ``error``) of :func:`final_target`: each regex once."""
     if "%" in value or len(value) > MAXNAME:
         return None
     plain = PLAIN_ADDRESS.fullmatch(value)
     if plain is not None:
-        return None if fold(plain[2]) in domains else "remote"
+        return None if fold(plain[2]) in domains else ("remote", None)
     if _PLAIN_NAME.fullmatch(value) is not None:
-        return "local"
-    return "error" if _PLAIN_ERROR.fullmatch(value) is not None else None
+        return "local", None
+    error = _PLAIN_ERROR.fullmatch(value)
+    return None if error is None else ("error", error)
 
 
 def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Final | None:

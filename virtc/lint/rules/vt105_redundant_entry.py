@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import gt, itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
 
     from virtc.lint.engine import Engine
-    from virtc.lookup import LookupTable, Resolution
+    from virtc.lookup import Resolution
 
 CODE = "VT105"
 NAME = "redundant-entry"
@@ -91,7 +91,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
         candidates.update(compress(count(), map(pct.__contains__, domains)))
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
-    fast = _UserWildcards(ix)
+
+    def engine() -> Engine:
+        from virtc.lint.engine import shared_engine  # (the lookup engine: only when asked)
+
+        return shared_engine(table, ctx)
+
+    fast = _UserWildcards(ix, engine)
     candidates.difference_update(fast.differing(with_pct))
     eng: Engine | None = None
     proof: PlainlyRedundant | None = None
@@ -103,15 +109,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         ca = dom.catch_all
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value:
-            if fast.ends is None:
-                from virtc.lint.engine import shared_engine
-
-                eng = eng or shared_engine(table, ctx)
-                fast.use_engine(eng)
             verdict = fast.may_equal_fixed(i, value, stored)
             if verdict is None:
-                from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
-                eng = eng or shared_engine(table, ctx)
+                eng = eng or engine()
                 verdict = may_equal_fixed(value, stored, eng.table.get)
             if not verdict:
                 continue  # what answers without it differs, whatever the detail
@@ -124,15 +124,14 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if value.split() != expected.split():
                 continue
             if i not in ix.shadowed_by_duplicate and value == expected and not dom.kinds:
-                proof = proof or PlainlyRedundant(table, ctx, fast.detail_keys)
+                proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
                 if proof(stored, value, ca_value):
                     yield _finding(ix, i, ca, value)
                     continue
         if i in ix.shadowed_by_duplicate:
             continue  # VT103
         # The engine decides: every address reaching the entry resolves the same without it.
-        from virtc.lint.engine import shared_engine
-        eng = eng or shared_engine(table, ctx)
+        eng = eng or engine()
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
@@ -165,12 +164,11 @@ class PlainlyRedundant:
     same text with or without the entry. False asks the engine (#18: 100k domains whose
     every entry is what ``@d  %1-N@host`` gives took 16 s)."""
 
-    def __init__(self, table: Table, ctx: LintContext, detail_keys: bool) -> None:
-        from virtc.lint.engine import shared_engine
+    def __init__(self, local: AbstractSet[str], detail_keys: bool) -> None:
         from virtc.lookup import substitute
         from virtc.lookup.resolve import quick_hop
 
-        self.local = shared_engine(table, ctx).domains
+        self.local = local
         self.substitute, self.quick_hop, self.detail_keys = substitute, quick_hop, detail_keys
 
     def __call__(self, stored: str, value: str, catch_all: str) -> bool:
@@ -235,22 +233,17 @@ class _UserWildcards:
     index (no engine). (A hash join of every such address against the stored keys took as
     long, and 50 MB more on a table of 240k wildcards.)"""
 
-    def __init__(self, ix: TableIndex) -> None:
+    def __init__(self, ix: TableIndex, engine: Callable[[], Engine] | None = None) -> None:
+        """``engine``: the run's lookup engine, for :meth:`may_end_alike` (None: never asked)."""
         from virtc.lookup import substitute  # (the engine: not for a table without %N)
+        from virtc.lookup.resolve import final_target, quick_end
 
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
+        self.engine, self.final_target, self.quick_end = engine, final_target, quick_end
         self.stored_keys, self.first = ix.stored_keys, ix.table.key_index.first
         self.pairs, self.find = ix.wildcard_pairs, ix.find
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
-        self.ends: tuple[Any, Any, LookupTable, AbstractSet[str]] | None = None
-        """(final_target, quick_end, the map, the local domains), once the rule has the engine."""
-
-    def use_engine(self, eng: Engine) -> None:
-        """Let :meth:`may_end_alike` follow values through ``eng``'s map."""
-        from virtc.lookup.resolve import final_target, quick_end
-
-        self.ends = (final_target, quick_end, eng.table, eng.domains)
 
     def differing(self, with_pct: Sequence[int]) -> list[int]:
         """The usual wildcards, ``user+*@d  box+%2`` beside ``user@d  box``, for which
@@ -326,13 +319,13 @@ class _UserWildcards:
         gives (``theirs``) ends by itself (no lookup that the deleted key could answer),
         and the two ends differ (#18: 140k ``user+*@d  user+%2@mailstore`` went to the
         engine). True: the engine decides."""
-        if self.ends is None:
+        if self.engine is None:
             return True
-        final_target, quick_end, table, local = self.ends
-        without = final_target(theirs, local)
+        eng = self.engine()
+        without = self.final_target(theirs, eng.domains)
         if without is None:
             return True
-        with_it = final_target(mine, local) or quick_end(mine, table, local)
+        with_it = self.final_target(mine, eng.domains) or self.quick_end(mine, eng.table, eng.domains)
         return with_it is None or with_it == without
 
 

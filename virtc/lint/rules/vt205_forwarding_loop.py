@@ -265,8 +265,7 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     catch-all alone answers it (#18: 100k such domains took 2 s through the engine)."""
     if ix.stored_keys.contains("virtc-probe"):
         return []
-    from virtc.lookup import substitute
-    from virtc.lookup.resolve import final_kind, quick_hop
+    from virtc.lookup.resolve import catch_all_kind
 
     values, domains = ix.values, ix.domains
     aliases = {domains[name].catch_all for name in ix.aliases}  # (proven_alias_ends')
@@ -280,9 +279,7 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
             dom = domains.get(name)
             if dom is None or dom.catch_all != i or name not in local:
                 continue
-            probe = f"virtc-probe@{name}"
-            if quick_hop(probe, local) and \
-                    final_kind(substitute(value, (f"@{name}", "virtc-probe")), local) is not None:
+            if catch_all_kind("virtc-probe", name, value, local) is not None:
                 out.append(i)
     return out
 

@@ -28,7 +28,6 @@ Use instead
 from __future__ import annotations
 
 from collections.abc import Container, Iterator
-from collections.abc import Set as AbstractSet
 from itertools import compress
 from typing import TYPE_CHECKING
 
@@ -79,7 +78,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             name, ca = other, values[odom.catch_all]
         return eng.by_catch_all("postmaster", name, ca)
 
-    ends: TemplateEnd | None = None
+    from virtc.lookup.resolve import catch_all_kind
+
     for dom in candidates:
         name = dom.name
         if name in delivered or name not in eng.domains or name in ctx.host_names:
@@ -92,10 +92,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if known.kind == "error" and dom.catch_all is not None:
                 yield _finding(name, known.text, ix.entries[dom.catch_all], True)
             continue
-        if name not in postmasters and "%" in ca:
-            ends = ends or TemplateEnd(eng.domains)
-            if ends(name, ca):
-                continue
+        if name not in postmasters and "%" in ca and \
+                catch_all_kind("postmaster", name, ca, eng.domains) in ("local", "remote"):
+            continue  # (a template: '@D  %1-x@host' delivers or relays it; not the engine per domain)
         r = eng.resolve(f"postmaster@{dom.name}")
         if r.kind != "error":
             continue
@@ -119,26 +118,6 @@ def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> F
         help=f"add 'postmaster@{name}\tpostmaster' before line {at}" if by_catch_all
         else "point postmaster at a mailbox someone reads",
     )
-
-
-class TemplateEnd:
-    """Whether ``postmaster@D`` (no key of its own) provably ends without a reject through
-    D's catch-all template (``@D  %1-x@host``): substituted, it is a plain name or an
-    address outside the local domains. Not the engine per domain (#18: 100k domains)."""
-
-    def __init__(self, local: AbstractSet[str]) -> None:
-        from virtc.lookup import substitute
-        from virtc.lookup.resolve import final_kind, quick_hop
-
-        self.local = local
-        self.substitute, self.final_kind, self.quick_hop = substitute, final_kind, quick_hop
-
-    def __call__(self, name: str, catch_all: str) -> bool:
-        address, local = f"postmaster@{name}", self.local
-        if not self.quick_hop(address, local):
-            return False
-        value = self.substitute(catch_all, (f"@{name}", "postmaster"))
-        return self.final_kind(value, local) in ("local", "remote")
 
 
 def delivered_by_alias(other: str | None, local: Container[str], delivered: Container[str]) -> bool:
