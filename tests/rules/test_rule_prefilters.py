@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 from virtc.lint.config import LintConfig
 from virtc.lint.engine import Engine
-from virtc.lint.facts import PLAIN_REJECT, TableIndex, implausible_domains, index, wildcard_parts
+from virtc.lint.facts import (
+    NO_CATCH_ALL,
+    PLAIN_REJECT,
+    TableIndex,
+    implausible_domains,
+    index,
+    may_have_keys,
+    wildcard_parts,
+)
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
@@ -432,6 +440,30 @@ def test_vt202_scan_is_its_definition(values: list[str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(_KEY, max_size=20))
+@example(["@d", "a@d", "@D", "b@e", "+*@e", "x@.", "@e"])
+def test_domains_by_position_are_the_mapping(keys: list[str]) -> None:
+    """The domains' arrays (what rules that walk every domain read) say what the mapping says,
+    and each domain is at one position (#18: no object per domain)."""
+    table = parse_text("".join(f"{k} v\n" for k in keys))
+    doms = index(table, LintContext(LintConfig(), None)).domains
+    names = list(doms)
+    assert len(set(names)) == len(names) == len(doms)
+    for p, name in enumerate(names):
+        dom = doms[name]
+        assert doms.position(name) == p and doms.at(p) == dom == doms.get(name) and name in doms
+        assert dom.keys == sum(1 for k in table.stored_keys if "@" in k and k.rpartition("@")[2] == name)
+        assert (doms.catch_alls[p] == NO_CATCH_ALL) == (dom.catch_all is None)
+        assert doms.may_have_keys(p) == may_have_keys(dom)
+    assert doms.get("nowhere.example") is None and doms.may_have_keys(None)
+    assert doms.with_catch_all() == [p for p, d in enumerate(doms.values()) if d.catch_all is not None]
+    assert doms.without_catch_all() == [p for p, d in enumerate(doms.values()) if d.catch_all is None]
+    assert doms.catch_all_entries(without=KeyKind.DOMAIN_ANY) == [
+        d.catch_all for d in doms.values() if d.catch_all is not None and not d.has(KeyKind.DOMAIN_ANY)]
+    assert set(doms.keys()) == set(names) and dict(doms.items()) == {n: doms[n] for n in names}
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["postmaster", "PostMaster", "post", "postmaster+x", "",
                                            "a@postmaster"]),
                           st.sampled_from(["a", "B", "a@b", "", "c.d", "x."])), max_size=12))
@@ -440,9 +472,8 @@ def test_named_finds_what_the_key_index_finds(rows: list[tuple[str, str]]) -> No
     table = parse_text("".join(f"{user}@{dom} v{i}\n" for i, (user, dom) in enumerate(rows)))
     ix = index(table, LintContext(LintConfig(), None))
     named: dict[str, int] = {}
-    for names, entries in ix.named("postmaster"):
-        assert all(ix.domains[name].name is name for name in names)  # (no copies)
-        for name, i in zip(names, entries):
+    for at, entries in ix.named("postmaster"):
+        for name, i in zip(map(ix.domains.names.__getitem__, at), entries):
             assert named.setdefault(name, i) == i, name  # (each domain once)
     for dom in {d.lower().rpartition("@")[2] for _, d in rows} | {"a", "b", "zz"}:
         expected = table.key_index.first(f"postmaster@{dom}") if dom in ix.domains else None

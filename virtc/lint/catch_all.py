@@ -42,7 +42,8 @@ class CatchAllFix:
         """Domains a catch-all fix may be offered for: the table's without a catch-all, and
         the local domains without entries (never the host's own names)."""
         ix = index(self.table, self.ctx)
-        found = {name for name, dom in ix.domains.items() if dom.catch_all is None}
+        doms = ix.domains
+        found = set(map(doms.names.__getitem__, doms.without_catch_all()))
         found |= (self.ctx.local_domains or frozenset()) - ix.domains.keys()
         return frozenset(found - self.ctx.host_names)
 
@@ -128,8 +129,8 @@ class CatchAllFix:
         """Domains whose catch-all or ``+`` wildcard keys forward rather than reject."""
         ix = index(self.table, self.ctx)
         values = ix.values
-        out = {name for name, dom in ix.domains.items()
-               if dom.catch_all is not None and _forwards(values[dom.catch_all])}
+        doms = ix.domains
+        out = {doms.names[p] for p in doms.with_catch_all() if _forwards(values[doms.catch_alls[p]])}
         stored = ix.stored_keys
         out.update(stored[i].rpartition("@")[2] for i in ix.wildcards if _forwards(values[i]))
         return frozenset(out)

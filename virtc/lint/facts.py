@@ -11,9 +11,10 @@ import re
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 from itertools import compress, filterfalse, islice, repeat
-from operator import itemgetter, not_
+from operator import eq, is_not, itemgetter, ne, not_
 from sys import intern
 from typing import NamedTuple, TypeVar
 
@@ -34,29 +35,107 @@ _WILD_SHAPES = {KeyKind.DOMAIN_PLUS: "++@", KeyKind.DOMAIN_ANY: "+*@", KeyKind.U
 _USER_KINDS = frozenset({KeyKind.USER_PLUS, KeyKind.USER_ANY})
 
 
-class Domain:
-    """One (folded) domain: its catch-all and which ``+`` wildcard keys it has (where its
-    entries are: :meth:`TableIndex.extent`; its wildcard keys: :meth:`TableIndex.find`)."""
+class Domain(NamedTuple):
+    """One (folded) domain's facts (a snapshot of :class:`Domains`' arrays): its catch-all and
+    which ``+`` wildcard keys it has (where its entries are: :meth:`TableIndex.extent`; its
+    wildcard keys: :meth:`TableIndex.find`)."""
 
-    __slots__ = ("catch_all", "keys", "kinds", "name")
-
-    def __init__(self, name: str, keys: int = 0) -> None:
-        self.name = name
-        self.keys = keys
-        """How many keys end in ``@name``, repeats included."""
-        self.catch_all: int | None = None
-        """The entry of the ``@domain`` key (nearly every domain has one: a field, not a dict each)."""
-        self.kinds = 0
-        """Which of the kinds ``user++@``, ``user+*@``, ``++@``, ``+*@`` it has keys of, a bit
-        each (:meth:`has`): the keys themselves are in :attr:`TableIndex.wildcards`."""
-
-    def __repr__(self) -> str:
-        kinds = [k.name for k, bit in _WILD_BITS.items() if self.kinds & bit]
-        return f"Domain({self.name!r}, catch_all={self.catch_all!r}, kinds={kinds!r})"
+    name: str
+    keys: int
+    """How many keys end in ``@name``, repeats included."""
+    catch_all: int | None
+    """The entry of the ``@domain`` key."""
+    kinds: int
+    """Which of the kinds ``user++@``, ``user+*@``, ``++@``, ``+*@`` it has keys of, a bit
+    each (:meth:`has`): the keys themselves are in :attr:`TableIndex.wildcards`."""
 
     def has(self, kind: KeyKind) -> bool:
         """Whether the domain has a key of the ``+`` wildcard ``kind``."""
         return bool(self.kinds & _WILD_BITS[kind])
+
+
+NO_CATCH_ALL = -1
+"""In :attr:`Domains.catch_alls`: the domain has no ``@domain`` key."""
+
+
+class Domains:
+    """The folded domains of a table's keys (in order of first appearance), their facts in
+    arrays by position: no object per domain. After the lint's fork both processes walk
+    every domain, and an object's reference count is written when it is read: 300k domain
+    objects (tiny shape, #18) were copied into each process, 57 MB apiece. Read as a mapping
+    name -> :class:`Domain` (made when asked), or by position (:meth:`position`) in the
+    arrays, which rules that walk every domain do."""
+
+    def __init__(self, names: Column, at: dict[str, int], keys: array[int], catch_alls: array[int],
+                 kinds: bytearray) -> None:
+        """``at``: name -> position (its names are not read again: shared pages stay shared)."""
+        self.names = names
+        """Position -> name (a fresh string each time: none is kept per domain)."""
+        self.key_counts = keys
+        """Position -> how many keys end in ``@name``, repeats included."""
+        self.catch_alls = catch_alls
+        """Position -> the entry of its ``@domain`` key, or :data:`NO_CATCH_ALL`."""
+        self.kinds = kinds
+        """Position -> :attr:`Domain.kinds`."""
+        self._at = at
+        self.position = self._at.get
+        """Name (folded) -> its position, None for no domain of the table."""
+
+    def _names(self) -> Iterator[str]:
+        names = self.names
+        for start in range(0, len(names), BATCH):  # (not 300k strings at once)
+            yield from names[start:start + BATCH]
+
+    def __len__(self) -> int:
+        return len(self.key_counts)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return self._names()
+
+    def __getitem__(self, name: str) -> Domain:
+        return self.at(self._at[name], name)
+
+    def get(self, name: str) -> Domain | None:
+        p = self._at.get(name)
+        return None if p is None else self.at(p, name)
+
+    def at(self, p: int, name: str | None = None) -> Domain:
+        """The domain at position ``p`` (``name``: its name, if the caller has it)."""
+        ca = self.catch_alls[p]
+        return Domain(self.names[p] if name is None else name, self.key_counts[p],
+                      None if ca == NO_CATCH_ALL else ca, self.kinds[p])
+
+    def keys(self) -> AbstractSet[str]:
+        """The names, as a set (C speed membership: the lookup engine's local domains)."""
+        return self._at.keys()
+
+    def values(self) -> Iterator[Domain]:
+        return map(self.at, range(len(self)), self._names())
+
+    def items(self) -> Iterator[tuple[str, Domain]]:
+        return ((dom.name, dom) for dom in self.values())
+
+    def with_catch_all(self) -> list[int]:
+        """Positions (ascending) of the domains that have a catch-all."""
+        return list(compress(range(len(self)), map(ne, self.catch_alls, repeat(NO_CATCH_ALL))))
+
+    def catch_all_entries(self, without: KeyKind | None = None) -> list[int]:
+        """The entries of the domains' catch-alls (of those without a key of the ``+``
+        wildcard kind ``without``, if given)."""
+        bit = 0 if without is None else _WILD_BITS[without]
+        return [ca for ca, kinds in zip(self.catch_alls, self.kinds)
+                if ca != NO_CATCH_ALL and not kinds & bit]
+
+    def without_catch_all(self) -> list[int]:
+        """Positions (ascending) of the domains that have none."""
+        return list(compress(range(len(self)), map(eq, self.catch_alls, repeat(NO_CATCH_ALL))))
+
+    def may_have_keys(self, p: int | None) -> bool:
+        """:func:`may_have_keys` of the domain at ``p`` (None: no domain of the table)."""
+        return p is None or self.key_counts[p] > 1 or self.catch_alls[p] == NO_CATCH_ALL
 
 
 def may_have_keys(dom: Domain | None) -> bool:
@@ -216,7 +295,7 @@ class TableIndex:
             self.__dict__.pop(name, None)
 
     @cached_property
-    def domains(self) -> dict[str, Domain]:
+    def domains(self) -> Domains:
         """Folded domain -> its stored entries (keys with an '@' and a plausible domain only).
 
         Found without the key index: a later duplicate has the domain of the key it repeats,
@@ -227,31 +306,40 @@ class TableIndex:
         for names in stored.findall(_DOMAIN_PART):
             found.update(names)
         candidates = Column.of(found)
-        out = dict(zip_strict(found, map(Domain, found, found.values())))
-        for name in candidates.take(implausible_domains(candidates)):
-            del out[name]
+        odd = implausible_domains(candidates)
         self._odd_ending = "\n\n" in candidates.text or _ODD_DOMAIN_END.search(candidates.text) is not None
+        if len(odd):
+            for name in candidates.take(odd):
+                del found[name]
+            candidates = Column.of(found)
+        n = len(found)
+        doms = Domains(candidates, dict(zip_strict(found, range(n))), array("l", found.values()),
+                       array("l", [NO_CATCH_ALL]) * n, bytearray(n))
+        del found
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
-        # '@' + domain and nothing else (no Key.parse); filled backwards, so the first one counts.
+        # '@' + domain and nothing else (no Key.parse); set backwards, so the first one counts.
         catch_alls = self.keys.starting_with("@")
-        doms: list[Domain | None] = []
+        at: list[int | None] = []
         for _, chunk in batches(catch_alls):  # (a batch of key texts at a time: 300k on tiny)
-            doms += map(out.get, map(str.__getitem__, stored.take(chunk), repeat(slice(1, None))))
-        # Set in C (setattr mapped), backwards: the first catch-all of a domain is set last.
-        deque(map(setattr, compress(reversed(doms), reversed(doms)), repeat("catch_all"),
-                  compress(reversed(catch_alls), reversed(doms))), maxlen=0)
+            at += map(doms.position, map(str.__getitem__, stored.take(chunk), repeat(slice(1, None))))
+        known = list(map(is_not, reversed(at), repeat(None)))
+        found_at: Iterator[int] = compress(reversed(at), known)  # type: ignore[arg-type]
+        deque(map(doms.catch_alls.__setitem__, found_at, compress(reversed(catch_alls), known)), maxlen=0)
+        del at, known
         # 'user++@', 'user+*@', '++@' and '+*@' keys (Key.parse's kinds, without a Key each:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
         wild, stars, star_pairs, pluses = array("I"), array("I"), array("q"), set()
+        kinds = doms.kinds
         for i, text in zip_strict(plus, stored.take(plus)):
-            dom = out.get(text.rpartition("@")[2])
-            if dom is None:
+            name = text.rpartition("@")[2]
+            p = doms.position(name)
+            if p is None:
                 continue
-            local = text[:len(text) - len(dom.name) - 1]  # before the last '@'
+            local = text[:len(text) - len(name) - 1]  # before the last '@'
             user = local[:-2]
             if "+" not in user:  # else an address: 'a+b++@' is no wildcard key
-                dom.kinds |= _WILD_BITS[_PLUS_KINDS[bool(user), local[-1]]]
+                kinds[p] |= _WILD_BITS[_PLUS_KINDS[bool(user), local[-1]]]
                 wild.append(i)
                 # (for wildcard_pairs: a '+*@' key's '++@' twin, by hash; '++@' keys' hashes)
                 if local[-1] == "*":
@@ -262,7 +350,7 @@ class TableIndex:
         self._wild = wild
         twins = pluses.intersection(star_pairs)
         self._pair_candidates = array("I", compress(stars, map(twins.__contains__, star_pairs)))
-        return out
+        return doms
 
     @cached_property
     def wildcards(self) -> array[int]:
@@ -306,19 +394,19 @@ class TableIndex:
         alias_like = set(self.values.matching(_ALIAS_START))
         if not alias_like:
             return {}
-        values, out = self.values, {}
-        for name, dom in self.domains.items():
-            if dom.catch_all in alias_like:
-                m = DOMAIN_ALIAS.fullmatch(values[dom.catch_all])
-                if m is not None:
-                    out[name] = m[1].lower()
+        values, doms, out = self.values, self.domains, {}
+        for p in compress(range(len(doms)), map(alias_like.__contains__, doms.catch_alls)):
+            m = DOMAIN_ALIAS.fullmatch(values[doms.catch_alls[p]])
+            if m is not None:
+                out[doms.names[p]] = m[1].lower()
         return out
 
     def keys_in(self, name: str) -> int:
         """How many keys end in ``@name`` (``name`` folded), repeats included (0 for no
         domain of :attr:`domains`): for rules that skip a domain with one key only."""
-        dom = self.domains.get(name)
-        return 0 if dom is None else dom.keys
+        doms = self.domains
+        p = doms.position(name)
+        return 0 if p is None else doms.key_counts[p]
 
     def _names(self, not_stored: Iterable[int]) -> list[str | None]:
         """Per entry, the part of its stored key after the last '@' (interned: a table has
@@ -398,7 +486,8 @@ class TableIndex:
         """``KeyIndex.first(address)`` for ``user@domain`` (``domain`` folded, the part after
         the last '@'), without the lookup when ``domain``'s only key is its catch-all: a
         domain alias, where a table's forwards often point (#18: the aliases shape)."""
-        if not may_have_keys(self.domains.get(domain)):
+        doms = self.domains
+        if not doms.may_have_keys(doms.position(domain)):
             return None
         return self.table.key_index.first(address)
 
@@ -416,19 +505,19 @@ class TableIndex:
             return found
         return None if hit < 0 else hit
 
-    def named(self, local: str) -> Iterator[tuple[list[str], list[int]]]:
-        """(names, entries): each domain of :attr:`domains` that has a key ``local@domain``
+    def named(self, local: str) -> Iterator[tuple[list[int], list[int]]]:
+        """(positions in :attr:`domains`, entries): each domain that has a key ``local@domain``
         (``local`` folded, without '@') with that key's stored entry, a batch at a time: one
-        scan of the keys for every domain at once, not a lookup each. The names are the
-        domains' own strings (every domain of a table may have such a key: no copy of each)."""
+        scan of the keys for every domain at once, not a lookup each."""
         found = self.stored_keys.matching(re.compile(f"\n{re.escape(local)}@[^@\n]*(?=\n)"))
         later = self.shadowed_by_duplicate  # (the first of equal keys is the one makemap stores)
         if later:
             found = array("l", filterfalse(later.__contains__, found))
-        get, after = self.domains.get, slice(len(local) + 1, None)
+        get, after = self.domains.position, slice(len(local) + 1, None)
         for _, chunk in batches(found):
-            doms = list(map(get, map(str.__getitem__, self.stored_keys.take(chunk), repeat(after))))
-            yield [d.name for d in doms if d is not None], list(compress(chunk, doms))
+            at = list(map(get, map(str.__getitem__, self.stored_keys.take(chunk), repeat(after))))
+            known = list(map(is_not, at, repeat(None)))
+            yield list(compress(at, known)), list(compress(chunk, known))  # type: ignore[arg-type]
 
     @cached_property
     def ends_blank(self) -> Sequence[int]:

@@ -67,8 +67,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     fixer = catch_all_fixer(table, ctx)
     lines, key_columns, keys = table.lines, table.key_columns, table.keys
-    for dom in my_share(ctx, ix.domains.values()):
-        if dom.catch_all is not None or reported_elsewhere(dom.name, ctx):
+    doms = ix.domains
+    for p in my_share(ctx, doms.without_catch_all()):
+        dom = doms.at(p)
+        if reported_elsewhere(dom.name, ctx):
             continue
         first, n, _ = ix.extent(dom)
         line, column = lines[first], key_columns.get(first, 1)  # (key_span, without an Entry)

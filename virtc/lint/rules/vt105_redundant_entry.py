@@ -36,7 +36,16 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, entry_mask, index, key_span, shown, wildcard_parts
+from virtc.lint.facts import (
+    NO_CATCH_ALL,
+    TableIndex,
+    batches,
+    entry_mask,
+    index,
+    key_span,
+    shown,
+    wildcard_parts,
+)
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, MAXNAME, Key, KeyKind
 from virtc.table import Table
@@ -61,11 +70,9 @@ def _outcome(r: Resolution) -> tuple[object, ...]:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    names, catch_alls = [], array("I")
-    for name, facts in ix.domains.items():
-        if facts.catch_all is not None:
-            names.append(name)
-            catch_alls.append(facts.catch_all)
+    doms = ix.domains
+    have = doms.with_catch_all()
+    catch_alls = array("I", map(doms.catch_alls.__getitem__, have))
     if not catch_alls:
         return
     values, stored_keys = ix.values, ix.stored_keys
@@ -77,8 +84,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for positions, chunk in batches(catch_alls):
         texts = values.take(chunk)
         plain.update(map(hash, map(str.rstrip, texts, repeat(BLANKS))))
-        pct.update(compress(names[positions.start:positions.stop], map(str.__contains__, texts, repeat("%"))))
-    del names
+        pct.update(map(doms.names.__getitem__, compress(have[positions.start:positions.stop],
+                                                        map(str.__contains__, texts, repeat("%")))))
+    del have
     pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
     # (Not the catch-alls themselves, each equal to its own text: a set of 300k on tiny.)
     catch_all = entry_mask(len(values), catch_alls)
@@ -103,10 +111,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     proof: PlainlyRedundant | None = None
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
-        dom = ix.domains.get(name)
-        if dom is None or dom.catch_all is None or not at:
+        p = doms.position(name)
+        if p is None or doms.catch_alls[p] == NO_CATCH_ALL or not at:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
-        ca = dom.catch_all
+        ca = doms.catch_alls[p]
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value:
             verdict = fast.may_equal_fixed(i, value, stored)
@@ -123,7 +131,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 expected = substitute(ca_value, ("@" + name, user))
             if value.split() != expected.split():
                 continue
-            if i not in ix.shadowed_by_duplicate and value == expected and not dom.kinds:
+            if i not in ix.shadowed_by_duplicate and value == expected and not doms.kinds[p]:
                 proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
                 if proof(stored, value, ca_value):
                     yield _finding(ix, i, ca, value)
@@ -135,6 +143,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
+        dom = doms.at(p, name)
         probes = _probes(key, eng.probe(key), dom.has(KeyKind.USER_PLUS) or dom.has(KeyKind.DOMAIN_PLUS))
         with_it = [eng.resolve(p) for p in probes]
         if not with_it[0].chain or with_it[0].chain[0] != stored:

@@ -40,15 +40,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import (
-    Domain,
-    TableIndex,
-    batches,
-    index,
-    may_have_keys,
-    stripped_and_folded,
-    value_span,
-)
+from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import MAXNAME, Key, Value, fold
@@ -104,51 +96,52 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
     for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
-    domains, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
+    doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
+    names, keys, catch_alls, kinds = doms.names, doms.key_counts, doms.catch_alls, doms.kinds
 
-    def through_aliases(user: str, dom: Domain | None, hops: int = _ALIAS_HOPS) -> int:
-        """The next hop of ``user@D`` (``dom``: D's facts), which has no key of its own: D's
-        catch-all (the only key left for a user without '+detail'), followed through domain
-        aliases (``@D  %1@B``: sendmail then looks ``user@B`` up) to an entry, an end, or
-        unknown."""
+    def through_aliases(user: str, p: int | None, hops: int = _ALIAS_HOPS) -> int:
+        """The next hop of ``user@D`` (``p``: D's position in the domains), which has no key
+        of its own: D's catch-all (the only key left for a user without '+detail'), followed
+        through domain aliases (``@D  %1@B``: sendmail then looks ``user@B`` up) to an entry,
+        an end, or unknown."""
         for _ in range(hops):
-            if dom is None:
+            if p is None:
                 return _UNKNOWN
-            ca = dom.catch_all
-            if ca is None:
+            ca = catch_alls[p]
+            if ca == NO_CATCH_ALL:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            other = alias_get(dom.name)
+            other = alias_get(names[p])
             if other is None:  # an error or a local user ends; anything else, the engine decides
                 return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
             if other not in local:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
                 return _UNKNOWN
-            dom = dom_get(other)
-            if may_have_keys(dom):
+            p = position(other)
+            if may_have_keys(p):
                 j = first(f"{user}@{other}")
                 if j is not None:
                     return j
         return _UNKNOWN
 
-    def plussed(user: str, domain: str, dom: Domain | None) -> int:
+    def plussed(user: str, domain: str, p: int | None) -> int:
         """The next hop of ``user+detail@D`` (no key of its own) in a domain without '+'
         wildcard keys: the key ``user@D``, else D's catch-all if that ends (an error or a
         local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
-        if dom is None or dom.kinds:
+        if p is None or kinds[p]:
             return _UNKNOWN
-        if may_have_keys(dom):
+        if may_have_keys(p):
             j = first(f"{user}@{domain}")
             if j is not None:
                 return j
-        ca = dom.catch_all
-        if ca is None:
+        ca = catch_alls[p]
+        if ca == NO_CATCH_ALL:
             return _ENDS  # delivered to (or bounced by) the local user
         return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
 
-    dom_get, alias_get = domains.get, aliases.get
+    position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
-        for p, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
+        for f, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
             if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
                 nxt[i] = _UNKNOWN  # (not one plain address: '%' hacks, a lone '@')
                 continue
@@ -158,30 +151,30 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 continue
             if domain not in local:
                 continue  # (relayed: ends)
-            dom = dom_get(domain)
-            if dom is None or dom.keys > 1 or dom.catch_all is None:  # (may_have_keys, inlined)
+            p = position(domain)
+            if p is None or keys[p] > 1 or catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys, inlined)
                 j = first(target)
                 if j is not None:
-                    forward_hits[p] = nxt[i] = j  # (kept for VT211, which asks the same)
+                    forward_hits[f] = nxt[i] = j  # (kept for VT211, which asks the same)
                     continue
-            forward_hits[p] = -1
+            forward_hits[f] = -1
             plus = user.find("+", 1)
             if plus >= 0:  # (a '+detail' address tries wildcard keys first, then 'user@D')
-                nxt[i] = plussed(user[:plus], domain, dom)
+                nxt[i] = plussed(user[:plus], domain, p)
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).
             other = alias_get(domain)
             if other is not None and other in local and len(user) + len(other) + 1 <= MAXNAME:
-                dom = dom_get(other)
-                if dom is None or dom.keys > 1 or dom.catch_all is None:  # (may_have_keys, inlined)
+                p = position(other)
+                if p is None or keys[p] > 1 or catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys, inlined)
                     j = first(f"{user}@{other}")
                     if j is not None:
-                        alias_hits[p] = nxt[i] = j  # (for VT211)
+                        alias_hits[f] = nxt[i] = j  # (for VT211)
                         continue
-                nxt[i] = through_aliases(user, dom, _ALIAS_HOPS - 1)
+                nxt[i] = through_aliases(user, p, _ALIAS_HOPS - 1)
             else:
-                nxt[i] = through_aliases(user, dom)
+                nxt[i] = through_aliases(user, p)
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         if state[start]:
@@ -229,31 +222,32 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     Only when no key holds the probe's name: then no key of B answers it before ``@B``."""
     if ix.stored_keys.contains("virtc-probe"):
         return []
-    values, domains, aliases = ix.values, ix.domains, ix.aliases
+    values, doms, aliases = ix.values, ix.domains, ix.aliases
+    catch_alls = doms.catch_alls
     state: dict[str, bool] = {}  # domain -> an unnamed address in it provably ends
 
     def ends(name: str, depth: int) -> bool:
         known = state.get(name)
         if known is not None:
             return known
-        dom = domains.get(name)
-        if name not in local or (dom is not None and dom.catch_all is None):
+        p = doms.position(name)
+        if name not in local or (p is not None and catch_alls[p] == NO_CATCH_ALL):
             return True
-        if dom is None or depth > _ALIAS_HOPS:
+        if p is None or depth > _ALIAS_HOPS:
             return False  # (a local domain without keys is ix.domains' too: never here)
         state[name] = False  # on the path: a cycle does not prove anything
         other = aliases.get(name)
         if other is not None:
             result = ends(other, depth + 1)
         else:
-            value = values[dom.catch_all]  # type: ignore[index]
+            value = values[catch_alls[p]]
             result = (Value.parse(value).error is not None
                       or LOCAL_USER.fullmatch(value) is not None)
         state[name] = result
         return result
 
-    return [i for name, other in aliases.items()
-            if name in local and (i := domains[name].catch_all) is not None and ends(other, 1)]
+    return [catch_alls[doms.position(name)] for name, other in aliases.items()  # type: ignore[index]
+            if name in local and ends(other, 1)]
 
 
 
@@ -267,8 +261,8 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
         return []
     from virtc.lookup.resolve import catch_all_kind
 
-    values, domains = ix.values, ix.domains
-    aliases = {domains[name].catch_all for name in ix.aliases}  # (proven_alias_ends')
+    values, doms = ix.values, ix.domains
+    aliases = {doms.catch_alls[doms.position(name)] for name in ix.aliases}  # type: ignore[index]
     templates = array("I", filterfalse(aliases.__contains__, values.matching(_HACK_CHARS[0])))
     out = []
     for _, chunk in batches(templates):
@@ -276,8 +270,8 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
             name = key[1:]
             if key[:1] != "@":
                 continue
-            dom = domains.get(name)
-            if dom is None or dom.catch_all != i or name not in local:
+            p = doms.position(name)
+            if p is None or doms.catch_alls[p] != i or name not in local:
                 continue
             if catch_all_kind("virtc-probe", name, value, local) is not None:
                 out.append(i)

@@ -75,8 +75,7 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     a catch-all that keeps the detail (``%2``/``%3``, no ``%%``) in a domain without ``+*@``
     (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands)."""
     fine = set(ix.wildcards)
-    aliases = {i for dom in ix.domains.values()
-               if (i := dom.catch_all) is not None and not dom.has(KeyKind.DOMAIN_ANY)}
+    aliases = set(ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY))
     aliases.intersection_update(ix.values.matching(_DETAIL_DIGIT))
     aliases.difference_update(ix.values.matching(_ESCAPED))
     fine |= aliases

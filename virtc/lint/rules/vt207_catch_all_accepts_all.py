@@ -30,7 +30,7 @@ from collections.abc import Iterator, Set
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, index, shown, value_span
+from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import Value, ValueKind
 from virtc.table import Table
@@ -43,25 +43,26 @@ LOOKUPS = True
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    domains = [dom for dom in ix.domains.values() if dom.catch_all is not None]
-    entries = [i for dom in domains if (i := dom.catch_all) is not None]
+    doms = ix.domains
+    have = doms.with_catch_all()
+    entries = list(map(doms.catch_alls.__getitem__, have))
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
-        mine = domains[positions.start:positions.stop]
-        for dom, i, text in zip_strict(mine, chunk, ix.values.take(chunk)):
+        for p, i, text in zip_strict(have[positions.start:positions.stop], chunk, ix.values.take(chunk)):
             if text[:5].lower() == "error":
                 continue  # a reject (or VT201's business)
+            name = doms.names[p]
             if "@" in text:  # (an address, maybe to a domain that rejects unknown users)
                 if rejects is None:
                     rejects = UnknownRejected(table, ctx)
-                if rejects(dom.name):
+                if rejects(name):
                     continue
             e = ix.entries[i]
             v = Value.parse(e.value_text)
             if v.kind in (ValueKind.LOCAL, ValueKind.ADDRESS):
                 yield Finding(
                     *value_span(e),
-                    f"catch-all '{e.key_text}' forwards every other address in '{dom.name}' to "
+                    f"catch-all '{e.key_text}' forwards every other address in '{name}' to "
                     f"'{shown(v.text)}': sendmail accepts any recipient there, typos and spam included",
                     help=f"if that is not intended, reject instead: '{e.key_text}\t{ctx.config.catch_all}'",
                 )
@@ -124,12 +125,13 @@ class UnknownRejected:
         probe = f"{PROBE}@{name}"
         if name not in local and len(probe) <= max_address and final_kind(probe, local) == "remote":
             return False, name  # relayed: accepted
-        dom = ix.domains.get(name)
-        if dom is not None and quick_hop(probe, local):
+        p = ix.domains.position(name)
+        if p is not None and quick_hop(probe, local):
             # No key is the probe, and it has no '+detail': only the catch-all answers it.
-            if dom.catch_all is None:
+            ca = ix.domains.catch_alls[p]
+            if ca == NO_CATCH_ALL:
                 return False, name  # the local user of the probe's name
-            value = ix.values[dom.catch_all]
+            value = ix.values[ca]
             if "%" in value:
                 value = substitute(value, (f"@{name}", PROBE))
             end = final_kind(value, local)

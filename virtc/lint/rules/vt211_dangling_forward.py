@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, batches, index, shown, stripped_and_folded, value_span
+from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, shown, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import MAXNAME, Entry
@@ -81,10 +81,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
         alias domains)."""
         user, _, name = target.rpartition("@")
-        dom = ix.domains.get(name)
-        if user.find("+", 1) >= 0 or dom is None or dom.catch_all is None:
+        p = ix.domains.position(name)
+        if user.find("+", 1) >= 0 or p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
             return None
-        ca = values[dom.catch_all]
+        ca = values[ix.domains.catch_alls[p]]
         other = ix.aliases.get(name)
         if other is not None:
             aliased = f"{user}@{other}"

@@ -27,12 +27,13 @@ Use instead
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
-from itertools import compress
+from collections import deque
+from collections.abc import Callable, Container, Iterator
+from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Fix, Severity
-from virtc.lint.facts import TableIndex, index, key_span
+from virtc.lint.facts import NO_CATCH_ALL, TableIndex, index, key_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import Entry
@@ -50,20 +51,26 @@ LOOKUPS = True
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    candidates = [dom for dom in ix.domains.values() if dom.catch_all is not None]
+    doms = ix.domains
+    candidates = doms.with_catch_all()
     if not candidates:
         return
     from virtc.lint.engine import shared_engine
 
     eng = shared_engine(table, ctx)
-    values = ix.values
+    values, catch_alls = ix.values, doms.catch_alls
     # Domains with a postmaster entry, and those whose entry names a local user: delivered
-    # (no engine needed). (Sets of the domains' own names: 300k domains on tiny.)
-    postmasters: set[str] = set()
-    delivered: set[str] = set()
-    for names, entries in ix.named("postmaster"):
-        postmasters.update(names)
-        delivered.update(compress(names, map(LOCAL_USER.fullmatch, values.take(entries))))
+    # (no engine needed). (A byte per domain position: 300k domains on tiny.)
+    postmasters, delivered = bytearray(len(doms)), bytearray(len(doms))
+    for at, entries in ix.named("postmaster"):
+        deque(map(postmasters.__setitem__, at, repeat(1)), maxlen=0)
+        named_users = compress(at, map(LOCAL_USER.fullmatch, values.take(entries)))
+        deque(map(delivered.__setitem__, named_users, repeat(1)), maxlen=0)
+
+    def delivered_in(name: str) -> bool:
+        p = doms.position(name)
+        return p is not None and delivered[p] == 1
+
     # postmaster@dom without a key of its own meets only '@dom' (no '+detail'), resolved once
     # per catch-all value that names nothing (Engine.by_catch_all); a domain alias
     # '@dom  %1@other' (other without a postmaster key) ends as other's catch-all does.
@@ -71,39 +78,41 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     def by_catch_all_value(name: str, ca: str) -> Resolution | None:
         other = ix.aliases.get(name)
         if other is not None:
-            odom = ix.domains.get(other)
-            if other == name or odom is None or odom.catch_all is None or other in postmasters \
+            q = doms.position(other)
+            if other == name or q is None or catch_alls[q] == NO_CATCH_ALL or postmasters[q] \
                     or other not in eng.domains:
                 return None
-            name, ca = other, values[odom.catch_all]
+            name, ca = other, values[catch_alls[q]]
         return eng.by_catch_all("postmaster", name, ca)
 
     from virtc.lookup.resolve import catch_all_kind
 
-    for dom in candidates:
-        name = dom.name
-        if name in delivered or name not in eng.domains or name in ctx.host_names:
+    for p in candidates:
+        if delivered[p]:
             continue
-        ca = values[dom.catch_all] if dom.catch_all is not None else ""
-        if name not in postmasters and delivered_by_alias(ix.aliases.get(name), eng.domains, delivered):
+        name = doms.names[p]
+        if name not in eng.domains or name in ctx.host_names:
             continue
-        known = by_catch_all_value(name, ca) if name not in postmasters else None
+        i = catch_alls[p]
+        ca = values[i]
+        if not postmasters[p] and delivered_by_alias(ix.aliases.get(name), eng.domains, delivered_in):
+            continue
+        known = by_catch_all_value(name, ca) if not postmasters[p] else None
         if known is not None:  # (its chain names another domain: only kind and text count)
-            if known.kind == "error" and dom.catch_all is not None:
-                yield _finding(name, known.text, ix.entries[dom.catch_all], True)
+            if known.kind == "error":
+                yield _finding(name, known.text, ix.entries[i], True)
             continue
-        if name not in postmasters and "%" in ca and \
+        if not postmasters[p] and "%" in ca and \
                 catch_all_kind("postmaster", name, ca, eng.domains) in ("local", "remote"):
             continue  # (a template: '@D  %1-x@host' delivers or relays it; not the engine per domain)
-        r = eng.resolve(f"postmaster@{dom.name}")
+        r = eng.resolve(f"postmaster@{name}")
         if r.kind != "error":
             continue
-        by_catch_all = bool(r.chain) and r.chain[0] == f"@{dom.name}"
-        owner = ix.entries[dom.catch_all] if by_catch_all and dom.catch_all is not None \
-            else _entry_of(ix, r.chain[0] if r.chain else "")
+        by_catch_all = bool(r.chain) and r.chain[0] == f"@{name}"
+        owner = ix.entries[i] if by_catch_all else _entry_of(ix, r.chain[0] if r.chain else "")
         if owner is None:
             continue
-        yield _finding(dom.name, r.text, owner, by_catch_all)
+        yield _finding(name, r.text, owner, by_catch_all)
 
 
 def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> Finding:
@@ -120,14 +129,14 @@ def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> F
     )
 
 
-def delivered_by_alias(other: str | None, local: Container[str], delivered: Container[str]) -> bool:
+def delivered_by_alias(other: str | None, local: Container[str], delivered: Callable[[str], bool]) -> bool:
     """Whether a domain alias (``@dom  %1%3@other``; ``other`` None: no alias) delivers
-    ``postmaster@dom`` without the engine: ``other`` is remote, or in ``delivered`` (its own
+    ``postmaster@dom`` without the engine: ``other`` is remote, or ``delivered(other)`` (its own
     postmaster entry names a local user; #18: the tiny shape has 35k alias domains at 1M
     entries)."""
     if other is None:
         return False
-    return other not in local or other in delivered  # (remote: relayed, not rejected here)
+    return other not in local or delivered(other)  # (remote: relayed, not rejected here)
 
 
 def _entry_of(ix: TableIndex, stored: str) -> Entry | None:
