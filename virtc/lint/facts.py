@@ -81,10 +81,13 @@ class Domains:
         self.position = self._at.get
         """Name (folded) -> its position, None for no domain of the table."""
 
-    def _names(self) -> Iterator[str]:
-        names = self.names
+    @staticmethod
+    def names_of(names: Column) -> Iterator[str]:
         for start in range(0, len(names), BATCH):  # (not 300k strings at once)
             yield from names[start:start + BATCH]
+
+    def _names(self) -> Iterator[str]:
+        return self.names_of(self.names)
 
     def __len__(self) -> int:
         return len(self.key_counts)
@@ -312,10 +315,13 @@ class TableIndex:
             for name in candidates.take(odd):
                 del found[name]
             candidates = Column.of(found)
-        n = len(found)
-        doms = Domains(candidates, dict(zip_strict(found, range(n))), array("l", found.values()),
-                       array("l", [NO_CATCH_ALL]) * n, bytearray(n))
+        n, counts = len(found), array("l", found.values())
         del found
+        # The names again, made one after another (dense), for the lookup dict: found's are
+        # scattered among the freed repeats, whose free slots a forked helper's allocations
+        # would then fill, copying those pages.
+        doms = Domains(candidates, dict(zip_strict(Domains.names_of(candidates), range(n))), counts,
+                       array("l", [NO_CATCH_ALL]) * n, bytearray(n))
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         # '@' + domain and nothing else (no Key.parse); set backwards, so the first one counts.
         catch_alls = self.keys.starting_with("@")
