@@ -456,9 +456,9 @@ def test_domains_by_position_are_the_mapping(keys: list[str]) -> None:
         assert (doms.catch_alls[p] == NO_CATCH_ALL) == (dom.catch_all is None)
         assert doms.may_have_keys(p) == may_have_keys(dom)
     assert doms.get("nowhere.example") is None and doms.may_have_keys(None)
-    assert doms.with_catch_all() == [p for p, d in enumerate(doms.values()) if d.catch_all is not None]
-    assert doms.without_catch_all() == [p for p, d in enumerate(doms.values()) if d.catch_all is None]
-    assert doms.catch_all_entries(without=KeyKind.DOMAIN_ANY) == [
+    assert list(doms.with_catch_all()) == [p for p, d in enumerate(doms.values()) if d.catch_all is not None]
+    assert list(doms.without_catch_all()) == [p for p, d in enumerate(doms.values()) if d.catch_all is None]
+    assert list(doms.catch_all_entries(without=KeyKind.DOMAIN_ANY)) == [
         d.catch_all for d in doms.values() if d.catch_all is not None and not d.has(KeyKind.DOMAIN_ANY)]
     assert set(doms.keys()) == set(names) and dict(doms.items()) == {n: doms[n] for n in names}
 

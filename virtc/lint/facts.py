@@ -121,20 +121,21 @@ class Domains:
     def items(self) -> Iterator[tuple[str, Domain]]:
         return ((dom.name, dom) for dom in self.values())
 
-    def with_catch_all(self) -> list[int]:
-        """Positions (ascending) of the domains that have a catch-all."""
-        return list(compress(range(len(self)), map(ne, self.catch_alls, repeat(NO_CATCH_ALL))))
+    def with_catch_all(self) -> array[int]:
+        """Positions (ascending) of the domains that have a catch-all (an array: a list of
+        300k positions holds an int object each, 40 bytes, where this has 8)."""
+        return array("l", compress(range(len(self)), map(ne, self.catch_alls, repeat(NO_CATCH_ALL))))
 
-    def catch_all_entries(self, without: KeyKind | None = None) -> list[int]:
+    def catch_all_entries(self, without: KeyKind | None = None) -> array[int]:
         """The entries of the domains' catch-alls (of those without a key of the ``+``
         wildcard kind ``without``, if given)."""
         bit = 0 if without is None else _WILD_BITS[without]
-        return [ca for ca, kinds in zip(self.catch_alls, self.kinds)
-                if ca != NO_CATCH_ALL and not kinds & bit]
+        return array("l", (ca for ca, kinds in zip(self.catch_alls, self.kinds)
+                           if ca != NO_CATCH_ALL and not kinds & bit))
 
-    def without_catch_all(self) -> list[int]:
+    def without_catch_all(self) -> array[int]:
         """Positions (ascending) of the domains that have none."""
-        return list(compress(range(len(self)), map(eq, self.catch_alls, repeat(NO_CATCH_ALL))))
+        return array("l", compress(range(len(self)), map(eq, self.catch_alls, repeat(NO_CATCH_ALL))))
 
     def may_have_keys(self, p: int | None) -> bool:
         """:func:`may_have_keys` of the domain at ``p`` (None: no domain of the table)."""

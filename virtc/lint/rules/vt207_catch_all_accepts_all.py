@@ -26,6 +26,7 @@ Use instead
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Set
 
 from virtc.compat import zip_strict
@@ -45,7 +46,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     doms = ix.domains
     have = doms.with_catch_all()
-    entries = list(map(doms.catch_alls.__getitem__, have))
+    entries = array("l", map(doms.catch_alls.__getitem__, have))
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
         for p, i, text in zip_strict(have[positions.start:positions.stop], chunk, ix.values.take(chunk)):
