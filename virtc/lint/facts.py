@@ -81,13 +81,8 @@ class Domains:
         self.position = self._at.get
         """Name (folded) -> its position, None for no domain of the table."""
 
-    @staticmethod
-    def names_of(names: Column) -> Iterator[str]:
-        for start in range(0, len(names), BATCH):  # (not 300k strings at once)
-            yield from names[start:start + BATCH]
-
     def _names(self) -> Iterator[str]:
-        return self.names_of(self.names)
+        return iter(self.names)  # (split a block at a time: not 300k strings at once)
 
     def __len__(self) -> int:
         return len(self.key_counts)
@@ -321,7 +316,7 @@ class TableIndex:
         # The names again, made one after another (dense), for the lookup dict: found's are
         # scattered among the freed repeats, whose free slots a forked helper's allocations
         # would then fill, copying those pages.
-        doms = Domains(candidates, dict(zip_strict(Domains.names_of(candidates), range(n))), counts,
+        doms = Domains(candidates, dict(zip_strict(candidates, range(n))), counts,
                        array("l", [NO_CATCH_ALL]) * n, bytearray(n))
         # Folding changes no '@', '+', '*' or newline: the written keys' column finds the same.
         # '@' + domain and nothing else (no Key.parse); set backwards, so the first one counts.
