@@ -289,6 +289,34 @@ def test_final_target_is_what_resolve_ends_with(value: str) -> None:
         assert not re.fullmatch(plain, value), value
 
 
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_values, st.builds("{}+{}@{}".format, _value_word, st.sampled_from(["", "*", "x*", "+"]),
+                                    st.sampled_from(["probe.test", "out.test", "o.test.VM", "Local.test"]))))
+def test_relayed_end_is_what_resolve_ends_with(value: str) -> None:
+    """A value that is an address outside the local domains, plain words or not, ends
+    relayed there in one step, as resolve says (VT105 compares two such ends)."""
+    from virtc.lookup.resolve import Final, local_domain_set, relayed_end
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    r = resolve("u+d@probe.test", LookupTable.from_pairs({"u+*@probe.test": value}), domains)
+    fast = relayed_end(value, domains)
+    if fast is not None:
+        assert fast == Final(r.kind, r.result, r.status, r.text) and len(r.steps) == 1, value
+    elif r.kind == "remote" and "%" not in value and "error" not in value.lower():
+        assert len(r.steps) != 1, value  # (only a value the engine relays in one step is one)
+
+
+def test_relayed_end_examples() -> None:
+    from virtc.lookup.resolve import relayed_end
+
+    domains = frozenset({"here.test"})
+    assert relayed_end("u+*@there.test.VM", domains) == ("remote", "u+*@there.test.VM", None, None)
+    assert relayed_end("u+@there.test", domains) == ("remote", "u+@there.test", None, None)
+    assert relayed_end("u+@here.test", domains) is None  # looked up again
+    assert relayed_end("bob", domains) is None and relayed_end("%1@there.test", domains) is None
+    assert relayed_end("error:5.1.1:550 no", domains) is None
+
+
 def test_final_target_examples() -> None:
     from virtc.lookup.resolve import final_target
 
