@@ -373,6 +373,34 @@ def test_vt213_alias_shortcut_finds_what_the_engine_finds(rows: list[tuple[str, 
         assert found == findings()
 
 
+_PM_CHAIN_ROW = st.tuples(st.sampled_from(["@", "@", "@", "postmaster", "a", "+*"]), st.integers(0, 4),
+                         st.sampled_from(["%1@d1.example", "%1%3@d2.example", "%1@D3.EXAMPLE",
+                                          "%1@d0.example", "%1@d4.example", "error:nouser no",
+                                          "error:5.1.1:550 no", "root", "%1@remote.example", "x@d2.example",
+                                          "error:4.2.1:450 later"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PM_CHAIN_ROW, max_size=12))
+@example([("@", 0, "%1@d1.example"), ("@", 1, "%1%3@d2.example"), ("@", 2, "error:nouser no")])  # a chain
+@example([("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example")])  # a cycle
+@example([("@", 0, "%1@d1.example"), ("postmaster", 1, "error:5.1.1:550 no"), ("@", 1, "root")])
+def test_vt213_follows_domain_aliases_as_the_engine_does(rows: list[tuple[str, int, str]]) -> None:
+    """VT213 takes a domain alias's postmaster@ to end as its target's does (#18: chains of
+    domain aliases): the same findings as resolving each through the engine."""
+    from virtc.lint.rules import vt213_postmaster_rejected as vt213
+
+    table = _rows_table(rows)
+
+    def findings() -> list[Finding]:
+        return _check(vt213, table)
+
+    found = findings()
+    with patch.object(vt213, "_HOPS", 0):
+        assert found == findings()
+    event(f"VT213 findings: {min(len(found), 3)}")
+
+
 _SHARED_CA_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@", "+*", "postmaster+*"]), st.integers(0, 4),
                           st.sampled_from(["root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
                                            "error:5.1.1:550 no ", "%1@d1.example", "x@d0.example", "a!b",

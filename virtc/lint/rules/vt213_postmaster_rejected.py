@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Container, Iterator
 from itertools import compress, repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from virtc.diagnostics import Fix, Severity
 from virtc.lint.facts import NO_CATCH_ALL, TableIndex, index, key_span
@@ -85,7 +85,26 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             name, ca = other, values[catch_alls[q]]
         return eng.by_catch_all("postmaster", name, ca)
 
-    from virtc.lookup.resolve import catch_all_kind
+    from virtc.lookup.resolve import catch_all_kind, quick_hop
+
+    ends: dict[str, _End] = {}
+
+    def end(name: str, depth: int = 0) -> _End:
+        """How postmaster@name resolves; for a domain alias '@name  %1@other' (no postmaster
+        key of its own) as postmaster@other does, one step later (#18: chains of domain
+        aliases sent every domain of the chain to the engine)."""
+        known = ends.get(name)
+        if known is None:
+            other, p = ix.aliases.get(name), doms.position(name)
+            if other is not None and other != name and other in eng.domains and depth < _HOPS and \
+                    p is not None and not postmasters[p] and quick_hop(f"postmaster@{name}", eng.domains):
+                kind, text, _, steps = end(other, depth + 1)
+                if steps < _HOPS:  # (well inside sendmail's recursion limit, one step more)
+                    known = ends[name] = _End(kind, text, f"@{name}", steps + 1)
+                    return known
+            r = eng.resolve(f"postmaster@{name}")
+            known = ends[name] = _End(r.kind, r.text, r.chain[0] if r.chain else "", len(r.steps))
+        return known
 
     for p in candidates:
         if delivered[p]:
@@ -105,14 +124,28 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if not postmasters[p] and "%" in ca and \
                 catch_all_kind("postmaster", name, ca, eng.domains) in ("local", "remote"):
             continue  # (a template: '@D  %1-x@host' delivers or relays it; not the engine per domain)
-        r = eng.resolve(f"postmaster@{name}")
+        r = end(name)
         if r.kind != "error":
             continue
-        by_catch_all = bool(r.chain) and r.chain[0] == f"@{name}"
-        owner = ix.entries[i] if by_catch_all else _entry_of(ix, r.chain[0] if r.chain else "")
+        by_catch_all = r.first == f"@{name}"
+        owner = ix.entries[i] if by_catch_all else _entry_of(ix, r.first)
         if owner is None:
             continue
         yield _finding(name, r.text, owner, by_catch_all)
+
+
+class _End(NamedTuple):
+    """How ``postmaster@D`` resolves: what VT213 needs of the engine's resolution."""
+
+    kind: str
+    text: str | None
+    first: str
+    """The first key found ('' for none)."""
+    steps: int
+
+
+_HOPS = 8
+"""Domain aliases followed before the engine decides (well inside sendmail's recursion limit)."""
 
 
 def _finding(name: str, text: str | None, owner: Entry, by_catch_all: bool) -> Finding:
