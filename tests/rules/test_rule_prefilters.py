@@ -401,6 +401,35 @@ def test_vt213_follows_domain_aliases_as_the_engine_does(rows: list[tuple[str, i
     event(f"VT213 findings: {min(len(found), 3)}")
 
 
+_FWD_ROW = st.tuples(st.sampled_from(["a", "b", "@", "a+*", "A"]), st.integers(0, 3),
+                    st.sampled_from(["%1@d1.example", "%1%3@d2.example", "a%3@d0.example",
+                                     "b%2@remote.example", "%1@remote.example", "x%3@D1.EXAMPLE",
+                                     "error:5.1.1:550 no", "root", "%1.x@d3.example", "b@d0.example", "%0.VM",
+                                     "@"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_FWD_ROW, max_size=12))
+@example([("a", 0, "a%3@d1.example"), ("@", 0, "error:5.1.1:550 no")])  # into d1, open
+@example([("a", 0, "a%3@remote.example"), ("@", 0, "error:5.1.1:550 no"), ("b", 1, "root")])
+def test_catch_all_fix_skips_only_percent_values_handed_on_elsewhere(
+        rows: list[tuple[str, int, str]]) -> None:
+    """The catch-all fix resolves an exact key whose %N value hands its address on outside
+    the open and forwarding domains no more (#18): it keeps the same addresses."""
+    from virtc.lint import catch_all
+    from virtc.lint.catch_all import CatchAllFix
+
+    table = _rows_table(rows)
+
+    def forwarded() -> dict[str, dict[str, str]]:
+        return CatchAllFix(table, LintContext(LintConfig(), None))._forwarded()
+
+    found = forwarded()
+    with patch.object(catch_all, "first_hop_elsewhere", lambda *args: False):
+        assert found == forwarded()
+    event(f"domains with kept addresses: {min(len(found), 2)}")
+
+
 _SHARED_CA_ROW = st.tuples(st.sampled_from(["postmaster", "a", "@", "+*", "postmaster+*"]), st.integers(0, 4),
                           st.sampled_from(["root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
                                            "error:5.1.1:550 no ", "%1@d1.example", "x@d0.example", "a!b",

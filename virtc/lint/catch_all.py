@@ -20,6 +20,7 @@ a local part no key can hold).
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from virtc.diagnostics import Fix
 from virtc.lint.facts import batches, index, stripped_and_folded
@@ -116,6 +117,8 @@ class CatchAllFix:
                 key = ix.keys[i]
                 if "@" not in key or key.startswith("@") or "+*@" in key or "++@" in key:
                     continue  # a wildcard key: the addresses it forwards are unnamed
+                if "%" in value and first_hop_elsewhere(key, value, wanted, eng.domains):
+                    continue
                 for step in eng.resolve(key).steps:
                     if step.key is None:
                         dom = fold(step.address.rpartition("@")[2]).rstrip(".")
@@ -134,6 +137,20 @@ class CatchAllFix:
         stored = ix.stored_keys
         out.update(stored[i].rpartition("@")[2] for i in ix.wildcards if _forwards(values[i]))
         return frozenset(out)
+
+
+def first_hop_elsewhere(key: str, value: str, wanted: AbstractSet[str], local: AbstractSet[str]) -> bool:
+    """Whether the exact ``key`` (a plain address in a local domain, its own first lookup)
+    hands its address on, through ``value`` after ``%N``, to a plain address outside
+    ``wanted``: as for a value without ``%N``, a chain from there meets only keys that are
+    candidates themselves (#18: 50k ``user@d  user%3@host`` each went to the engine)."""
+    from virtc.lookup import lookup_keys, substitute
+    from virtc.lookup.resolve import PLAIN_ADDRESS, quick_hop
+
+    if not quick_hop(key, local):
+        return False
+    target = PLAIN_ADDRESS.fullmatch(substitute(value, lookup_keys(key)[0].args))
+    return target is not None and fold(target[2]) not in wanted
 
 
 def _forwards(value: str) -> bool:
