@@ -289,7 +289,7 @@ def quick_end(address: str, table: LookupTable, domains: AbstractSet[str]) -> Fi
     """How :func:`resolve` ends for ``address`` (``domains`` folded, no virtuser_entire_domain
     or VirtHost) when every hop is a plain address in a local domain whose first key found
     answers with a plain value, or a template that makes one (``%1@other``), and the last
-    one :func:`final_target` decides; None otherwise (resolve it). Tested equal to
+    one :func:`final_target` or :func:`relayed_end` decides; None otherwise (resolve it). Tested equal to
     :func:`resolve` (the qmail export asks it for every key and probe; the Postfix export
     and ``virtc domains`` use :func:`quick_path`)."""
     path = quick_path(address, table, domains)
@@ -302,7 +302,8 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
     looked: list[str] = []
     for _ in range(_QUICK_HOPS):
         if not quick_hop(address, domains) or fold(address) in map(fold, looked):
-            return None
+            end = relayed_end(address, domains) if looked else None  # (a value: 'u+@host')
+            return None if end is None else (end, [*looked, address])
         looked.append(address)
         for k in lookup_keys(address):  # sendmail's order: the first key found answers
             value = table.get(k.key)
