@@ -331,6 +331,40 @@ def aliases(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
                 del users[:1500]
 
 
+def templates(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """%N everywhere: catch-alls that hand every user on to a mail store (``@d  %1%3@store``)
+    beside entries, some of them what the catch-all gives anyway; domain-wide wildcards
+    (``++@d``, ``+*@d``); and domain aliases, of hosted domains and of other aliases."""
+    done = index = 0
+    hosted: list[str] = []
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        if hosted and rng.random() < 0.15:
+            yield f"@{domain}", f"%1{rng.choice(('', '%3'))}@{rng.choice(hosted)}"
+            hosted.append(domain)  # (an alias of an alias: chains)
+            done += 1
+            continue
+        size = min(entries - done, rng.randint(4, 12))
+        store = f"mail{rng.randrange(50)}.store.example"
+        used: set[str] = set()
+        lines = [_postmaster(domain, used)]
+        if rng.random() < 0.5:
+            lines += [(f"++@{domain}", f"%1@{store}"), (f"+*@{domain}", f"%1+%2@{store}")]
+        while len(lines) < size - 1:
+            user = _user(rng, used)
+            k = rng.random()
+            value = f"{user}%3@{store}" if k < 0.08 else _local(user, rng) if k < 0.6 else \
+                f"{_local(user, rng)}%3@{store}"
+            lines.append((f"{user}@{domain}", value))
+        yield from lines[:size - 1]
+        yield f"@{domain}", f"%1%3@{store}" if rng.random() < 0.7 else CATCH_ALLS[0]
+        hosted.append(domain)
+        if len(hosted) > 2000:
+            del hosted[:1000]
+        done += size
+
+
 SHAPES = {
     "mixed": "the usual hosting mix, 40 entries a domain (the default)",
     "tiny": "many 2-5 entry domains with their own catch-all texts, an alias domain in eight",
@@ -340,9 +374,11 @@ SHAPES = {
     "texts": "a third of the entries reject with their own error: text",
     "aliases": "every other domain an alias (@a  %1%3@b), two forwards in five to users at alias domains",
     "open": "many 2-5 entry domains and no catch-all at all (a VT101 finding and fix for each domain)",
+    "templates": "%N everywhere: catch-alls to a mail store (@d  %1%3@store), ++@d/+*@d wildcards, "
+                 "aliases of aliases",
 }
 _SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
-           "texts": error_texts, "aliases": aliases, "open": open_domains}
+           "texts": error_texts, "aliases": aliases, "open": open_domains, "templates": templates}
 
 
 def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:
