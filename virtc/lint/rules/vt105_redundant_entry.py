@@ -117,7 +117,18 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         ca = doms.catch_alls[p]
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value:
-            verdict = fast.may_equal_fixed(i, value, stored)
+            verdict: bool | None
+            if "+" not in user and "@" not in user and not name.endswith("."):
+                # An exact key: the catch-all is the next key its address meets (as
+                # may_equal_fixed finds through lookup_keys, per entry: #18, 400k at 1M).
+                from virtc.lookup import substitute
+
+                eng = eng or engine()
+                theirs = values[ca]
+                verdict = theirs.strip(BLANKS) == "@" or texts_alike(
+                    substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains)
+            else:
+                verdict = fast.may_equal_fixed(i, value, stored)
             if verdict is None:
                 eng = eng or engine()
                 verdict = may_equal_fixed(value, stored, eng.table.get, eng.domains)
@@ -267,17 +278,23 @@ def _next_key_alike(value: str, tried: list[LookupKey], at: int, get: Callable[[
         other = get(later.key)
         if other is None or other.strip(BLANKS) == "@":
             continue
-        theirs = substitute(other, later.args)
-        if any(c in text for text in (mine, theirs) for c in "@!%"):
-            if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
-                from virtc.lookup.resolve import final_target, relayed_end
-
-                ends = [final_target(text, local) or relayed_end(text, local) for text in (mine, theirs)]
-                if None not in ends and ends[0] != ends[1]:
-                    return False
-            return True
-        return mine.lower().split() == theirs.lower().split()
+        return texts_alike(mine, substitute(other, later.args), local)
     return True
+
+
+def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None) -> bool:
+    """Whether what the key gives (``mine``) and what the next key gives (``theirs``) may
+    lead to the same place: the same words for names; for addresses, False only when both
+    end at once, differently (``local``: the local domains; None: not asked)."""
+    if any(c in text for text in (mine, theirs) for c in "@!%"):
+        if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
+            from virtc.lookup.resolve import final_target, relayed_end
+
+            ends = [final_target(text, local) or relayed_end(text, local) for text in (mine, theirs)]
+            if None not in ends and ends[0] != ends[1]:
+                return False
+        return True
+    return mine.lower().split() == theirs.lower().split()
 
 
 class _UserWildcards:

@@ -70,6 +70,20 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
+def _substituted_targets(stored_keys: list[str], values: list[str], targets: list[str | None]) -> None:
+    """Fill in ``targets`` (of :func:`_plain_targets`) for the %N values of exact keys
+    without '+': the address spelt like the key hits it first, with %1 its user and %2, %3
+    empty, so the value after that substitution is its next hop (#18: 400k such values
+    went to the engine's quick path one by one)."""
+    from virtc.lookup import substitute
+
+    for k in compress(count(), map(str.__contains__, values, repeat("%"))):
+        stored = stored_keys[k]
+        user, _, domain = stored.rpartition("@")
+        if targets[k] is None and user and "+" not in user and "@" not in user and not domain.endswith("."):
+            targets[k] = _plain_targets([substitute(values[k], (stored, user))])[0]
+
+
 def _backwards(ix: TableIndex, candidates: Sequence[int],
                positions: Sequence[int]) -> Iterator[tuple[int, int, str, str | None]]:
     """(position in ``candidates``, entry, stored key, plain target) of the candidates at
@@ -132,8 +146,8 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             return _UNKNOWN
         if may_have_keys(p):
             j = first(f"{user}@{domain}")
-            if j is not None:
-                return j
+            if j is not None:  # (its next hop is its own address's: not with %N and a detail)
+                return _UNKNOWN if "%" in values[j] else j
         ca = catch_alls[p]
         if ca == NO_CATCH_ALL:
             return _ENDS  # delivered to (or bounced by) the local user
@@ -141,7 +155,10 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
-        for f, i, target in zip_strict(positions, chunk, _plain_targets(values.take(chunk))):
+        texts = values.take(chunk)
+        targets = _plain_targets(texts)
+        _substituted_targets(ix.stored_keys.take(chunk), texts, targets)
+        for f, i, target in zip_strict(positions, chunk, targets):
             if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
                 nxt[i] = _UNKNOWN  # (not one plain address: '%' hacks, a lone '@')
                 continue
