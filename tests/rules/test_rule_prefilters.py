@@ -152,19 +152,24 @@ def test_implausible_domains_are_the_definition(names: list[str]) -> None:
 
 
 _PCT_VALUES = ["bob", "%1", "bob%2", "%1%3", "bob+%2", "%1@d1.example", "%0.X", "error:5.1.1:550 no",
-               "%1@remote.example", "error:5.1.1:550 %1 no", "x%3", "bob+%2@d1.example",
+               "%1@remote.example", "%1+%2@remote.example", "%1%3@remote.example", "error:5.1.1:550 %1 no",
+               "x%3", "bob+%2@d1.example",
                "bob+%2@remote.example", "%1%3@d0.example", "bob@d1.example", "bob@remote.example"]
 _PCT_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "bob+x", "al"]
 _PCT_ROW = st.tuples(st.sampled_from(_PCT_KEYS), st.integers(0, 1), st.sampled_from(_PCT_VALUES))
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.lists(_PCT_ROW, max_size=10), st.sampled_from(["bob", "error:5.1.1:550 no", "%1", "al"]))
+@given(st.lists(_PCT_ROW, max_size=10),
+       st.sampled_from(["bob", "error:5.1.1:550 no", "%1", "al", "%1%3@remote.example", "%1%3@d1.example",
+                        "@"]))
 @example([("bob+*", 0, "bob+%2@d1.example"), ("bob", 0, "bob")], "error:5.1.1:550 no")  # ends otherwise
 @example([("bob+*", 0, "bob+%2@d1.example"), ("bob", 0, "bob"), ("bob+*", 1, "bob+%2@d0.example")],
          "error:5.1.1:550 no")  # a loop through the key
 @example([("++", 0, "%1@remote.example"), ("+*", 0, "bob+%2@remote.example")], "error:5.1.1:550 no")
 @example([("++", 0, "%1@remote.example"), ("+*", 0, "%1@remote.example")], "error:5.1.1:550 no")  # alike
+@example([("+*", 0, "%1+%2@remote.example"), ("++", 1, "%1@remote.example")], "%1%3@remote.example")
+@example([("+*", 0, "%1%3@d1.example"), ("virtc-probe+*", 0, "root")], "%1%3@d1.example")  # not reached
 @example([("bob+*", 0, "%0.X"), ("al", 0, "bob%3@d1.example")], "%1")  # relayed to 'bob+*@d0.example.X'
 def test_vt105_skips_only_percent_values_the_engine_would_not_report(
         rows: list[tuple[str, int, str]], catch_all: str) -> None:
@@ -181,6 +186,7 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
     found = findings()
     with patch.object(vt105, "may_equal_fixed", lambda value, stored, get, local=None: True), \
             patch.object(vt105, "texts_alike", lambda mine, theirs, local: True), \
+            patch.object(vt105, "alike_for_everyone", lambda value, catch_all, name: False), \
             patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None):
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")

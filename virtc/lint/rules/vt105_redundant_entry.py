@@ -47,7 +47,7 @@ from virtc.lint.facts import (
     wildcard_parts,
 )
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, MAXNAME, Key, KeyKind
+from virtc.model import BLANKS, MAXNAME, Key, KeyKind, fold
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -160,6 +160,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
+        if user == "+*" and "%" in value and alike_for_everyone(value, values[ca], name) and \
+                _first_found(eng, eng.probe(key)) == stored:
+            yield _finding(ix, i, ca, value)  # (#18: 100k '+*@d  %1+%2@store' beside '@d  %1%3@store')
+            continue
         dom = doms.at(p, name)
         probes = _probes(key, eng.probe(key), dom.has(KeyKind.USER_PLUS) or dom.has(KeyKind.DOMAIN_PLUS))
         with_it = [eng.resolve(p) for p in probes]
@@ -208,6 +212,32 @@ class PlainlyRedundant:
         key = f"@{name}"  # (the rows of lookup_keys: 1 and 8 for user@d, 4 and 7 with a '+')
         return all(substitute(value, (stored, *args)) == substitute(catch_all, (key, *args))
                    for args in ((user,), (user, _DETAIL, _PLUS_DETAIL), (user, "", "+")))
+
+
+def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
+    """Whether a ``+*@name`` key's ``value`` gives every address that reaches it the text
+    the catch-all (value ``catch_all``), the next key, gives it: the same text with the user
+    and the detail as symbols no value holds, so for any user and detail. Then deleting it
+    changes no address's path."""
+    from virtc.lookup import substitute
+
+    if catch_all.strip(BLANKS) in ("@", "!"):
+        return False  # (a "not found" marker: what follows is not the catch-all's text)
+    user, detail = "\u0101", "\u0100"  # (a value holds Latin-1 only)
+    args = (user, detail, "+" + detail)
+    return substitute(value, (f"+*@{name}", *args)) == substitute(catch_all, (f"@{name}", *args))
+
+
+def _first_found(eng: Engine, address: str) -> str | None:
+    """The key that answers a plain ``address`` first (as the engine's resolution's first
+    step finds it), None for none or an address that is not plain."""
+    from virtc.lookup import lookup_keys
+    from virtc.lookup.resolve import quick_hop
+
+    if not quick_hop(address, eng.domains):
+        return None
+    get = eng.table.get
+    return next((fold(lk.key) for lk in lookup_keys(address) if get(lk.key) is not None), None)
 
 
 def _no_wildcard_first(ix: TableIndex, p: int, name: str, user: str) -> bool:
