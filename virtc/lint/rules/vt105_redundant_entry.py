@@ -115,8 +115,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if p is None or doms.catch_alls[p] == NO_CATCH_ALL or not at:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
         ca = doms.catch_alls[p]
+        # '+*@d' giving everyone what the catch-all gives (then any test below says "may equal")
+        alike = user == "+*" and "%" in value and alike_for_everyone(value, values[ca], name)
         # Same words as the catch-all's value (after its %N for this user)?
-        if "%" in value:
+        if "%" in value and not alike:
             verdict: bool | None
             if "+" not in user and "@" not in user and not name.endswith("."):
                 # An exact key: the catch-all is the next key its address meets (as
@@ -139,7 +141,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 if proof(stored, value, values[ca]):
                     yield _finding(ix, i, ca, value)
                     continue
-        else:
+        elif not alike:
             expected = ca_value = values[ca]
             if "%" in ca_value:
                 from virtc.lookup import substitute  # (the engine: not for a table without %N)
@@ -160,8 +162,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
-        if user == "+*" and "%" in value and alike_for_everyone(value, values[ca], name) and \
-                _first_found(eng, eng.probe(key)) == stored:
+        if alike and _first_found(eng, eng.probe(key)) == stored:
             yield _finding(ix, i, ca, value)  # (#18: 100k '+*@d  %1+%2@store' beside '@d  %1%3@store')
             continue
         dom = doms.at(p, name)
