@@ -791,6 +791,8 @@ def test_vt105_plain_redundancy_is_the_engines(rows: list[tuple[str, int, str]],
 @settings(max_examples=800, deadline=None)
 @given(st.lists(_VT207_ROW, max_size=12), st.booleans())
 @example([("@", 0, "%1-x@remote.example"), ("@", 1, "%1-x@d1.example")], False)
+@example([("++", 0, "%1@remote.example"), ("+*", 0, "%1.%2@d0.example"), ("@", 0, "%1@d1.example")], False)
+@example([("++", 0, "%1@d1.example"), ("@", 1, "%1%3@d0.example")], False)  # a loop through '++@d0'
 def test_vt205_template_catch_alls_end_as_the_engine_says(rows: list[tuple[str, int, str]],
                                                           local: bool) -> None:
     """The template catch-alls VT205 proves to end (#18: 100k '@dN  %1-N@host') end for the
@@ -805,15 +807,21 @@ def test_vt205_template_catch_alls_end_as_the_engine_says(rows: list[tuple[str, 
     for i in vt205.proven_template_ends(ix, eng.domains):
         event("template proven to end")
         assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", rows
+    for i in vt205.proven_wildcard_ends(ix, eng.domains):
+        event("domain wildcard proven to end")
+        r = eng.resolve(eng.probe(Key.parse(ix.stored_keys[i])))
+        assert r.kind != "loop" and r.chain[:1] == (ix.stored_keys[i],), rows
 
     def findings() -> list[Finding]:
         return sorted(vt205.check(table, LintContext(LintConfig(), domains)))
 
     found = findings()
-    with patch.object(vt205, "proven_template_ends", lambda ix, local: []):
+    with patch.object(vt205, "proven_template_ends", lambda ix, local: []), \
+            patch.object(vt205, "proven_wildcard_ends", lambda ix, local: []):
         assert found == findings()
     with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))), \
             patch.object(vt205, "proven_template_ends", lambda ix, local: []), \
+            patch.object(vt205, "proven_wildcard_ends", lambda ix, local: []), \
             patch.object(vt205, "proven_alias_ends", lambda ix, local: []), \
             patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None):
         assert found == findings()  # (the engine alone)

@@ -43,7 +43,7 @@ from virtc.diagnostics import Severity
 from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
-from virtc.model import MAXNAME, Key, Value, fold
+from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -295,6 +295,31 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     return out
 
 
+def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
+    """The ``++@D`` and ``+*@D`` keys whose engine probe (``virtc-probe+x@D``, ``virtc-probe+@D``)
+    provably ends: no key holds the probe's name (so the wildcard answers it first), and
+    the value after substitution ends at once (a reject, a name, an address outside the
+    local domains: ``final_target`` or ``relayed_end``). #18: 100k such keys (the templates
+    shape) went through quick_path one by one."""
+    if ix.stored_keys.contains("virtc-probe"):
+        return []
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import final_target, quick_hop, relayed_end
+
+    out = []
+    for _, chunk in batches(ix.wildcards):
+        for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
+            detail = {"++@": "x", "+*@": ""}.get(key[:3])
+            name = key[3:]
+            if detail is None or name not in local or value.strip(BLANKS) in ("@", "!") or \
+                    not quick_hop(f"virtc-probe+{detail}@{name}", local):
+                continue
+            text = substitute(value, (key, "virtc-probe", detail, "+" + detail)) if "%" in value else value
+            if final_target(text, local) is not None or relayed_end(text, local) is not None:
+                out.append(i)
+    return out
+
+
 _HACK_CHARS = (re.compile("%"), re.compile("!"))
 _ONLY_AT = re.compile(r"\n[ \t]*@[ \t]*(?=\n)|\n[ \t]+(?=\n)")
 """A lone '@' or blanks (each match holds a character of its value: see Column.matching)."""
@@ -331,8 +356,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
     # that key's entry (a byte each, not a set of a million strings), any other in a set.
     ends = proven_ends(ix, local)
-    for i in (*proven_alias_ends(ix, local), *proven_template_ends(ix, local)):
-        ends[i] = 1
+    for proven in (proven_alias_ends, proven_template_ends, proven_wildcard_ends):
+        for i in proven(ix, local):
+            ends[i] = 1
     other_ends: set[str] = set()
 
     def mark(address: str) -> None:
