@@ -136,10 +136,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 verdict = may_equal_fixed(value, stored, eng.table.get, eng.domains)
             if not verdict:
                 continue  # what answers without it differs, whatever the detail
-            if i not in ix.shadowed_by_duplicate and _no_wildcard_first(ix, p, name, user):
+            wild = None if i in ix.shadowed_by_duplicate else _domain_wildcards(ix, p, name, user)
+            if wild is not None:
                 proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
-                if proof(stored, value, values[ca]):
-                    yield _finding(ix, i, ca, value)
+                proven = proof(stored, value, values[ca], wild)
+                if proven is not None:
+                    if proven:
+                        yield _finding(ix, i, ca, value)
                     continue
         elif not alike:
             expected = ca_value = values[ca]
@@ -149,11 +152,14 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 expected = substitute(ca_value, ("@" + name, user))
             if value.split() != expected.split():
                 continue
-            if i not in ix.shadowed_by_duplicate and value == expected \
-                    and _no_wildcard_first(ix, p, name, user):
+            wild = None if i in ix.shadowed_by_duplicate or value != expected else \
+                _domain_wildcards(ix, p, name, user)
+            if wild is not None:
                 proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
-                if proof(stored, value, ca_value):
-                    yield _finding(ix, i, ca, value)
+                proven = proof(stored, value, ca_value, wild)
+                if proven is not None:
+                    if proven:
+                        yield _finding(ix, i, ca, value)
                     continue
         if i in ix.shadowed_by_duplicate:
             continue  # VT103
@@ -188,10 +194,11 @@ def _finding(ix: TableIndex, i: int, ca: int, value: str) -> Finding:
 
 
 class PlainlyRedundant:
-    """Whether a plain key ``user@d`` (no '+'; no '+' wildcard key answers before it, see
-    :func:`_no_wildcard_first`) is redundant without asking the engine: what its value makes
-    of the engine's probes (``user@d``, ``user+detail@d``, ``user+@d``) is, to the letter,
-    what ``d``'s catch-all makes of them, and no key spells the probe's detail (nothing else
+    """Whether a plain key ``user@d`` (no '+'; no wildcard key of the user answers before it,
+    see :func:`_domain_wildcards`) is redundant without asking the engine: what its value
+    makes of the engine's probes (``user@d``, ``user+detail@d``, ``user+@d``) is, to the
+    letter, what the key sendmail would try next without it (``++@d``, ``+*@d`` or the
+    catch-all) makes of them, and no key spells the probe's detail (nothing else
     answers them first). The probes then go on from the same text with or without the entry.
     False asks the engine (#18: 100k domains whose every entry is what ``@d  %1-N@host``
     gives took 16 s; 50k ``user@d  user%3@host`` beside ``@d  %1%3@host``, 12 s)."""
@@ -203,16 +210,38 @@ class PlainlyRedundant:
         self.local = local
         self.substitute, self.quick_hop, self.detail_keys = substitute, quick_hop, detail_keys
 
-    def __call__(self, stored: str, value: str, catch_all: str) -> bool:
+    def __call__(self, stored: str, value: str, catch_all: str,
+                 wildcards: tuple[str | None, str | None] = (None, None)) -> bool | None:
+        """True: redundant; False: provably not; None: the engine decides. ``wildcards``: the
+        values of the domain's ``++@`` and ``+*@`` keys (None: no such key), which answer a
+        '+detail' address before the catch-all once the entry is gone."""
         user, _, name = stored.rpartition("@")
         if self.detail_keys or "+" in user:
-            return False
+            return None
         quick_hop, local, substitute = self.quick_hop, self.local, self.substitute
         if not (quick_hop(stored, local) and quick_hop(f"{user}{_PLUS_DETAIL}@{name}", local)):
-            return False
-        key = f"@{name}"  # (the rows of lookup_keys: 1 and 8 for user@d, 4 and 7 with a '+')
-        return all(substitute(value, (stored, *args)) == substitute(catch_all, (key, *args))
-                   for args in ((user,), (user, _DETAIL, _PLUS_DETAIL), (user, "", "+")))
+            return None
+        plus, star = wildcards
+        if any(v is not None and v.strip(BLANKS) in ("@", "!") for v in wildcards):
+            return None  # (a "not found" marker: the engine follows what comes after it)
+
+        def after(detail: str) -> tuple[str, str]:
+            """The key and value answering user+detail@name without the entry (lookup_keys'
+            rows 5, 6, 7: after 'user@name', row 4)."""
+            if detail and plus is not None:
+                return f"++@{name}", plus
+            return (f"+*@{name}", star) if star is not None else (f"@{name}", catch_all)
+
+        # user@name meets the catch-all next (row 8): no '+', no wildcard row.
+        nexts = [((user,), f"@{name}", catch_all), *(((user, d, "+" + d), *after(d)) for d in (_DETAIL, ""))]
+        pairs = [(substitute(value, (stored, *args)), substitute(theirs, (key, *args)))
+                 for args, key, theirs in nexts]
+        if all(mine == theirs for mine, theirs in pairs):
+            return True
+        # The probe user+detail@name reaches the entry (nothing before it): if what follows
+        # ends at once, and otherwise, the entry is needed (#18: 'user@d  user%3@store' in a
+        # domain whose '++@d  %1@store' drops the detail).
+        return False if not texts_alike(*pairs[1], local) else None
 
 
 def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
@@ -241,17 +270,17 @@ def _first_found(eng: Engine, address: str) -> str | None:
     return next((fold(lk.key) for lk in lookup_keys(address) if get(lk.key) is not None), None)
 
 
-def _no_wildcard_first(ix: TableIndex, p: int, name: str, user: str) -> bool:
-    """Whether no '+' wildcard key of domain ``name`` (at position ``p``) answers
-    ``user+detail@name`` before ``user@name`` does, or before the catch-all without it: no
-    ``++@`` or ``+*@`` key, and no ``user++@`` or ``user+*@`` key of this user."""
-    kinds = ix.domains.kinds[p]
-    if not kinds:
-        return True
+def _domain_wildcards(ix: TableIndex, p: int, name: str, user: str) -> tuple[str | None, str | None] | None:
+    """The values of the ``++@name`` and ``+*@name`` keys (None for none) that answer
+    ``user+detail@name`` when ``user@name`` is gone; None when a ``user++@`` or ``user+*@`` key
+    of this user answers it before ``user@name`` (the engine decides then)."""
+    if not ix.domains.kinds[p]:
+        return None, None
     dom = ix.domains.at(p, name)
-    if dom.has(KeyKind.DOMAIN_PLUS) or dom.has(KeyKind.DOMAIN_ANY):
-        return False
-    return ix.find(dom, _USER_PLUS, user) is None and ix.find(dom, _USER_ANY, user) is None
+    if ix.find(dom, _USER_PLUS, user) is not None or ix.find(dom, _USER_ANY, user) is not None:
+        return None
+    plus, star = ix.find(dom, KeyKind.DOMAIN_PLUS), ix.find(dom, KeyKind.DOMAIN_ANY)
+    return None if plus is None else ix.values[plus], None if star is None else ix.values[star]
 
 
 def _with_texts(ix: TableIndex, entries: list[int]) -> Iterator[tuple[int, str, str]]:
