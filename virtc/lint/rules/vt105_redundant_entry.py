@@ -136,14 +136,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 verdict = may_equal_fixed(value, stored, eng.table.get, eng.domains)
             if not verdict:
                 continue  # what answers without it differs, whatever the detail
-            wild = None if i in ix.shadowed_by_duplicate else _domain_wildcards(ix, p, name, user)
-            if wild is not None:
-                proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
-                proven = proof(stored, value, values[ca], wild)
-                if proven is not None:
-                    if proven:
-                        yield _finding(ix, i, ca, value)
-                    continue
+            provable = True
         elif not alike:
             expected = ca_value = values[ca]
             if "%" in ca_value:
@@ -152,15 +145,18 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 expected = substitute(ca_value, ("@" + name, user))
             if value.split() != expected.split():
                 continue
-            wild = None if i in ix.shadowed_by_duplicate or value != expected else \
-                _domain_wildcards(ix, p, name, user)
-            if wild is not None:
-                proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
-                proven = proof(stored, value, ca_value, wild)
-                if proven is not None:
-                    if proven:
-                        yield _finding(ix, i, ca, value)
-                    continue
+            provable = value == expected
+        else:
+            provable = False
+        provable = provable and i not in ix.shadowed_by_duplicate
+        wild = _domain_wildcards(ix, p, name, user) if provable else None
+        if wild is not None:
+            proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
+            proven = proof(stored, value, values[ca], wild)
+            if proven is not None:
+                if proven:
+                    yield _finding(ix, i, ca, value)
+                continue
         if i in ix.shadowed_by_duplicate:
             continue  # VT103
         # The engine decides: every address reaching the entry resolves the same without it.
