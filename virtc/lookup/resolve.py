@@ -255,6 +255,12 @@ def relayed_end(value: str, domains: AbstractSet[str]) -> Final | None:
     return Final("remote", target.text, None, None)
 
 
+def end_at_once(value: str, domains: AbstractSet[str]) -> Final | None:
+    """:func:`final_target`, else :func:`relayed_end`: how an address ends whose key's value
+    is ``value`` when nothing is looked up after it (rules comparing two such ends)."""
+    return final_target(value, domains) or relayed_end(value, domains)
+
+
 def final_kind(value: str, domains: AbstractSet[str]) -> Kind | None:
     """:func:`final_target`'s kind alone, without making its reply (for rules that ask
     whether an address is rejected, of 30k domains)."""

@@ -300,7 +300,7 @@ def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None],
     address that reaches the key with a symbolic detail, what the key gives with what the
     next key sendmail would try gives (through ``get``, the map). Different words: not
     redundant, whatever the detail. Two texts that end at once (``local``: the local
-    domains; :func:`~virtc.lookup.resolve.final_target`), differently: not redundant.
+    domains; :func:`~virtc.lookup.resolve.end_at_once`), differently: not redundant.
     Anything else: the engine decides. A cheap test that spares the engine every
     ``user+*@d  user+%2`` of a table, and every ``++@d  %1@host`` beside ``+*@d
     %1+%2@host`` (#18)."""
@@ -344,9 +344,9 @@ def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None) -> bool:
     end at once, differently (``local``: the local domains; None: not asked)."""
     if any(c in text for text in (mine, theirs) for c in "@!%"):
         if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
-            from virtc.lookup.resolve import final_target, relayed_end
+            from virtc.lookup.resolve import end_at_once
 
-            ends = [final_target(text, local) or relayed_end(text, local) for text in (mine, theirs)]
+            ends = [end_at_once(text, local) for text in (mine, theirs)]
             if None not in ends and ends[0] != ends[1]:
                 return False
         return True
@@ -363,11 +363,10 @@ class _UserWildcards:
     def __init__(self, ix: TableIndex, engine: Callable[[], Engine] | None = None) -> None:
         """``engine``: the run's lookup engine, for :meth:`may_end_alike` (None: never asked)."""
         from virtc.lookup import substitute  # (the engine: not for a table without %N)
-        from virtc.lookup.resolve import final_target, quick_end, relayed_end
+        from virtc.lookup.resolve import end_at_once, quick_end
 
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
-        self.engine, self.final_target, self.quick_end = engine, final_target, quick_end
-        self.relayed_end = relayed_end
+        self.engine, self.end_at_once, self.quick_end = engine, end_at_once, quick_end
         self.stored_keys, self.first = ix.stored_keys, ix.table.key_index.first
         self.pairs, self.find = ix.wildcard_pairs, ix.find
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
@@ -451,11 +450,10 @@ class _UserWildcards:
         if self.engine is None:
             return True
         eng = self.engine()
-        without = self.final_target(theirs, eng.domains) or self.relayed_end(theirs, eng.domains)
+        without = self.end_at_once(theirs, eng.domains)
         if without is None:
             return True
-        with_it = self.final_target(mine, eng.domains) or self.relayed_end(mine, eng.domains) or \
-            self.quick_end(mine, eng.table, eng.domains)
+        with_it = self.end_at_once(mine, eng.domains) or self.quick_end(mine, eng.table, eng.domains)
         return with_it is None or with_it == without
 
 

@@ -299,12 +299,12 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     """The ``++@D`` and ``+*@D`` keys whose engine probe (``virtc-probe+x@D``, ``virtc-probe+@D``)
     provably ends: no key holds the probe's name (so the wildcard answers it first), and
     the value after substitution ends at once (a reject, a name, an address outside the
-    local domains: ``final_target`` or ``relayed_end``). #18: 100k such keys (the templates
+    local domains: ``resolve.end_at_once``). #18: 100k such keys (the templates
     shape) went through quick_path one by one."""
     if ix.stored_keys.contains("virtc-probe"):
         return []
     from virtc.lookup import substitute
-    from virtc.lookup.resolve import final_target, quick_hop, relayed_end
+    from virtc.lookup.resolve import end_at_once, quick_hop
 
     out = []
     for _, chunk in batches(ix.wildcards):
@@ -315,7 +315,7 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
                     not quick_hop(f"virtc-probe+{detail}@{name}", local):
                 continue
             text = substitute(value, (key, "virtc-probe", detail, "+" + detail)) if "%" in value else value
-            if final_target(text, local) is not None or relayed_end(text, local) is not None:
+            if end_at_once(text, local) is not None:
                 out.append(i)
     return out
 
