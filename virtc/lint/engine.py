@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
-from virtc.lint.facts import TableIndex, index
+from virtc.lint.facts import PROBE, TableIndex, index
 from virtc.lint.rule import LintContext
 from virtc.lint.shared import NAMES_NOTHING
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
@@ -98,12 +98,12 @@ class Engine:
         key of the table would answer first.
         """
         dom, user = fold(key.domain), fold(key.user)
-        made_up = "virtc-probe"
+        made_up = PROBE
         n = 0
         while self.table.get(f"{made_up}@{dom}") is not None or \
                 self.table.get(f"{made_up}+x@{dom}") is not None or self.table.get(f"{made_up}+@{dom}"):
             n += 1
-            made_up = f"virtc-probe{n}"
+            made_up = f"{PROBE}{n}"
         kind = key.kind
         if kind is KeyKind.CATCH_ALL:
             return f"{made_up}@{dom}"

@@ -54,6 +54,9 @@ class Domain(NamedTuple):
         return bool(self.kinds & _WILD_BITS[kind])
 
 
+PROBE = "virtc-probe"
+"""The user of the lookup engine's made-up probes (:meth:`virtc.lint.engine.Engine.probe`)."""
+
 NO_CATCH_ALL = -1
 """In :attr:`Domains.catch_alls`: the domain has no ``@domain`` key."""
 
@@ -259,6 +262,12 @@ class TableIndex:
     def shadowed_by_duplicate(self) -> frozenset[int]:
         """Indices of later duplicates: entries makemap does not store."""
         return self.table.key_index.later
+
+    @cached_property
+    def probe_named(self) -> bool:
+        """Whether some key holds ``virtc-probe``, the user of the engine's made-up probes:
+        rules that stand in for such a probe (VT205, VT207) leave it to the engine then."""
+        return self.stored_keys.contains(PROBE)
 
     @cached_property
     def one_at_each(self) -> bool:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, stripped_and_folded, value_span
+from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, stripped_and_folded, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
@@ -237,7 +237,7 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     another such alias (no cycle, at most :data:`_ALIAS_HOPS` deep). Done per domain, not
     per entry through the engine (#18: the tiny shape has 40k alias domains at 1M entries).
     Only when no key holds the probe's name: then no key of B answers it before ``@B``."""
-    if ix.stored_keys.contains("virtc-probe"):
+    if ix.probe_named:
         return []
     values, doms, aliases = ix.values, ix.domains, ix.aliases
     catch_alls = doms.catch_alls
@@ -274,7 +274,7 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     or address outside the local domains (:func:`~virtc.lookup.resolve.final_kind`), so
     nothing is looked up after it. Only when no key holds the probe's name: then the
     catch-all alone answers it (#18: 100k such domains took 2 s through the engine)."""
-    if ix.stored_keys.contains("virtc-probe"):
+    if ix.probe_named:
         return []
     from virtc.lookup.resolve import catch_all_kind
 
@@ -290,7 +290,7 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
             p = doms.position(name)
             if p is None or doms.catch_alls[p] != i or name not in local:
                 continue
-            if catch_all_kind("virtc-probe", name, value, local) is not None:
+            if catch_all_kind(PROBE, name, value, local) is not None:
                 out.append(i)
     return out
 
@@ -301,7 +301,7 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     the value after substitution ends at once (a reject, a name, an address outside the
     local domains: ``resolve.end_at_once``). #18: 100k such keys (the templates
     shape) went through quick_path one by one."""
-    if ix.stored_keys.contains("virtc-probe"):
+    if ix.probe_named:
         return []
     from virtc.lookup import substitute
     from virtc.lookup.resolve import end_at_once, quick_hop
@@ -312,9 +312,9 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
             detail = {"++@": "x", "+*@": ""}.get(key[:3])
             name = key[3:]
             if detail is None or name not in local or value.strip(BLANKS) in ("@", "!") or \
-                    not quick_hop(f"virtc-probe+{detail}@{name}", local):
+                    not quick_hop(f"{PROBE}+{detail}@{name}", local):
                 continue
-            text = substitute(value, (key, "virtc-probe", detail, "+" + detail)) if "%" in value else value
+            text = substitute(value, (key, PROBE, detail, "+" + detail)) if "%" in value else value
             if end_at_once(text, local) is not None:
                 out.append(i)
     return out

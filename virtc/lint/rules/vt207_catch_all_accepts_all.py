@@ -31,7 +31,7 @@ from collections.abc import Iterator, Set
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, shown, value_span
+from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import Value, ValueKind
 from virtc.table import Table
@@ -69,8 +69,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-PROBE = "virtc-probe"
-"""The user of the address nobody names (as the engine's probes; no key of the table may hold it)."""
 _REJECTED = ("error", "loop")
 """Resolutions whose RCPT sendmail rejects (a loop: 554 after too many rewrites)."""
 _HOPS = 8
@@ -96,7 +94,7 @@ class UnknownRejected:
         self.ix: TableIndex = index(table, ctx)
         self.engine = shared_engine(table, ctx)
         self.local: Set[str] = self.engine.domains
-        self.named = self.ix.stored_keys.contains(PROBE)
+        self.named = self.ix.probe_named
         self.probed = self.ix.values.contains(PROBE)
         """(A value names the probe: a chain could come back to it.)"""
         self.by_value: dict[str, tuple[bool, bool]] = {}
