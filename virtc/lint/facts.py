@@ -84,9 +84,6 @@ class Domains:
         self.position = self._at.get
         """Name (folded) -> its position, None for no domain of the table."""
 
-    def _names(self) -> Iterator[str]:
-        return iter(self.names)  # (split a block at a time: not 300k strings at once)
-
     def __len__(self) -> int:
         return len(self.key_counts)
 
@@ -94,7 +91,7 @@ class Domains:
         return name in self._at
 
     def __iter__(self) -> Iterator[str]:
-        return self._names()
+        return iter(self.names)  # (split a block at a time: not 300k strings at once)
 
     def __getitem__(self, name: str) -> Domain:
         return self.at(self._at[name], name)
@@ -114,7 +111,7 @@ class Domains:
         return self._at.keys()
 
     def values(self) -> Iterator[Domain]:
-        return map(self.at, range(len(self)), self._names())
+        return map(self.at, range(len(self)), self.names)
 
     def items(self) -> Iterator[tuple[str, Domain]]:
         return ((dom.name, dom) for dom in self.values())
