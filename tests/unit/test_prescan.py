@@ -21,6 +21,7 @@ from virtc.lookup.prescan import (
     lookup_address,
     prescan,
     rcpt_reply,
+    scan_bytes,
     shorten,
     smtp_text,
 )
@@ -175,3 +176,31 @@ def test_prescan_total(data: bytes) -> None:
     scan = prescan(data)
     assert all(0 < len(t) <= MAXNAME for t in scan.tokens)
     assert scan.fatal or scan.tokens
+
+
+_PIECES = st.sampled_from([b"a", b"bob", b"x" * 250, b"y" * 7, b".", b"@", b"%", b",", b";", b" ", b"\t",
+                           b"<", b">", b"(", b")", b'"', b"\\", b"\xe9", b"\xff", b"+", b":", b"!", b"\r\n"])
+
+
+@given(st.lists(_PIECES, max_size=400).map(b"".join))
+def test_prescan_word_path_equals_the_state_machine(data: bytes) -> None:
+    """The one-regex path for plain bytes gives what the byte-by-byte scan gives, limits
+    (token too long, too many tokens, address too long) and unbalanced '<>' included."""
+    assert prescan(data) == scan_bytes(data)
+
+
+@pytest.mark.parametrize("data", [
+    b"a " * 999 + b"b",  # 1000 tokens: the last one allowed
+    b"a " * 1000 + b"b",  # one too many
+    b"a." * 600,  # 1200 tokens
+    b"x" * 256 + b" y",
+    b"x" * 257,
+    b"<" + b"x" * 200 + b"> " + b"y" * 200,
+    b"a>b" + b"c" * 300,
+    b"<a" + b"c" * 300,
+    b"c" * 300 + b">",
+    b" " * 300,
+    (b"x" * 250 + b" ") * 5,
+])
+def test_prescan_word_path_at_the_limits(data: bytes) -> None:
+    assert prescan(data) == scan_bytes(data)
