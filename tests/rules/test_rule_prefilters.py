@@ -760,7 +760,9 @@ _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", 
                                         "%1-%2@mx.example", "%0@mx.example", "a-0@mx.example ",
                                         "a@d1.example", "%1@d1.example", "a-0@d1.example", "%1-0@d1.example",
                                         "error:5.1.1:550 no", "root", "%1", "a", "a%3-0@mx.example",
-                                        "%1%3@mx.example", "a%2-0@mx.example"]))
+                                        "%1%3@mx.example", "a%2-0@mx.example", "%1@d0.example",
+                                        "%1+x@d1.example", "a@d1.example.", "%1%3@d1.example",
+                                        "error:5.1.1:550 %1 no"]))
 
 
 @settings(max_examples=800, deadline=None)
@@ -775,6 +777,12 @@ _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", 
 @example([("a", 0, "a%3-0@mx.example"), ("+*", 0, "%1%3-0@mx.example"), ("@", 0, "%1%3-0@mx.example")], False)
 @example([("a", 0, "a%3-0@mx.example"), ("+*", 0, "%1-0@mx.example"), ("@", 0, "%1%3-0@mx.example")], False)
 @example([("a", 0, "a-0@mx.example"), ("++", 0, "%1-0@mx.example"), ("@", 0, "%1-0@mx.example")], False)
+@example([("a", 0, "%1@d1.example"), ("@", 0, "error:5.1.1:550 no"), ("@", 1, "error:5.1.1:550 no")], True)
+@example([("a", 0, "%1@d1.example"), ("@", 0, "error:5.1.1:550 no"), ("@", 1, "root")], True)  # other ends
+@example([("a", 0, "%1@d1.example"), ("@", 0, "error:5.1.1:550 no"), ("@", 1, "%1@d0.example")], True)  # loop
+@example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example")], True)  # key met
+@example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1+x@d1.example"), ("@", 1, "%1%3@d0.example")], True)
+@example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example.")], True)
 def test_vt105_plain_redundancy_is_the_engines(rows: list[tuple[str, int, str]], local: bool) -> None:
     """VT105 proves a plain ``user@d`` redundant without the engine when its value is what
     the catch-all makes of its own and its ``+detail`` address (#18: 200k such entries took

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from itertools import compress, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import gt, itemgetter
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
     from virtc.lint.engine import Engine
     from virtc.lookup import LookupKey, Resolution
+    from virtc.lookup.resolve import Final
+    from virtc.lookup.table import LookupTable
 
 CODE = "VT105"
 NAME = "redundant-entry"
@@ -151,7 +153,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         provable = provable and i not in ix.shadowed_by_duplicate
         wild = _domain_wildcards(ix, p, name, user) if provable else None
         if wild is not None:
-            proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys)
+            proof = proof or PlainlyRedundant(engine().domains, fast.detail_keys, engine().table)
             proven = proof(stored, value, values[ca], wild)
             if proven is not None:
                 if proven:
@@ -199,12 +201,16 @@ class PlainlyRedundant:
     False asks the engine (#18: 100k domains whose every entry is what ``@d  %1-N@host``
     gives took 16 s; 50k ``user@d  user%3@host`` beside ``@d  %1%3@host``, 12 s)."""
 
-    def __init__(self, local: AbstractSet[str], detail_keys: bool) -> None:
+    def __init__(self, local: AbstractSet[str], detail_keys: bool, table: LookupTable | None = None) -> None:
+        """``table``: the lookups of the run, to follow texts that are local addresses
+        (None: such texts leave it to the engine)."""
         from virtc.lookup import substitute
-        from virtc.lookup.resolve import quick_hop
+        from virtc.lookup.resolve import end_at_once, quick_hop, quick_path
 
-        self.local = local
+        self.local, self.table = local, table
         self.substitute, self.quick_hop, self.detail_keys = substitute, quick_hop, detail_keys
+        self.end_at_once, self.quick_path = end_at_once, quick_path
+        self._ends: dict[str, tuple[Final, set[tuple[str, str]]] | None] = {}
 
     def __call__(self, stored: str, value: str, catch_all: str,
                  wildcards: tuple[str | None, str | None] = (None, None)) -> bool | None:
@@ -237,7 +243,50 @@ class PlainlyRedundant:
         # The probe user+detail@name reaches the entry (nothing before it): if what follows
         # ends at once, and otherwise, the entry is needed (#18: 'user@d  user%3@store' in a
         # domain whose '++@d  %1@store' drops the detail).
-        return False if not texts_alike(*pairs[1], local) else None
+        if not texts_alike(*pairs[1], local):
+            return False
+        return self._same_ends(pairs, user, name)
+
+    def _same_ends(self, pairs: list[tuple[str, str]], user: str, name: str) -> bool | None:
+        """Whether each probe ends the same with the entry's text and the next key's, when
+        both ends are found in a few lookups that never meet a key of ``user@name`` (#18:
+        50k 'u@d  %1@d2' beside '@d  error:...', the catch-all of d2 rejecting alike)."""
+        if self.table is None:
+            return None
+        ends = []
+        mine = (fold(user), fold(name))
+        known = self._ends
+        for text in chain.from_iterable(pairs):
+            if text in known:
+                found = known[text]
+            else:
+                if len(known) > 10_000:
+                    known.clear()  # (the catch-all's texts repeat, an entry's seldom)
+                found = known[text] = self._end(text)
+            if found is None:
+                return None
+            end, keys = found
+            if mine in keys:
+                return None  # (through the entry's own key: the engine decides)
+            ends.append(end)
+        return ends[0::2] == ends[1::2]
+
+    def _end(self, text: str) -> tuple[Final, set[tuple[str, str]]] | None:
+        """How ``text`` ends, and (user without '+detail', domain) of each address looked up
+        on the way; None when that takes the engine."""
+        end = self.end_at_once(text, self.local)
+        if end is not None:
+            return end, set()
+        assert self.table is not None
+        found = self.quick_path(text, self.table, self.local)
+        if found is None:
+            return None
+        end, looked = found
+        keys = set()
+        for address in looked:
+            local_part, _, domain = fold(address).rpartition("@")
+            keys.add((local_part.split("+")[0], domain))
+        return end, keys
 
 
 def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
