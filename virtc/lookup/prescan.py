@@ -33,6 +33,7 @@ cleared (``\\xe9t\\xe9`` -> ``iti``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from virtc.lookup.replies import error_reply
@@ -131,8 +132,10 @@ class Scan(NamedTuple):
         return NO_TOKENS_REPLY if not self.tokens else None
 
 
+@lru_cache(maxsize=1024)
 def prescan(data: bytes | str) -> Scan:
-    """Tokenise ``data`` as sendmail's prescan does for an external string."""
+    """Tokenise ``data`` as sendmail's prescan does for an external string (remembering
+    the last ones: the rules ask about the same value several times in a row)."""
     if isinstance(data, str):
         data = data.encode("latin-1", "replace")
     quick = _scan_words(data)
