@@ -10,6 +10,7 @@ import re
 from types import ModuleType
 from unittest.mock import patch
 
+import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
@@ -411,6 +412,21 @@ def test_vt213_follows_domain_aliases_as_the_engine_does(rows: list[tuple[str, i
     with patch.object(vt213, "_HOPS", 0):
         assert found == findings()
     event(f"VT213 findings: {min(len(found), 3)}")
+
+
+@pytest.mark.parametrize(("length", "end"), [(60, "error:5.1.1:550 no"), (30, "error:5.1.1:550 no"),
+                                               (60, "%1@d0.example"), (5, "%1@d2.example")])
+def test_vt213_long_alias_chains_as_the_engine(length: int, end: str) -> None:
+    """A chain of domain aliases longer than sendmail's recursion limit (a loop for the
+    first domains, rejected for the last), or closed into a cycle: the engine's findings."""
+    from virtc.lint.rules import vt213_postmaster_rejected as vt213
+
+    table = parse_text("".join(f"@d{i}.example\t%1@d{i + 1}.example\n" for i in range(length))
+                       + f"@d{length}.example\t{end}\n")
+    found = _check(vt213, table)
+    with patch.object(vt213, "_HOPS", 0):
+        assert found == _check(vt213, table)
+    assert found or end.startswith("%")
 
 
 _FWD_ROW = st.tuples(st.sampled_from(["a", "b", "@", "a+*", "A"]), st.integers(0, 3),

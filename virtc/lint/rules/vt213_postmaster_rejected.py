@@ -99,7 +99,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if other is not None and other != name and other in eng.domains and depth < _HOPS and \
                     p is not None and not postmasters[p] and quick_hop(f"postmaster@{name}", eng.domains):
                 kind, text, _, steps = end(other, depth + 1)
-                if steps < _HOPS:  # (well inside sendmail's recursion limit, one step more)
+                # Well inside sendmail's recursion limit, one step more ends alike; a loop
+                # stays one (the limit comes a step sooner, or the cycle is met).
+                if steps < _HOPS or kind == "loop":
                     known = ends[name] = _End(kind, text, f"@{name}", steps + 1)
                     return known
             r = eng.resolve(f"postmaster@{name}")
