@@ -295,9 +295,30 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
     found = findings()
     with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))):
         assert found == findings()
-        with patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None):
+        with patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None), \
+                patch.object(vt205._Cycles, "get", lambda self, probe: None):
             assert found == findings()  # (the engine alone)
     event(f"VT205 findings: {min(len(found), 2)}")
+
+
+@pytest.mark.parametrize("rows", [
+    [("@", d, f"%1@d{(d + 1) % 4}.example") for d in range(4)],  # a ring of domain aliases
+    [("@", d, f"%1%3@d{(d + 1) % 3}.example") for d in range(3)] + [("a", 0, "a@d1.example")],
+    [("a", 0, "b@d1.example"), ("b", 1, "c@d2.example"), ("c", 2, "a@d0.example"), ("@", 1, "%1@d2.example")],
+    [("a", 0, "a@d1.example"), ("@", 1, "%1@d2.example"), ("@", 2, "%1@d1.example"),
+     ("a", 2, "a@d0.example")],
+    [("@", 0, "%1@d1.example"), ("a", 1, "a@d0.example"), ("@", 1, "%1@d0.example")],  # a key met twice
+])
+def test_vt205_known_cycles_as_the_engine(rows: list[tuple[str, int, str]]) -> None:
+    """An entry whose probe lies on a loop found before is reported from that loop, with the
+    engine's words: the same findings as resolving each entry."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    table = _rows_table(rows)
+    found = _check(vt205, table)
+    with patch.object(vt205._Cycles, "get", lambda self, probe: None):
+        assert found == _check(vt205, table)
+    assert found
 
 
 _ALIAS_ROW = st.tuples(st.sampled_from(["@", "@", "a", "virtc-probe"]), st.integers(0, 3),
