@@ -133,6 +133,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains)
             else:
                 verdict = fast.may_equal_fixed(i, value, stored)
+                if verdict is None:
+                    eng = eng or engine()
+                    verdict = fast.domain_wildcard(value, stored, eng.domains)
             if verdict is None:
                 eng = eng or engine()
                 verdict = may_equal_fixed(value, stored, eng.table.get, eng.domains)
@@ -336,6 +339,7 @@ def _with_texts(ix: TableIndex, entries: list[int]) -> Iterator[tuple[int, str, 
 
 _DETAIL = "virtcdetail"
 _PLUS_DETAIL = "+" + _DETAIL
+_PROBE_USER = "virtcuser"
 # (Module constants: an Enum member's attribute lookup costs 0.2 us, and this runs per entry.)
 _ADDRESS, _CATCH_ALL = KeyKind.ADDRESS, KeyKind.CATCH_ALL
 _USER_ANY, _USER_PLUS = KeyKind.USER_ANY, KeyKind.USER_PLUS
@@ -361,9 +365,9 @@ def may_equal_fixed(value: str, stored: str, get: Callable[[str], str | None],
     elif key.kind in (KeyKind.USER_ANY, KeyKind.USER_PLUS):
         probes = [f"{key.user}+{_DETAIL}@{key.domain}"]
     else:  # (with local domains known, also an empty detail: past a '++@d' key to '+*@d')
-        probes = [f"virtcuser+{_DETAIL}@{key.domain}"]
+        probes = [f"{_PROBE_USER}+{_DETAIL}@{key.domain}"]
         if local is not None:
-            probes.append(f"virtcuser+@{key.domain}")
+            probes.append(f"{_PROBE_USER}+@{key.domain}")
     for probe in probes:
         tried = lookup_keys(probe)
         at = next((n for n, lk in enumerate(tried) if lk.key.lower() == stored), None)
@@ -420,6 +424,9 @@ class _UserWildcards:
         self.pairs, self.find = ix.wildcard_pairs, ix.find
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
+        self.probe_keys = ix.stored_keys.contains(_PROBE_USER)
+        """Some key spells the domain wildcards' probe user (not handled)."""
+        self.alike: dict[tuple[str, str, str], bool] = {}
 
     def differing(self, with_pct: Sequence[int]) -> list[int]:
         """The usual wildcards, ``user+*@d  box+%2`` beside ``user@d  box``, for which
@@ -486,6 +493,47 @@ class _UserWildcards:
             if _HACK.search(mine) or _HACK.search(theirs):
                 return self.may_end_alike(mine, theirs)
             return mine.lower().split() == theirs.lower().split()
+        return True
+
+    def domain_wildcard(self, value: str, stored: str, local: AbstractSet[str]) -> bool | None:
+        """:func:`may_equal_fixed` for a ``++@d`` or ``+*@d`` key (``local``: the local
+        domains), from the domain's keys: no key spells the probes' user or detail, so the
+        first key their addresses meet is one of the domain's. The comparison is kept per
+        pair of texts without ``%0`` (a table's domains share a few templates: #18, 100k
+        ``+*@d  %1@xN`` beside ``@d  error:...``). None for any other key."""
+        if self.detail_keys or self.probe_keys or not stored.startswith(("++@", "+*@")):
+            return None
+        name = stored[3:]
+        dom = self.domains.get(name)
+        if dom is None or name.endswith(".") or len(name) + len(f"{_PROBE_USER}{_PLUS_DETAIL}@") > MAXNAME:
+            return None
+        plus = self.find(dom, KeyKind.DOMAIN_PLUS)
+        keys = ((f"++@{name}", plus), (f"+*@{name}", self.find(dom, KeyKind.DOMAIN_ANY)),
+                (f"@{name}", dom.catch_all))  # (rows 5, 6, 7 of lookup_keys: the domain's)
+        for detail in (_DETAIL, ""):
+            tried = keys if detail else keys[1:]  # (an empty detail skips '++@d')
+            names = [key for key, _ in tried]
+            if stored not in names:
+                continue
+            at = names.index(stored)
+            if any(j is not None for _, j in tried[:at]):
+                continue  # (this probe stops at an earlier key)
+            nexts = [(key, self.values[j]) for key, j in tried[at + 1:] if j is not None]
+            nexts = [(key, text) for key, text in nexts if text.strip(BLANKS) != "@"]  # ('@': not found)
+            if not nexts:
+                return True
+            key, later = nexts[0]
+            memo = "%0" not in value and "%0" not in later
+            found = self.alike.get((value, later, detail)) if memo else None
+            if found is None:
+                args = (_PROBE_USER, detail, "+" + detail)
+                found = texts_alike(self.substitute(value, (stored, *args)),
+                                    self.substitute(later, (key, *args)), local)
+                if memo:
+                    if len(self.alike) > 10_000:
+                        self.alike.clear()  # (a table of as many templates as domains)
+                    self.alike[(value, later, detail)] = found
+            return found
         return True
 
     def may_end_alike(self, mine: str, theirs: str) -> bool:
