@@ -365,8 +365,9 @@ def test_vt205_alias_domains_end_as_the_engine_says(rows: list[tuple[str, int, s
     event(f"VT205 findings: {min(len(found), 2)}")
 
 
-_SUBST_ROW = st.tuples(st.sampled_from(["bob", "bob+*", "bob++", "+*", "++", "", "b+o++", "bob+x"]),
-                       st.sampled_from(["d", "e"]),
+_SUBST_ROW = st.tuples(st.sampled_from(["bob", "bob+*", "bob++", "+*", "++", "", "b+o++", "bob+x", "BOB",
+                                        "x@bob", "Bob+*", "bob+"]),
+                       st.sampled_from(["d", "e", "D"]),
                        st.sampled_from(["%1", "%2", "box+%2", "%0", "%%0", "%5", "%1%3@f", "%0.X", "%2%9",
                                         "x", "%1%%3@f", "%1%2", "%%2", "%1@f"]))
 

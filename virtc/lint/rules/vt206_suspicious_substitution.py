@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import filterfalse
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import Domain, TableIndex, index, shown
+from virtc.lint.facts import Domain, TableIndex, index, shown, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import Key, KeyKind, fold
 from virtc.table import Table
@@ -73,16 +73,27 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     has no ``%0`` or ``%4``-``%9``: a ``user++@``, ``user+*@``, ``++@`` or ``+*@`` key
     (sendmail passes it %1-%3; a table may give every mailbox one: ``user+*@d  box+%2``), and
     a catch-all that keeps the detail (``%2``/``%3``, no ``%%``) in a domain without ``+*@``
-    (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands)."""
+    (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands), and an exact key
+    without '+' whose user has no ``user+*@`` key."""
     fine = set(ix.wildcards)
     aliases = set(ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY))
     aliases.intersection_update(ix.values.matching(_DETAIL_DIGIT))
     aliases.difference_update(ix.values.matching(_ESCAPED))
     fine |= aliases
-    fine.difference_update(ix.values.matching(_ODD_DIGIT))
-    return list(filterfalse(fine.__contains__, ix.values.matching(_PERCENT)))
+    odd = set(ix.values.matching(_ODD_DIGIT))
+    fine -= odd
+    # And an exact key without '+' whose user has no 'user+*@' key: %1-%3 are what they
+    # should be (#18: 'user@d  box%3@store', 150k on the templates shape).
+    stored = ix.stored_keys
+    user_any = {f"{user}@{name}" for kind, user, name in map(wildcard_parts, stored.take(ix.wildcards))
+                if kind is KeyKind.USER_ANY}
+    percent = ix.values.matching(_PERCENT)
+    return [i for i, key in zip_strict(percent, stored.take(percent)) if i not in fine and (
+        i in odd or _PLAIN_EXACT.fullmatch(key) is None or key in user_any)]
 
 
+_PLAIN_EXACT = re.compile(r"[^+]+@[^@]+")
+"""A stored key :meth:`Key.parse` reads as an address without '+'."""
 _ODD_DIGIT = re.compile("%[04-9]")
 _DETAIL_DIGIT = re.compile("%[23]")
 _ESCAPED = re.compile("%%")
