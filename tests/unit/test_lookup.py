@@ -366,3 +366,29 @@ def test_an_empty_domain_is_never_local() -> None:
     address = b"bareuse\n\n\\@n.t\xc2\xbd\xc2\xbdest 1\n\nb@x.bareuse\n\n\\@".decode("latin-1")
     r = resolve(address, LookupTable.from_pairs({"b@x.test": "1"}), {""}, virthost=True)
     assert r.kind == "not-local" and not r.steps
+
+
+_FIRST_KEYS = st.sampled_from(["u+detail", "u++", "u+*", "u", "++", "+*", "", "U+*", "x"])
+_FIRST_VALUES = st.sampled_from(["box", "@", " @ ", "!", "%1@out.test", "error:5.1.1:550 no",
+                                 "%1%3@local.test", "u@probe.test", "%2"])
+_FIRST_DOMAINS = st.sampled_from(["probe.test", "local.test", "out.test"])
+_FIRST_ADDRESSES = ["u+detail@probe.test", "U+detail@Probe.test", "u@probe.test", "anyone+detail@probe.test"]
+_NOT_PLAIN = ["u+detail@out.test", "u+@probe.test", "u+detail@probe.test.", "a%b+d@probe.test"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(_FIRST_KEYS, _FIRST_DOMAINS, _FIRST_VALUES), max_size=8),
+       st.sampled_from(_FIRST_ADDRESSES + _NOT_PLAIN))
+def test_first_key_is_resolves_first(rows: list[tuple[str, str, str]], address: str) -> None:
+    """The first key found, looked up alone, is the first of resolve's chain ('@' and '!'
+    markers, %N values and case included); False only for what is not a plain local address."""
+    from virtc.lookup.resolve import first_key, local_domain_set
+
+    table = LookupTable.from_pairs({f"{k}@{d}": v for k, d, v in rows})
+    domains = local_domain_set(["probe.test", "local.test"])
+    fast = first_key(address, table, domains)
+    r = resolve(address, table, domains)
+    if fast is False:
+        assert address in _NOT_PLAIN
+    else:
+        assert fast == (r.chain[0] if r.chain else None), (rows, address)

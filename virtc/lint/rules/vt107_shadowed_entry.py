@@ -47,10 +47,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         e, s = ix.entries[i], ix.entries[j]
         # Ask the engine which key a plussed address reaches (precedence is its business).
         from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
+        from virtc.lookup.resolve import first_key
         eng = shared_engine(table, ctx)
         local = user or "anyone"
-        r = eng.resolve(f"{local}+detail@{name}")
-        if not r.chain or r.chain[0] != ix.stored_keys[j]:
+        address = f"{local}+detail@{name}"
+        first = first_key(address, eng.table, eng.domains)
+        if first is False:
+            r = eng.resolve(address)
+            first = r.chain[0] if r.chain else None
+        if first != ix.stored_keys[j]:
             continue
         yield Finding(
             *key_span(e),
