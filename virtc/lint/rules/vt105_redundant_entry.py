@@ -111,6 +111,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.difference_update(fast.differing(with_pct))
     eng: Engine | None = None
     proof: PlainlyRedundant | None = None
+    theirs_ends: dict[str, Final | None] = {}
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
         p = doms.position(name)
@@ -130,7 +131,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 eng = eng or engine()
                 theirs = values[ca]
                 verdict = theirs.strip(BLANKS) == "@" or texts_alike(
-                    substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains)
+                    substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains,
+                    theirs_ends)
             else:
                 verdict = fast.may_equal_fixed(i, value, stored)
                 if verdict is None:
@@ -391,17 +393,29 @@ def _next_key_alike(value: str, tried: list[LookupKey], at: int, get: Callable[[
     return True
 
 
-def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None) -> bool:
+def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None,
+                known: dict[str, Final | None] | None = None) -> bool:
     """Whether what the key gives (``mine``) and what the next key gives (``theirs``) may
     lead to the same place: the same words for names; for addresses, False only when both
-    end at once, differently (``local``: the local domains; None: not asked)."""
+    end at once, differently (``local``: the local domains; None: not asked). ``known``:
+    the ends of ``theirs`` texts found before, with the same ``local`` (a catch-all's text
+    is the next key's for each of its domain's entries)."""
     if any(c in text for text in (mine, theirs) for c in "@!%"):
         if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
             from virtc.lookup.resolve import end_at_once
 
-            ends = [end_at_once(text, local) for text in (mine, theirs)]
-            if None not in ends and ends[0] != ends[1]:
-                return False
+            if known is None:
+                end = end_at_once(theirs, local)
+            elif theirs in known:
+                end = known[theirs]
+            else:
+                if len(known) > 10_000:
+                    known.clear()  # (as many texts as entries: '%1' catch-alls)
+                end = known[theirs] = end_at_once(theirs, local)
+            if end is not None:
+                mine_end = end_at_once(mine, local)
+                if mine_end is not None and mine_end != end:
+                    return False
         return True
     return mine.lower().split() == theirs.lower().split()
 
