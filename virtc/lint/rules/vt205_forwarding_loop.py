@@ -312,6 +312,7 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     from virtc.lookup.resolve import end_at_once, quick_hop
 
     out = []
+    ends: dict[str, bool] = {}  # (many domains' wildcards give the same text: '%1@store')
     for _, chunk in batches(ix.wildcards):
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
             detail = {"++@": "x", "+*@": ""}.get(key[:3])
@@ -320,7 +321,12 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
                     not quick_hop(f"{PROBE}+{detail}@{name}", local):
                 continue
             text = substitute(value, (key, PROBE, detail, "+" + detail)) if "%" in value else value
-            if end_at_once(text, local) is not None:
+            ended = ends.get(text)
+            if ended is None:
+                if len(ends) > 10_000:
+                    ends.clear()  # (as many texts as keys: '++@d  %0.X')
+                ended = ends[text] = end_at_once(text, local) is not None
+            if ended:
                 out.append(i)
     return out
 
