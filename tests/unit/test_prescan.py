@@ -204,3 +204,16 @@ def test_prescan_word_path_equals_the_state_machine(data: bytes) -> None:
 ])
 def test_prescan_word_path_at_the_limits(data: bytes) -> None:
     assert prescan(data) == scan_bytes(data)
+
+
+def test_prescan_remembers_only_short_values() -> None:
+    """A long value (a 10 MB line may be one) is scanned again, not kept: 1,024 of them
+    would hold gigabytes."""
+    from virtc.lookup import prescan as module
+
+    module._remembered.cache_clear()
+    long_value = "a" * 5000
+    assert prescan(long_value) == prescan(long_value)
+    assert module._remembered.cache_info().currsize == 0
+    assert prescan("bob@example.com") is prescan("bob@example.com")
+    assert module._remembered.cache_info().currsize == 1

@@ -132,14 +132,20 @@ class Scan(NamedTuple):
         return NO_TOKENS_REPLY if not self.tokens else None
 
 
-@lru_cache(maxsize=1024)
 def prescan(data: bytes | str) -> Scan:
     """Tokenise ``data`` as sendmail's prescan does for an external string (remembering
-    the last ones: the rules ask about the same value several times in a row)."""
+    the last ones up to 4 kB: the rules ask about the same value several times in a row)."""
+    return _remembered(data) if len(data) <= 4096 else _prescan(data)
+
+
+def _prescan(data: bytes | str) -> Scan:
     if isinstance(data, str):
         data = data.encode("latin-1", "replace")
     quick = _scan_words(data)
     return quick if quick is not None else scan_bytes(data)
+
+
+_remembered = lru_cache(maxsize=1024)(_prescan)
 
 
 _AWKWARD = re.compile(rb'["\\()\x00\xff]')
