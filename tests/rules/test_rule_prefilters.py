@@ -187,7 +187,7 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
 
     found = findings()
     with patch.object(vt105, "may_equal_fixed", lambda value, stored, get, local=None: True), \
-            patch.object(vt105, "texts_alike", lambda mine, theirs, local, known=None: True), \
+            patch.object(vt105, "texts_alike", lambda mine, theirs, local, theirs_end=None: True), \
             patch.object(vt105, "alike_for_everyone", lambda value, catch_all, name: False), \
             patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None):
         assert found == findings()

@@ -326,13 +326,13 @@ def quick_path(address: str, table: LookupTable, domains: AbstractSet[str]) -> t
 
 def first_key(address: str, table: LookupTable, domains: AbstractSet[str]) -> str | bool | None:
     """The first key :func:`resolve` finds for ``address`` (its chain's first, folded;
-    None for none), looking up only that step, not where its value goes; False when
-    ``address`` is not a plain address in one of ``domains`` (folded): resolve it then.
+    None for none), looking up only that step, not where its value goes; False for an
+    address :func:`quick_hop` does not take (not plain, not local): resolve it then.
     Tested equal to :func:`resolve` (#18: VT107 resolved 60k whole paths for it)."""
-    plain = PLAIN_ADDRESS.fullmatch(address)
-    if plain is None or fold(plain[2]) not in domains or len(address) > MAX_ADDRESS or _SELF.search(address):
+    if not quick_hop(address, domains):
         return False
-    return _lookup(_Address(plain[1], plain[2]), table).key  # (None after a '@' or '!' marker)
+    local, _, domain = address.rpartition("@")
+    return _lookup(_Address(local, domain), table).key  # (None after a '@' or '!' marker)
 
 
 def quick_hop(address: str, domains: AbstractSet[str]) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
 from operator import gt, itemgetter
 from typing import TYPE_CHECKING
@@ -111,7 +112,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.difference_update(fast.differing(with_pct))
     eng: Engine | None = None
     proof: PlainlyRedundant | None = None
-    theirs_ends: dict[str, Final | None] = {}
+    theirs_end: Callable[[str], Final | None] | None = None
     for i, stored, value in _with_texts(ix, sorted(candidates)):
         user, at, name = stored.rpartition("@")
         p = doms.position(name)
@@ -127,12 +128,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 # An exact key: the catch-all is the next key its address meets (as
                 # may_equal_fixed finds through lookup_keys, per entry: #18, 400k at 1M).
                 from virtc.lookup import substitute
+                from virtc.lookup.resolve import end_at_once
 
                 eng = eng or engine()
+                if theirs_end is None:
+                    theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains))
                 theirs = values[ca]
                 verdict = theirs.strip(BLANKS) == "@" or texts_alike(
                     substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains,
-                    theirs_ends)
+                    theirs_end)
             else:
                 verdict = fast.may_equal_fixed(i, value, stored)
                 if verdict is None:
@@ -171,7 +175,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
-        if alike and _first_found(eng, eng.probe(key)) == stored:
+        from virtc.lookup.resolve import first_key
+
+        if alike and first_key(eng.probe(key), eng.table, eng.domains) == stored:
             yield _finding(ix, i, ca, value)  # (#18: 100k '+*@d  %1+%2@store' beside '@d  %1%3@store')
             continue
         dom = doms.at(p, name)
@@ -215,7 +221,7 @@ class PlainlyRedundant:
         self.local, self.table = local, table
         self.substitute, self.quick_hop, self.detail_keys = substitute, quick_hop, detail_keys
         self.end_at_once, self.quick_path = end_at_once, quick_path
-        self._ends: dict[str, tuple[Final, set[tuple[str, str]]] | None] = {}
+        self._end_of = lru_cache(maxsize=10_000)(self._end)  # (the catch-all's texts repeat)
 
     def __call__(self, stored: str, value: str, catch_all: str,
                  wildcards: tuple[str | None, str | None] = (None, None)) -> bool | None:
@@ -260,14 +266,8 @@ class PlainlyRedundant:
             return None
         ends = []
         mine = (fold(user), fold(name))
-        known = self._ends
         for text in chain.from_iterable(pairs):
-            if text in known:
-                found = known[text]
-            else:
-                if len(known) > 10_000:
-                    known.clear()  # (the catch-all's texts repeat, an entry's seldom)
-                found = known[text] = self._end(text)
+            found = self._end_of(text)
             if found is None:
                 return None
             end, keys = found
@@ -306,18 +306,6 @@ def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
     user, detail = "\u0101", "\u0100"  # (a value holds Latin-1 only)
     args = (user, detail, "+" + detail)
     return substitute(value, (f"+*@{name}", *args)) == substitute(catch_all, (f"@{name}", *args))
-
-
-def _first_found(eng: Engine, address: str) -> str | None:
-    """The key that answers a plain ``address`` first (as the engine's resolution's first
-    step finds it), None for none or an address that is not plain."""
-    from virtc.lookup import lookup_keys
-    from virtc.lookup.resolve import quick_hop
-
-    if not quick_hop(address, eng.domains):
-        return None
-    get = eng.table.get
-    return next((fold(lk.key) for lk in lookup_keys(address) if get(lk.key) is not None), None)
 
 
 def _domain_wildcards(ix: TableIndex, p: int, name: str, user: str) -> tuple[str | None, str | None] | None:
@@ -394,24 +382,17 @@ def _next_key_alike(value: str, tried: list[LookupKey], at: int, get: Callable[[
 
 
 def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None,
-                known: dict[str, Final | None] | None = None) -> bool:
+                theirs_end: Callable[[str], Final | None] | None = None) -> bool:
     """Whether what the key gives (``mine``) and what the next key gives (``theirs``) may
     lead to the same place: the same words for names; for addresses, False only when both
-    end at once, differently (``local``: the local domains; None: not asked). ``known``:
-    the ends of ``theirs`` texts found before, with the same ``local`` (a catch-all's text
-    is the next key's for each of its domain's entries)."""
+    end at once, differently (``local``: the local domains; None: not asked).
+    ``theirs_end``: :func:`~virtc.lookup.resolve.end_at_once` for ``local``, remembering
+    (a catch-all's text is the next key's for each of its domain's entries)."""
     if any(c in text for text in (mine, theirs) for c in "@!%"):
         if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
             from virtc.lookup.resolve import end_at_once
 
-            if known is None:
-                end = end_at_once(theirs, local)
-            elif theirs in known:
-                end = known[theirs]
-            else:
-                if len(known) > 10_000:
-                    known.clear()  # (as many texts as entries: '%1' catch-alls)
-                end = known[theirs] = end_at_once(theirs, local)
+            end = end_at_once(theirs, local) if theirs_end is None else theirs_end(theirs)
             if end is not None:
                 mine_end = end_at_once(mine, local)
                 if mine_end is not None and mine_end != end:

@@ -34,6 +34,7 @@ import re
 from array import array
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from functools import lru_cache, partial
 from itertools import compress, count, filterfalse, islice, repeat
 from operator import eq, not_, sub
 from typing import TYPE_CHECKING
@@ -312,7 +313,8 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     from virtc.lookup.resolve import end_at_once, quick_hop
 
     out = []
-    ends: dict[str, bool] = {}  # (many domains' wildcards give the same text: '%1@store')
+    # (Many domains' wildcards give the same text: '%1@store'.)
+    ends = lru_cache(maxsize=10_000)(partial(end_at_once, domains=local))
     for _, chunk in batches(ix.wildcards):
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
             detail = {"++@": "x", "+*@": ""}.get(key[:3])
@@ -321,12 +323,7 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
                     not quick_hop(f"{PROBE}+{detail}@{name}", local):
                 continue
             text = substitute(value, (key, PROBE, detail, "+" + detail)) if "%" in value else value
-            ended = ends.get(text)
-            if ended is None:
-                if len(ends) > 10_000:
-                    ends.clear()  # (as many texts as keys: '++@d  %0.X')
-                ended = ends[text] = end_at_once(text, local) is not None
-            if ended:
+            if ends(text) is not None:
                 out.append(i)
     return out
 
