@@ -654,8 +654,9 @@ def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
     event(f"VT105 findings: {min(len(found), 2)}")
 
 
-_DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++"]), st.integers(0, 3),
+_DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++", "+*"]), st.integers(0, 3),
                           st.sampled_from(["z@d1.example", "a@d2.example", "b@D0.EXAMPLE", "a+x@d1.example",
+                                           "z+x@d1.example", "b+@d2.example", "+x@d1.example",
                                            "root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
                                            "%1@d2.example", "%1%3@d0.example", "%1@remote.example",
                                            "x@d3.example", "a!b"]))
@@ -669,6 +670,11 @@ _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++"]), st
 @example([("@", 1, "error:5.7.1:550 %1 no"), ("a", 0, "z@d1.example"), ("b", 0, "y@d1.example")])  # per user
 @example([("b", 3, "z@d2.example"), ("@", 2, "error:5.1.1:550 no"), ("a", 0, "a+x@d1.example"),
           ("a+*", 1, "root"), ("@", 1, "error:5.1.1:550 no")])  # a cached value must not serve '+detail'
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "error:5.1.1:550 no")])  # '+detail': as its user
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "error:5.1.1:550 no"), ("+*", 1, "root")])
+@example([("a", 0, "z+x@d1.example"), ("b", 0, "b+x@d1.example"), ("@", 1, "error:5.1.1:550 no"),
+          ("b", 1, "root")])  # after a cached reply for 'z': 'b+x' has the key 'b@' first
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "%1@d2.example"), ("@", 2, "error:5.1.1:550 no")])
 def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[str, int, str]]) -> None:
     """VT211 decides forwards to keyless users by their domain's catch-all value (#18: once
     per value, and through domain aliases): the same findings as the engine for each."""

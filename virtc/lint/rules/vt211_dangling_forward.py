@@ -79,14 +79,20 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         without '+detail' meets only the catch-all: one naming nothing and no %N answers every
         such user alike (:meth:`~virtc.lint.engine.Engine.by_catch_all`); a domain alias
         '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
-        alias domains)."""
+        alias domains). So does 'user+detail' where the domain has no '+' wildcard key and
+        no 'user@' key (#18: 100k forwards to 'user+tag@D' each went to the engine)."""
         user, _, name = target.rpartition("@")
         p = ix.domains.position(name)
-        if user.find("+", 1) >= 0 or p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
+        if p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
             return None
+        plus = user.find("+", 1)
+        if plus >= 0:
+            user = user[:plus]
+            if ix.domains.kinds[p] or ix.first(f"{user}@{name}", name) is not None:
+                return None
         ca = values[ix.domains.catch_alls[p]]
         other = ix.aliases.get(name)
-        if other is not None:
+        if other is not None:  # (%1 is the user without its detail)
             aliased = f"{user}@{other}"
             j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
             return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
