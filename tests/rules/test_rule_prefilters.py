@@ -928,3 +928,25 @@ def test_vt213_template_catch_alls_as_the_engine_says(rows: list[tuple[str, int,
     with patch("virtc.lookup.resolve.catch_all_kind", lambda user, domain, value, domains: None):
         assert found == findings()
     event(f"VT213 findings: {min(len(found), 2)}")
+
+
+_CASED = ["a", "Z", "@", ".", "+", "\xd6", "\xf6", "\xdf", "\xc3", "\xa9"] + [
+    c.encode("utf-8").decode("latin-1")  # (as the parser reads UTF-8 bytes; two sigmas)
+    for c in ["ö", "Ö", "ß", "ẞ", "\u03a3", "\u03c3", "İ", "ǅ", "ﬀ", "é", "É"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_CASED), min_size=1, max_size=6).map("".join), max_size=8))
+@example(["J\xc3\x96RG@d", "j\xc3\xb6rg@d"])  # UTF-8 'Ö', 'ö'
+@example(["J\xd6RG@d", "caf\xc3\xa9@d"])  # Latin-1 'Ö' beside UTF-8: the chunk's bytes are not UTF-8
+@example(["\xc3\xa9@d", "\xd6@d"])
+def test_vt108_finds_what_each_key_alone_finds(keys: list[str]) -> None:
+    """VT108 decides a chunk of non-ASCII keys whose lower case changes nothing beyond ASCII
+    in C (#18): the same findings as looking at each key."""
+    from virtc.lint.rules import vt108_non_ascii_case as vt108
+
+    table = parse_text("".join(f"{k} v\n" for k in keys))
+    found = _check(vt108, table)
+    with patch.object(vt108, "_lower_changes", lambda chunk, texts: iter(chunk)):
+        assert _check(vt108, table) == found
+    event(f"VT108 findings: {min(len(found), 2)}")
