@@ -654,7 +654,8 @@ def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
     event(f"VT105 findings: {min(len(found), 2)}")
 
 
-_DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++", "+*"]), st.integers(0, 3),
+_DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "z", "@", "@", "a+*", "z+*", "++", "+*"]),
+                          st.integers(0, 3),
                           st.sampled_from(["z@d1.example", "a@d2.example", "b@D0.EXAMPLE", "a+x@d1.example",
                                            "z+x@d1.example", "b+@d2.example", "+x@d1.example",
                                            "root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
@@ -675,6 +676,8 @@ _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "++", "+*"
 @example([("a", 0, "z+x@d1.example"), ("b", 0, "b+x@d1.example"), ("@", 1, "error:5.1.1:550 no"),
           ("b", 1, "root")])  # after a cached reply for 'z': 'b+x' has the key 'b@' first
 @example([("a", 0, "z+x@d1.example"), ("@", 1, "%1@d2.example"), ("@", 2, "error:5.1.1:550 no")])
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "%1%3@d2.example"), ("z", 2, "root"),
+          ("z+*", 2, "error:5.1.1:550 no")])  # the detail goes on to 'z+*@d2' first
 def test_vt211_without_the_engine_finds_what_the_engine_finds(rows: list[tuple[str, int, str]]) -> None:
     """VT211 decides forwards to keyless users by their domain's catch-all value (#18: once
     per value, and through domain aliases): the same findings as the engine for each."""

@@ -92,7 +92,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 return None
         ca = values[ix.domains.catch_alls[p]]
         other = ix.aliases.get(name)
-        if other is not None:  # (%1 is the user without its detail)
+        if other is not None:
+            if plus >= 0:
+                return None  # ('%1%3@other' keeps the detail: the engine's)
             aliased = f"{user}@{other}"
             j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
             return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
