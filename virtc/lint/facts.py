@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 _WILD_BITS = {KeyKind.DOMAIN_PLUS: 1, KeyKind.DOMAIN_ANY: 2, KeyKind.USER_PLUS: 4, KeyKind.USER_ANY: 8}
 """A bit for each ``+`` wildcard kind, in :attr:`Domain.kinds`."""
+_DOMAIN_PLUS, _DOMAIN_ANY, _USER_PLUS, _USER_ANY = (
+    _WILD_BITS[k] for k in (KeyKind.DOMAIN_PLUS, KeyKind.DOMAIN_ANY, KeyKind.USER_PLUS, KeyKind.USER_ANY))
 _WILD_SHAPES = {KeyKind.DOMAIN_PLUS: "++@", KeyKind.DOMAIN_ANY: "+*@", KeyKind.USER_PLUS: "++@",
                 KeyKind.USER_ANY: "+*@"}
 _USER_KINDS = frozenset({KeyKind.USER_PLUS, KeyKind.USER_ANY})
@@ -378,6 +380,36 @@ class TableIndex:
         if not dom.kinds & _WILD_BITS[kind] or bool(user) != (kind in _USER_KINDS) or "+" in user:
             return None
         return self.table.key_index.first(f"{user}{_WILD_SHAPES[kind]}{dom.name}")
+
+    def plus_hit(self, p: int, user: str, detail: str, name: str) -> int | None:
+        """For ``user+detail@name`` (folded, no key of its own, ``user`` without '+'; ``name``
+        the domain at position ``p``): the entry of the first key sendmail finds among
+        ``user++@``, ``user+*@``, ``user@``, ``++@`` and ``+*@`` (lookup steps 2-6, a
+        ``++`` key only for a detail), None when the catch-all is next. Only the kinds
+        of wildcard the domain has are looked up."""
+        doms, first = self.domains, self.table.key_index.first
+        kinds = doms.kinds[p]
+        if kinds:
+            if detail and kinds & _USER_PLUS:
+                j = first(f"{user}++@{name}")
+                if j is not None:
+                    return j
+            if kinds & _USER_ANY:
+                j = first(f"{user}+*@{name}")
+                if j is not None:
+                    return j
+        if doms.key_counts[p] > 1 or doms.catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys)
+            j = first(f"{user}@{name}")
+            if j is not None:
+                return j
+        if kinds:
+            if detail and kinds & _DOMAIN_PLUS:
+                j = first(f"++@{name}")
+                if j is not None:
+                    return j
+            if kinds & _DOMAIN_ANY:
+                return first(f"+*@{name}")
+        return None
 
     @cached_property
     def wildcard_pairs(self) -> list[tuple[int, int]]:

@@ -117,7 +117,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     for i in hacks(values):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
-    names, keys, catch_alls, kinds = doms.names, doms.key_counts, doms.catch_alls, doms.kinds
+    names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
 
     def through_aliases(user: str, p: int | None, hops: int = _ALIAS_HOPS) -> int:
         """The next hop of ``user@D`` (``p``: D's position in the domains), which has no key
@@ -144,16 +144,15 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     return j
         return _UNKNOWN
 
-    def plussed(user: str, domain: str, p: int | None) -> int:
-        """The next hop of ``user+detail@D`` (no key of its own) in a domain without '+'
-        wildcard keys: the key ``user@D``, else D's catch-all if that ends (an error or a
-        local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
-        if p is None or kinds[p]:
-            return _UNKNOWN
-        if may_have_keys(p):
-            j = first(f"{user}@{domain}")
-            if j is not None:  # (its next hop is its own address's: not with %N and a detail)
-                return _UNKNOWN if "%" in values[j] else j
+    def plussed(user: str, detail: str, domain: str, p: int | None) -> int:
+        """The next hop of ``user+detail@D`` (no key of its own): the first of D's '+'
+        wildcard keys and ``user@D`` that it finds, else D's catch-all if that ends (an
+        error or a local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
+        if p is None or "+" in user:
+            return _UNKNOWN  # ('+a+b@D': its keys are no wildcards)
+        j = ix.plus_hit(p, user, detail, domain)
+        if j is not None:  # (its next hop is its value's, as a plain address's: not with %N)
+            return _UNKNOWN if "%" in values[j] else j
         ca = catch_alls[p]
         if ca == NO_CATCH_ALL:
             return _ENDS  # delivered to (or bounced by) the local user
@@ -183,7 +182,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             forward_hits[f] = -1
             plus = user.find("+", 1)
             if plus >= 0:  # (a '+detail' address tries wildcard keys first, then 'user@D')
-                nxt[i] = plussed(user[:plus], domain, p)
+                nxt[i] = plussed(user[:plus], user[plus + 1:], domain, p)
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).

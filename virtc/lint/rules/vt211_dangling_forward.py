@@ -43,6 +43,7 @@ from virtc.model import MAXNAME, Entry
 from virtc.table import Table
 
 if TYPE_CHECKING:
+    from virtc.lint.engine import Engine
     from virtc.lookup import Resolution
 
 CODE = "VT211"
@@ -71,37 +72,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng = shared_engine(table, ctx)
     skip = ix.shadowed_by_duplicate
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
-    values = ix.values
-
-    def without_engine(target: str) -> tuple[str, str | None] | Literal[False] | None:
-        """For ``target`` without a key of its own: (owner, reply) when its domain's catch-all
-        rejects it, False when it is delivered, None when the engine must decide. A user
-        without '+detail' meets only the catch-all: one naming nothing and no %N answers every
-        such user alike (:meth:`~virtc.lint.engine.Engine.by_catch_all`); a domain alias
-        '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
-        alias domains). So does 'user+detail' where the domain has no '+' wildcard key and
-        no 'user@' key (#18: 100k forwards to 'user+tag@D' each went to the engine)."""
-        user, _, name = target.rpartition("@")
-        p = ix.domains.position(name)
-        if p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
-            return None
-        plus = user.find("+", 1)
-        if plus >= 0:
-            user = user[:plus]
-            if ix.domains.kinds[p] or ix.first(f"{user}@{name}", name) is not None:
-                return None
-        ca = values[ix.domains.catch_alls[p]]
-        other = ix.aliases.get(name)
-        if other is not None:
-            if plus >= 0:
-                return None  # ('%1%3@other' keeps the detail: the engine's)
-            aliased = f"{user}@{other}"
-            j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
-            return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
-        r = eng.by_catch_all(user, name, ca)
-        if r is None:
-            return None
-        return (f"@{name}", r.text) if r.kind == "error" else False
 
     # Forwards whose target VT205 found an entry for (when it ran in this process) are fine,
     # and so are those it followed through a domain alias to a plain local user.
@@ -117,7 +87,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             has_entry = ix.target_entry(p, target) is not None  # (VT205 has looked most up already)
         if has_entry:
             continue  # an address with an entry of its own
-        known = without_engine(target)
+        known = without_engine(ix, eng, target)
         if isinstance(known, tuple):
             yield _finding(ix.entries[i], value, *known)
         if known is not None:
@@ -129,6 +99,43 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if rejected is None:
             continue
         yield _finding(ix.entries[i], value, rejected.chain[0], rejected.text)
+
+
+def without_engine(ix: TableIndex, eng: Engine,
+                   target: str) -> tuple[str, str | None] | Literal[False] | None:
+    """For ``target`` without a key of its own: (owner, reply) when its domain's catch-all
+    rejects it, False when it is delivered, None when the engine must decide. A user
+    without '+detail' meets only the catch-all: one naming nothing and no %N answers every
+    such user alike (:meth:`~virtc.lint.engine.Engine.by_catch_all`); a domain alias
+    '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
+    alias domains). So does 'user+detail' that none of the domain's '+' wildcard keys
+    and 'user@' answers; one they answer with a local user is delivered (#18: 100k
+    forwards to 'user+tag@D' each went to the engine)."""
+    values = ix.values
+    user, _, name = target.rpartition("@")
+    p = ix.domains.position(name)
+    if p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
+        return None
+    plus = user.find("+", 1)
+    if plus >= 0:
+        user, detail = user[:plus], user[plus + 1:]
+        if "+" in user:
+            return None  # ('+a+b@D': its keys are no wildcards)
+        j = ix.plus_hit(p, user, detail, name)
+        if j is not None:  # a '+' wildcard or 'user@D' answers it
+            return False if LOCAL_USER.fullmatch(values[j]) else None
+    ca = values[ix.domains.catch_alls[p]]
+    other = ix.aliases.get(name)
+    if other is not None:
+        if plus >= 0:
+            return None  # ('%1%3@other' keeps the detail: the engine's)
+        aliased = f"{user}@{other}"
+        j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
+        return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
+    r = eng.by_catch_all(user, name, ca)
+    if r is None:
+        return None
+    return (f"@{name}", r.text) if r.kind == "error" else False
 
 
 def _open(ix: TableIndex) -> array[int]:
