@@ -279,7 +279,9 @@ _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example",
                  # %N values of exact keys: the next hop after substitution
                  "b%3@d1.example", "%1@d0.example", "a%2@d0.example", "x%3@remote.example",
                  # '+detail' targets without a key: wildcard keys and 'user@D' in sendmail's order
-                 "z+x@d1.example", "z+@d1.example"]
+                 "z+x@d1.example", "z+@d1.example",
+                 # error texts with '%' or '!' (no address hack: the error rule comes first)
+                 "error:5.1.1:550 %1 gone!", "Error:nouser %2"]
 _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "z++", "z+*", "++", "+*"]),
                        st.integers(0, 1), st.sampled_from(_CHAIN_VALUES))
 
