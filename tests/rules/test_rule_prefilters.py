@@ -963,3 +963,39 @@ def test_vt108_finds_what_each_key_alone_finds(keys: list[str]) -> None:
     with patch.object(vt108, "_lower_changes", lambda chunk, texts: iter(chunk)):
         assert _check(vt108, table) == found
     event(f"VT108 findings: {min(len(found), 2)}")
+
+
+_MAILBOX_ROW = st.tuples(st.sampled_from(["alice", "Bob", "a+x", "a+", "@", "+*", "++", "a+*", "x.y"]),
+                         st.sampled_from(["d0.example", "d1.example", "d2.example", "localhost"]),
+                         st.sampled_from(["alice", "bob", "Bob", "carol", "bob+x", "x.y", "alice@d1.example",
+                                          "%1", "%1@d2.example", "error:5.1.1:550 no", "r@remote.example",
+                                          '"carol"', "a" * 256, "root@localhost", "@", "dave"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MAILBOX_ROW, max_size=10),
+       st.sets(st.sampled_from(["alice", "bob", "x.y", "root", "a" * 256])), st.booleans())
+@example([("alice", "d0.example", "carol"), ("alice", "d0.example", "alice")], {"alice"}, False)  # a repeat
+@example([("Bob", "d1.example", "bob+x"), ("a+x", "d1.example", "dave")], {"bob"}, True)
+@example([("Bob", "d0.example", "alice@d1.example"), ("alice", "d1.example", "carol")], {"alice"}, False)
+@example([("alice", "localhost", "bob")], {"bob"}, True)  # the host's own name: never looked up
+@example([("alice", "d0.example", "a" * 256)], {"a" * 256}, False)  # the user cut to 255 bytes
+@example([("alice", "d1.example", "bob")], {"root"}, True)  # not a local domain: relayed
+def test_vt212_without_the_engine_finds_what_the_engine_finds(
+        rows: list[tuple[str, str, str]], names: set[str], local: bool) -> None:
+    """VT212 decides a plain key whose value is a listed user at once, and follows the others
+    by quick_end (#18): the same findings as the engine for every entry."""
+    from virtc.lint.rules import vt212_unknown_local_target as vt212
+
+    table = parse_text("".join(f"{'' if user == '@' else user}@{dom}\t{value}\n"
+                               for user, dom, value in rows))
+    domains = frozenset({"d0.example", "d2.example", "localhost"}) if local else None
+
+    def findings() -> list[Finding]:
+        return list(vt212.check(table, LintContext(LintConfig(), domains, mailboxes=frozenset(names))))
+
+    found = findings()
+    with patch.object(vt212, "delivered_at_once", lambda stored, value, local, names: False), \
+            patch("virtc.lookup.resolve.quick_end", lambda address, table, domains: None):
+        assert found == findings()
+    event(f"VT212 findings: {min(len(found), 2)}")

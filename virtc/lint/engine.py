@@ -97,6 +97,9 @@ class Engine:
         For wildcard keys the user part is made up; it is changed until no exact
         key of the table would answer first.
         """
+        kind = key.kind
+        if kind is KeyKind.ADDRESS:
+            return fold(key.text)
         dom, user = fold(key.domain), fold(key.user)
         made_up = PROBE
         n = 0
@@ -104,7 +107,6 @@ class Engine:
                 self.table.get(f"{made_up}+x@{dom}") is not None or self.table.get(f"{made_up}+@{dom}"):
             n += 1
             made_up = f"{PROBE}{n}"
-        kind = key.kind
         if kind is KeyKind.CATCH_ALL:
             return f"{made_up}@{dom}"
         if kind is KeyKind.USER_PLUS:

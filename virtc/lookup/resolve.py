@@ -196,7 +196,7 @@ _SELF = re.compile(r"(?i)@\s*(?:localhost|\[127\.0\.0\.1\])\s*\Z")
 
 _WORDS = r"[A-Za-z0-9_=-]+(?:[.+][A-Za-z0-9_=-]+)*"
 PLAIN_ADDRESS = re.compile(rf"({_WORDS})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
-_PLAIN_NAME = re.compile(_WORDS)
+PLAIN_NAME = re.compile(_WORDS)
 """The usual values: what the tokenizer would split and glue back unchanged (a fast path,
 tested equal to the tokenizer's result in tests/unit/test_lookup.py)."""
 
@@ -206,7 +206,7 @@ def classify(text: str) -> _Local | _Address | _Error:
     plain = PLAIN_ADDRESS.fullmatch(text)
     if plain is not None:
         return _Address(plain[1], plain[2])
-    if _PLAIN_NAME.fullmatch(text) is not None:
+    if PLAIN_NAME.fullmatch(text) is not None:
         return _Local(fold(text)[:prescan.MAX_USER])
     return _classify(text)
 
@@ -285,7 +285,7 @@ def _final(value: str, domains: AbstractSet[str]) -> tuple[Kind, re.Match[str] |
     plain = PLAIN_ADDRESS.fullmatch(value)
     if plain is not None:
         return None if fold(plain[2]) in domains else ("remote", None)
-    if _PLAIN_NAME.fullmatch(value) is not None:
+    if PLAIN_NAME.fullmatch(value) is not None:
         return "local", None
     error = _PLAIN_ERROR.fullmatch(value)
     return None if error is None else ("error", error)
@@ -532,7 +532,7 @@ def _resolve(address: str, table: LookupTable, domains: AbstractSet[str], entire
             return done("local", target.name)
         if not _is_local(target.domain, domains, entire_domain):
             return done("not-local" if top else "remote", target.text)
-        if not virthost and not _PLAIN_NAME.fullmatch(target.local) and \
+        if not virthost and not PLAIN_NAME.fullmatch(target.local) and \
                 any(t in _FORWARDING for t in tokenize(target.local)):
             # Parse0, for class w only: 'a%b@here' or 'h!u@here' is 'a%b' or 'h!u'
             # (the local domain is dropped before any lookup).

@@ -29,9 +29,11 @@ Use instead
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, shown, value_span
+from virtc.lint.facts import batches, index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import KeyKind
 from virtc.table import Table
@@ -48,6 +50,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return
     from virtc.deploy.mailboxes import exists
     from virtc.lint.engine import shared_engine
+    from virtc.lookup.resolve import quick_end
 
     ix = index(table, ctx)
     eng = shared_engine(table, ctx)
@@ -61,17 +64,37 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         fate = ("sendmail rejects it at RCPT if its local mailer checks users (F=w), else accepts it "
                 "and the delivery bounces later")
     errors = set(ix.error_like)
-    for i, e in enumerate(ix.entries):
-        if i in skip or i in errors:
-            continue
-        key = e.key
-        if not key.domain or key.kind is KeyKind.UNMATCHABLE:
-            continue
-        r = eng.resolve(eng.probe(key))
-        if r.kind != "local" or r.result is None or exists(r.result, names):
-            continue
-        yield Finding(
-            *value_span(e),
-            f"'{e.key_text}' goes to the local user '{shown(r.result)}', which no mailbox list names: {fate}",
-            help="point the entry at an existing user, or add the user to the lists",
-        )
+    local = eng.domains
+    for _, chunk in batches(range(len(ix.entries))):
+        for i, stored, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
+            if i in skip or i in errors:
+                continue
+            if delivered_at_once(stored, value, local, names):
+                continue
+            e = ix.entries[i]
+            key = e.key
+            if not key.domain or key.kind is KeyKind.UNMATCHABLE:
+                continue
+            probe = eng.probe(key)
+            end = quick_end(probe, eng.table, local) or eng.resolve(probe)
+            if end.kind != "local" or end.result is None or exists(end.result, names):
+                continue
+            yield Finding(
+                *value_span(e),
+                f"'{e.key_text}' goes to the local user '{shown(end.result)}', which no mailbox list names: "
+                f"{fate}",
+                help="point the entry at an existing user, or add the user to the lists",
+            )
+
+
+def delivered_at_once(stored: str, value: str, local: AbstractSet[str], names: frozenset[str]) -> bool:
+    """Whether the stored entry of key ``stored`` (folded) and ``value`` delivers to a listed
+    user without a lookup beyond its own: a plain key in a local domain answers the address
+    spelt like it first (:func:`~virtc.lookup.resolve.quick_end`'s first step), and its value
+    is a plain name (#18: the engine for each of 100k entries took 2 s)."""
+    from virtc.deploy.mailboxes import exists
+    from virtc.lookup.prescan import MAX_USER
+    from virtc.lookup.resolve import PLAIN_NAME, quick_hop
+
+    return PLAIN_NAME.fullmatch(value) is not None and len(value) <= MAX_USER and \
+        quick_hop(stored, local) and exists(value, names)
