@@ -281,7 +281,10 @@ _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example",
                  # '+detail' targets without a key: wildcard keys and 'user@D' in sendmail's order
                  "z+x@d1.example", "z+@d1.example",
                  # error texts with '%' or '!' (no address hack: the error rule comes first)
-                 "error:5.1.1:550 %1 gone!", "Error:nouser %2"]
+                 "error:5.1.1:550 %1 gone!", "Error:nouser %2",
+                 # lists and other values sendmail refuses or delivers at once, and look-alikes
+                 "a@d0.example, b@d1.example", '"x, y"@d0.example', "(c, d) a@d0.example",
+                 "a@d0.example,", "<a@d0.example", '"a b"', "Bob <a@d0.example>"]
 _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "z++", "z+*", "++", "+*"]),
                        st.integers(0, 1), st.sampled_from(_CHAIN_VALUES))
 
@@ -300,6 +303,8 @@ _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "
 @example([("a", 0, "b%3@d1.example"), ("b", 1, "a@d0.example"), ("b+x", 1, "root")])  # a loop through %N
 @example([("b", 0, "a+x@d1.example"), ("a", 1, "b%3@d0.example"), ("b+*", 0, "root")])  # a detail into %N
 @example([("b", 0, "a+x@d1.example"), ("a", 1, "a%3@d0.example"), ("a+x", 0, "b@d0.example")])
+@example([("a", 0, "(c, d) a@d0.example")])  # a comma in a comment: an address (itself)
+@example([("b", 0, "a@d0.example, b@d0.example"), ("a", 0, "b@d0.example")])  # a list: refused
 @example([("a", 0, "z+x@d1.example"), ("z", 1, "a@d0.example"), ("+*", 1, "root")])  # 'z@' before '+*@'
 @example([("a", 0, "z+x@d1.example"), ("++", 1, "root"), ("z+*", 1, "a@d0.example")])  # 'z+*@' before '++@'
 @example([("a", 0, "z+@d1.example"), ("++", 1, "root"), ("@", 1, "a@d0.example")])  # no '++@' without detail
@@ -1000,3 +1005,23 @@ def test_vt212_without_the_engine_finds_what_the_engine_finds(
             patch("virtc.lookup.resolve.quick_end", lambda address, table, domains: None):
         assert found == findings()
     event(f"VT212 findings: {min(len(found), 2)}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a@d0.example", ",", " ", '"', "(", ")", "<", ">", "x", "@", "!", ":", ";",
+                                 "error", "%1", "\\", "b@remote.example", "."]), max_size=6).map("".join))
+@example("a@d0.example, b@d0.example")
+@example("Bob <a@d0.example>")
+@example("error:5.1.1:550 no, really")
+def test_ends_there_as_the_engine(value: str) -> None:
+    """resolve.ends_there (VT205: values it need not follow) says a value ends every
+    resolution that reaches it only where the engine ends there, one step in."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lookup.resolve import ends_there
+
+    table = parse_text(f"k@d0.example\t{value}\n")
+    if not table.entries or table.entries[0].value_text != value or not ends_there(value):
+        return
+    r = shared_engine(table, LintContext(LintConfig(), None)).resolve("k@d0.example")
+    assert len(r.steps) == 1 and r.kind in ("error", "local"), r
+    event(f"ends there: {r.kind}")

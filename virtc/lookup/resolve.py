@@ -261,6 +261,25 @@ def end_at_once(value: str, domains: AbstractSet[str]) -> Final | None:
     return final_target(value, domains) or relayed_end(value, domains)
 
 
+def ends_there(value: str) -> bool:
+    """Whether a key's ``value`` without ``%N`` ends every resolution that reaches it, whatever
+    the local domains: sendmail refuses it (a list, an unbalanced '<', an ``error:``) or
+    delivers it to a local user, with no more lookups (#18: VT205 sent 100k list values to
+    the engine). False for an address and anything else (resolve it)."""
+    if "%" in value or _marker(value) is not None:
+        return False
+    if _PLAIN_LIST.fullmatch(value) is not None:
+        return True  # (classify's answer for a list of plain addresses, without its tokens)
+    if prescan_error(value) is not None or _error_rule(value, _Address("", "")) is not None:
+        return True
+    return not isinstance(classify(value), _Address)
+
+
+_ONE = rf"{_WORDS}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_LIST = re.compile(rf"{_ONE}(?:[ \t]*,[ \t]*{_ONE})+")
+"""Plain addresses joined by commas: a list, which sendmail refuses (553 Invalid route address)."""
+
+
 def final_kind(value: str, domains: AbstractSet[str]) -> Kind | None:
     """:func:`final_target`'s kind alone, without making its reply (for rules that ask
     whether an address is rejected, of 30k domains)."""

@@ -158,13 +158,17 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             return _ENDS  # delivered to (or bounced by) the local user
         return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
 
+    from virtc.lookup.resolve import ends_there
+
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
         texts = values.take(chunk)
         targets = _plain_targets(texts)
         _substituted_targets(ix.stored_keys.take(chunk), texts, targets)
-        for f, i, target in zip_strict(positions, chunk, targets):
+        for f, i, target, text in zip_strict(positions, chunk, targets, texts):
             if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
+                if target is None and nxt[i] != _UNKNOWN and ends_there(text):
+                    continue  # (a list, a name in quotes: refused or delivered at once)
                 nxt[i] = _UNKNOWN  # (not one plain address: '%' hacks, a lone '@')
                 continue
             user, _, domain = target.rpartition("@")
