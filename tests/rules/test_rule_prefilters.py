@@ -617,7 +617,7 @@ def test_named_finds_what_the_key_index_finds(rows: list[tuple[str, str]]) -> No
         assert named.get(dom) == expected, dom
 
 
-_FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 2),
+_FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "+*", "a+*"]), st.integers(0, 2),
                          st.sampled_from(["a@d1.example", "B@D2.EXAMPLE", "c@d0.example.", "x@d1.example",
                                           "a+y@d2.example", "root", "error:5.1.1:550 no", "r@remote.example",
                                           "%1@d1.example", " a@d0.example "]))
@@ -627,6 +627,9 @@ _FORWARD_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@"]), st.integers(0, 2
 @given(st.lists(_FORWARD_ROW, max_size=12))
 @example([("a", 0, "b@d1.example"), ("@", 1, "%1@d2.example"), ("b", 2, "root")])  # through an alias
 @example([("a", 0, "b@d1.example"), ("@", 1, "%1@d2.example"), ("b", 2, "error:5.1.1:550 no")])
+@example([("a", 0, "a+y@d2.example"), ("+*", 2, "root"), ("@", 2, "error:5.1.1:550 no")])  # a '+' key hit
+@example([("a", 0, "a+y@d2.example"), ("+*", 2, "b@d1.example"), ("@", 2, "root"),
+          ("@", 1, "error:5.1.1:550 no")])  # the '+' key's forward is rejected, not the catch-all's user
 def test_vt211_after_vt205_finds_what_it_finds_alone(rows: list[tuple[str, int, str]]) -> None:
     """VT211 skips the forwards whose target VT205 found an entry for (#18): run after VT205
     in one process, it must report what it reports alone."""

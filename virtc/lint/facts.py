@@ -518,8 +518,9 @@ class TableIndex:
     @cached_property
     def alias_hits(self) -> array[int]:
         """Per forward (as :attr:`forward_hits`): the entry VT205 found for its keyless plain
-        target ``user@A`` one domain alias on (``@A  %1@B``: the key ``user@B``), else -2.
-        VT211 asks the same when both rules run in one process."""
+        target ``user@A`` one domain alias on (``@A  %1@B``: the key ``user@B``), or that a
+        ``user+detail@A`` target meets first (:meth:`plus_hit`), else -2. VT211 asks the
+        same when both rules run in one process."""
         return array("i", [_NOT_LOOKED_UP]) * len(self.forwards)
 
     def first(self, address: str, domain: str) -> int | None:

@@ -144,14 +144,15 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     return j
         return _UNKNOWN
 
-    def plussed(user: str, detail: str, domain: str, p: int | None) -> int:
-        """The next hop of ``user+detail@D`` (no key of its own): the first of D's '+'
-        wildcard keys and ``user@D`` that it finds, else D's catch-all if that ends (an
+    def plussed(f: int, user: str, detail: str, domain: str, p: int | None) -> int:
+        """The next hop of ``user+detail@D`` (no key of its own; forward ``f``): the first of
+        D's '+' wildcard keys and ``user@D`` that it finds, else D's catch-all if that ends (an
         error or a local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
         if p is None or "+" in user:
             return _UNKNOWN  # ('+a+b@D': its keys are no wildcards)
         j = ix.plus_hit(p, user, detail, domain)
         if j is not None:  # (its next hop is its value's, as a plain address's: not with %N)
+            alias_hits[f] = j  # (for VT211)
             return _UNKNOWN if "%" in values[j] else j
         ca = catch_alls[p]
         if ca == NO_CATCH_ALL:
@@ -186,7 +187,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             forward_hits[f] = -1
             plus = user.find("+", 1)
             if plus >= 0:  # (a '+detail' address tries wildcard keys first, then 'user@D')
-                nxt[i] = plussed(user[:plus], user[plus + 1:], domain, p)
+                nxt[i] = plussed(f, user[:plus], user[plus + 1:], domain, p)
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).

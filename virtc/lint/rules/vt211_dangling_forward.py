@@ -74,7 +74,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     outcome: dict[str, Resolution | None] = {}  # target -> its resolution if rejected, else None
 
     # Forwards whose target VT205 found an entry for (when it ran in this process) are fine,
-    # and so are those it followed through a domain alias to a plain local user.
+    # and so are those it followed through a domain alias or a '+' key to a plain local user.
     for p, i, value, target in _plain_forwards(ix, candidates, _open(ix)):
         if i in skip or _PLAIN.fullmatch(value) is None:
             continue  # not stored (VT103), or not a plain address (VT202, %N forms)
@@ -140,7 +140,8 @@ def without_engine(ix: TableIndex, eng: Engine,
 
 def _open(ix: TableIndex) -> array[int]:
     """Positions of the forwards VT205 did not find an entry for (all when it did not run
-    in this process), less those it followed through a domain alias to a plain local user:
+    in this process), less those it followed through a domain alias or a '+' key to a plain
+    local user:
     a batch at a time, kept in an array (a table may have 400k such forwards)."""
     alias_hits, values = ix.alias_hits, ix.values
     out = array("I")
