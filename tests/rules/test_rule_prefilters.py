@@ -1028,3 +1028,37 @@ def test_ends_there_as_the_engine(value: str) -> None:
     r = shared_engine(table, LintContext(LintConfig(), None)).resolve("k@d0.example")
     assert len(r.steps) == 1 and r.kind in ("error", "local"), r
     event(f"ends there: {r.kind}")
+
+
+_KEYLESS_ROW = st.tuples(st.sampled_from(["a", "b", "@", "a+*"]),
+                         st.sampled_from(["d0.example", "d1.example", "x*y"]),
+                         st.sampled_from(["a@d9.example", "b@localhost", "a+x@d9.example", "a@d0.example",
+                                          "b@d1.example", "a@x*y", "root", "error:5.1.1:550 no",
+                                          "%1@d9.example"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEYLESS_ROW, max_size=8))
+@example([("a", "d0.example", "a@d9.example")])  # a local domain without keys: the local user
+@example([("a", "d0.example", "a@x*y"), ("@", "x*y", "error:5.1.1:550 no")])  # no domain for the facts
+@example([("a", "d0.example", "b@d1.example"), ("b", "d1.example", "a@d0.example")])
+def test_forwards_into_keyless_local_domains_as_the_engine(rows: list[tuple[str, str, str]]) -> None:
+    """VT205 and VT211 end a forward into a local domain without keys ('user@localhost' with
+    a sendmail.cf) at the local user when no catch-all key answers (#18): the same findings
+    as the engine."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+    from virtc.lint.rules import vt211_dangling_forward as vt211
+
+    table = parse_text("".join(f"{'' if user == '@' else user}@{dom}\t{value}\n"
+                               for user, dom, value in rows))
+    local = frozenset({"d0.example", "d1.example", "d9.example", "localhost", "x*y"})
+
+    def findings(rule: ModuleType) -> list[Finding]:
+        return sorted(rule.check(table, LintContext(LintConfig(), local)))
+
+    loops, dangling = findings(vt205), findings(vt211)
+    with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))):
+        assert findings(vt205) == loops
+    with patch.object(vt211, "without_engine", lambda ix, eng, target: None):
+        assert findings(vt211) == dangling
+    event(f"findings: {min(len(loops) + len(dangling), 2)}")

@@ -119,14 +119,14 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
     names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
 
-    def through_aliases(user: str, p: int | None, hops: int = _ALIAS_HOPS) -> int:
-        """The next hop of ``user@D`` (``p``: D's position in the domains), which has no key
+    def through_aliases(user: str, name: str, p: int | None, hops: int = _ALIAS_HOPS) -> int:
+        """The next hop of ``user@D`` (``name``: D, at ``p`` in the domains), which has no key
         of its own: D's catch-all (the only key left for a user without '+detail'), followed
         through domain aliases (``@D  %1@B``: sendmail then looks ``user@B`` up) to an entry,
         an end, or unknown."""
         for _ in range(hops):
-            if p is None:
-                return _UNKNOWN
+            if p is None:  # (a local domain without keys, as the domains fact reads them)
+                return _ENDS if first(f"@{name}") is None else _UNKNOWN  # (else: the local user)
             ca = catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
@@ -137,7 +137,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
                 return _UNKNOWN
-            p = position(other)
+            name, p = other, position(other)
             if may_have_keys(p):
                 j = first(f"{user}@{other}")
                 if j is not None:
@@ -199,9 +199,9 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     if j is not None:
                         alias_hits[f] = nxt[i] = j  # (for VT211)
                         continue
-                nxt[i] = through_aliases(user, p, _ALIAS_HOPS - 1)
+                nxt[i] = through_aliases(user, other, p, _ALIAS_HOPS - 1)
             else:
-                nxt[i] = through_aliases(user, p)
+                nxt[i] = through_aliases(user, domain, p)
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         if state[start]:

@@ -110,13 +110,14 @@ def without_engine(ix: TableIndex, eng: Engine,
     '%1@other' delivers to a plain local user at 'user@other' (#18: 40k forwards into
     alias domains). So does 'user+detail' that none of the domain's '+' wildcard keys
     and 'user@' answers; one they answer with a local user is delivered (#18: 100k
-    forwards to 'user+tag@D' each went to the engine)."""
+    forwards to 'user+tag@D' each went to the engine); so is an address no key answers
+    (a domain without catch-all, a local domain without keys: 'user@localhost')."""
     values = ix.values
     user, _, name = target.rpartition("@")
     p = ix.domains.position(name)
-    if p is None or ix.domains.catch_alls[p] == NO_CATCH_ALL:
-        return None
     plus = user.find("+", 1)
+    if p is None:  # (a local domain without keys, as the domains fact reads them)
+        return False if plus < 0 and ix.table.key_index.first(f"@{name}") is None else None
     if plus >= 0:
         user, detail = user[:plus], user[plus + 1:]
         if "+" in user:
@@ -124,6 +125,8 @@ def without_engine(ix: TableIndex, eng: Engine,
         j = ix.plus_hit(p, user, detail, name)
         if j is not None:  # a '+' wildcard or 'user@D' answers it
             return False if LOCAL_USER.fullmatch(values[j]) else None
+    if ix.domains.catch_alls[p] == NO_CATCH_ALL:
+        return False  # (no key answers it: the local user of its name)
     ca = values[ix.domains.catch_alls[p]]
     other = ix.aliases.get(name)
     if other is not None:
