@@ -303,6 +303,10 @@ _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "
 @example([("a", 0, "b%3@d1.example"), ("b", 1, "a@d0.example"), ("b+x", 1, "root")])  # a loop through %N
 @example([("b", 0, "a+x@d1.example"), ("a", 1, "b%3@d0.example"), ("b+*", 0, "root")])  # a detail into %N
 @example([("b", 0, "a+x@d1.example"), ("a", 1, "a%3@d0.example"), ("a+x", 0, "b@d0.example")])
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "%1%3@d0.example"), ("z", 0, "root"),
+          ("z+*", 0, "a@d0.example")])  # '+detail' through '%1%3@': 'z+x@d0' meets 'z+*@d0'
+@example([("a", 0, "z+x@d1.example"), ("@", 1, "%1@d0.example"), ("z", 0, "a@d0.example"),
+          ("z+*", 0, "root")])  # through '%1@': 'z@d0'
 @example([("a", 0, "(c, d) a@d0.example")])  # a comma in a comment: an address (itself)
 @example([("b", 0, "a@d0.example, b@d0.example"), ("a", 0, "b@d0.example")])  # a list: refused
 @example([("a", 0, "z+x@d1.example"), ("z", 1, "a@d0.example"), ("+*", 1, "root")])  # 'z@' before '+*@'

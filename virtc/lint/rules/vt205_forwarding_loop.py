@@ -147,17 +147,37 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     def plussed(f: int, user: str, detail: str, domain: str, p: int | None) -> int:
         """The next hop of ``user+detail@D`` (no key of its own; forward ``f``): the first of
         D's '+' wildcard keys and ``user@D`` that it finds, else D's catch-all if that ends (an
-        error or a local user; #18: 100k forwards to 'user+list@D' each went to the engine)."""
-        if p is None or "+" in user:
+        error or a local user; #18: 100k forwards to 'user+list@D' each went to the engine),
+        or is a domain alias (``%1%3@B``: sendmail looks ``user+detail@B`` up, ``%1@B``:
+        ``user@B``)."""
+        if "+" in user:
             return _UNKNOWN  # ('+a+b@D': its keys are no wildcards)
-        j = ix.plus_hit(p, user, detail, domain)
-        if j is not None:  # (its next hop is its value's, as a plain address's: not with %N)
-            alias_hits[f] = j  # (for VT211)
-            return _UNKNOWN if "%" in values[j] else j
-        ca = catch_alls[p]
-        if ca == NO_CATCH_ALL:
-            return _ENDS  # delivered to (or bounced by) the local user
-        return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
+        for _ in range(_ALIAS_HOPS):
+            if p is None:
+                return _UNKNOWN
+            j = ix.plus_hit(p, user, detail, domain)
+            if j is not None:  # (its next hop is its value's, as a plain address's: not with %N)
+                alias_hits[f] = j  # (for VT211)
+                return _UNKNOWN if "%" in values[j] else j
+            ca = catch_alls[p]
+            if ca == NO_CATCH_ALL:
+                return _ENDS  # delivered to (or bounced by) the local user
+            other = alias_get(domain)
+            if other is None:
+                return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
+            if other not in local:
+                return _ENDS  # relayed
+            if "%3" not in values[ca]:  # ('%1@B': the detail is left behind)
+                return through_aliases(user, domain, p)
+            address = f"{user}+{detail}@{other}"
+            if len(address) > MAXNAME:
+                return _UNKNOWN
+            domain, p = other, position(other)
+            j = first(address) if may_have_keys(p) else None
+            if j is not None:
+                alias_hits[f] = j  # (for VT211)
+                return _UNKNOWN if "%" in values[j] else j
+        return _UNKNOWN
 
     from virtc.lookup.resolve import ends_there
 
