@@ -1066,3 +1066,25 @@ def test_forwards_into_keyless_local_domains_as_the_engine(rows: list[tuple[str,
     with patch.object(vt211, "without_engine", lambda ix, eng, target: None):
         assert findings(vt211) == dangling
     event(f"findings: {min(len(loops) + len(dangling), 2)}")
+
+
+_LABELS = st.lists(st.sampled_from(["a", "b", "example", "", "x-y", "[1", "2]", "%", "+"]),
+                   min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LABELS.map(".".join), max_size=5), _LABELS.map(".".join),
+       st.sampled_from([".", ":", "%", "@", "!", "/", "+", "["]))
+def test_subdomain_tests_as_their_definition(parents: list[str], name: str, op: str) -> None:
+    """under_entire_domain (VT101, VT106) and the engine's virtuser_entire_domain test look
+    suffixes up in a set (#18): the same answers as comparing with every parent."""
+    from virtc.lint.shared import under_entire_domain
+    from virtc.lookup.resolve import _is_local
+    from virtc.lookup.tokens import OPERATORS
+
+    domains = frozenset(p for p in parents if p)
+    assert under_entire_domain(name, domains) == any(name.endswith("." + v) for v in domains)
+    name = name.replace(".", op, 1)
+    assert _is_local(name, domains, True) == (name.lower() in domains or any(
+        name.lower().endswith(x) and len(name) > len(x) and name.lower()[-len(x) - 1] in OPERATORS
+        for x in domains))

@@ -65,3 +65,16 @@ def comment_start(text: str) -> int | None:
         return None
     m = INLINE_COMMENT.search(text)
     return m.start() if m else None
+
+
+def under_entire_domain(name: str, parents: frozenset[str]) -> bool:
+    """Whether ``name`` is a subdomain of one of ``parents`` (``a.b.example`` of
+    ``b.example``): virtuser_entire_domain looks its keys up. A set lookup per dot of
+    ``name``, not a comparison per parent (#18: 25k domains against 2.5k VirtHost domains
+    took 6 s)."""
+    dot = name.find(".")
+    while dot >= 0:
+        if name[dot + 1:] in parents:
+            return True
+        dot = name.find(".", dot + 1)
+    return False

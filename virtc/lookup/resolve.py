@@ -498,8 +498,8 @@ def _is_local(domain: str, domains: AbstractSet[str], entire_domain: bool) -> bo
         return False  # (no class has an empty member; a set given one must not make '@' a lookup)
     if d in domains:
         return True
-    if entire_domain:
-        return any(d.endswith(x) and len(d) > len(x) and d[-len(x) - 1] in OPERATORS for x in domains)
+    if entire_domain:  # (a set lookup after each operator of d, not a comparison per domain)
+        return any(d[i + 1:] in domains for i, c in enumerate(d) if c in OPERATORS)
     return False
 
 

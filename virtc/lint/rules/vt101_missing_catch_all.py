@@ -41,6 +41,7 @@ from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
 from virtc.lint.facts import index, my_share
 from virtc.lint.rule import Finding, LintContext
+from virtc.lint.shared import under_entire_domain
 from virtc.table import Table
 
 CODE = "VT101"
@@ -59,7 +60,7 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
     if ctx.local_domains is None:
         return False
     if domain not in ctx.local_domains:  # VT106's, unless virtuser_entire_domain looks it up
-        return not any(domain.endswith("." + v) for v in ctx.entire_domain)
+        return not under_entire_domain(domain, ctx.entire_domain)
     return ctx.config.enabled("VT102")
 
 

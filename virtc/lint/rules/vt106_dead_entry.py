@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from virtc.diagnostics import Severity
 from virtc.lint.facts import index, key_span
 from virtc.lint.rule import Finding, LintContext
+from virtc.lint.shared import under_entire_domain
 from virtc.table import Table
 
 CODE = "VT106"
@@ -43,7 +44,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return
     ix = index(table, ctx)
     for dom in ix.domains.values():
-        if dom.name in local or any(dom.name.endswith("." + v) for v in ctx.entire_domain):
+        if dom.name in local or under_entire_domain(dom.name, ctx.entire_domain):
             continue  # (virtuser_entire_domain: subdomains of a VirtHost domain are looked up)
         extent = ix.extent(dom)
         first = ix.entries[extent.first]
