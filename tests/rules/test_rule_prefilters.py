@@ -284,7 +284,9 @@ _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example",
                  "error:5.1.1:550 %1 gone!", "Error:nouser %2",
                  # lists and other values sendmail refuses or delivers at once, and look-alikes
                  "a@d0.example, b@d1.example", '"x, y"@d0.example', "(c, d) a@d0.example",
-                 "a@d0.example,", "<a@d0.example", '"a b"', "Bob <a@d0.example>"]
+                 "a@d0.example,", "<a@d0.example", '"a b"', "Bob <a@d0.example>",
+                 # catch-alls whose %N makes a value that ends at once, or not
+                 "own+%1", "%1.x@d0.example"]
 _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "z++", "z+*", "++", "+*"]),
                        st.integers(0, 1), st.sampled_from(_CHAIN_VALUES))
 
@@ -307,6 +309,8 @@ _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "
           ("z+*", 0, "a@d0.example")])  # '+detail' through '%1%3@': 'z+x@d0' meets 'z+*@d0'
 @example([("a", 0, "z+x@d1.example"), ("@", 1, "%1@d0.example"), ("z", 0, "a@d0.example"),
           ("z+*", 0, "root")])  # through '%1@': 'z@d0'
+@example([("a", 0, "z@d1.example"), ("@", 1, "%1.x@d0.example"), ("z.x", 0, "a@d0.example")])
+@example([("a", 0, "z@d1.example"), ("@", 1, "own+%1")])  # the catch-all's user ends there
 @example([("a", 0, "(c, d) a@d0.example")])  # a comma in a comment: an address (itself)
 @example([("b", 0, "a@d0.example, b@d0.example"), ("a", 0, "b@d0.example")])  # a list: refused
 @example([("a", 0, "z+x@d1.example"), ("z", 1, "a@d0.example"), ("+*", 1, "root")])  # 'z@' before '+*@'
@@ -678,6 +682,7 @@ _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "z", "@", "@", "a+*", "z+*"
                           st.integers(0, 3),
                           st.sampled_from(["z@d1.example", "a@d2.example", "b@D0.EXAMPLE", "a+x@d1.example",
                                            "z+x@d1.example", "b+@d2.example", "+x@d1.example",
+                                           "own+%1", "error:5.1.1:550 %1 is gone", "%1@remote.example",
                                            "root", "error:5.1.1:550 no", "error:5.7.1:550 %1 gone",
                                            "%1@d2.example", "%1%3@d0.example", "%1@remote.example",
                                            "x@d3.example", "a!b"]))
@@ -691,6 +696,9 @@ _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "z", "@", "@", "a+*", "z+*"
 @example([("@", 1, "error:5.7.1:550 %1 no"), ("a", 0, "z@d1.example"), ("b", 0, "y@d1.example")])  # per user
 @example([("b", 3, "z@d2.example"), ("@", 2, "error:5.1.1:550 no"), ("a", 0, "a+x@d1.example"),
           ("a+*", 1, "root"), ("@", 1, "error:5.1.1:550 no")])  # a cached value must not serve '+detail'
+@example([("a", 0, "z@d1.example"), ("@", 1, "error:5.1.1:550 %1 is gone")])  # a text per user
+@example([("a", 0, "z@d1.example"), ("@", 1, "%1@d2.example"), ("@", 2, "error:5.1.1:550 no")])
+@example([("a", 0, "z@d1.example"), ("@", 1, "own+%1")])
 @example([("a", 0, "z+x@d1.example"), ("@", 1, "error:5.1.1:550 no")])  # '+detail': as its user
 @example([("a", 0, "z+x@d1.example"), ("@", 1, "error:5.1.1:550 no"), ("+*", 1, "root")])
 @example([("a", 0, "z+x@d1.example"), ("b", 0, "b+x@d1.example"), ("@", 1, "error:5.1.1:550 no"),

@@ -132,7 +132,12 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
             other = alias_get(names[p])
             if other is None:  # an error or a local user ends; anything else, the engine decides
-                return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
+                value = values[ca]
+                if nxt[ca] == _ENDS and "@" not in value:
+                    return _ENDS
+                if "%" in value:  # ('owner+%1', '%1@store.example': what it makes of the user)
+                    return _ENDS if end_at_once(substitute(value, (f"@{name}", user)), local) else _UNKNOWN
+                return _UNKNOWN
             if other not in local:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
@@ -179,7 +184,8 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 return _UNKNOWN if "%" in values[j] else j
         return _UNKNOWN
 
-    from virtc.lookup.resolve import ends_there
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import end_at_once, ends_there
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):

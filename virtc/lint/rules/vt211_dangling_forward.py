@@ -130,11 +130,21 @@ def without_engine(ix: TableIndex, eng: Engine,
     ca = values[ix.domains.catch_alls[p]]
     other = ix.aliases.get(name)
     if other is not None:
+        if other not in eng.domains:
+            return False  # (relayed to 'user@other' or 'user+detail@other')
         if plus >= 0:
             return None  # ('%1%3@other' keeps the detail: the engine's)
         aliased = f"{user}@{other}"
         j = ix.first(aliased, other) if len(aliased) <= MAXNAME else None
         return False if j is not None and LOCAL_USER.fullmatch(values[j]) else None
+    if "%" in ca and plus < 0:  # ('owner+%1': what it makes of this user, if that ends there)
+        from virtc.lookup import substitute
+        from virtc.lookup.resolve import final_target
+
+        end = final_target(substitute(ca, (f"@{name}", user)), eng.domains)
+        if end is None:
+            return None
+        return (f"@{name}", end.text) if end.kind == "error" else False
     r = eng.by_catch_all(user, name, ca)
     if r is None:
         return None
