@@ -311,6 +311,7 @@ _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "
           ("z+*", 0, "root")])  # through '%1@': 'z@d0'
 @example([("a", 0, "z@d1.example"), ("@", 1, "%1.x@d0.example"), ("z.x", 0, "a@d0.example")])
 @example([("a", 0, "z@d1.example"), ("@", 1, "own+%1")])  # the catch-all's user ends there
+@example([("a", 0, "z@d1.example"), ("@", 1, "a@d0.example")])  # a loop through a catch-all's address
 @example([("a", 0, "(c, d) a@d0.example")])  # a comma in a comment: an address (itself)
 @example([("b", 0, "a@d0.example, b@d0.example"), ("a", 0, "b@d0.example")])  # a list: refused
 @example([("a", 0, "z+x@d1.example"), ("z", 1, "a@d0.example"), ("+*", 1, "root")])  # 'z@' before '+*@'

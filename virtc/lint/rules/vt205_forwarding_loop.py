@@ -137,7 +137,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                     return _ENDS
                 if "%" in value:  # ('owner+%1', '%1@store.example': what it makes of the user)
                     return _ENDS if end_at_once(substitute(value, (f"@{name}", user)), local) else _UNKNOWN
-                return _UNKNOWN
+                return ca  # (a fixed address: every address it answers goes on as it does)
             if other not in local:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
