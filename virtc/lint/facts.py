@@ -389,26 +389,15 @@ class TableIndex:
         of wildcard the domain has are looked up."""
         doms, first = self.domains, self.table.key_index.first
         kinds = doms.kinds[p]
-        if kinds:
-            if detail and kinds & _USER_PLUS:
-                j = first(f"{user}++@{name}")
+        own = doms.key_counts[p] > 1 or doms.catch_alls[p] == NO_CATCH_ALL  # (may_have_keys)
+        for wanted, who, shape in ((detail and kinds & _USER_PLUS, user, "++@"),
+                                   (kinds & _USER_ANY, user, "+*@"), (own, user, "@"),
+                                   (detail and kinds & _DOMAIN_PLUS, "", "++@"),
+                                   (kinds & _DOMAIN_ANY, "", "+*@")):
+            if wanted:
+                j = first(f"{who}{shape}{name}")
                 if j is not None:
                     return j
-            if kinds & _USER_ANY:
-                j = first(f"{user}+*@{name}")
-                if j is not None:
-                    return j
-        if doms.key_counts[p] > 1 or doms.catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys)
-            j = first(f"{user}@{name}")
-            if j is not None:
-                return j
-        if kinds:
-            if detail and kinds & _DOMAIN_PLUS:
-                j = first(f"++@{name}")
-                if j is not None:
-                    return j
-            if kinds & _DOMAIN_ANY:
-                return first(f"+*@{name}")
         return None
 
     @cached_property
