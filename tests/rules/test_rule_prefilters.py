@@ -1097,3 +1097,31 @@ def test_subdomain_tests_as_their_definition(parents: list[str], name: str, op: 
     assert _is_local(name, domains, True) == (name.lower() in domains or any(
         name.lower().endswith(x) and len(name) > len(x) and name.lower()[-len(x) - 1] in OPERATORS
         for x in domains))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 24), st.booleans(), st.integers(0, 3))
+@example(17, True, 0)
+@example(18, False, 1)
+@example(19, True, 2)
+def test_vt205_long_cycles_as_the_engine(length: int, catch_alls: bool, tail: int) -> None:
+    """A cycle of forwards too long for sendmail to close (past its recursion limit) has no
+    loop to report: VT205 leaves it to no one without the engine (#18), and reports the
+    shorter ones as the engine does."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    ring = [f"{'' if catch_alls else 'u'}@d{i}.example\tu@d{(i + 1) % length}.example\n"
+            for i in range(length)]
+    into = [f"t{k}@d0.example\t{f't{k + 1}@d0.example' if k + 1 < tail else 'u@d1.example'}\n"
+            for k in range(tail)]
+    table = parse_text("".join(ring + into))
+
+    def findings() -> list[Finding]:
+        return sorted(_check(vt205, table))
+
+    found = findings()
+    with patch.object(vt205, "proven_ends", lambda ix, local: bytearray(len(ix.entries))), \
+            patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None), \
+            patch.object(vt205._Cycles, "get", lambda self, probe: None):
+        assert found == findings()
+    event(f"loops reported: {min(len(found), 2)}")

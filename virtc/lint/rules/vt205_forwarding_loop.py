@@ -105,12 +105,13 @@ _ENDS, _UNKNOWN = -1, -2
 
 
 def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
-    """Per entry, 1 when following plain forwards from it provably ends (a local user, an
-    error, a remote address) without the engine: each entry's next hop is the entry whose
-    exact key its value names, and the hops are followed once for the whole table (#18: the
-    chains shape sent 10% of the entries through the engine, 12 s at 200k entries); a target
-    without a key of its own goes on through its domain's catch-all (see ``through_aliases``).
-    Anything else (a %N value, a '+detail' target without its own key, a cycle) stays 0."""
+    """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
+    a remote address, or a cycle too long for sendmail to close) without the engine: each
+    entry's next hop is the entry whose exact key its value names, and the hops are followed
+    once for the whole table (#18: the chains shape sent 10% of the entries through the
+    engine, 12 s at 200k entries); a target without a key of its own goes on through its
+    domain's catch-all (see ``through_aliases``). Anything else (a %N value, a '+detail'
+    target without its own key, a cycle) stays 0."""
     n, candidates = len(ix.entries), ix.forwards
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
@@ -185,7 +186,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
         return _UNKNOWN
 
     from virtc.lookup import substitute
-    from virtc.lookup.resolve import end_at_once, ends_there
+    from virtc.lookup.resolve import MAX_RECURSION, end_at_once, ends_there
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
@@ -228,6 +229,10 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 nxt[i] = through_aliases(user, other, p, _ALIAS_HOPS - 1)
             else:
                 nxt[i] = through_aliases(user, domain, p)
+    # Every hop matches a key; past MAX_RECURSION keys sendmail gives up ('excessive
+    # recursion': no loop of keys to report), so a longer cycle never closes (#18: a ring of
+    # 100k catch-alls took the engine 17 hops per entry, 45 s).
+    longest = MAX_RECURSION + 2
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         if state[start]:
@@ -243,8 +248,8 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             s = state[i]
             if s in (1, 2):
                 break
-            if s == 3:
-                s = 2  # a cycle: the engine reports it
+            if s == 3:  # a cycle: the engine reports it, unless it is too long to close
+                s = 1 if len(path) - path.index(i) > longest else 2
                 break
             hop = nxt[i]
             if hop < 0:
