@@ -112,6 +112,9 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     engine, 12 s at 200k entries); a target without a key of its own goes on through its
     domain's catch-all (see ``through_aliases``). Anything else (a %N value, a '+detail'
     target without its own key, a cycle) stays 0."""
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import MAX_RECURSION, end_at_once, ends_there
+
     n, candidates = len(ix.entries), ix.forwards
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
@@ -119,6 +122,18 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
     names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
+
+    def catch_all_hop(ca: int, args: tuple[str, ...]) -> int:
+        """The next hop of an address that only the catch-all entry ``ca`` (no domain alias)
+        answers, ``args`` its %N: an error or a local user ends; a fixed address goes on as
+        the entry's own does; with %N, what it makes of the address, if that ends at once
+        ('owner+%1', '%1@store.example')."""
+        value = values[ca]
+        if nxt[ca] == _ENDS and "@" not in value:
+            return _ENDS
+        if "%" in value:
+            return _ENDS if end_at_once(substitute(value, args), local) else _UNKNOWN
+        return ca
 
     def through_aliases(user: str, name: str, p: int | None, hops: int = _ALIAS_HOPS) -> int:
         """The next hop of ``user@D`` (``name``: D, at ``p`` in the domains), which has no key
@@ -132,13 +147,8 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             if ca == NO_CATCH_ALL:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
             other = alias_get(names[p])
-            if other is None:  # an error or a local user ends; anything else, the engine decides
-                value = values[ca]
-                if nxt[ca] == _ENDS and "@" not in value:
-                    return _ENDS
-                if "%" in value:  # ('owner+%1', '%1@store.example': what it makes of the user)
-                    return _ENDS if end_at_once(substitute(value, (f"@{name}", user)), local) else _UNKNOWN
-                return ca  # (a fixed address: every address it answers goes on as it does)
+            if other is None:
+                return catch_all_hop(ca, (f"@{name}", user))
             if other not in local:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
@@ -152,10 +162,9 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
 
     def plussed(f: int, user: str, detail: str, domain: str, p: int | None) -> int:
         """The next hop of ``user+detail@D`` (no key of its own; forward ``f``): the first of
-        D's '+' wildcard keys and ``user@D`` that it finds, else D's catch-all if that ends (an
-        error or a local user; #18: 100k forwards to 'user+list@D' each went to the engine),
-        or is a domain alias (``%1%3@B``: sendmail looks ``user+detail@B`` up, ``%1@B``:
-        ``user@B``)."""
+        D's '+' wildcard keys and ``user@D`` that it finds, else D's catch-all (#18: 100k
+        forwards to 'user+list@D' each went to the engine), through a domain alias
+        (``%1%3@B``: sendmail looks ``user+detail@B`` up, ``%1@B``: ``user@B``)."""
         if "+" in user:
             return _UNKNOWN  # ('+a+b@D': its keys are no wildcards)
         for _ in range(_ALIAS_HOPS):
@@ -169,8 +178,8 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
             if ca == NO_CATCH_ALL:
                 return _ENDS  # delivered to (or bounced by) the local user
             other = alias_get(domain)
-            if other is None:
-                return _ENDS if nxt[ca] == _ENDS and "@" not in values[ca] else _UNKNOWN
+            if other is None:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
+                return catch_all_hop(ca, (f"@{domain}", user, detail, "+" + detail))
             if other not in local:
                 return _ENDS  # relayed
             if "%3" not in values[ca]:  # ('%1@B': the detail is left behind)
@@ -184,9 +193,6 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
                 alias_hits[f] = j  # (for VT211)
                 return _UNKNOWN if "%" in values[j] else j
         return _UNKNOWN
-
-    from virtc.lookup import substitute
-    from virtc.lookup.resolve import MAX_RECURSION, end_at_once, ends_there
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
