@@ -453,18 +453,18 @@ class TableIndex:
         return (dict(zip_strict(reversed(names), range(n - 1, -1, -1))), Counter(names),
                 dict(zip_strict(names, range(n))))
 
-    def extent(self, dom: Domain) -> Extent:
-        """Where ``dom``'s stored entries are: computed for all domains the first time a rule
-        asks (only rules that report a domain do)."""
+    def extent(self, name: str) -> Extent:
+        """Where the stored entries of the domain ``name`` are: computed for all domains the
+        first time a rule asks (only rules that report a domain do)."""
         first, counts, last = self._extents
-        return Extent(first[dom.name], counts[dom.name], last[dom.name])
+        return Extent(first[name], counts[name], last[name])
 
-    def last_line(self, dom: Domain) -> int:
-        """The line after which a new entry of ``dom`` goes: its last entry, counting the
-        repeats makemap does not store (so a catch-all never lands between a line and its
-        duplicate)."""
-        last = self.table.lines[self._extents[2][dom.name]]
-        return max(last, self._last_repeats.get(dom.name, last))
+    def last_line(self, name: str) -> int:
+        """The line after which a new entry of the domain ``name`` goes: its last entry,
+        counting the repeats makemap does not store (so a catch-all never lands between a
+        line and its duplicate)."""
+        last = self.table.lines[self._extents[2][name]]
+        return max(last, self._last_repeats.get(name, last))
 
     @cached_property
     def _last_repeats(self) -> dict[str, int]:

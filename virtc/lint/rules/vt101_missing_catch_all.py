@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
 from virtc.lint.facts import index, my_share
@@ -66,19 +67,16 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    fixer = catch_all_fixer(table, ctx)
     lines, key_columns, keys = table.lines, table.key_columns, table.keys
     doms = ix.domains
-    for p in my_share(ctx, doms.without_catch_all()):
-        dom = doms.at(p)
-        if reported_elsewhere(dom.name, ctx):
-            continue
-        first, n, _ = ix.extent(dom)
+    names = [name for name in doms.names.take(list(my_share(ctx, doms.without_catch_all())))
+             if not reported_elsewhere(name, ctx)]
+    fixes = catch_all_fixer(table, ctx).fixes(names, map(ix.last_line, names))
+    for name, (first, n, _), (fix, help_text) in zip_strict(names, map(ix.extent, names), fixes):
         line, column = lines[first], key_columns.get(first, 1)  # (key_span, without an Entry)
-        fix, help_text = fixer.fix(dom.name, ix.last_line(dom))
         yield Finding(
             line, column, line, column + len(keys[first]),
-            f"domain '{dom.name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{dom.name}' catch-all: "
+            f"domain '{name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{name}' catch-all: "
             f"sendmail accepts every other address in it (a local user or alias of that name, "
             f"or relayed to the domain)",
             fix=fix,

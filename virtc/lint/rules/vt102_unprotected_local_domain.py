@@ -73,8 +73,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 help=help_text,
             )
         elif dom.catch_all is None:
-            first = ix.entries[ix.extent(dom).first]
-            last = ix.last_line(dom)
+            first = ix.entries[ix.extent(name).first]
+            last = ix.last_line(name)
             fix, help_text = fixer.fix(name, last)
             yield Finding(
                 *key_span(first),

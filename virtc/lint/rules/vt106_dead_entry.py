@@ -46,7 +46,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for dom in ix.domains.values():
         if dom.name in local or under_entire_domain(dom.name, ctx.entire_domain):
             continue  # (virtuser_entire_domain: subdomains of a VirtHost domain are looked up)
-        extent = ix.extent(dom)
+        extent = ix.extent(dom.name)
         first = ix.entries[extent.first]
         n = extent.entries
         more = f" (and {n - 1} more entr{'ies' if n > 2 else 'y'} of this domain)" if n > 1 else ""
