@@ -188,6 +188,7 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
     found = findings()
     with patch.object(vt105, "may_equal_fixed", lambda value, stored, get, local=None: True), \
             patch.object(vt105, "texts_alike", lambda mine, theirs, local, theirs_end=None: True), \
+            patch.object(vt105, "relayed", lambda text, local: False), \
             patch.object(vt105, "alike_for_everyone", lambda value, catch_all, name: False), \
             patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None):
         assert found == findings()
@@ -1154,4 +1155,3 @@ def test_vt205_long_cycles_as_the_engine(length: int, catch_alls: bool, tail: in
             patch.object(vt205._Cycles, "get", lambda self, probe: None):
         assert found == findings()
     event(f"loops reported: {min(len(found), 2)}")
-

@@ -108,6 +108,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 
         return shared_engine(table, ctx)
 
+    from virtc.lookup import substitute  # (candidates with %N or beside one: the engine's)
+    from virtc.lookup.resolve import end_at_once
+
     fast = _UserWildcards(ix, engine)
     candidates.difference_update(fast.differing(with_pct))
     eng: Engine | None = None
@@ -127,16 +130,19 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if "+" not in user and "@" not in user and not name.endswith("."):
                 # An exact key: the catch-all is the next key its address meets (as
                 # may_equal_fixed finds through lookup_keys, per entry: #18, 400k at 1M).
-                from virtc.lookup import substitute
-                from virtc.lookup.resolve import end_at_once
-
                 eng = eng or engine()
                 if theirs_end is None:
                     theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains))
                 theirs = values[ca]
-                verdict = theirs.strip(BLANKS) == "@" or texts_alike(
-                    substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user)), eng.domains,
-                    theirs_end)
+                if theirs.strip(BLANKS) == "@":
+                    verdict = True
+                else:
+                    mine, theirs = substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user))
+                    # (Two different plain addresses relayed elsewhere end apart: texts_alike's
+                    # answer without its two ends; #18: 300k 'u@d  uN%3@store' beside
+                    # '@d  %1%3@store'.)
+                    verdict = False if mine != theirs and relayed(mine, eng.domains) and \
+                        relayed(theirs, eng.domains) else texts_alike(mine, theirs, eng.domains, theirs_end)
             else:
                 verdict = fast.may_equal_fixed(i, value, stored)
                 if verdict is None:
@@ -151,8 +157,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         elif not alike:
             expected = ca_value = values[ca]
             if "%" in ca_value:
-                from virtc.lookup import substitute  # (the engine: not for a table without %N)
-
                 expected = substitute(ca_value, ("@" + name, user))
             if value.split() != expected.split():
                 continue
@@ -190,6 +194,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
                for a, p in zip_strict(with_it, probes)):
             yield _finding(ix, i, ca, value)
+
+
+def relayed(text: str, local: AbstractSet[str]) -> bool:
+    """Whether ``text`` (a value after substitution) is a plain address outside ``local``,
+    which :func:`~virtc.lookup.resolve.end_at_once` says ends there, relayed as written."""
+    from virtc.lookup.resolve import PLAIN_ADDRESS
+
+    m = PLAIN_ADDRESS.fullmatch(text) if len(text) <= MAXNAME else None
+    return m is not None and fold(m[2]) not in local
 
 
 def _finding(ix: TableIndex, i: int, ca: int, value: str) -> Finding:
