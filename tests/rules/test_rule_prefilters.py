@@ -1155,3 +1155,48 @@ def test_vt205_long_cycles_as_the_engine(length: int, catch_alls: bool, tail: in
             patch.object(vt205._Cycles, "get", lambda self, probe: None):
         assert found == findings()
     event(f"loops reported: {min(len(found), 2)}")
+
+
+_CHAIN_ENDS = ["bob", "error:5.1.1:550 no", "x@remote.example", "x@d1.example", "%1@remote.example",
+               "a+b@d0.example", "error:4.2.2:450 full", "virtc@[127.0.0.1]", "error:5.1.1:550 %1 unknown",
+               "%1", "<a@b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([1, 1, 1, 1, 1, 1, 2, 0]), min_size=41, max_size=41),
+       st.lists(st.sampled_from(_CHAIN_ENDS), min_size=41, max_size=41),
+       st.sets(st.integers(0, 40), max_size=3), st.integers(0, 2))
+@example([1] * 16 + [0] * 25, ["bob"] * 41, set(), 0)  # 17 keys, the last a local user: a loop
+@example([1] * 16 + [0] * 25, ["error:5.1.1:550 no"] * 41, set(), 0)  # the 17th an error: no loop
+@example([1] * 30 + [0] * 11, ["bob"] * 41, {25}, 0)  # a long way into a cycle
+def test_vt205_too_long_chains_are_the_engines(steps: list[int], ends: list[str], back: set[int],
+                                               catch_alls: int) -> None:
+    """VT205's chains past sendmail's recursion limit, counted along exact hits: entry ``k``
+    (``aK@d0.example``) forwards ``steps[k]`` keys on (back to an earlier key from ``back``)
+    or, for a step 0, ends in a value of its own. Every chain reported is a loop without a
+    cycle to the engine; without cycles, every such loop of an exact key is reported."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+
+    def target(k: int) -> str:
+        if k in back:
+            return f"a{k // 2}@d0.example"
+        return ends[k] if steps[k] == 0 else f"a{k + steps[k]}@d0.example"
+
+    rows = [f"a{k}@d0.example\t{target(k)}\n" for k in range(41)]
+    rows += [f"@d{d}.example\terror:5.1.1:550 unknown\n" for d in range(catch_alls)]
+    table = parse_text("".join(rows))
+    chains = [f.message for f in _check(vt205, table) if "forwarding chain of" in f.message]
+    found = {re.search(r"resolves '([^']+)'", m)[1] for m in chains}  # type: ignore[index]
+    eng = Engine(index(table, LintContext(LintConfig(), None)), None)
+    for m in chains:  # (the last key named is where the chain of exact keys ends)
+        last = re.search(r"-> '([^']+)':", m)[1]  # type: ignore[index]
+        assert eng.table.get(eng.table.get(last) or "") is None, m
+    for k in range(41):
+        address = f"a{k}@d0.example"
+        r = eng.resolve(address)
+        too_long = r.kind == "loop" and not r.cycle
+        if address in found:
+            assert too_long, (address, r)
+        elif not back:
+            assert not too_long, (address, r)
+    event(f"too long: {min(len(found), 2)}")

@@ -220,7 +220,8 @@ def test_vt205_does_not_follow_a_long_chain_from_every_entry(monkeypatch: pytest
     text += f"u{n}@example.com\tlocal\n@example.com\terror:5.1.1:550 User unknown\n"
     rule = rule_by_id("VT205")
     assert rule is not None
-    assert run_rule(rule, parse_bytes(text.encode())) == []
+    # (sendmail gives up past 16 keys: every entry with 17 or more to go is rejected)
+    assert [f.line for f in run_rule(rule, parse_bytes(text.encode()))] == list(range(1, n + 2 - 16))
     assert len(calls) <= 2
 
 

@@ -1,11 +1,13 @@
-"""A value that resolves back into itself through the table.
+"""A value that resolves back into itself through the table, or through too many keys.
 
 What it does
     Follows each entry's value through the table the way sendmail does (a
     value in a local domain is looked up again) and reports the entries on a
     cycle: ``a@d`` to ``a@d``, ``a@d`` to ``b@d`` to ``a@d``, and so on,
-    including cycles through ``@domain`` catch-alls with ``%1``. (A chain without
-    a cycle that is longer than sendmail's limit, 16 hops, is not reported.)
+    including cycles through ``@domain`` catch-alls with ``%1``. Also an entry
+    whose address passes more keys than sendmail's limit (16) before it ends, each
+    the exact key of the one before's plain value: sendmail gives up there alike.
+    (A chain through catch-alls or wildcard keys is not counted.)
 
 Why is this bad
     sendmail re-resolves the address until its rewrite recursion limit and
@@ -32,11 +34,12 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections import deque
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache, partial
 from itertools import compress, count, filterfalse, islice, repeat
-from operator import eq, not_, sub
+from operator import eq, ge, gt, not_, sub
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -398,7 +401,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not candidates:
         return
     from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
-    from virtc.lookup.resolve import LOOP_TEXT, quick_path
+    from virtc.lookup.resolve import LOOP_TEXT, MAX_RECURSION, quick_path
 
     eng = shared_engine(table, ctx)
     local = eng.domains
@@ -478,6 +481,76 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             f"up and rejects it with '{LOOP_TEXT}'",
             help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
         )
+    for i, keys, last in too_long(ix, local):
+        stored = ix.stored_keys[i]
+        yield Finding(
+            *value_span(ix.entries[i]),
+            f"forwarding chain of {keys} keys '{stored}' -> ... -> '{ix.stored_keys[last]}': sendmail "
+            f"resolves '{stored}' through more keys than its limit of {MAX_RECURSION}, gives up and "
+            f"rejects it with '{LOOP_TEXT}'",
+            help="point the entry (or one further along) at the chain's final target",
+        )
+
+
+def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int, int]]:
+    """(entry, keys, last entry) of each exact key whose address passes more keys than
+    sendmail's recursion limit allows, each an exact key its predecessor's plain value
+    names: sendmail gives up at the limit's key (unless its value is an error) as at a
+    loop. Counted once for the table along the hits :func:`proven_ends` found (call it
+    first); a chain through catch-alls or wildcards is not counted (not reported)."""
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import MAX_RECURSION, prescan_error, quick_hop
+
+    n, hits, forwards = len(ix.entries), ix.forward_hits, ix.forwards
+    found = array("i", compress(count(), map(ge, hits, repeat(0))))
+    # The entries with an exact hit whose hit has one, and so on, in C: those left after the
+    # limit's hops are the few to count (most tables: none).
+    live, to = array("i", map(forwards.__getitem__, found)), array("i", map(hits.__getitem__, found))
+    alive = bytearray(n)
+    deque(map(alive.__setitem__, live, repeat(1)), maxlen=0)
+    for _ in range(MAX_RECURSION - 1):
+        keep = bytes(map(alive.__getitem__, to))
+        deque(map(alive.__setitem__, compress(live, map(not_, keep)), repeat(0)), maxlen=0)
+        live, to = array("i", compress(live, keep)), array("i", compress(to, keep))
+        if not live:
+            return
+    hit = dict(zip_strict(map(forwards.__getitem__, found), map(hits.__getitem__, found)))
+    # Keys matched from each entry on, exact hits only (0: not counted yet).
+    depth, last = array("I", bytes(4 * n)), array("i", range(n))
+    for start in live:
+        if depth[start]:
+            continue
+        path, i = [], start
+        while not depth[i] and i in hit:
+            depth[i] = _ON_PATH
+            path.append(i)
+            i = hit[i]
+        k = depth[i]
+        if k in (_ON_PATH, _CYCLE):  # a loop, or into one: the engine reports those
+            for q in path:
+                depth[q] = _CYCLE
+            continue
+        if not k:
+            depth[i] = k = 1  # (the key whose value no other key answers)
+        end = last[i]
+        for q in reversed(path):
+            k += 1
+            depth[q], last[q] = k, end
+    values, skip, stored_keys = ix.values, ix.shadowed_by_duplicate, ix.stored_keys
+    for i in compress(count(), map(gt, depth, repeat(MAX_RECURSION))):
+        keys, end = depth[i], last[i]
+        if keys == _CYCLE or i in skip or not quick_hop(stored_keys[i], local):
+            continue
+        if keys == MAX_RECURSION + 1:  # sendmail's last key: its value is still read as an error
+            value = values[end]
+            if "%" in value:  # (an exact key's: %1 its user, in any case)
+                value = substitute(value, (stored_keys[end], stored_keys[end].rpartition("@")[0]))
+            if prescan_error(value) is not None or (":" in value and "error" in value.lower()):
+                continue
+        yield i, keys, end
+
+
+_CYCLE, _ON_PATH = 0xFFFFFFFF, 0xFFFFFFFE
 
 
 class _Cycles:
