@@ -20,19 +20,15 @@ a local part no key can hold).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Fix
-from virtc.lint.facts import NO_CATCH_ALL, batches, index, stripped_and_folded
+from virtc.lint.facts import batches, index, stripped_and_folded
 from virtc.lint.rule import LintContext
 from virtc.model import BLANKS, MAXNAME, fold
 from virtc.table import Table
-
-if TYPE_CHECKING:
-    from virtc.lint.engine import Engine
 
 _KEYABLE = re.compile(f"[^{BLANKS}#\"\\\\<>()\n][^{BLANKS}\"\\\\<>()\n]*")
 """A local part a key can hold as written (no blanks, quotes or sendmail specials)."""
@@ -44,7 +40,6 @@ class CatchAllFix:
     def __init__(self, table: Table, ctx: LintContext) -> None:
         self.table, self.ctx = table, ctx
         self._unmatched: dict[str, dict[str, str]] | None = None
-        self._named: dict[str, dict[str, int]] = {}
 
     def open_domains(self) -> frozenset[str]:
         """Domains a catch-all fix may be offered for: the table's without a catch-all, and
@@ -70,15 +65,18 @@ class CatchAllFix:
         catch_all = self.ctx.config.catch_all
         names = dict.fromkeys(["postmaster", *self.ctx.config.keep_deliverable])
         forwarded, virthosts = self._forwarded(), self.ctx.virthost_only
-        unnamed = self._unnamed(eng, names)
         for domain, after_line in zip_strict(domains, after_lines):
-            found = unnamed(domain)
+            found: dict[str, str] = {}
+            for name in names:
+                address = f"{name}@{domain}"
+                if eng.unnamed(address):
+                    found.setdefault(fold(address), address)
             more = forwarded.get(domain)
             if more is not None:
                 for folded, address in more.items():
                     found.setdefault(folded, address)
             add = f"'@{domain}\t{catch_all}'"
-            kept, lost = self._keep(found, names, domain in virthosts) if found else ([], [])
+            kept, lost = self._keep(found, names, domain in virthosts)
             if lost:
                 yield None, (f"add entries for {', '.join(sorted(lost)[:3])}"
                              f"{' and others' if len(lost) > 3 else ''} first (the catch-all would reject "
@@ -108,58 +106,6 @@ class CatchAllFix:
             else:
                 lost.append(address)
         return kept, lost
-
-    def _unnamed(self, eng: Engine, names: Iterable[str]) -> Callable[[str], dict[str, str]]:
-        """Of ``name@domain`` for each of ``names``, those no key answers first (as
-        ``eng.unnamed`` says), folded -> as written, for a domain. In a local domain without
-        a catch-all, a plain address is unnamed when no key spells it and named when one
-        does with a value that cannot read as "not found" ('@', '!'): one search of the
-        stored keys finds those keys in every domain (#18: 285k open domains each looked
-        their postmaster up)."""
-        from virtc.lookup.resolve import PLAIN_ADDRESS
-
-        ix = index(self.table, self.ctx)
-        position, catch_alls, values, local = ix.domains.position, ix.domains.catch_alls, ix.values, \
-            eng.domains
-        plain = {name: self._keys_of(user) for name in names
-                 if "+" not in (user := fold(name)) and "@" not in user}
-
-        def unnamed(domain: str) -> dict[str, str]:
-            found: dict[str, str] = {}
-            name_at = fold(domain)
-            p = position(name_at)
-            no_key = name_at in local and (p is None or catch_alls[p] == NO_CATCH_ALL)
-            for name in names:
-                address = f"{name}@{domain}"
-                folded = fold(address)
-                keyed = plain.get(name) if no_key else None
-                if keyed is not None and len(folded) < MAXNAME and PLAIN_ADDRESS.fullmatch(folded):
-                    j = keyed.get(name_at)
-                    if j is None:
-                        found.setdefault(folded, address)
-                        continue
-                    value = values[j]
-                    if "@" not in value and "!" not in value:
-                        continue  # (no not-found marker: the key answers)
-                if eng.unnamed(address):
-                    found.setdefault(folded, address)
-            return found
-
-        return unnamed
-
-    def _keys_of(self, user: str) -> dict[str, int]:
-        """Domain -> the first entry of the stored key ``user@domain`` (``user`` folded)."""
-        found = self._named.get(user)
-        if found is None:
-            keys = index(self.table, self.ctx).stored_keys
-            hits = keys.matching(re.compile("\n" + re.escape(user) + "@"))
-            found = {}
-            for i, key in zip(hits, keys.take(hits)):
-                mine, _, domain = key.rpartition("@")
-                if mine == user:
-                    found.setdefault(domain, i)
-            self._named[user] = found
-        return found
 
     def _forwarded(self) -> dict[str, dict[str, str]]:
         """Open domain -> (folded address -> address) of every address a stored exact key's

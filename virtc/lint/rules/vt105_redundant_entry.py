@@ -199,10 +199,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 def relayed(text: str, local: AbstractSet[str]) -> bool:
     """Whether ``text`` (a value after substitution) is a plain address outside ``local``,
     which :func:`~virtc.lookup.resolve.end_at_once` says ends there, relayed as written."""
-    from virtc.lookup.resolve import PLAIN_ADDRESS
+    from virtc.lookup.resolve import final_kind
 
-    m = PLAIN_ADDRESS.fullmatch(text) if len(text) <= MAXNAME else None
-    return m is not None and fold(m[2]) not in local
+    return final_kind(text, local) == "remote"
 
 
 def _finding(ix: TableIndex, i: int, ca: int, value: str) -> Finding:
