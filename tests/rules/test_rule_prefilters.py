@@ -680,6 +680,36 @@ def test_vt105_skips_only_domains_whose_catch_all_is_their_only_key(
     event(f"VT105 findings: {min(len(found), 2)}")
 
 
+_AT_ROW = st.tuples(st.sampled_from(["bob", "al", "bob+x", "+*", "bob+*"]), st.integers(0, 1),
+                   st.sampled_from(["bob", "al", "bob@remote.example", "BOB@remote.example ",
+                                    "bob@d1.example", "bob%@remote.example", "%1@remote.example",
+                                    "bob remote.example", "@", "bob+x@remote.example", "bob@"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_AT_ROW, max_size=6),
+       st.sampled_from(["%1@remote.example", "%1%3@remote.example", "%1%%@remote.example", "%1%@x",
+                        "%1 @remote.example", "%1", "%1%3", "%1@", "%1%%remote"]))
+@example([("bob", 0, "bob@remote.example")], "%1@remote.example")  # redundant
+@example([("bob", 0, "bob%@x")], "%1%@x")  # '%@' is kept as written
+def test_vt105_skips_only_values_without_the_catch_alls_at(
+        rows: list[tuple[str, int, str]], catch_all: str) -> None:
+    """VT105 does not compare a value without '@' or '%' with a %N catch-all whose own text
+    holds an '@' (#18: 300k 'user@d  box' beside '@d  %1%3@store'): the same findings as
+    comparing every such value."""
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    table = _rows_table([*rows, ("@", 0, catch_all), ("@", 1, "%1@d0.example")])
+
+    def findings() -> list[Finding]:
+        return _check(vt105, table)
+
+    found = findings()
+    with patch.object(vt105, "own_at", lambda catch_all: False):  # every value compared
+        assert found == findings()
+    event(f"VT105 findings: {min(len(found), 2)}")
+
+
 _DANGLING_ROW = st.tuples(st.sampled_from(["a", "b", "z", "@", "@", "a+*", "z+*", "++", "+*"]),
                           st.integers(0, 3),
                           st.sampled_from(["z@d1.example", "a@d2.example", "b@D0.EXAMPLE", "a+x@d1.example",

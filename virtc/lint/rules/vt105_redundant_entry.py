@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
-from operator import gt, itemgetter
+from operator import gt, itemgetter, not_, or_
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -65,6 +65,7 @@ SEVERITY = Severity.WARNING
 LOOKUPS = True
 
 _PERCENT = re.compile("%")
+_ARG = re.compile("%[0-9%]")
 
 
 def _outcome(r: Resolution) -> tuple[object, ...]:
@@ -83,14 +84,16 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # uses %N (compared after substitution below), or with %N itself. Hash joins in C, of
     # the texts' hashes (a table may have 300k catch-all texts; the loop compares words).
     plain: set[int] = set()
-    pct: set[str] = set()
+    pct: dict[str, str] = {}
     for positions, chunk in batches(catch_alls):
         texts = values.take(chunk)
         plain.update(map(hash, map(str.rstrip, texts, repeat(BLANKS))))
-        pct.update(map(doms.names.__getitem__, compress(have[positions.start:positions.stop],
-                                                        map(str.__contains__, texts, repeat("%")))))
+        with_n = list(map(str.__contains__, texts, repeat("%")))
+        pct.update(zip(map(doms.names.__getitem__, compress(have[positions.start:positions.stop], with_n)),
+                       compress(texts, with_n)))
     del have
-    pct = {name for name in pct if ix.keys_in(name) > 1}  # (a domain alias alone has nothing else)
+    # (a domain alias alone has nothing else)
+    pct = {name: text for name, text in pct.items() if ix.keys_in(name) > 1}
     # (Not the catch-alls themselves, each equal to its own text: a set of 300k on tiny.)
     catch_all = entry_mask(len(values), catch_alls)
     candidates = set(compress(count(), map(gt, map(plain.__contains__, map(hash, values)), catch_all)))
@@ -100,7 +103,19 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
     if pct:
         domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
-        candidates.update(compress(count(), map(pct.__contains__, domains)))
+        in_pct = compress(count(), map(pct.__contains__, domains))
+        # A value without '%' (those with one are candidates already) must be the catch-all's
+        # words, substituted: where the catch-all's own text holds an '@', a value without '@'
+        # never is (#18: 300k 'user@d  box' beside '@d  %1%3@store').
+        with_at = {name for name, text in pct.items() if own_at(text)}
+        if not with_at:
+            candidates.update(in_pct)
+        else:
+            for _, chunk in batches(list(in_pct)):
+                names = map(itemgetter(2), map(str.rpartition, stored_keys.take(chunk), repeat("@")))
+                has_at = map(str.__contains__, values.take(chunk), repeat("@"))
+                free = map(not_, map(with_at.__contains__, names))
+                candidates.update(compress(chunk, map(or_, free, has_at)))
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
 
     def engine() -> Engine:
@@ -194,6 +209,11 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
                for a, p in zip_strict(with_it, probes)):
             yield _finding(ix, i, ca, value)
+
+
+def own_at(catch_all: str) -> bool:
+    """Whether ``catch_all``'s own text (not what its ``%N`` puts in) holds an '@'."""
+    return "@" in _ARG.sub("", catch_all)
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
