@@ -132,6 +132,12 @@ class Painter:
         st = self.styles.get(style) or self.styles.setdefault(style, Style.parse(style))
         return st.render(text, color_system=ColorSystem.STANDARD)
 
+    def around(self, style: str) -> tuple[str, str]:
+        """What ``paint`` puts before and after any non-empty text in ``style`` (a report
+        pastes them in: a call per piece costs 100k findings a fifth of a second)."""
+        before, _, after = self("\0", style).partition("\0")
+        return before, after
+
 
 MAX_SHOWN = 240
 """Longest source excerpt under a diagnostic: one 10 MB line split into 10,000 makemap
@@ -159,17 +165,19 @@ class _Shown:
     """A diagnostic as the report shows it (with colour if ``paint`` adds it)."""
 
     def __init__(self, paint: Painter, report: Report) -> None:
-        self.paint, self.tables = paint, report.tables
+        self.tables = report.tables
         self.paths: dict[str, str] = {}
+        self.bold = paint.around("bold")
+        self.blue = paint.around("blue")
+        self.styles = {s: paint.around(style) for s, style in STYLE.items()}
         self.help = paint("help", "bold")
 
     def __call__(self, d: Diagnostic) -> str:
-        paint, style = self.paint, STYLE[d.severity]
+        (b0, b1), (l0, l1), (s0, s1) = self.bold, self.blue, self.styles[d.severity]
         path = self.paths.get(d.path)
         if path is None:
             path = self.paths[d.path] = safe(d.path)
-        where = paint(f"{path}:{d.line}:{d.column}:", "bold")
-        text = f"{where} {paint(d.code, style)} {d.name}: {safe(d.message)}\n"
+        text = f"{b0}{path}:{d.line}:{d.column}:{b1} {s0}{d.code}{s1} {d.name}: {safe(d.message)}\n"
         table = self.tables.get(d.path)
         source = table.source_line(d.line) if table is not None else ""
         prefix = "  = "
@@ -179,13 +187,12 @@ class _Shown:
             number = str(d.line)
             pad = " " * len(number)
             caret = f"{' ' * start}{'^' * (end - start)} {_SEVERITY[d.severity]}"
-            text += f"{paint(f'  {number} | ', 'blue')}{shown}\n"
-            text += f"{paint(f'  {pad} | ', 'blue')}{paint(caret, style)}\n"
+            text += f"{l0}  {number} | {l1}{shown}\n{l0}  {pad} | {l1}{s0}{caret}{s1}\n"
             prefix = f"  {pad} = "
         fix = d.fix
         helptext = d.help or (fix.description if fix else None)
         if helptext:
             if fix is not None and fix.applicability == "unsafe":
                 helptext += " (unsafe fix: --fix --unsafe-fixes)"
-            text += f"{paint(prefix, 'blue')}{self.help}: {safe(helptext)}\n"
+            text += f"{l0}{prefix}{l1}{self.help}: {safe(helptext)}\n"
         return text
