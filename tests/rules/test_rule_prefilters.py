@@ -1202,3 +1202,19 @@ def test_vt205_too_long_chains_are_the_engines(steps: list[int], ends: list[str]
         elif not back:
             assert not too_long, (address, r)
     event(f"too long: {min(len(found), 2)}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["virtc-probe", "virtc-probe+x", "virtc-probe+", "virtc-probe1",
+                                           "bob", "", "++", "+*", "bob+*", "bob++"]),
+                          st.integers(0, 1)), max_size=8))
+def test_engine_probe_looks_nothing_up_without_probe_keys(rows: list[tuple[str, int]]) -> None:
+    """The engine's made-up probe of each key is the same whether or not it checks the
+    table for keys of the made-up user: it skips that when no key holds the name."""
+    table = _rows_table([(user or "@", d, "x") for user, d in rows] + [("+*", 0, "y"), ("++", 1, "y")])
+    ctx = LintContext(LintConfig(), None)
+    eng = Engine(index(table, ctx), None)
+    keys = [Key.parse(k) for k in index(table, ctx).stored_keys]
+    probes = [eng.probe(k) for k in keys]
+    eng._probe_named = True  # (always looked up)
+    assert probes == [eng.probe(k) for k in keys]

@@ -46,6 +46,7 @@ class Engine:
         self.domains: AbstractSet[str] = (local_domain_set(local_domains) if local_domains is not None
                                           else ix.domains.keys())
         self._by_value: dict[str, Resolution] = {}
+        self._probe_named = ix.probe_named
 
     def by_catch_all(self, user: str, domain: str, value: str) -> Resolution | None:
         """How ``user@domain`` resolves when only ``domain``'s catch-all (value ``value``) can
@@ -103,8 +104,10 @@ class Engine:
         dom, user = fold(key.domain), fold(key.user)
         made_up = PROBE
         n = 0
-        while self.table.get(f"{made_up}@{dom}") is not None or \
-                self.table.get(f"{made_up}+x@{dom}") is not None or self.table.get(f"{made_up}+@{dom}"):
+        # (no key holds the made-up user: nothing to look up)
+        while self._probe_named and (self.table.get(f"{made_up}@{dom}") is not None or
+                                     self.table.get(f"{made_up}+x@{dom}") is not None or
+                                     self.table.get(f"{made_up}+@{dom}")):
             n += 1
             made_up = f"{PROBE}{n}"
         if kind is KeyKind.CATCH_ALL:
