@@ -121,7 +121,7 @@ class CatchAllFix:
         wanted = opened | self._forwarding_domains()
         eng = shared_engine(self.table, self.ctx)
         skip = ix.shadowed_by_duplicate
-        candidates = sorted({*ix.forwards, *ix.values.matching(re.compile("%")),
+        candidates = sorted({*ix.forwards, *ix.with_percent,
                              *ix.values.matching(re.compile(f"\n[{BLANKS}]*[@!][{BLANKS}]*(?=\n)"))})
         out: dict[str, dict[str, str]] = {}
         for _, chunk in batches(candidates):

@@ -64,7 +64,6 @@ NAME = "redundant-entry"
 SEVERITY = Severity.WARNING
 LOOKUPS = True
 
-_PERCENT = re.compile("%")
 _ARG = re.compile("%[0-9%]")
 
 
@@ -98,7 +97,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     catch_all = entry_mask(len(values), catch_alls)
     candidates = set(compress(count(), map(gt, map(plain.__contains__, map(hash, values)), catch_all)))
     del catch_all
-    with_pct = ix.values.matching(_PERCENT)
+    with_pct = ix.with_percent
     candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
     if pct:

@@ -121,7 +121,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
     n, candidates = len(ix.entries), ix.forwards
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
-    for i in hacks(values):
+    for i in hacks(values, ix.with_percent):
         nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
     names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
@@ -330,7 +330,7 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
 
     values, doms = ix.values, ix.domains
     aliases = {doms.catch_alls[doms.position(name)] for name in ix.aliases}  # type: ignore[index]
-    templates = array("I", filterfalse(aliases.__contains__, values.matching(_HACK_CHARS[0])))
+    templates = array("I", filterfalse(aliases.__contains__, ix.with_percent))
     out = []
     for _, chunk in batches(templates):
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), values.take(chunk)):
@@ -377,12 +377,17 @@ _ONLY_AT = re.compile(r"\n[ \t]*@[ \t]*(?=\n)|\n[ \t]+(?=\n)")
 """A lone '@' or blanks (each match holds a character of its value: see Column.matching)."""
 
 
-def hacks(values: Column) -> list[int]:
+def hacks(values: Column, percent: Sequence[int] | None = None) -> list[int]:
     """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (found
     by two literal searches, then a test of those only), and a lone ``@`` or nothing. Not
     ``error:...%1...`` or ``error:...!``: sendmail's error rule takes those first (#18:
-    100k forwards into domains whose catch-all names the user went to the engine)."""
-    marked = values.matching(*_HACK_CHARS)
+    100k forwards into domains whose catch-all names the user went to the engine).
+    ``percent``: the values with a '%', if known (:attr:`TableIndex.with_percent`)."""
+    marked: Sequence[int]
+    if percent is None:
+        marked = values.matching(*_HACK_CHARS)
+    else:
+        marked = sorted({*percent, *values.matching(_HACK_CHARS[1])})
     found = set(compress(marked, map(_read_as_address, values.take(marked))))
     found.update(values.matching(_ONLY_AT))
     starts = values.starts

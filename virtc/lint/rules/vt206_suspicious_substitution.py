@@ -48,7 +48,6 @@ SEVERITY = Severity.WARNING
 LOOKUPS = True  # (TableIndex.find)
 
 _SUBST = re.compile(r"%(.)", re.S)
-_PERCENT = re.compile("%")
 
 
 def substitutions(value: str) -> list[tuple[int, str]]:
@@ -87,7 +86,7 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     stored = ix.stored_keys
     user_any = {f"{user}@{name}" for kind, user, name in map(wildcard_parts, stored.take(ix.wildcards))
                 if kind is KeyKind.USER_ANY}
-    percent = ix.values.matching(_PERCENT)
+    percent = ix.with_percent
     return [i for i, key in zip_strict(percent, stored.take(percent)) if i not in fine and (
         i in odd or _PLAIN_EXACT.fullmatch(key) is None or key in user_any)]
 
