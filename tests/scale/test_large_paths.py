@@ -97,6 +97,27 @@ def test_the_lint_helper_starts_when_allowed_and_shares_the_rules(monkeypatch: p
     assert scheduled(table, key_index=lambda: table.key_index.parts()) == serial  # never allowed
 
 
+def test_the_lint_helper_starts_inside_a_long_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long rule asks between its batches: the helper need not wait for the rule's end.
+    import traceback
+
+    from virtc.lint.schedule import lint_table as scheduled
+
+    path = ROOT / "fixtures/virtusertable"
+    serial = lint_table(parse_bytes(path.read_bytes(), str(path)))
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    asked: list[list[str]] = []
+
+    def allowed() -> bool:
+        asked.append([frame.name for frame in traceback.extract_stack()])
+        return any("proven_ends" in names for names in asked)
+
+    table = parse_bytes(path.read_bytes(), str(path))
+    assert scheduled(table, key_index=lambda: table.key_index.parts(), helper_allowed=allowed) == serial
+    assert "proven_ends" in asked[-1] and "run_rules" in asked[-1]  # started from VT205's batches
+    assert "proven_ends" not in asked[0]
+
+
 @contextlib.contextmanager
 def _pipe_with_deadline(why: str) -> Iterator[tuple[int, int]]:
     """A pipe between a test and its helper, and TimeoutError(why) after 20 s: a test whose

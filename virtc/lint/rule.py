@@ -112,6 +112,9 @@ class LintContext:
     share: tuple[int, int] = (0, 1)
     """The share ``(k, n)`` of a ``SPLIT`` rule's items the rule checks now: every n-th
     item from the k-th (see :func:`virtc.lint.facts.my_share`)."""
+    checkpoint: Callable[[], None] = lambda: None
+    """Called by a long rule between batches of its work: there the build starts its second
+    process as soon as the map is written, not when the rule ends (:mod:`virtc.lint.schedule`)."""
 
 
 CheckFn = Callable[[Table, LintContext], Iterator[Finding]]

@@ -95,6 +95,8 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
     def work(here: bool) -> list[Diagnostic]:
         nonlocal freed
         out: list[Diagnostic] = []
+        if not here:
+            run.ctx.checkpoint = _nothing  # (the helper's own rules start nothing)
         for k in claims:
             group, share = groups[k]
             if not freed and not any(r.lookups for r in group):
@@ -102,9 +104,15 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
                 memory.give_back()
                 freed = True
             out += runner.run_rules(run, group, share)
-            if here and helper is None and helper_allowed():
-                start()
+            if here:
+                poll()
         return out
+
+    def poll() -> None:
+        """Start the helper once it is allowed (asked here, between groups and between a
+        long rule's batches)."""
+        if helper is None and helper_allowed():
+            start()
 
     helper: parallel.Helper[list[_Row]] | None = None
     with ExitStack() as stack:
@@ -114,12 +122,19 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
             nonlocal helper
             helper = stack.enter_context(parallel.Helper(lambda: _rows(work(False))))
 
-        if helper_allowed():
-            start()
-        out = work(True)
+        poll()
+        run.ctx.checkpoint = poll
+        try:
+            out = work(True)
+        finally:
+            run.ctx.checkpoint = _nothing
         if helper is not None:
             out += _diagnostics(helper.result())
     return out
+
+
+def _nothing() -> None:
+    pass
 
 
 _Row = tuple[Any, ...]

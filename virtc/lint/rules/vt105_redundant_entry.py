@@ -130,7 +130,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng: Engine | None = None
     proof: PlainlyRedundant | None = None
     theirs_end: Callable[[str], Final | None] | None = None
-    for i, stored, value in _with_texts(ix, sorted(candidates)):
+    for i, stored, value in _with_texts(ix, sorted(candidates), ctx.checkpoint):
         user, at, name = stored.rpartition("@")
         p = doms.position(name)
         if p is None or doms.catch_alls[p] == NO_CATCH_ALL or not at:
@@ -352,9 +352,12 @@ def _domain_wildcards(ix: TableIndex, p: int, name: str, user: str) -> tuple[str
     return None if plus is None else ix.values[plus], None if star is None else ix.values[star]
 
 
-def _with_texts(ix: TableIndex, entries: list[int]) -> Iterator[tuple[int, str, str]]:
-    """(entry, stored key, value) of ``entries``, the texts taken a batch at a time."""
+def _with_texts(ix: TableIndex, entries: list[int],
+                checkpoint: Callable[[], None]) -> Iterator[tuple[int, str, str]]:
+    """(entry, stored key, value) of ``entries``, the texts taken a batch at a time
+    (``checkpoint`` called before each)."""
     for _, chunk in batches(entries):
+        checkpoint()
         yield from zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk))
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache, partial
 from itertools import compress, count, filterfalse, islice, repeat
@@ -107,14 +107,16 @@ def _backwards(ix: TableIndex, candidates: Sequence[int],
 _ENDS, _UNKNOWN = -1, -2
 
 
-def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
+def proven_ends(ix: TableIndex, local: AbstractSet[str],
+                checkpoint: Callable[[], None] = lambda: None) -> bytearray:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
     a remote address, or a cycle too long for sendmail to close) without the engine: each
     entry's next hop is the entry whose exact key its value names, and the hops are followed
     once for the whole table (#18: the chains shape sent 10% of the entries through the
     engine, 12 s at 200k entries); a target without a key of its own goes on through its
     domain's catch-all (see ``through_aliases``). Anything else (a %N value, a '+detail'
-    target without its own key, a cycle) stays 0."""
+    target without its own key, a cycle) stays 0. ``checkpoint``: called between batches
+    (:attr:`LintContext.checkpoint`)."""
     from virtc.lookup import substitute
     from virtc.lookup.resolve import MAX_RECURSION, end_at_once, ends_there
 
@@ -199,6 +201,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str]) -> bytearray:
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
     for positions, chunk in batches(candidates):
+        checkpoint()
         texts = values.take(chunk)
         targets = _plain_targets(texts)
         _substituted_targets(ix.stored_keys.take(chunk), texts, targets)
@@ -414,7 +417,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     first, values = table.key_index.first, ix.values
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
     # that key's entry (a byte each, not a set of a million strings), any other in a set.
-    ends = proven_ends(ix, local)
+    ends = proven_ends(ix, local, ctx.checkpoint)
     for proven in (proven_alias_ends, proven_template_ends, proven_wildcard_ends):
         for i in proven(ix, local):
             ends[i] = 1
