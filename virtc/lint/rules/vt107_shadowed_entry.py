@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, key_span, wildcard_parts
+from virtc.lint.facts import BATCH, index, key_span, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.table import Table
 
@@ -42,7 +42,9 @@ HEAVY = True
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     stored = ix.stored_keys
-    for i, j in ix.wildcard_pairs:
+    for n, (i, j) in enumerate(ix.wildcard_pairs):
+        if not n % BATCH:
+            ctx.checkpoint()
         _, user, name = wildcard_parts(stored[i])
         e, s = ix.entries[i], ix.entries[j]
         # Ask the engine which key a plussed address reaches (precedence is its business).
