@@ -45,6 +45,8 @@ heavy rules do): these are claimed first, and beside the build's map writer thei
 are then freed (:mod:`virtc.lint.schedule`); ``SPLIT = True`` for a rule whose work is
 one independent piece per item of a sequence it walks through
 :func:`virtc.lint.facts.my_share` (VT101's domains): each process may take a share.
+A rule that takes seconds on a large table calls ``ctx.checkpoint()`` between batches of
+its work (VT105, VT107, VT205): the build starts its second process there.
 
 Rules never print and never decide severity overrides or suppressions: the runner in
 :mod:`virtc.lint.runner` turns findings into diagnostics.
