@@ -400,3 +400,22 @@ def test_upper_case_keys_are_folded_once_for_both_processes(tmp_path: Path,
     assert (two.written, two.records) == (one.written, one.records) == (True, 47)
     assert list(read_map(tmp_path / "two.db")) == list(read_map(tmp_path / "one.db"))
     assert [line.split()[0] for line in calls.read_text().splitlines()] == [str(os.getpid())]
+
+
+def test_a_blocked_build_says_the_same_in_one_or_two_processes(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # A blocked build writes nothing: neither path warns about the map's directory then.
+    from virtc.maps.build import build
+    from virtc.maps.records import BuildOptions
+
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    unsafe = tmp_path / "open"
+    unsafe.mkdir()
+    unsafe.chmod(0o777)
+    src = tmp_path / "virtusertable"
+    src.write_text("a@example.com\tb@example.net\nA@example.com\tc@example.net\n")
+    one = build(src, unsafe / "one.db", BuildOptions(jobs=1))
+    two = build(src, unsafe / "two.db", BuildOptions(jobs=2))
+    assert not one.written and not two.written
+    assert one.warnings == two.warnings == []
+    assert one.diagnostics == two.diagnostics and "VT103" in {d.code for d in one.diagnostics}

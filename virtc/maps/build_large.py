@@ -68,6 +68,7 @@ def build_while_checking(table: Table, target: Path, opts: BuildOptions) -> Buil
                                             lambda tmp: bdb.count_records(tmp, opts.dbtype),
                                             new_map_owner(opts.sendmail_cf))
     except _Blocked:
+        result.warnings = []  # (nothing written: as the one-process build, no word on the directory)
         return result
     result.written = True
     return result
