@@ -107,8 +107,7 @@ def _backwards(ix: TableIndex, candidates: Sequence[int],
 _ENDS, _UNKNOWN = -1, -2
 
 
-def proven_ends(ix: TableIndex, local: AbstractSet[str],
-                checkpoint: Callable[[], None] = lambda: None) -> bytearray:
+def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[], None]) -> bytearray:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
     a remote address, or a cycle too long for sendmail to close) without the engine: each
     entry's next hop is the entry whose exact key its value names, and the hops are followed
@@ -375,22 +374,18 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     return out
 
 
-_HACK_CHARS = (re.compile("%"), re.compile("!"))
+_BANG = re.compile("!")
 _ONLY_AT = re.compile(r"\n[ \t]*@[ \t]*(?=\n)|\n[ \t]+(?=\n)")
 """A lone '@' or blanks (each match holds a character of its value: see Column.matching)."""
 
 
-def hacks(values: Column, percent: Sequence[int] | None = None) -> list[int]:
-    """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (found
-    by two literal searches, then a test of those only), and a lone ``@`` or nothing. Not
-    ``error:...%1...`` or ``error:...!``: sendmail's error rule takes those first (#18:
-    100k forwards into domains whose catch-all names the user went to the engine).
-    ``percent``: the values with a '%', if known (:attr:`TableIndex.with_percent`)."""
-    marked: Sequence[int]
-    if percent is None:
-        marked = values.matching(*_HACK_CHARS)
-    else:
-        marked = sorted({*percent, *values.matching(_HACK_CHARS[1])})
+def hacks(values: Column, percent: Sequence[int]) -> list[int]:
+    """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (of
+    ``percent``, the values with a '%' (:attr:`TableIndex.with_percent`), and those a search
+    finds a '!' in, a test of those only), and a lone ``@`` or nothing. Not ``error:...%1...``
+    or ``error:...!``: sendmail's error rule takes those first (#18: 100k forwards into
+    domains whose catch-all names the user went to the engine)."""
+    marked = sorted({*percent, *values.matching(_BANG)})
     found = set(compress(marked, map(_read_as_address, values.take(marked))))
     found.update(values.matching(_ONLY_AT))
     starts = values.starts
