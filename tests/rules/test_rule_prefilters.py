@@ -330,7 +330,7 @@ def test_vt205_proves_chains_end_as_the_engine_does(rows: list[tuple[str, int, s
         return sorted(_check(vt205, table))
 
     found = findings()
-    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint: bytearray(len(ix.entries))):
+    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint, shared: bytearray(len(ix.entries))):
         assert found == findings()
         with patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None), \
                 patch.object(vt205._Cycles, "get", lambda self, probe: None):
@@ -957,7 +957,7 @@ def test_vt205_template_catch_alls_end_as_the_engine_says(rows: list[tuple[str, 
     with patch.object(vt205, "proven_template_ends", lambda ix, local: []), \
             patch.object(vt205, "proven_wildcard_ends", lambda ix, local: []):
         assert found == findings()
-    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint: bytearray(len(ix.entries))), \
+    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint, _: bytearray(len(ix.entries))), \
             patch.object(vt205, "proven_template_ends", lambda ix, local: []), \
             patch.object(vt205, "proven_wildcard_ends", lambda ix, local: []), \
             patch.object(vt205, "proven_alias_ends", lambda ix, local: []), \
@@ -1103,7 +1103,7 @@ def test_forwards_into_keyless_local_domains_as_the_engine(rows: list[tuple[str,
         return sorted(rule.check(table, LintContext(LintConfig(), local)))
 
     loops, dangling = findings(vt205), findings(vt211)
-    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint: bytearray(len(ix.entries))):
+    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint, shared: bytearray(len(ix.entries))):
         assert findings(vt205) == loops
     with patch.object(vt211, "without_engine", lambda ix, eng, target: None):
         assert findings(vt211) == dangling
@@ -1153,7 +1153,7 @@ def test_vt205_long_cycles_as_the_engine(length: int, catch_alls: bool, tail: in
         return sorted(_check(vt205, table))
 
     found = findings()
-    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint: bytearray(len(ix.entries))), \
+    with patch.object(vt205, "proven_ends", lambda ix, local, checkpoint, _: bytearray(len(ix.entries))), \
             patch("virtc.lookup.resolve.quick_path", lambda address, table, domains: None), \
             patch.object(vt205._Cycles, "get", lambda self, probe: None):
         assert found == findings()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.oracles import ROOT, TEST_DATA, require_berkeleydb
 
+import virtc.lint.rules.vt205_forwarding_loop as vt205
 import virtc.source.blocks
 import virtc.source.large
 import virtc.speed.parallel as parallel
@@ -41,6 +44,7 @@ def test_two_process_lint_equals_one_process(path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(parallel, "CHUNK", 2)  # (the helper's diagnostics sent in many pickles)
     monkeypatch.setattr(os, "fork", counting_fork)
     monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
+    monkeypatch.setattr(vt205, "BATCH", 1)  # (VT205's pass in parts of a forward or a few)
     table = parse_bytes(data, str(path))
     assert lint_scheduled(table, jobs=1) == serial
     assert forks == []  # -j 1: one process, whatever the size
@@ -66,6 +70,18 @@ def test_a_rule_that_raises_in_the_helper_is_an_error_here() -> None:
 def test_a_long_list_comes_back_whole(n: int) -> None:
     with parallel.Helper(lambda: [(i, str(i)) for i in range(n)]) as job:
         assert job.result() == [(i, str(i)) for i in range(n)]
+
+
+def test_a_long_list_item_comes_back_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 3)  # (sent in pickles of three)
+
+    def items() -> Iterator[object]:
+        yield [(i, str(i)) for i in range(10)]
+        yield "after"
+
+    with parallel.Helper(items, results=2) as job:
+        assert job.result() == [(i, str(i)) for i in range(10)]
+        assert job.result() == "after"
 
 
 def test_claims_hand_each_number_to_one_process() -> None:
@@ -116,6 +132,39 @@ def test_the_lint_helper_starts_inside_a_long_rule(monkeypatch: pytest.MonkeyPat
     assert scheduled(table, key_index=lambda: table.key_index.parts(), helper_allowed=allowed) == serial
     assert "proven_ends" in asked[-1] and "run_rules" in asked[-1]  # started from VT205's batches
     assert "proven_ends" not in asked[0]
+
+
+def test_the_helper_does_parts_of_vt205s_pass_and_the_findings_stay(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    # Loops of five keys down a domain: a part the helper does and this process left out of
+    # its hops would report none of its loops.
+    lines = ["@d.example\terror:5.1.1:550 User unknown"]
+    for i in range(2000):
+        to = i - 4 if i % 5 == 4 else i + 1
+        lines.append(f"u{i}@d.example\tu{to}@d.example")
+    data = "\n".join(lines).encode() + b"\n"
+    serial = lint_table(parse_bytes(data, "t"))
+    assert sum(d.code == "VT205" for d in serial) == 2000
+    parent, helper_parts = os.getpid(), tmp_path / "parts"
+    real_hops = vt205._next_hops
+
+    def slow_here(ix: Any, local: Any, nxt: Any, span: range, checkpoint: Any) -> None:
+        if os.getpid() == parent:
+            time.sleep(0.05)  # (so that the helper, with no other rule left, takes parts)
+        else:
+            with helper_parts.open("a") as f:
+                f.write(f"{span.start}\n")
+        real_hops(ix, local, nxt, span, checkpoint)
+
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(vt205, "BATCH", 100)
+    monkeypatch.setattr(vt205, "_next_hops", slow_here)
+    from virtc.lint.config import LintConfig
+
+    config = LintConfig(select=frozenset({"VT205", "VT206"}))
+    serial = lint_table(parse_bytes(data, "t"), config)
+    assert lint_scheduled(parse_bytes(data, "t"), config, jobs=2) == serial
+    assert helper_parts.read_text().split()  # (the helper did some)
 
 
 @contextlib.contextmanager

@@ -46,7 +46,13 @@ are then freed (:mod:`virtc.lint.schedule`); ``SPLIT = True`` for a rule whose w
 one independent piece per item of a sequence it walks through
 :func:`virtc.lint.facts.my_share` (VT101's domains): each process may take a share.
 A rule that takes seconds on a large table calls ``ctx.checkpoint()`` between batches of
-its work (VT105, VT107, VT205): the build starts its second process there.
+its work (VT105, VT107, VT205): the build starts its second process there. A heavy rule
+whose long first pass is a number of independent parts (VT205's lookups of the forwards)
+says ``PARTS = True`` and defines ``parts(table, ctx)``, how many, and ``part(table, ctx,
+k)``, part ``k`` done on its own (a picklable result): ``ctx.parts(CODE)`` gives the part
+numbers to do here, claimed one at a time, while the other process, once it has no rule
+left to run, does those still unclaimed with ``part``; then its ``others()``, their results
+(:mod:`virtc.lint.schedule`). None: do every part here.
 
 Rules never print and never decide severity overrides or suppressions: the runner in
 :mod:`virtc.lint.runner` turns findings into diagnostics.
@@ -57,7 +63,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from virtc.diagnostics import Applicability, Fix, Severity
 from virtc.table import Table
@@ -86,6 +92,20 @@ class RuleSettings(Protocol):
     """Local parts the catch-all fix keeps deliverable in every domain (besides postmaster)."""
 
     def enabled(self, code: str) -> bool: ...
+
+
+MAX_PARTS = 255
+"""Parts a ``PARTS`` rule's pass has at most (:class:`virtc.speed.parallel.Claims`)."""
+
+
+class SharedParts(Protocol):
+    """A ``PARTS`` rule's parts shared with the lint's helper process."""
+
+    def __iter__(self) -> Iterator[int]:
+        """The numbers of the parts to do here, each claimed as it is asked for."""
+
+    def others(self) -> list[Any]:
+        """What ``part`` returned for the parts the helper did (waits for them)."""
 
 
 @dataclass
@@ -117,6 +137,9 @@ class LintContext:
     checkpoint: Callable[[], None] = lambda: None
     """Called by a long rule between batches of its work: there the build starts its second
     process as soon as the map is written, not when the rule ends (:mod:`virtc.lint.schedule`)."""
+    parts: Callable[[str], SharedParts | None] = lambda code: None
+    """For the rule ``code`` (``PARTS``): its parts to do here and the helper's, or None
+    (every part is done here)."""
 
 
 CheckFn = Callable[[Table, LintContext], Iterator[Finding]]
@@ -134,6 +157,8 @@ class Rule(NamedTuple):
     fix: Applicability | None = None
     """The module's ``FIX``: whether its fixes are ``safe`` or ``unsafe`` (None: it has none)."""
     split: bool = False
+    parts: tuple[Callable[[Table, LintContext], int], Callable[[Table, LintContext, int], Any]] | None = None
+    """The module's ``parts`` and ``part`` (``PARTS``)."""
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -142,4 +167,5 @@ class Rule(NamedTuple):
         heavy = getattr(module, "HEAVY", False)
         return cls(module.CODE, module.NAME, module.SEVERITY, summary, doc, module.check,
                    heavy, heavy or getattr(module, "LOOKUPS", False), getattr(module, "FIX", None),
-                   getattr(module, "SPLIT", False))
+                   getattr(module, "SPLIT", False),
+                   (module.parts, module.part) if getattr(module, "PARTS", False) else None)

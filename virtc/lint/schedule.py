@@ -6,7 +6,9 @@ process takes the next unclaimed group of rules (:class:`virtc.speed.parallel.Cl
 until none is left, so whichever rules are slow on a table, neither process waits while
 the other has several to run. Rules that share what they compute run in one group
 (VT205's lookups serve VT211); a ``SPLIT`` rule's items are shared out as two groups
-(VT101's domains: a table without catch-alls has a finding for each). The helper's
+(VT101's domains: a table without catch-alls has a finding for each), and a ``PARTS``
+rule's long first pass a part at a time (VT205's lookups: the helper takes the parts left
+once no rule is). The helper's
 diagnostics come back as plain tuples, a chunk at a time. Beside the build's map writer,
 which builds the key index, the rules run here until the writer is done, then a helper
 joins in; the rules that look keys up (``LOOKUPS``) come first, and their lookups are
@@ -16,17 +18,18 @@ The diagnostics are those of :func:`virtc.lint.runner.lint_table` (tested).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from functools import cache
 from typing import Any
 
+from virtc.compat import zip_strict
 from virtc.deploy.deployment import Deployment
 from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.lint import runner
 from virtc.lint.config import LintConfig
 from virtc.lint.facts import index
-from virtc.lint.rule import Rule
+from virtc.lint.rule import Rule, SharedParts
 from virtc.speed import memory, parallel
 from virtc.speed.gcpause import paused_gc
 from virtc.speed.keyindex import KeyIndexParts
@@ -91,12 +94,14 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
     facts = index(run.table, run.ctx)
 
     freed = not free_lookups  # (a helper forked later starts with this process's state)
+    ran: set[str] = set()  # (the rules this process ran)
 
     def work(here: bool) -> list[Diagnostic]:
         nonlocal freed
         out: list[Diagnostic] = []
-        if not here:
-            run.ctx.checkpoint = _nothing  # (the helper's own rules start nothing)
+        if not here:  # (the helper's own rules start nothing and do every part of theirs)
+            run.ctx.checkpoint, run.ctx.parts = _nothing, _no_parts
+            ran.clear()
         for k in claims:
             group, share = groups[k]
             if not freed and not any(r.lookups for r in group):
@@ -104,6 +109,7 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
                 memory.give_back()
                 freed = True
             out += runner.run_rules(run, group, share)
+            ran.update(r.code for r in group)
             if here:
                 poll()
         return out
@@ -114,27 +120,79 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
         if helper is None and helper_allowed():
             start()
 
-    helper: parallel.Helper[list[_Row]] | None = None
+    helper: parallel.Helper[Any] | None = None
+    # A PARTS rule's parts, claimed by whichever process runs it and, once it has no rule
+    # left to run, by the helper; the helper sends what it did of each (maybe nothing), then
+    # its diagnostics.
+    parted = [r for r in run.active if r.parts is not None]
+    got: dict[str, list[Any]] = {}
+
+    def helped() -> Iterator[Any]:
+        rows = _rows(work(False))
+        for rule, numbers in zip_strict(parted, part_claims):
+            yield [] if rule.code in ran else [rule.parts[1](run.table, run.ctx, k) for k in numbers]
+        yield rows
+
+    def others(code: str) -> list[Any]:
+        while code not in got:
+            got[parted[len(got)].code] = helper.result()  # type: ignore[union-attr]
+        found, got[code] = got[code], []  # (taken: not kept)
+        return found
+
+    def shared(code: str) -> SharedParts | None:
+        for rule, numbers in zip_strict(parted, part_claims):
+            if rule.code == code:
+                return _Shared(numbers, rule.parts[0](run.table, run.ctx),
+                               lambda: [] if helper is None else others(code))
+        return None
+
     with ExitStack() as stack:
         claims = stack.enter_context(parallel.Claims(len(groups)))
+        part_claims = [stack.enter_context(parallel.Claims(r.parts[0](run.table, run.ctx)))  # type: ignore[index]
+                       for r in parted]
 
         def start() -> None:
             nonlocal helper
-            helper = stack.enter_context(parallel.Helper(lambda: _rows(work(False))))
+            made: parallel.Helper[Any] = (parallel.Helper(helped, results=len(parted) + 1) if parted
+                                          else parallel.Helper(lambda: _rows(work(False))))
+            helper = stack.enter_context(made)
 
         poll()
-        run.ctx.checkpoint = poll
+        run.ctx.checkpoint, run.ctx.parts = poll, shared
         try:
             out = work(True)
         finally:
-            run.ctx.checkpoint = _nothing
+            run.ctx.checkpoint, run.ctx.parts = _nothing, _no_parts
         if helper is not None:
+            for rule in parted[len(got):]:  # (not asked for: this process did not run it)
+                others(rule.code)
             out += _diagnostics(helper.result())
     return out
 
 
+class _Shared:
+    """A ``PARTS`` rule's parts in the process that runs it (:class:`~virtc.lint.rule.SharedParts`)."""
+
+    def __init__(self, claims: parallel.Claims, n: int, helpers: Callable[[], list[Any]]) -> None:
+        self._claims, self._n, self._helpers = claims, n, helpers
+        self._done = 0
+
+    def __iter__(self) -> Iterator[int]:
+        for k in self._claims:
+            self._done += 1
+            yield k
+
+    def others(self) -> list[Any]:
+        """The helper's parts; none to wait for when this process did every one."""
+        return [] if self._done == self._n else self._helpers()
+
+
 def _nothing() -> None:
     pass
+
+
+def _no_parts(code: str) -> None:
+    return None
 
 
 _Row = tuple[Any, ...]

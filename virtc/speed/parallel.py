@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterator
+from itertools import chain
 from types import TracebackType
 from typing import BinaryIO, Generic, NamedTuple, TypeVar
 
@@ -188,16 +189,22 @@ def _serve(work: Callable[[], object], write_end: int, items: bool) -> None:
 
 
 def _send(result: object, pipe: BinaryIO) -> None:
-    """Pickle ``result`` into ``pipe``; a long list a :data:`CHUNK` at a time, each let go
-    of once sent."""
+    """Pickle ``result`` into ``pipe`` as it is pickled (see :func:`_parts`)."""
     import pickle
 
+    for part in _parts(result):
+        pickle.dump(part, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _parts(result: object) -> Iterator[object]:
+    """What to pickle for ``result``: itself, or a long list as :class:`_Chunks` and then
+    a :data:`CHUNK` at a time, each let go of once the next is asked for."""
     if not isinstance(result, list) or len(result) <= CHUNK:
-        pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        yield result
         return
-    pickle.dump(_Chunks(-(-len(result) // CHUNK)), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+    yield _Chunks(-(-len(result) // CHUNK))
     while result:
-        pickle.dump(result[:CHUNK], pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        yield result[:CHUNK]
         del result[:CHUNK]
 
 
@@ -218,11 +225,11 @@ def _send_each(items: Iterator[object], pipe: BinaryIO) -> None:
 
     sending: threading.Thread | None = None
     try:
-        for item in items:
-            payload = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-            del item
+        for part in chain.from_iterable(map(_parts, items)):
+            payload = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            del part
             if sending is not None:
-                sending.join()  # (in order, and never two items' bytes at once)
+                sending.join()  # (in order, and never two payloads' bytes at once)
             if failed:
                 raise failed[0]
             sending = threading.Thread(target=send, args=(payload,))

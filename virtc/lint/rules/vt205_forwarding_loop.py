@@ -34,18 +34,28 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache, partial
-from itertools import compress, count, filterfalse, islice, repeat
-from operator import eq, ge, gt, not_, sub
-from typing import TYPE_CHECKING
+from itertools import compress, count, filterfalse, repeat
+from operator import ge, gt, not_
+from typing import TYPE_CHECKING, NamedTuple
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, stripped_and_folded, value_span
-from virtc.lint.rule import Finding, LintContext
+from virtc.lint.facts import (
+    BATCH,
+    NO_CATCH_ALL,
+    PROBE,
+    TableIndex,
+    batches,
+    index,
+    stripped_and_folded,
+    value_span,
+)
+from virtc.lint.rule import MAX_PARTS, Finding, LintContext, SharedParts
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import BLANKS, MAXNAME, Key, Value, fold
 from virtc.table import Table
@@ -58,6 +68,7 @@ CODE = "VT205"
 NAME = "forwarding-loop"
 SEVERITY = Severity.ERROR
 HEAVY = True
+PARTS = True
 
 
 _NOT_PLAIN = re.compile(r'[%<>"() \t,;:\\]')
@@ -107,7 +118,68 @@ def _backwards(ix: TableIndex, candidates: Sequence[int],
 _ENDS, _UNKNOWN = -1, -2
 
 
-def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[], None]) -> bytearray:
+class Hops(NamedTuple):
+    """The next hops :func:`proven_ends` finds for a part of the forwards (:func:`part`)."""
+
+    start: int
+    """The part's first position in :attr:`TableIndex.forwards`."""
+    nxt: array[int]
+    """Per forward of the part: its entry's next hop (an entry, _ENDS or _UNKNOWN)."""
+    forward_hits: array[int]
+    alias_hits: array[int]
+    """The part's :attr:`TableIndex.forward_hits` and :attr:`TableIndex.alias_hits`."""
+
+
+def parts(table: Table, ctx: LintContext) -> int:
+    """How many parts :func:`proven_ends`'s pass over the forwards has (``PARTS``: the lint's
+    helper process does those left when it has no rule left to run; #18: a table of local
+    forwards spends most of VT205's time there, a lookup or more each)."""
+    return _parts_of(len(index(table, ctx).forwards))
+
+
+def _parts_of(n: int) -> int:
+    return -(-n // _part_size(n))
+
+
+def _part_size(n: int) -> int:
+    return max(BATCH, -(-n // MAX_PARTS))
+
+
+def _span(n: int, k: int) -> range:
+    """The positions in :attr:`TableIndex.forwards` of part ``k`` of ``n`` forwards."""
+    size = _part_size(n)
+    return range(k * size, min(n, (k + 1) * size))
+
+
+def part(table: Table, ctx: LintContext, k: int) -> Hops:
+    """Part ``k`` of the pass (in the lint's helper process)."""
+    from virtc.lint.engine import shared_engine
+
+    ix = index(table, ctx)
+    nxt = ctx.cache.get(_HOPS)
+    if not isinstance(nxt, array):
+        nxt = ctx.cache[_HOPS] = _initial_hops(ix)
+    span = _span(len(ix.forwards), k)
+    _next_hops(ix, shared_engine(table, ctx).domains, nxt, span, lambda: None)
+    return Hops(span.start, array("i", map(nxt.__getitem__, ix.forwards[span.start:span.stop])),
+                ix.forward_hits[span.start:span.stop], ix.alias_hits[span.start:span.stop])
+
+
+_HOPS = "VT205 next hops"
+"""(``ctx.cache``: the helper's next hops array, made once for every part it does)"""
+
+
+def _initial_hops(ix: TableIndex) -> array[int]:
+    """Per entry, _ENDS: a value without '@' ends (a local user or an error), unless sendmail
+    reads an address into it ('a%b', 'h!u', '@': _UNKNOWN)."""
+    nxt = array("i", [_ENDS]) * len(ix.entries)
+    for i in hacks(ix.values, ix.with_percent):
+        nxt[i] = _UNKNOWN
+    return nxt
+
+
+def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[], None],
+                shared: SharedParts | None) -> bytearray:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
     a remote address, or a cycle too long for sendmail to close) without the engine: each
     entry's next hop is the entry whose exact key its value names, and the hops are followed
@@ -115,15 +187,33 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
     engine, 12 s at 200k entries); a target without a key of its own goes on through its
     domain's catch-all (see ``through_aliases``). Anything else (a %N value, a '+detail'
     target without its own key, a cycle) stays 0. ``checkpoint``: called between batches
-    (:attr:`LintContext.checkpoint`)."""
-    from virtc.lookup import substitute
-    from virtc.lookup.resolve import MAX_RECURSION, end_at_once, ends_there
+    (:attr:`LintContext.checkpoint`); ``shared``: the parts of the pass to do here and
+    those the helper process did (:attr:`LintContext.parts`), None to do every part here."""
+    from virtc.lookup.resolve import MAX_RECURSION
 
     n, candidates = len(ix.entries), ix.forwards
+    nxt = _initial_hops(ix)
+    for k in range(_parts_of(len(candidates))) if shared is None else shared:
+        _next_hops(ix, local, nxt, _span(len(candidates), k), checkpoint)
+    for got in () if shared is None else shared.others():
+        span = range(got.start, got.start + len(got.nxt))
+        deque(map(nxt.__setitem__, candidates[span.start:span.stop], got.nxt), maxlen=0)
+        # (Lookups made here before would be the same, or only looked up again: a cache.)
+        ix.forward_hits[span.start:span.stop] = got.forward_hits
+        ix.alias_hits[span.start:span.stop] = got.alias_hits
+    return _ended(nxt, candidates, MAX_RECURSION + 2, n)
+
+
+def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: range,
+               checkpoint: Callable[[], None]) -> None:
+    """Set ``nxt`` (from :func:`_initial_hops`) for the forwards at ``span`` (positions in
+    :attr:`TableIndex.forwards`), and their :attr:`TableIndex.forward_hits` and
+    :attr:`TableIndex.alias_hits` met on the way. Each forward's own: no order matters."""
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import end_at_once, ends_there
+
+    candidates = ix.forwards[span.start:span.stop]
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
-    nxt = array("i", [_ENDS]) * n  # values without '@' end: a local user or an error ...
-    for i in hacks(values, ix.with_percent):
-        nxt[i] = _UNKNOWN  # ... unless sendmail reads an address into them ('a%b', 'h!u', '@')
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
     names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
 
@@ -199,8 +289,9 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
         return _UNKNOWN
 
     position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
-    for positions, chunk in batches(candidates):
+    for at, chunk in batches(candidates):
         checkpoint()
+        positions = range(at.start + span.start, at.stop + span.start)
         texts = values.take(chunk)
         targets = _plain_targets(texts)
         _substituted_targets(ix.stored_keys.take(chunk), texts, targets)
@@ -240,10 +331,13 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
                 nxt[i] = through_aliases(user, other, p, _ALIAS_HOPS - 1)
             else:
                 nxt[i] = through_aliases(user, domain, p)
-    # Every hop matches a key; past MAX_RECURSION keys sendmail gives up ('excessive
-    # recursion': no loop of keys to report), so a longer cycle never closes (#18: a ring of
-    # 100k catch-alls took the engine 17 hops per entry, 45 s).
-    longest = MAX_RECURSION + 2
+
+
+def _ended(nxt: array[int], candidates: Sequence[int], longest: int, n: int) -> bytearray:
+    """Per entry, 1 when following ``nxt`` from it ends: every hop matches a key; past
+    MAX_RECURSION keys sendmail gives up ('excessive recursion': no loop of keys to report),
+    so a cycle longer than ``longest`` never closes (#18: a ring of 100k catch-alls took the
+    engine 17 hops per entry, 45 s)."""
     state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         if state[start]:
@@ -388,8 +482,11 @@ def hacks(values: Column, percent: Sequence[int]) -> list[int]:
     marked = sorted({*percent, *values.matching(_BANG)})
     found = set(compress(marked, map(_read_as_address, values.take(marked))))
     found.update(values.matching(_ONLY_AT))
-    starts = values.starts
-    found.update(compress(count(), map(eq, map(sub, islice(starts, 1, None), starts), repeat(1))))  # empty
+    text, starts = values.text, values.starts
+    at = text.find("\n\n")  # an empty value: its newline right after the one before it
+    while at >= 0:
+        found.add(bisect_right(starts, at + 1) - 1)
+        at = text.find("\n\n", at + 1)
     return sorted(found)
 
 
@@ -412,7 +509,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     first, values = table.key_index.first, ix.values
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
     # that key's entry (a byte each, not a set of a million strings), any other in a set.
-    ends = proven_ends(ix, local, ctx.checkpoint)
+    ends = proven_ends(ix, local, ctx.checkpoint, ctx.parts(CODE))
     for proven in (proven_alias_ends, proven_template_ends, proven_wildcard_ends):
         for i in proven(ix, local):
             ends[i] = 1
@@ -505,19 +602,19 @@ def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int
     from virtc.lookup.resolve import MAX_RECURSION, prescan_error, quick_hop
 
     n, hits, forwards = len(ix.entries), ix.forward_hits, ix.forwards
-    found = array("i", compress(count(), map(ge, hits, repeat(0))))
+    found = bytes(map(ge, hits, repeat(0)))
     # The entries with an exact hit whose hit has one, and so on, in C: those left after the
     # limit's hops are the few to count (most tables: none).
-    live, to = array("i", map(forwards.__getitem__, found)), array("i", map(hits.__getitem__, found))
+    live, to = array("i", compress(forwards, found)), array("i", compress(hits, found))
     alive = bytearray(n)
     deque(map(alive.__setitem__, live, repeat(1)), maxlen=0)
     for _ in range(MAX_RECURSION - 1):
         keep = bytes(map(alive.__getitem__, to))
-        deque(map(alive.__setitem__, compress(live, map(not_, keep)), repeat(0)), maxlen=0)
+        deque(map(alive.__setitem__, compress(live, keep.translate(_NOT)), repeat(0)), maxlen=0)
         live, to = array("i", compress(live, keep)), array("i", compress(to, keep))
         if not live:
             return
-    hit = dict(zip_strict(map(forwards.__getitem__, found), map(hits.__getitem__, found)))
+    hit = dict(zip_strict(compress(forwards, found), compress(hits, found)))
     # Keys matched from each entry on, exact hits only (0: not counted yet).
     depth, last = array("I", bytes(4 * n)), array("i", range(n))
     for start in live:
@@ -554,6 +651,8 @@ def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int
 
 
 _CYCLE, _ON_PATH = 0xFFFFFFFF, 0xFFFFFFFE
+_NOT = bytes([1]) + bytes(255)
+"""(a byte 0 -> 1, 1 -> 0: ``bytes.translate``)"""
 
 
 class _Cycles:
