@@ -83,6 +83,7 @@ def test_vt104_scan_finds_every_unmatchable_key(keys: list[str]) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_VALUE, max_size=20))
 @example(["a@b", "error:5.1.1 a@b", "ERROR a@b", "x@y@z", "erro@r"])
+@example(["@", "e@", "ErRoR@x", "erro@", "a@b"])  # shorter than 'error': their five characters run on
 def test_forwards_are_the_values_with_an_at_that_are_not_errors(values: list[str]) -> None:
     table = parse_text("".join(f"k{i}@d {v}\n" for i, v in enumerate(values)))
     ix = index(table, LintContext(LintConfig(), None))

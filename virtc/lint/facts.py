@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
 from itertools import compress, filterfalse, islice, repeat
-from operator import eq, is_not, itemgetter, ne, not_
+from operator import add, eq, is_not, itemgetter, ne
 from sys import intern
 from typing import NamedTuple, TypeVar
 
@@ -490,14 +490,15 @@ class TableIndex:
     @cached_property
     def forwards(self) -> array[int]:
         """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
-        # Every '@' found by a literal search, less the error-like values: twice as fast as
-        # one regex that tests each value's start and scans it for an '@'. Kept as an array
-        # (a seventh of a list's memory).
-        at, errors = self.values.matching(_AT), self.error_like
-        if not errors:
-            return array("I", at)
-        error = entry_mask(len(self.values), errors)
-        return array("I", compress(at, map(not_, map(error.__getitem__, at))))
+        # Every '@' found by a literal search, less the error-like values (the first five
+        # characters of each, in C; a shorter value's run into the newline): twice as fast as
+        # one regex that tests each value's start and scans it for an '@', and the rejects
+        # without '@' (300k on tiny) are never looked at. Kept as an array (a seventh of a
+        # list's memory).
+        at, text, starts = self.values.matching(_AT), self.values.text, self.values.starts
+        begins = array("l", map(starts.__getitem__, at))
+        heads = map(str.lower, map(text.__getitem__, map(slice, begins, map(add, begins, repeat(5)))))
+        return array("I", compress(at, map(ne, heads, repeat("error"))))
 
     @cached_property
     def forward_hits(self) -> array[int]:
