@@ -167,6 +167,38 @@ def test_the_helper_does_parts_of_vt205s_pass_and_the_findings_stay(monkeypatch:
     assert helper_parts.read_text().split()  # (the helper did some)
 
 
+def test_a_build_helper_without_lookups_leaves_vt205s_parts_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beside the build's writer the helper frees the lookups once it runs a rule without any
+    # (here VT201), so it must not take VT205's parts after that: they look keys up.
+    lines = ["@d.example\terror:5.1.1:550 User unknown"]
+    for i in range(2000):
+        to = i - 4 if i % 5 == 4 else i + 1
+        lines.append(f"u{i}@d.example\tu{to}@d.example")
+    data = "\n".join(lines).encode() + b"\n"
+    parent, real_hops = os.getpid(), vt205._next_hops
+
+    def slow_here(ix: Any, local: Any, nxt: Any, span: range, checkpoint: Any) -> None:
+        if os.getpid() == parent:
+            time.sleep(0.05)
+        real_hops(ix, local, nxt, span, checkpoint)
+
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(vt205, "BATCH", 100)
+    monkeypatch.setattr(vt205, "_next_hops", slow_here)
+    from virtc.lint.config import LintConfig
+
+    config = LintConfig(select=frozenset({"VT205", "VT201"}))
+    serial = lint_table(parse_bytes(data, "t"), config)
+    table = parse_bytes(data, "t")
+    import traceback
+
+    def inside_vt205() -> bool:  # (the helper starts from VT205's first checkpoint)
+        return any(frame.name == "proven_ends" for frame in traceback.extract_stack())
+
+    assert lint_scheduled(table, config, key_index=lambda: table.key_index.parts(),
+                          helper_allowed=inside_vt205) == serial
+
+
 @contextlib.contextmanager
 def _pipe_with_deadline(why: str) -> Iterator[tuple[int, int]]:
     """A pipe between a test and its helper, and TimeoutError(why) after 20 s: a test whose

@@ -51,8 +51,8 @@ whose long first pass is a number of independent parts (VT205's lookups of the f
 says ``PARTS = True`` and defines ``parts(table, ctx)``, how many, and ``part(table, ctx,
 k)``, part ``k`` done on its own (a picklable result): ``ctx.parts(CODE)`` gives the part
 numbers to do here, claimed one at a time, while the other process, once it has no rule
-left to run, does those still unclaimed with ``part``; then its ``others()``, their results
-(:mod:`virtc.lint.schedule`). None: do every part here.
+left to run (and its lookups not freed), does those still unclaimed with ``part``; then
+its ``others()``, their results (:mod:`virtc.lint.schedule`). None: do every part here.
 
 Rules never print and never decide severity overrides or suppressions: the runner in
 :mod:`virtc.lint.runner` turns findings into diagnostics.

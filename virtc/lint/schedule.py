@@ -129,8 +129,11 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
 
     def helped() -> Iterator[Any]:
         rows = _rows(work(False))
+        # (Not after freeing the lookups, as beside the build's writer: parts look keys up.)
+        lookups_freed = free_lookups and freed
         for rule, numbers in zip_strict(parted, part_claims):
-            yield [] if rule.code in ran else [rule.parts[1](run.table, run.ctx, k) for k in numbers]
+            yield [] if rule.code in ran or lookups_freed else \
+                [rule.parts[1](run.table, run.ctx, k) for k in numbers]
         yield rows
 
     def others(code: str) -> list[Any]:
