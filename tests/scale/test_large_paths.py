@@ -84,6 +84,22 @@ def test_a_long_list_item_comes_back_whole(monkeypatch: pytest.MonkeyPatch) -> N
         assert job.result() == "after"
 
 
+def test_column_facts_from_the_helper_are_the_plain_ones() -> None:
+    from virtc.lint.config import LintConfig
+    from virtc.lint.facts import COLUMN_FACTS, index
+    from virtc.lint.rule import LintContext
+
+    path = DATA / "VT205" / "bad.vt"
+    ix = index(parse_bytes(path.read_bytes(), str(path)), LintContext(LintConfig()))
+    with parallel.Claims(len(COLUMN_FACTS)) as claims, \
+            parallel.Helper(lambda: ix.column_facts(claims)) as job:
+        theirs = job.result()  # (this process claims none: the helper finds them all)
+    plain = index(parse_bytes(path.read_bytes(), str(path)), LintContext(LintConfig()))
+    assert list(theirs) == list(COLUMN_FACTS)
+    assert all(list(theirs[name]) == list(getattr(plain, name)) for name in COLUMN_FACTS)
+    assert any(len(getattr(plain, name)) for name in COLUMN_FACTS)
+
+
 def test_claims_hand_each_number_to_one_process() -> None:
     claims = parallel.Claims(200)
     with parallel.Helper(lambda: list(claims)) as job:

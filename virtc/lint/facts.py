@@ -281,18 +281,22 @@ class TableIndex:
         return [] if self.one_at_each else self.stored_keys.matching(_NO_AT)
 
     def prepare(self, key_index: Callable[[], KeyIndexParts],
-                forwards: Callable[[], array[int] | None] | None = None) -> None:
+                helped: tuple[Iterable[int], Callable[[], dict[str, object]]] | None = None) -> None:
         """Build what every rule needs while a helper process builds the key index
-        (``key_index`` waits for it) and maybe :attr:`forwards` (``forwards`` waits for
-        them, or says None: find them here)."""
+        (``key_index`` waits for it). ``helped``: the numbers of the :data:`COLUMN_FACTS`
+        to find here (those the helper has not claimed), and a function waiting for the
+        helper's (name -> value); else :attr:`forwards` is found here."""
         _ = self.domains
-        found = None if forwards is None else forwards()
-        if found is None:
-            _ = self.forwards  # for the rules that follow them, in the time the helper still takes
-        else:
-            self.__dict__["forwards"] = found
+        for k in (0,) if helped is None else helped[0]:
+            _ = getattr(self, COLUMN_FACTS[k])  # (in the time the helper still takes)
+        if helped is not None:
+            self.__dict__.update(helped[1]())
         if not self.table.has_key_index:
             self.table.adopt_key_index(key_index())
+
+    def column_facts(self, numbers: Iterable[int]) -> dict[str, object]:
+        """The :data:`COLUMN_FACTS` of ``numbers``, by name (a helper's, for :meth:`prepare`)."""
+        return {COLUMN_FACTS[k]: getattr(self, COLUMN_FACTS[k]) for k in numbers}
 
     def drop_lookups(self, ctx: LintContext) -> None:
         """Free what only rules with ``LOOKUPS`` use (the key index's lookups, the engine,
@@ -582,6 +586,13 @@ class TableIndex:
             if value.error is not None:
                 out.append((i, value))
         return out
+
+
+COLUMN_FACTS = ("forwards", "with_percent", "ends_blank")
+"""Facts found from the columns alone, which rules in both processes of a large lint ask
+for: the helper that builds the key index finds those it gets to before this process has
+the domains (their values are small arrays, sent back), this process the rest; either way
+once, before the fork."""
 
 
 def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:

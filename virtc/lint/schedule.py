@@ -28,7 +28,7 @@ from virtc.deploy.deployment import Deployment
 from virtc.diagnostics import Diagnostic, Fix, Severity
 from virtc.lint import runner
 from virtc.lint.config import LintConfig
-from virtc.lint.facts import index
+from virtc.lint.facts import COLUMN_FACTS, index
 from virtc.lint.rule import Rule, SharedParts
 from virtc.speed import memory, parallel
 from virtc.speed.gcpause import paused_gc
@@ -56,14 +56,14 @@ def lint_table(table: Table, config: LintConfig | None = None,
             index(table, run.ctx).prepare(key_index)
             out = _share(run, helper_allowed or (lambda: False), free_lookups=True)
         else:
-            # The forwards are found by whichever process is free first: the helper after the
-            # key index, or this one after the domains.
+            # The column facts (the forwards first) are found by whichever process is free
+            # first: the helper after the key index, or this one after the domains.
             facts = index(table, run.ctx)
             _ = table.stored_keys  # folded once, before the fork: shared, not one copy each
-            with parallel.Claims(1) as forwards, parallel.Helper(lambda: (
-                    table.key_index.parts(), None if forwards.take() is None else facts.forwards)) as job:
+            with parallel.Claims(len(COLUMN_FACTS)) as claims, parallel.Helper(lambda: (
+                    table.key_index.parts(), facts.column_facts(claims))) as job:
                 built = cache(job.result)
-                facts.prepare(lambda: built()[0], lambda: None if forwards.take() is not None else built()[1])
+                facts.prepare(lambda: built()[0], (claims, lambda: built()[1]))
             out = _share(run, lambda: True, free_lookups=False)
         return runner.finish(run, out)  # (sorting 300k findings would start full collections)
 
