@@ -572,13 +572,18 @@ class TableIndex:
         return self.values.matching(_ERROR)
 
     @cached_property
+    def maybe_errors(self) -> Sequence[int]:
+        """Indices of the values :attr:`error_values` parses: like ``error:``, no plain reject."""
+        return self.values.matching(_ERROR_NOT_PLAIN)
+
+    @cached_property
     def error_values(self) -> list[tuple[int, Value]]:
         """(index, parsed value) of every value sendmail reads as ``error:``, except the
         plain rejects (:data:`PLAIN_REJECT`)."""
         texts = self.values
         seen: dict[str, Value] = {}  # the same few reject texts recur in every domain
         out = []
-        for i in texts.matching(_ERROR_NOT_PLAIN):
+        for i in self.maybe_errors:
             text = texts[i]
             value = seen.get(text)
             if value is None:
@@ -588,11 +593,11 @@ class TableIndex:
         return out
 
 
-COLUMN_FACTS = ("forwards", "with_percent", "ends_blank")
-"""Facts found from the columns alone, which rules in both processes of a large lint ask
-for: the helper that builds the key index finds those it gets to before this process has
-the domains (their values are small arrays, sent back), this process the rest; either way
-once, before the fork."""
+COLUMN_FACTS = ("forwards", "with_percent", "ends_blank", "maybe_errors", "one_at_each")
+"""Facts found from the columns alone that the rules of a large lint ask for: the helper
+that builds the key index finds those it gets to before this process has the domains (small
+arrays and a flag, sent back), this process the rest; once, before the fork (after it, those
+that rules in both processes ask for were found twice)."""
 
 
 def stripped_and_folded(values: list[str]) -> tuple[list[str], list[str]]:
