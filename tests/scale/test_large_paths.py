@@ -152,23 +152,19 @@ def test_the_lint_helper_starts_inside_a_long_rule(monkeypatch: pytest.MonkeyPat
     assert "proven_ends" not in asked[0]
 
 
-def test_the_helper_does_parts_of_vt205s_pass_and_the_findings_stay(monkeypatch: pytest.MonkeyPatch,
-                                                                      tmp_path: Path) -> None:
-    # Loops of five keys down a domain: a part the helper does and this process left out of
-    # its hops would report none of its loops.
+def _loops_with_a_slow_vt205(monkeypatch: pytest.MonkeyPatch, helper_parts: Path) -> bytes:
+    """Loops of five keys down a domain (2000 VT205 errors), linted as large, VT205's pass
+    in parts of 100 forwards, each slow in this process (so that the helper, with no other
+    rule left, takes some); the helper notes the parts it does in ``helper_parts``."""
     lines = ["@d.example\terror:5.1.1:550 User unknown"]
     for i in range(2000):
         to = i - 4 if i % 5 == 4 else i + 1
         lines.append(f"u{i}@d.example\tu{to}@d.example")
-    data = "\n".join(lines).encode() + b"\n"
-    serial = lint_table(parse_bytes(data, "t"))
-    assert sum(d.code == "VT205" for d in serial) == 2000
-    parent, helper_parts = os.getpid(), tmp_path / "parts"
-    real_hops = vt205._next_hops
+    parent, real_hops = os.getpid(), vt205._next_hops
 
     def slow_here(ix: Any, local: Any, nxt: Any, span: range, checkpoint: Any) -> None:
         if os.getpid() == parent:
-            time.sleep(0.05)  # (so that the helper, with no other rule left, takes parts)
+            time.sleep(0.05)
         else:
             with helper_parts.open("a") as f:
                 f.write(f"{span.start}\n")
@@ -177,44 +173,42 @@ def test_the_helper_does_parts_of_vt205s_pass_and_the_findings_stay(monkeypatch:
     monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
     monkeypatch.setattr(vt205, "BATCH", 100)
     monkeypatch.setattr(vt205, "_next_hops", slow_here)
+    return "\n".join(lines).encode() + b"\n"
+
+
+def test_the_helper_does_parts_of_vt205s_pass_and_the_findings_stay(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    # A part the helper does and this process left out of its hops would report none of
+    # its loops.
     from virtc.lint.config import LintConfig
 
+    data = _loops_with_a_slow_vt205(monkeypatch, tmp_path / "parts")
     config = LintConfig(select=frozenset({"VT205", "VT206"}))
     serial = lint_table(parse_bytes(data, "t"), config)
+    assert sum(d.code == "VT205" for d in serial) == 2000
     assert lint_scheduled(parse_bytes(data, "t"), config, jobs=2) == serial
-    assert helper_parts.read_text().split()  # (the helper did some)
+    assert (tmp_path / "parts").read_text().split()  # (the helper did some)
 
 
-def test_a_build_helper_without_lookups_leaves_vt205s_parts_here(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_build_helper_without_lookups_leaves_vt205s_parts_here(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
     # Beside the build's writer the helper frees the lookups once it runs a rule without any
     # (here VT201), so it must not take VT205's parts after that: they look keys up.
-    lines = ["@d.example\terror:5.1.1:550 User unknown"]
-    for i in range(2000):
-        to = i - 4 if i % 5 == 4 else i + 1
-        lines.append(f"u{i}@d.example\tu{to}@d.example")
-    data = "\n".join(lines).encode() + b"\n"
-    parent, real_hops = os.getpid(), vt205._next_hops
+    import traceback
 
-    def slow_here(ix: Any, local: Any, nxt: Any, span: range, checkpoint: Any) -> None:
-        if os.getpid() == parent:
-            time.sleep(0.05)
-        real_hops(ix, local, nxt, span, checkpoint)
-
-    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
-    monkeypatch.setattr(vt205, "BATCH", 100)
-    monkeypatch.setattr(vt205, "_next_hops", slow_here)
     from virtc.lint.config import LintConfig
 
+    data = _loops_with_a_slow_vt205(monkeypatch, tmp_path / "parts")
     config = LintConfig(select=frozenset({"VT205", "VT201"}))
     serial = lint_table(parse_bytes(data, "t"), config)
     table = parse_bytes(data, "t")
-    import traceback
 
     def inside_vt205() -> bool:  # (the helper starts from VT205's first checkpoint)
         return any(frame.name == "proven_ends" for frame in traceback.extract_stack())
 
     assert lint_scheduled(table, config, key_index=lambda: table.key_index.parts(),
                           helper_allowed=inside_vt205) == serial
+    assert not (tmp_path / "parts").exists()
 
 
 @contextlib.contextmanager
