@@ -287,9 +287,10 @@ class TableIndex:
         to find here (those the helper has not claimed), and a function waiting for the
         helper's (name -> value); else :attr:`forwards` is found here."""
         _ = self.domains
-        for k in (0,) if helped is None else helped[0]:
-            _ = getattr(self, COLUMN_FACTS[k])  # (in the time the helper still takes)
-        if helped is not None:
+        if helped is None:
+            _ = self.forwards  # (in the time the helper still takes)
+        else:
+            self.column_facts(helped[0])  # (those the helper has not claimed, meanwhile)
             self.__dict__.update(helped[1]())
         if not self.table.has_key_index:
             self.table.adopt_key_index(key_index())

@@ -124,35 +124,33 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
     # A PARTS rule's parts, claimed by whichever process runs it and, once it has no rule
     # left to run, by the helper; the helper sends what it did of each (maybe nothing), then
     # its diagnostics.
-    parted = [r for r in run.active if r.parts is not None]
+    parted = [(r, r.parts) for r in run.active if r.parts is not None]
+    counts = [parts(run.table, run.ctx) for _, (parts, _) in parted]
     got: dict[str, list[Any]] = {}
 
     def helped() -> Iterator[Any]:
         rows = _rows(work(False))
         # (Not after freeing the lookups, as beside the build's writer: parts look keys up.)
         lookups_freed = free_lookups and freed
-        for rule, numbers in zip_strict(parted, part_claims):
-            yield [] if rule.code in ran or lookups_freed else \
-                [rule.parts[1](run.table, run.ctx, k) for k in numbers]
+        for (rule, (_, part)), numbers in zip_strict(parted, part_claims):
+            yield [] if rule.code in ran or lookups_freed else [part(run.table, run.ctx, k) for k in numbers]
         yield rows
 
     def others(code: str) -> list[Any]:
         while code not in got:
-            got[parted[len(got)].code] = helper.result()  # type: ignore[union-attr]
+            got[parted[len(got)][0].code] = helper.result()  # type: ignore[union-attr]
         found, got[code] = got[code], []  # (taken: not kept)
         return found
 
     def shared(code: str) -> SharedParts | None:
-        for rule, numbers in zip_strict(parted, part_claims):
+        for (rule, _), numbers, n in zip_strict(parted, part_claims, counts):
             if rule.code == code:
-                return _Shared(numbers, rule.parts[0](run.table, run.ctx),
-                               lambda: [] if helper is None else others(code))
+                return _Shared(numbers, n, lambda: [] if helper is None else others(code))
         return None
 
     with ExitStack() as stack:
         claims = stack.enter_context(parallel.Claims(len(groups)))
-        part_claims = [stack.enter_context(parallel.Claims(r.parts[0](run.table, run.ctx)))  # type: ignore[index]
-                       for r in parted]
+        part_claims = [stack.enter_context(parallel.Claims(n)) for n in counts]
 
         def start() -> None:
             nonlocal helper
@@ -167,7 +165,7 @@ def _share(run: runner.Run, helper_allowed: Callable[[], bool], *, free_lookups:
         finally:
             run.ctx.checkpoint, run.ctx.parts = _nothing, _no_parts
         if helper is not None:
-            for rule in parted[len(got):]:  # (not asked for: this process did not run it)
+            for rule, _ in parted[len(got):]:  # (not asked for: this process did not run it)
                 others(rule.code)
             out += _diagnostics(helper.result())
     return out

@@ -189,9 +189,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
     target without its own key, a cycle) stays 0. ``checkpoint``: called between batches
     (:attr:`LintContext.checkpoint`); ``shared``: the parts of the pass to do here and
     those the helper process did (:attr:`LintContext.parts`), None to do every part here."""
-    from virtc.lookup.resolve import MAX_RECURSION
-
-    n, candidates = len(ix.entries), ix.forwards
+    candidates = ix.forwards
     nxt = _initial_hops(ix)
     for k in range(_parts_of(len(candidates))) if shared is None else shared:
         _next_hops(ix, local, nxt, _span(len(candidates), k), checkpoint)
@@ -201,7 +199,7 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
         # (Lookups made here before would be the same, or only looked up again: a cache.)
         ix.forward_hits[span.start:span.stop] = got.forward_hits
         ix.alias_hits[span.start:span.stop] = got.alias_hits
-    return _ended(nxt, candidates, MAX_RECURSION + 2, n)
+    return _ended(nxt, candidates)
 
 
 def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: range,
@@ -333,12 +331,15 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
                 nxt[i] = through_aliases(user, domain, p)
 
 
-def _ended(nxt: array[int], candidates: Sequence[int], longest: int, n: int) -> bytearray:
+def _ended(nxt: array[int], candidates: Sequence[int]) -> bytearray:
     """Per entry, 1 when following ``nxt`` from it ends: every hop matches a key; past
     MAX_RECURSION keys sendmail gives up ('excessive recursion': no loop of keys to report),
-    so a cycle longer than ``longest`` never closes (#18: a ring of 100k catch-alls took the
-    engine 17 hops per entry, 45 s)."""
-    state = bytearray(n)  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
+    so a longer cycle never closes (#18: a ring of 100k catch-alls took the engine 17 hops
+    per entry, 45 s)."""
+    from virtc.lookup.resolve import MAX_RECURSION
+
+    longest = MAX_RECURSION + 2
+    state = bytearray(len(nxt))  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
     for start in candidates:
         if state[start]:
             continue
