@@ -156,7 +156,9 @@ def test_implausible_domains_are_the_definition(names: list[str]) -> None:
 _PCT_VALUES = ["bob", "%1", "bob%2", "%1%3", "bob+%2", "%1@d1.example", "%0.X", "error:5.1.1:550 no",
                "%1@remote.example", "%1+%2@remote.example", "%1%3@remote.example", "error:5.1.1:550 %1 no",
                "x%3", "bob+%2@d1.example",
-               "bob+%2@remote.example", "%1%3@d0.example", "bob@d1.example", "bob@remote.example"]
+               "bob+%2@remote.example", "%1%3@d0.example", "bob@d1.example", "bob@remote.example",
+               "bob%3@remote.example", "al%3@remote.example", "Bob%3@remote.example", "%%1@remote.example",
+               "%1%%", "x%", "%0@remote.example", "%5@remote.example", "%1 %1"]
 _PCT_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "bob+x", "al"]
 _PCT_ROW = st.tuples(st.sampled_from(_PCT_KEYS), st.integers(0, 1), st.sampled_from(_PCT_VALUES))
 
@@ -191,9 +193,82 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
             patch.object(vt105, "texts_alike", lambda mine, theirs, local, theirs_end=None: True), \
             patch.object(vt105, "relayed", lambda text, local: False), \
             patch.object(vt105, "alike_for_everyone", lambda value, catch_all, name: False), \
-            patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None):
+            patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None), \
+            patch.object(vt105, "exact_verdicts", lambda ix, entries, local, theirs_end: ([], set())):
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
+
+
+_EXACT_KEYS = ["bob", "al", "Bob", "b%c", "b%1", "bob+x", "+*", "x@y"]
+_EXACT_VALUES = [*_PCT_VALUES, "%1%3@remote.example", "%1%3@d1.example", "bob%3@d1.example", "%1", "@"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_EXACT_KEYS), st.sampled_from(["d0.example", "d1.example", "e."]),
+                          st.sampled_from(_EXACT_VALUES)), max_size=10),
+       st.sampled_from(["%1%3@remote.example", "error:5.1.1:550 no", "%1@d1.example", " @ ",
+                        "%1%%3@x.example", "%0@remote.example", "%1", "bob@remote.example"]))
+@example([("bob", "d0.example", "bob%3@remote.example"), ("al", "d0.example", "x%3@remote.example")],
+         "%1%3@remote.example")  # the same address; another
+@example([("bob", "d0.example", "%1@d1.example")], "error:5.1.1:550 no")  # looked up again: ask
+def test_vt105_exact_verdicts_are_the_loops(rows: list[tuple[str, str, str]], catch_all: str) -> None:
+    """The batch verdicts on exact keys with a ``%N`` value beside a catch-all equal the
+    per-entry ones, and leave out what they cannot substitute."""
+    from functools import partial
+
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+    from virtc.lookup.resolve import end_at_once
+
+    table = parse_text("".join(f"{user}@{dom}\t{value}\n" for user, dom, value in rows)
+                       + f"@d0.example\t{catch_all}\n@e.\t{catch_all}\n")
+    ctx = LintContext(LintConfig(), None)
+    ix = index(table, ctx)
+    local = shared_engine(table, ctx).domains
+    theirs_end = partial(end_at_once, domains=local)
+    apart, alike = vt105.exact_verdicts(ix, list(ix.with_percent), local, theirs_end)
+    assert not set(apart) & alike
+    for i in [*apart, *alike]:
+        stored, value = ix.stored_keys[i], ix.values[i]
+        user, _, name = stored.rpartition("@")
+        assert "+" not in user and "%" not in stored and "%%" not in value and not name.endswith(".")
+        event("settled: apart" if i in apart else "settled: alike")
+        verdict = vt105.exact_verdict(stored, value, catch_all, local, theirs_end)
+        assert verdict is (i in alike), (stored, value)
+
+
+_ANY_VALUES = ["%1+%2@remote.example", "%1%3@remote.example", "%2@", "@", " @ ", "!", "%0x@remote.example",
+               "%1@d1.example", "%3", "(c) %2@", "%2 @", "error:5.1.1:550 no"]
+_ANY_DOMAINS = ["d0.example", "d1.example", "d2.example", "e.", f"{'x' * 240}.example"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["+*", "@", "virtc-probe", "a"]), st.sampled_from(_ANY_DOMAINS),
+                          st.sampled_from(_ANY_VALUES)), min_size=1, max_size=10))
+@example([("+*", "d0.example", "%2@"), ("+*", "d1.example", "%2@"), ("@", "d1.example", "x@remote.example")])
+def test_vt105_domain_wildcards_kept_per_value_answer_as_per_key(rows: list[tuple[str, str, str]]) -> None:
+    """What ``_DomainAny`` keeps per value (or value and catch-all) is what each
+    ``+*@d`` key's own answer would be."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+    from virtc.lookup.resolve import first_key
+
+    table = parse_text("".join(f"{'' if user == '@' else user}@{dom}\t{value}\n"
+                               for user, dom, value in rows))
+    ctx = LintContext(LintConfig(), None)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    kept = vt105._DomainAny(ix.probe_named)
+    for _ in range(2):  # (the second time from what it kept)
+        for i, stored in enumerate(ix.stored_keys):
+            if not stored.startswith("+*@") or i in ix.shadowed_by_duplicate:
+                continue
+            name, value = stored[3:], ix.values[i]
+            for catch_all in _ANY_VALUES[:4]:
+                assert kept.alike(value, catch_all, name) == vt105.alike_for_everyone(value, catch_all, name)
+            key = Key.parse(stored)
+            expected = first_key(eng.probe(key), eng.table, eng.domains) == stored
+            event(f"found first: {expected}")
+            assert kept.found_first(eng, key, stored, value) == expected, (stored, value)
 
 
 _WILD_KEYS = ["bob", "bob+*", "bob++", "+*", "++", "", "bob+virtcdetail", "al+*", "b+o++", "x@y++",

@@ -289,6 +289,16 @@ def test_final_target_is_what_resolve_ends_with(value: str) -> None:
         assert not re.fullmatch(plain, value), value
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_values, st.builds("{}%{}@out.test".format, _value_word, _value_word),
+                          st.just("a" * 250 + "@out.test")), max_size=8))
+def test_final_kinds_are_final_kind_of_each(values: list[str]) -> None:
+    from virtc.lookup.resolve import final_kind, final_kinds, local_domain_set
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    assert final_kinds(values, domains) == [final_kind(v, domains) for v in values]
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(_values, st.builds("{}+{}@{}".format, _value_word, st.sampled_from(["", "*", "x*", "+"]),
                                     st.sampled_from(["probe.test", "out.test", "o.test.VM", "Local.test"]))))

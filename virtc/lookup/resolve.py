@@ -287,6 +287,19 @@ def final_kind(value: str, domains: AbstractSet[str]) -> Kind | None:
     return None if found is None else found[0]
 
 
+def final_kinds(values: list[str], domains: AbstractSet[str]) -> list[Kind | None]:
+    """:func:`final_kind` of each of ``values``, the usual plain addresses matched in C
+    (rules ask it of 300k texts)."""
+    out: list[Kind | None] = []
+    for value, plain in zip(values, map(PLAIN_ADDRESS.fullmatch, values)):
+        if plain is None or "%" in value or len(value) > MAXNAME:
+            found = _final(value, domains)
+            out.append(None if found is None else found[0])
+        else:
+            out.append(None if fold(plain[2]) in domains else "remote")
+    return out
+
+
 def catch_all_kind(user: str, domain: str, value: str, domains: AbstractSet[str]) -> Kind | None:
     """How ``user@domain`` (no '+detail', no key of its own) ends when ``domain``'s catch-all,
     whose value is ``value``, answers it: :func:`final_kind` of the value after its ``%N``;

@@ -130,6 +130,14 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     eng: Engine | None = None
     proof: PlainlyRedundant | None = None
     theirs_end: Callable[[str], Final | None] | None = None
+    settled: AbstractSet[int] = frozenset()
+    wildcards = _DomainAny(ix.probe_named)
+    exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
+    if exact:
+        eng = engine()
+        theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains))
+        apart, settled = exact_verdicts(ix, exact, eng.domains, theirs_end)
+        candidates.difference_update(apart)
     for i, stored, value in _with_texts(ix, sorted(candidates), ctx.checkpoint):
         user, at, name = stored.rpartition("@")
         p = doms.position(name)
@@ -137,26 +145,17 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             continue  # (a key without '@' is never looked up: VT104's, not a domain's)
         ca = doms.catch_alls[p]
         # '+*@d' giving everyone what the catch-all gives (then any test below says "may equal")
-        alike = user == "+*" and "%" in value and alike_for_everyone(value, values[ca], name)
+        alike = user == "+*" and "%" in value and wildcards.alike(value, values[ca], name)
         # Same words as the catch-all's value (after its %N for this user)?
         if "%" in value and not alike:
             verdict: bool | None
-            if "+" not in user and "@" not in user and not name.endswith("."):
+            if i in settled:
+                verdict = True
+            elif "+" not in user and "@" not in user and not name.endswith("."):
                 # An exact key: the catch-all is the next key its address meets (as
                 # may_equal_fixed finds through lookup_keys, per entry: #18, 400k at 1M).
-                eng = eng or engine()
-                if theirs_end is None:
-                    theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains))
-                theirs = values[ca]
-                if theirs.strip(BLANKS) == "@":
-                    verdict = True
-                else:
-                    mine, theirs = substitute(value, (stored, user)), substitute(theirs, (f"@{name}", user))
-                    # (Two different plain addresses relayed elsewhere end apart: texts_alike's
-                    # answer without its two ends; #18: 300k 'u@d  uN%3@store' beside
-                    # '@d  %1%3@store'.)
-                    verdict = False if mine != theirs and relayed(mine, eng.domains) and \
-                        relayed(theirs, eng.domains) else texts_alike(mine, theirs, eng.domains, theirs_end)
+                assert eng is not None and theirs_end is not None  # (made for the values with '%')
+                verdict = exact_verdict(stored, value, values[ca], eng.domains, theirs_end)
             else:
                 verdict = fast.may_equal_fixed(i, value, stored)
                 if verdict is None:
@@ -193,9 +192,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
-        from virtc.lookup.resolve import first_key
-
-        if alike and first_key(eng.probe(key), eng.table, eng.domains) == stored:
+        if alike and wildcards.found_first(eng, key, stored, value):
             yield _finding(ix, i, ca, value)  # (#18: 100k '+*@d  %1+%2@store' beside '@d  %1%3@store')
             continue
         dom = doms.at(p, name)
@@ -208,6 +205,82 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
                for a, p in zip_strict(with_it, probes)):
             yield _finding(ix, i, ca, value)
+
+
+def exact_verdict(stored: str, value: str, catch_all: str, local: AbstractSet[str],
+                  theirs_end: Callable[[str], Final | None]) -> bool:
+    """For the exact key ``stored`` (``user@d``, no '+') with a ``%N`` value, in a domain whose
+    catch-all's value is ``catch_all``: False when the two, after their ``%N``, provably lead
+    elsewhere (see :func:`texts_alike`); True when they may lead to the same place."""
+    from virtc.lookup import substitute
+
+    if catch_all.strip(BLANKS) == "@":
+        return True  # ("not found": the engine decides)
+    user, _, name = stored.rpartition("@")
+    mine, theirs = substitute(value, (stored, user)), substitute(catch_all, (f"@{name}", user))
+    # (Two different plain addresses relayed elsewhere end apart: texts_alike's answer
+    # without its two ends; #18: 300k 'u@d  uN%3@store' beside '@d  %1%3@store'.)
+    if mine != theirs and relayed(mine, local) and relayed(theirs, local):
+        return False
+    return texts_alike(mine, theirs, local, theirs_end)
+
+
+def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[str],
+                   theirs_end: Callable[[str], Final | None]) -> tuple[list[int], set[int]]:
+    """:func:`exact_verdict` of each exact key ``user@d`` (no '+') of ``entries`` (values
+    with ``%N``) in a domain with a catch-all, a batch at a time: (the False ones, the True
+    ones). A key or a value this does not substitute (a '%' in the key, a ``%%`` in a value)
+    is in neither: the loop asks (#18: 300k ``u@d  x%3@store`` beside ``@d  %1%3@store`` or
+    ``@d  error:...``, 12 us each there)."""
+    from virtc.lookup.resolve import final_kinds
+
+    doms, values = ix.domains, ix.values
+    position, catch_alls = doms.position, doms.catch_alls
+    apart: list[int] = []
+    alike: set[int] = set()
+    for _, chunk in batches(entries):
+        keys = ix.stored_keys.take(chunk)
+        parts = list(map(str.rpartition, keys, repeat("@")))
+        rows = []
+        for i, stored, value, (user, at, name), p in zip_strict(
+                chunk, keys, values.take(chunk), parts, map(position, map(itemgetter(2), parts))):
+            if p is None or not at or "+" in user or "@" in user or name.endswith(".") or "%" in stored \
+                    or "%%" in value:
+                continue
+            ca = catch_alls[p]
+            if ca == NO_CATCH_ALL:
+                continue  # (the loop's first test)
+            theirs = values[ca]
+            if theirs.strip(BLANKS) == "@":
+                alike.add(i)
+            elif "%%" not in theirs:
+                rows.append((i, stored, value, user, "@" + name, theirs))
+        if not rows:
+            continue
+        chosen, stored_keys, texts, users, ats, theirs_raw = map(list, zip(*rows))
+        mine = _substituted(texts, stored_keys, users)
+        theirs = _substituted(theirs_raw, ats, users)
+        kinds = zip_strict(final_kinds(mine, local), final_kinds(theirs, local))
+        for i, a, b, (ka, kb) in zip_strict(chosen, mine, theirs, kinds):
+            if a == b:
+                alike.add(i)  # (texts_alike of equal texts)
+            elif (ka is not None and kb is not None and (ka != kb or ka == "remote")) \
+                    or not texts_alike(a, b, local, theirs_end):
+                apart.append(i)  # (two ends of kinds that differ, or two addresses relayed apart)
+            else:
+                alike.add(i)
+    return apart, alike
+
+
+_ARGS_PAST_USER = re.compile("%[2-9]")
+
+
+def _substituted(values: list[str], whole: list[str], users: list[str]) -> list[str]:
+    """``substitute(value, (whole, user))`` of each, for values without ``%%`` and
+    arguments without '%' (each '%' of the value starts one part, none comes in), in C."""
+    out = map(str.replace, values, repeat("%0"), whole)
+    out = map(str.replace, out, repeat("%1"), users)
+    return list(map(_ARGS_PAST_USER.sub, repeat(""), out))
 
 
 def own_at(catch_all: str) -> bool:
@@ -337,6 +410,48 @@ def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
     user, detail = "\u0101", "\u0100"  # (a value holds Latin-1 only)
     args = (user, detail, "+" + detail)
     return substitute(value, (f"+*@{name}", *args)) == substitute(catch_all, (f"@{name}", *args))
+
+
+class _DomainAny:
+    """For a ``+*@d`` key, :func:`alike_for_everyone` and whether the engine's probe finds it
+    first, kept per value where the domain does not count: in neither, unless a value holds
+    ``%0`` (the key itself) or a key names the probe's user (#18: 100k ``+*@d  %1+%2@store``
+    beside ``@d  %1%3@store``, 25 us each)."""
+
+    def __init__(self, probe_named: bool) -> None:
+        self.probe_named = probe_named
+        self._alike: dict[tuple[str, str], bool] = {}
+        self._first: dict[str, bool] = {}
+
+    def alike(self, value: str, catch_all: str, name: str) -> bool:
+        if "%0" in value or "%0" in catch_all:
+            return alike_for_everyone(value, catch_all, name)
+        found = self._alike.get((value, catch_all))
+        if found is None:
+            if len(self._alike) > 10_000:
+                self._alike.clear()  # (a table of as many templates as domains)
+            found = self._alike[(value, catch_all)] = alike_for_everyone(value, catch_all, name)
+        return found
+
+    def found_first(self, eng: Engine, key: Key, stored: str, value: str) -> bool:
+        """Whether :func:`~virtc.lookup.resolve.first_key` of the engine's probe of ``key``
+        (stored ``stored``, value ``value``: the one makemap keeps) is ``stored``. With no key
+        naming the probe's user, the probe (``virtc-probe+@d``) meets ``+*@d`` first: whether
+        its value, after ``%N``, is a "not found" marker that sends it on is the same in every
+        domain whose probe is looked up at all (:func:`~virtc.lookup.resolve.quick_hop`)."""
+        from virtc.lookup.resolve import first_key, quick_hop
+
+        probe = eng.probe(key)
+        if self.probe_named or "%0" in value or len(stored) >= MAXNAME:
+            return first_key(probe, eng.table, eng.domains) == stored
+        if not quick_hop(probe, eng.domains):
+            return False  # (first_key's False)
+        found = self._first.get(value)
+        if found is None:
+            if len(self._first) > 10_000:
+                self._first.clear()
+            found = self._first[value] = first_key(probe, eng.table, eng.domains) == stored
+        return found
 
 
 def _domain_wildcards(ix: TableIndex, p: int, name: str, user: str) -> tuple[str | None, str | None] | None:
