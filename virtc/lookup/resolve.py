@@ -292,11 +292,11 @@ def final_kinds(values: list[str], domains: AbstractSet[str]) -> list[Kind | Non
     (rules ask it of 300k texts)."""
     out: list[Kind | None] = []
     for value, plain in zip(values, map(PLAIN_ADDRESS.fullmatch, values)):
-        if plain is None or "%" in value or len(value) > MAXNAME:
+        if plain is None or len(value) > MAXNAME:
             found = _final(value, domains)
             out.append(None if found is None else found[0])
-        else:
-            out.append(None if fold(plain[2]) in domains else "remote")
+        else:  # (no '%' in a plain address; its domain is ASCII: fold is lower)
+            out.append(None if plain[2].lower() in domains else "remote")
     return out
 
 

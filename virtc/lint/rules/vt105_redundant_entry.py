@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
-from operator import gt, itemgetter, not_, or_
+from operator import eq, gt, is_not, itemgetter, ne, not_, or_, truth
 from typing import TYPE_CHECKING
 
 from virtc.compat import zip_strict
@@ -235,31 +235,29 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
     from virtc.lookup.resolve import final_kinds
 
     doms, values = ix.domains, ix.values
-    position, catch_alls = doms.position, doms.catch_alls
     apart: list[int] = []
     alike: set[int] = set()
     for _, chunk in batches(entries):
-        keys = ix.stored_keys.take(chunk)
-        parts = list(map(str.rpartition, keys, repeat("@")))
-        rows = []
-        for i, stored, value, (user, at, name), p in zip_strict(
-                chunk, keys, values.take(chunk), parts, map(position, map(itemgetter(2), parts))):
-            if p is None or not at or "+" in user or "@" in user or name.endswith(".") or "%" in stored \
-                    or "%%" in value:
-                continue
-            ca = catch_alls[p]
-            if ca == NO_CATCH_ALL:
-                continue  # (the loop's first test)
-            theirs = values[ca]
-            if theirs.strip(BLANKS) == "@":
-                alike.add(i)
-            elif "%%" not in theirs:
-                rows.append((i, stored, value, user, "@" + name, theirs))
-        if not rows:
-            continue
-        chosen, stored_keys, texts, users, ats, theirs_raw = map(list, zip(*rows))
-        mine = _substituted(texts, stored_keys, users)
-        theirs = _substituted(theirs_raw, ats, users)
+        # The loop's tests, a column at a time (in C): an exact key in a domain with a catch-all.
+        keys, texts = ix.stored_keys.take(chunk), values.take(chunk)
+        exact = map(truth, map(_EXACT_KEY.fullmatch, keys))
+        ok = list(map(gt, exact, map(str.__contains__, texts, repeat("%%"))))
+        chosen, keys, texts = (list(compress(column, ok)) for column in (chunk, keys, texts))
+        at = list(map(doms.position, map(itemgetter(2), map(str.rpartition, keys, repeat("@")))))
+        ok = list(map(is_not, at, repeat(None)))
+        chosen, keys, texts, at = (list(compress(column, ok)) for column in (chosen, keys, texts, at))
+        cas = list(map(doms.catch_alls.__getitem__, at))
+        ok = list(map(ne, cas, repeat(NO_CATCH_ALL)))
+        chosen, keys, texts, cas = (list(compress(column, ok)) for column in (chosen, keys, texts, cas))
+        theirs_raw = values.take(cas)
+        marker = list(map(eq, map(str.strip, theirs_raw, repeat(BLANKS)), repeat("@")))
+        alike.update(compress(chosen, marker))  # ('not found': the engine decides)
+        ok = list(map(gt, map(not_, marker), map(str.__contains__, theirs_raw, repeat("%%"))))
+        chosen, keys, texts, theirs_raw = (list(compress(column, ok))
+                                           for column in (chosen, keys, texts, theirs_raw))
+        users = list(map(itemgetter(0), map(str.rpartition, keys, repeat("@"))))
+        ats = list(map(str.__getitem__, keys, map(slice, map(len, users), repeat(None))))  # ('@d')
+        mine, theirs = _substituted(texts, keys, users), _substituted(theirs_raw, ats, users)
         kinds = zip_strict(final_kinds(mine, local), final_kinds(theirs, local))
         for i, a, b, (ka, kb) in zip_strict(chosen, mine, theirs, kinds):
             if a == b:
@@ -272,6 +270,9 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
     return apart, alike
 
 
+_EXACT_KEY = re.compile(r"[^+@%]*@[^@%]*[^.@%]")
+"""A stored key ``user@d`` the batch verdicts take: no '+' (an exact key), no '%' (nothing
+comes in with the user), a domain not ending in '.'."""
 _ARGS_PAST_USER = re.compile("%[2-9]")
 
 
