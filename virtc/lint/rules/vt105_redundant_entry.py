@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
 from operator import eq, gt, is_not, itemgetter, ne, not_, or_, truth
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -242,19 +242,18 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
         keys, texts = ix.stored_keys.take(chunk), values.take(chunk)
         exact = map(truth, map(_EXACT_KEY.fullmatch, keys))
         ok = list(map(gt, exact, map(str.__contains__, texts, repeat("%%"))))
-        chosen, keys, texts = (list(compress(column, ok)) for column in (chunk, keys, texts))
+        chosen, keys, texts = _kept(ok, chunk, keys, texts)
         at = list(map(doms.position, map(itemgetter(2), map(str.rpartition, keys, repeat("@")))))
         ok = list(map(is_not, at, repeat(None)))
-        chosen, keys, texts, at = (list(compress(column, ok)) for column in (chosen, keys, texts, at))
-        cas = list(map(doms.catch_alls.__getitem__, at))
+        chosen, keys, texts, found = _kept(ok, chosen, keys, texts, at)
+        cas = list(map(doms.catch_alls.__getitem__, found))
         ok = list(map(ne, cas, repeat(NO_CATCH_ALL)))
-        chosen, keys, texts, cas = (list(compress(column, ok)) for column in (chosen, keys, texts, cas))
+        chosen, keys, texts, cas = _kept(ok, chosen, keys, texts, cas)
         theirs_raw = values.take(cas)
         marker = list(map(eq, map(str.strip, theirs_raw, repeat(BLANKS)), repeat("@")))
         alike.update(compress(chosen, marker))  # ('not found': the engine decides)
         ok = list(map(gt, map(not_, marker), map(str.__contains__, theirs_raw, repeat("%%"))))
-        chosen, keys, texts, theirs_raw = (list(compress(column, ok))
-                                           for column in (chosen, keys, texts, theirs_raw))
+        chosen, keys, texts, theirs_raw = _kept(ok, chosen, keys, texts, theirs_raw)
         users = list(map(itemgetter(0), map(str.rpartition, keys, repeat("@"))))
         ats = list(map(str.__getitem__, keys, map(slice, map(len, users), repeat(None))))  # ('@d')
         mine, theirs = _substituted(texts, keys, users), _substituted(theirs_raw, ats, users)
@@ -268,6 +267,11 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
             else:
                 alike.add(i)
     return apart, alike
+
+
+def _kept(selectors: list[bool], *columns: Sequence[Any]) -> Iterator[list[Any]]:
+    """Each of ``columns`` without the rows ``selectors`` leaves out."""
+    return (list(compress(column, selectors)) for column in columns)
 
 
 _EXACT_KEY = re.compile(r"[^+@%]*@[^@%]*[^.@%]")
