@@ -289,6 +289,18 @@ def test_final_target_is_what_resolve_ends_with(value: str) -> None:
         assert not re.fullmatch(plain, value), value
 
 
+_SUB_TEXT = st.text(alphabet="%0123a@9", max_size=8)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(_SUB_TEXT, _SUB_TEXT, _SUB_TEXT), max_size=6))
+def test_substitute_users_is_substitute_of_each(rows: list[tuple[str, str, str]]) -> None:
+    from virtc.lookup.keys import substitute_users
+
+    values, wholes, users = ([row[k] for row in rows] for k in range(3))
+    assert substitute_users(values, wholes, users) == [substitute(v, (w, u)) for v, w, u in rows]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_values, st.builds("{}%{}@out.test".format, _value_word, _value_word),
                           st.just("a" * 250 + "@out.test")), max_size=8))

@@ -22,6 +22,9 @@ case.
 
 from __future__ import annotations
 
+import re
+from itertools import compress, count, repeat
+from operator import or_
 from typing import NamedTuple
 
 
@@ -94,6 +97,22 @@ def substitute(value: str, args: tuple[str, ...]) -> str:
 
 
 _DIGITS = frozenset("0123456789")
+
+
+def substitute_users(values: list[str], wholes: list[str], users: list[str]) -> list[str]:
+    """``substitute(value, (whole, user))`` of each (an exact key's value for its own
+    address: ``%0`` the key, ``%1`` the user, ``%2``.. empty), by ``str.replace`` mapped in C
+    where that is the same (#18: rules ask it of 400k values): a value without ``%%`` (each
+    '%' starts one part) and arguments without '%' (nothing read twice)."""
+    with_whole = map(str.replace, values, repeat("%0"), wholes)
+    out = list(map(_PAST_USER.sub, repeat(""), map(str.replace, with_whole, repeat("%1"), users)))
+    odd = map(or_, map(str.__contains__, values, repeat("%%")), map(str.__contains__, wholes, repeat("%")))
+    for j in compress(count(), map(or_, odd, map(str.__contains__, users, repeat("%")))):
+        out[j] = substitute(values[j], (wholes[j], users[j]))
+    return out
+
+
+_PAST_USER = re.compile("%[2-9]")
 
 
 def _substitute(value: str, args: tuple[str, ...]) -> str:

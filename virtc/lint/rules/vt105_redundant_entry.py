@@ -229,9 +229,9 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
                    theirs_end: Callable[[str], Final | None]) -> tuple[list[int], set[int]]:
     """:func:`exact_verdict` of each exact key ``user@d`` (no '+') of ``entries`` (values
     with ``%N``) in a domain with a catch-all, a batch at a time: (the False ones, the True
-    ones). A key or a value this does not substitute (a '%' in the key, a ``%%`` in a value)
-    is in neither: the loop asks (#18: 300k ``u@d  x%3@store`` beside ``@d  %1%3@store`` or
+    ones) (#18: 300k ``u@d  x%3@store`` beside ``@d  %1%3@store`` or
     ``@d  error:...``, 12 us each there)."""
+    from virtc.lookup.keys import substitute_users
     from virtc.lookup.resolve import final_kinds
 
     doms, values = ix.domains, ix.values
@@ -240,8 +240,7 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
     for _, chunk in batches(entries):
         # The loop's tests, a column at a time (in C): an exact key in a domain with a catch-all.
         keys, texts = ix.stored_keys.take(chunk), values.take(chunk)
-        exact = map(truth, map(_EXACT_KEY.fullmatch, keys))
-        ok = list(map(gt, exact, map(str.__contains__, texts, repeat("%%"))))
+        ok = list(map(truth, map(_EXACT_KEY.fullmatch, keys)))
         chosen, keys, texts = _kept(ok, chunk, keys, texts)
         at = list(map(doms.position, map(itemgetter(2), map(str.rpartition, keys, repeat("@")))))
         ok = list(map(is_not, at, repeat(None)))
@@ -252,11 +251,10 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
         theirs_raw = values.take(cas)
         marker = list(map(eq, map(str.strip, theirs_raw, repeat(BLANKS)), repeat("@")))
         alike.update(compress(chosen, marker))  # ('not found': the engine decides)
-        ok = list(map(gt, map(not_, marker), map(str.__contains__, theirs_raw, repeat("%%"))))
-        chosen, keys, texts, theirs_raw = _kept(ok, chosen, keys, texts, theirs_raw)
+        chosen, keys, texts, theirs_raw = _kept(list(map(not_, marker)), chosen, keys, texts, theirs_raw)
         users = list(map(itemgetter(0), map(str.rpartition, keys, repeat("@"))))
         ats = list(map(str.__getitem__, keys, map(slice, map(len, users), repeat(None))))  # ('@d')
-        mine, theirs = _substituted(texts, keys, users), _substituted(theirs_raw, ats, users)
+        mine, theirs = substitute_users(texts, keys, users), substitute_users(theirs_raw, ats, users)
         kinds = zip_strict(final_kinds(mine, local), final_kinds(theirs, local))
         for i, a, b, (ka, kb) in zip_strict(chosen, mine, theirs, kinds):
             if a == b:
@@ -274,20 +272,9 @@ def _kept(selectors: list[bool], *columns: Sequence[Any]) -> Iterator[list[Any]]
     return (list(compress(column, selectors)) for column in columns)
 
 
-_EXACT_KEY = re.compile(r"[^+@%]*@[^@%]*[^.@%]")
-"""A stored key ``user@d`` the batch verdicts take: no '+' (an exact key), no '%' (nothing
-comes in with the user), a domain not ending in '.'."""
-_ARGS_PAST_USER = re.compile("%[2-9]")
-
-
-def _substituted(values: list[str], whole: list[str], users: list[str]) -> list[str]:
-    """``substitute(value, (whole, user))`` of each, for values without ``%%`` and
-    arguments without '%' (each '%' of the value starts one part, none comes in), in C."""
-    out = map(str.replace, values, repeat("%0"), whole)
-    out = map(str.replace, out, repeat("%1"), users)
-    return list(map(_ARGS_PAST_USER.sub, repeat(""), out))
-
-
+_EXACT_KEY = re.compile(r"[^+@]*@[^@]*[^.@]")
+"""A stored key ``user@d`` of :func:`exact_verdict`: no '+' (an exact key), a domain not
+ending in '.'."""
 def own_at(catch_all: str) -> bool:
     """Whether ``catch_all``'s own text (not what its ``%N`` puts in) holds an '@'."""
     return "@" in _ARG.sub("", catch_all)

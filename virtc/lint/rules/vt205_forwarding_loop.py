@@ -91,15 +91,17 @@ def _substituted_targets(stored_keys: list[str], values: list[str], targets: lis
     without '+': the address spelt like the key hits it first, with %1 its user and %2, %3
     empty, so the value after that substitution is its next hop (#18: 400k such values
     went to the engine's quick path one by one)."""
-    from virtc.lookup import substitute
+    from virtc.lookup.keys import substitute_users
 
-    chosen, substituted = [], []
+    chosen, keys, users = [], [], []
     for k in compress(count(), map(str.__contains__, values, repeat("%"))):
         stored = stored_keys[k]
         user, _, domain = stored.rpartition("@")
         if targets[k] is None and user and "+" not in user and "@" not in user and not domain.endswith("."):
             chosen.append(k)
-            substituted.append(substitute(values[k], (stored, user)))
+            keys.append(stored)
+            users.append(user)
+    substituted = substitute_users(list(map(values.__getitem__, chosen)), keys, users)
     for k, target in zip_strict(chosen, _plain_targets(substituted)):  # (all at once, in C)
         targets[k] = target
 
