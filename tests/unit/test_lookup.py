@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from support.oracles import TEST_DATA
 from support.sendmail import SendmailOracle
@@ -287,6 +287,32 @@ def test_final_target_is_what_resolve_ends_with(value: str) -> None:
     else:
         plain = r"[A-Za-z0-9_=-]+(@(out\.test|o-1\.t))?|error:5\.1\.1:550 [a-z]+"
         assert not re.fullmatch(plain, value), value
+
+
+_NOTHING_VALUES = st.one_of(
+    _values, st.text(alphabet="aE:5.1 ()<>\"\\;#\xe9\t", max_size=24),
+    st.builds("error:{}:{} {}".format, st.sampled_from(["5.1.1", "4.2.1", "5.7.1", "x", "5.1"]),
+              st.sampled_from(["550", "450", "", "5x0"]), st.text(alphabet="aZ ()<>.:#\xe9;\"", max_size=16)),
+).filter(lambda v: not any(c in v for c in "@%!\n"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_NOTHING_VALUES, st.sampled_from(["postmaster", "a.b", "U-1", "x" * 250]),
+       st.sampled_from(["probe.test", "Local.test", "out.test"]))
+def test_catch_all_end_is_what_resolve_ends_with(value: str, user: str, domain: str) -> None:
+    """A catch-all that names nothing, the first key found: its one hop ends as resolve says."""
+    from virtc.lookup.resolve import Final, catch_all_end, local_domain_set
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    address = f"{user}@{domain}"
+    fast = catch_all_end(address, value, domains)
+    r = resolve(address, LookupTable.from_pairs({f"@{domain.lower()}": value}), domains)
+    if fast is not None:
+        event(f"ends: {fast.kind}")
+        assert r.chain == (f"@{domain.lower()}",) and fast == Final(r.kind, r.result, r.status, r.text), value
+    else:
+        assert r.chain != (f"@{domain.lower()}",) or r.kind not in ("error", "local") \
+            or len(r.steps) > 1, value
 
 
 _SUB_TEXT = st.text(alphabet="%0123a@9", max_size=8)

@@ -12,7 +12,7 @@ from virtc.lint.facts import PROBE, TableIndex, index
 from virtc.lint.rule import LintContext
 from virtc.lint.shared import NAMES_NOTHING
 from virtc.lookup import LookupTable, Resolution, local_domain_set, resolve
-from virtc.lookup.resolve import PLAIN_ADDRESS
+from virtc.lookup.resolve import PLAIN_ADDRESS, Final, catch_all_end
 from virtc.model import MAXNAME, Key, KeyKind, fold
 from virtc.speed.keyindex import FirstValues
 from virtc.table import Table
@@ -45,24 +45,29 @@ class Engine:
         # (The index's domains are folded already.)
         self.domains: AbstractSet[str] = (local_domain_set(local_domains) if local_domains is not None
                                           else ix.domains.keys())
-        self._by_value: dict[str, Resolution] = {}
+        self._by_value: dict[str, Final] = {}
         self._probe_named = ix.probe_named
 
-    def by_catch_all(self, user: str, domain: str, value: str) -> Resolution | None:
-        """How ``user@domain`` resolves when only ``domain``'s catch-all (value ``value``) can
+    def by_catch_all(self, user: str, domain: str, value: str) -> Final | None:
+        """How ``user@domain`` ends when only ``domain``'s catch-all (value ``value``) can
         answer it (no key of its own, no '+detail'), if that depends on ``value`` alone: it
-        names no address and has no %N (an error, a local user). Resolved once per value for
-        the whole run (#18: 100k domains rejecting with one text); None otherwise. The
-        chain of a cached resolution names the first such address's domain."""
+        names no address and has no %N (an error, a local user). Found without lookups
+        (:func:`~virtc.lookup.resolve.catch_all_end`) and kept per value for the whole run
+        (#18: 100k domains rejecting with one text, or each with its own); None otherwise."""
         if NAMES_NOTHING.fullmatch(value) is None:
             return None
-        r = self._by_value.get(value)
-        if r is None:
-            r = self.resolve(f"{user}@{domain}")
-            if r.chain[:1] != (f"@{domain}",):
-                return None
-            self._by_value[value] = r
-        return r
+        end = self._by_value.get(value)
+        if end is None:
+            end = catch_all_end(f"{user}@{domain}", value, self.domains)
+            if end is None:
+                r = self.resolve(f"{user}@{domain}")
+                if r.chain[:1] != (f"@{domain}",):
+                    return None
+                end = Final(r.kind, r.result, r.status, r.text)
+            if len(self._by_value) > 10_000:
+                self._by_value.clear()  # (a table of as many texts as domains)
+            self._by_value[value] = end
+        return end
 
     def unnamed(self, address: str) -> bool:
         """Whether no key answers ``address``'s first lookup (sendmail delivers it to the local

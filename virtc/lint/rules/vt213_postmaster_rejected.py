@@ -40,7 +40,7 @@ from virtc.model import Entry
 from virtc.table import Table
 
 if TYPE_CHECKING:
-    from virtc.lookup import Resolution
+    from virtc.lookup.resolve import Final
 
 CODE = "VT213"
 NAME = "postmaster-rejected"
@@ -75,7 +75,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # per catch-all value that names nothing (Engine.by_catch_all); a domain alias
     # '@dom  %1@other' (other without a postmaster key) ends as other's catch-all does.
 
-    def by_catch_all_value(name: str, ca: str) -> Resolution | None:
+    def by_catch_all_value(name: str, ca: str) -> Final | None:
         other = ix.aliases.get(name)
         if other is not None:
             q = doms.position(other)
