@@ -365,6 +365,27 @@ def templates(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
         done += size
 
 
+def relay(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """A gateway's table: every domain's catch-all hands the addresses it does not name on
+    to the domain's own mailbox server (``@d  %1%3@mx.d``), and its users forward to
+    addresses elsewhere (a VT207 finding for each domain)."""
+    done = index = 0
+    while done < entries:
+        domain = domain_name(index, rng)
+        index += 1
+        size = min(entries - done, rng.randint(3, 12))
+        used: set[str] = set()
+        lines = [_postmaster(domain, used)]
+        while len(lines) < size - 1:
+            user = _user(rng, used)
+            away = rng.choice(("gmail.com", "outlook.com", "corp.example"))
+            lines.append((f"{user}@{domain}",
+                          f"{_local(user, rng)}@{away}" if rng.random() < 0.6 else f"{user}@mx.{domain}"))
+        yield from lines[:size - 1]
+        yield f"@{domain}", f"%1%3@mx.{domain}"
+        done += size
+
+
 SHAPES = {
     "mixed": "the usual hosting mix, 40 entries a domain (the default)",
     "tiny": "many 2-5 entry domains with their own catch-all texts, an alias domain in eight",
@@ -374,11 +395,14 @@ SHAPES = {
     "texts": "a third of the entries reject with their own error: text",
     "aliases": "every other domain an alias (@a  %1%3@b), two forwards in five to users at alias domains",
     "open": "many 2-5 entry domains and no catch-all at all (a VT101 finding and fix for each domain)",
+    "relay": "every catch-all hands unknown users to the domain's mailbox server (@d  %1%3@mx.d), "
+             "users forward elsewhere",
     "templates": "%N everywhere: catch-alls to a mail store (@d  %1%3@store), ++@d/+*@d wildcards, "
                  "aliases of aliases",
 }
 _SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
-           "texts": error_texts, "aliases": aliases, "open": open_domains, "templates": templates}
+           "texts": error_texts, "aliases": aliases, "open": open_domains, "templates": templates,
+           "relay": relay}
 
 
 def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:

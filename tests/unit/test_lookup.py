@@ -315,6 +315,17 @@ def test_catch_all_end_is_what_resolve_ends_with(value: str, user: str, domain: 
             or len(r.steps) > 1, value
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_values, st.just("x" * 250 + "@probe.test"), st.builds(
+    "{}@{}".format, st.text(alphabet="a+.-_", max_size=6),
+    st.sampled_from(["probe.test", "LOCAL.test", "localhost", "out.test"]))), max_size=8))
+def test_quick_hops_are_quick_hop_of_each(addresses: list[str]) -> None:
+    from virtc.lookup.resolve import local_domain_set, quick_hop, quick_hops
+
+    domains = local_domain_set(["probe.test", "local.test", "localhost"])
+    assert quick_hops(addresses, domains) == [quick_hop(a, domains) for a in addresses]
+
+
 _SUB_TEXT = st.text(alphabet="%0123a@9", max_size=8)
 
 
@@ -325,6 +336,9 @@ def test_substitute_users_is_substitute_of_each(rows: list[tuple[str, str, str]]
 
     values, wholes, users = ([row[k] for row in rows] for k in range(3))
     assert substitute_users(values, wholes, users) == [substitute(v, (w, u)) for v, w, u in rows]
+    for detail in ("", "x9"):
+        assert substitute_users(values, wholes, users, detail) == [
+            substitute(v, (w, u, detail, "+" + detail)) for v, w, u in rows]
 
 
 @settings(max_examples=300, deadline=None)

@@ -99,17 +99,24 @@ def substitute(value: str, args: tuple[str, ...]) -> str:
 _DIGITS = frozenset("0123456789")
 
 
-def substitute_users(values: list[str], wholes: list[str], users: list[str]) -> list[str]:
+def substitute_users(values: list[str], wholes: list[str], users: list[str],
+                     detail: str | None = None) -> list[str]:
     """``substitute(value, (whole, user))`` of each (an exact key's value for its own
-    address: ``%0`` the key, ``%1`` the user, ``%2``.. empty), by ``str.replace`` mapped in C
-    where that is the same (#18: rules ask it of 400k values): a value without ``%%`` (each
-    '%' starts one part) and arguments without '%' (nothing read twice)."""
-    with_whole = map(str.replace, values, repeat("%0"), wholes)
-    out = list(map(_PAST_USER.sub, repeat(""), map(str.replace, with_whole, repeat("%1"), users)))
+    address: ``%0`` the key, ``%1`` the user, ``%2``.. empty), or with a ``detail``,
+    ``substitute(value, (whole, user, detail, "+" + detail))``, by ``str.replace`` mapped in
+    C where that is the same (#18: rules ask it of 400k values): a value without ``%%``
+    (each '%' starts one part) and arguments without '%' (nothing read twice)."""
+    out = map(str.replace, map(str.replace, values, repeat("%0"), wholes), repeat("%1"), users)
+    if detail is not None:
+        assert "%" not in detail
+        out = map(str.replace, map(str.replace, out, repeat("%2"), repeat(detail)), repeat("%3"),
+                  repeat("+" + detail))
+    done = list(map(_PAST_USER.sub, repeat(""), out))
     odd = map(or_, map(str.__contains__, values, repeat("%%")), map(str.__contains__, wholes, repeat("%")))
+    more = () if detail is None else (detail, "+" + detail)
     for j in compress(count(), map(or_, odd, map(str.__contains__, users, repeat("%")))):
-        out[j] = substitute(values[j], (wholes[j], users[j]))
-    return out
+        done[j] = substitute(values[j], (wholes[j], users[j], *more))
+    return done
 
 
 _PAST_USER = re.compile("%[2-9]")

@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
-from operator import eq, gt, is_not, itemgetter, ne, not_, or_, truth
+from operator import and_, eq, gt, is_not, itemgetter, ne, not_, or_, truth
 from typing import TYPE_CHECKING, Any
 
 from virtc.compat import zip_strict
@@ -103,7 +103,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if pct:
         domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
         in_pct = list(compress(count(), map(pct.__contains__, domains)))
-        candidates.update(template_words(ix, in_pct, pct))
+        words = list(template_words(ix, in_pct, pct))
+        candidates.update(words)
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
 
     def engine() -> Engine:
@@ -121,6 +122,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     theirs_end: Callable[[str], Final | None] | None = None
     settled: AbstractSet[int] = frozenset()
     wildcards = _DomainAny(ix.probe_named)
+    if pct and words:
+        eng = engine()
+        candidates.difference_update(detail_apart(ix, words, pct, eng.domains))
     exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
     if exact:
         eng = engine()
@@ -291,6 +295,45 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
         expected = substitute_users(list(map(templates.__getitem__, names)), ["@" + n for n in names],
                                     list(map(itemgetter(0), parts)))
         yield from compress(chunk, map(eq, map(str.split, texts), map(str.split, expected)))
+
+
+def detail_apart(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
+                 local: AbstractSet[str]) -> list[int]:
+    """Of ``entries`` (of :func:`template_words`), those :class:`PlainlyRedundant` finds
+    needed, a batch at a time: an exact key without '+' (its own value, no wildcard key in
+    its domain) whose value is, to the letter, what the catch-all gives its user, but whose
+    ``user+detail@d`` the catch-all hands on elsewhere (``%1%3@mx.d``: another address than
+    the value's, both relayed at once; #18: 250k ``user@d  user@mx.d`` beside
+    ``@d  %1%3@mx.d``, 15 us each there)."""
+    from virtc.lookup.keys import substitute_users
+    from virtc.lookup.resolve import final_kinds, quick_hops
+
+    if ix.stored_keys.contains(_PLUS_DETAIL):
+        return []  # (a key spells the detail: PlainlyRedundant leaves it to the engine)
+    doms, shadowed = ix.domains, ix.shadowed_by_duplicate
+    out: list[int] = []
+    for _, chunk in batches(entries):
+        rows = []
+        for i, stored, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
+            user, _, name = stored.rpartition("@")
+            p = doms.position(name)
+            if p is not None and not doms.kinds[p] and "+" not in user and i not in shadowed:
+                rows.append((i, stored, value, user, name))
+        if not rows:
+            continue
+        chosen, keys, texts, users, names = map(list, zip(*rows))
+        ats, used = ["@" + n for n in names], list(map(templates.__getitem__, names))
+        exact = list(map(eq, texts, substitute_users(used, ats, users)))
+        chosen, keys, texts, users, names, ats, used = _kept(exact, chosen, keys, texts, users, names, ats,
+                                                             used)
+        theirs = substitute_users(used, ats, users, _DETAIL)  # (what the catch-all makes of user+detail@d)
+        kinds = zip_strict(final_kinds(texts, local), final_kinds(theirs, local))
+        plussed = [f"{u}{_PLUS_DETAIL}{a}" for u, a in zip_strict(users, ats)]
+        hops = map(and_, quick_hops(keys, local), quick_hops(plussed, local))
+        for i, a, b, (ka, kb), hop in zip_strict(chosen, texts, theirs, kinds, hops):
+            if hop and ka is not None and kb is not None and (ka != kb or (ka == "remote" and a != b)):
+                out.append(i)
+    return out
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
