@@ -369,11 +369,7 @@ def relay(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     """A gateway's table: every domain's catch-all hands the addresses it does not name on
     to the domain's own mailbox server (``@d  %1%3@mx.d``), and its users forward to
     addresses elsewhere (a VT207 finding for each domain)."""
-    done = index = 0
-    while done < entries:
-        domain = domain_name(index, rng)
-        index += 1
-        size = min(entries - done, rng.randint(3, 12))
+    for domain, size in _sized_domains(entries, rng, lambda: rng.randint(3, 12)):
         used: set[str] = set()
         lines = [_postmaster(domain, used)]
         while len(lines) < size - 1:
@@ -383,7 +379,6 @@ def relay(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
                           f"{_local(user, rng)}@{away}" if rng.random() < 0.6 else f"{user}@mx.{domain}"))
         yield from lines[:size - 1]
         yield f"@{domain}", f"%1%3@mx.{domain}"
-        done += size
 
 
 SHAPES = {

@@ -311,13 +311,9 @@ def catch_all_end(address: str, value: str, domains: AbstractSet[str]) -> Final 
     plain = PLAIN_ADDRESS.fullmatch(address)
     if plain is None or not quick_hop(address, domains) or "@" in value or "%" in value or "!" in value:
         return None
-    refused = prescan_error(value)
+    refused = _refused(value, _Address(plain[1], plain[2]))
     if refused is not None:
         return Final("error", None, refused.status, refused.text)
-    error = _error_rule(value, _Address(plain[1], plain[2]))
-    if error is not None:
-        return Final("error", None, error.status, error.text if error.text.isascii()
-                     else error.text.translate(_SEVEN_BITS))
     target = classify(value)
     if isinstance(target, _Error):
         return Final("error", None, target.status, target.text)
@@ -402,9 +398,9 @@ def quick_hop(address: str, domains: AbstractSet[str]) -> bool:
 def quick_hops(addresses: list[str], domains: AbstractSet[str]) -> list[bool]:
     """:func:`quick_hop` of each of ``addresses``, the regexes mapped in C."""
     fits = map(le, map(len, addresses), repeat(MAX_ADDRESS))
-    mine = map(is_not, map(_SELF.search, addresses), repeat(None))
-    return [plain is not None and fit and not own and plain[2].lower() in domains  # (an ASCII domain)
-            for plain, fit, own in zip(map(_QUICK_ADDRESS.fullmatch, addresses), fits, mine)]
+    own = map(is_not, map(_SELF.search, addresses), repeat(None))  # (the host's own: localhost)
+    return [plain is not None and fit and not is_own and plain[2].lower() in domains  # (an ASCII domain)
+            for plain, fit, is_own in zip(map(_QUICK_ADDRESS.fullmatch, addresses), fits, own)]
 
 
 _QUICK_HOPS = 4
@@ -479,6 +475,20 @@ def _classify(text: str) -> _Local | _Address | _Error:
     if domain[0] == "." or any(a == b == "." for a, b in pairwise(domain)):
         return _Error(*INVALID_HOST)
     return _Address(join(local, "."), join(domain, "."))
+
+
+def _refused(value: str, address: _Address) -> _Error | None:
+    """What sendmail answers at RCPT for ``address`` when the key it finds gives ``value``
+    (after %N) and that ends it there: prescan's refusal (an unbalanced '<' etc., whatever
+    the value says), else the ``error:`` rule's reply, each byte with its top bit cleared
+    as SMTP sends it ('été' -> 'iti'); None for any other value."""
+    refused = prescan_error(value)
+    if refused is not None:
+        return refused
+    error = _error_rule(value, address)
+    if error is None or error.text.isascii():
+        return error
+    return _Error(error.status, error.text.translate(_SEVEN_BITS))
 
 
 def _error_rule(value: str, address: _Address) -> _Error | None:
@@ -614,13 +624,9 @@ def _resolve(address: str, table: LookupTable, domains: AbstractSet[str], entire
                 return done("unmatched" if top else "remote", target.text)
             return done("unmatched" if top else "local", fold(target.local))
         chain.append(step.key)
-        refused = prescan_error(step.substituted)
-        if refused is not None:  # unbalanced '<' etc.: refused at RCPT whatever the value says
+        refused = _refused(step.substituted, target)
+        if refused is not None:
             return done("error", None, refused.status, refused.text)
-        error = _error_rule(step.substituted, target)
-        if error is not None:  # SMTP sends each byte with its top bit cleared ('été' -> 'iti')
-            return done("error", None, error.status, error.text if error.text.isascii()
-                        else error.text.translate(_SEVEN_BITS))
         if len(chain) > MAX_RECURSION:
             return done("loop", None, None, LOOP_TEXT)
         target = classify(step.substituted)

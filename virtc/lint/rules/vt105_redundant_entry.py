@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
     from virtc.lint.engine import Engine
     from virtc.lookup import LookupKey, Resolution
-    from virtc.lookup.resolve import Final
+    from virtc.lookup.resolve import Final, Kind
     from virtc.lookup.table import LookupTable
 
 CODE = "VT105"
@@ -105,6 +105,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         in_pct = list(compress(count(), map(pct.__contains__, domains)))
         words = list(template_words(ix, in_pct, pct))
         candidates.update(words)
+    else:
+        words = []
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
 
     def engine() -> Engine:
@@ -122,7 +124,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     theirs_end: Callable[[str], Final | None] | None = None
     settled: AbstractSet[int] = frozenset()
     wildcards = _DomainAny(ix.probe_named)
-    if pct and words:
+    if words:
         eng = engine()
         candidates.difference_update(detail_apart(ix, words, pct, eng.domains))
     exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
@@ -252,9 +254,8 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
         for i, a, b, (ka, kb) in zip_strict(chosen, mine, theirs, kinds):
             if a == b:
                 alike.add(i)  # (texts_alike of equal texts)
-            elif (ka is not None and kb is not None and (ka != kb or ka == "remote")) \
-                    or not texts_alike(a, b, local, theirs_end):
-                apart.append(i)  # (two ends of kinds that differ, or two addresses relayed apart)
+            elif ends_apart(a, b, ka, kb) or not texts_alike(a, b, local, theirs_end):
+                apart.append(i)
             else:
                 alike.add(i)
     return apart, alike
@@ -268,6 +269,15 @@ def _kept(selectors: list[bool], *columns: Sequence[Any]) -> Iterator[list[Any]]
 _EXACT_KEY = re.compile(r"[^+@]*@[^@]*[^.@]")
 """A stored key ``user@d`` of :func:`exact_verdict`: no '+' (an exact key), a domain not
 ending in '.'."""
+def ends_apart(mine: str, theirs: str, mine_kind: Kind | None, theirs_kind: Kind | None) -> bool:
+    """Whether two texts that each end at once (their :func:`~virtc.lookup.resolve.final_kind`)
+    end apart: kinds that differ, or two different addresses relayed as written
+    (:func:`texts_alike`'s False without making their two ends)."""
+    if mine_kind is None or theirs_kind is None:
+        return False
+    return mine_kind != theirs_kind or (mine_kind == "remote" and mine != theirs)
+
+
 def own_at(catch_all: str) -> bool:
     """Whether ``catch_all``'s own text (not what its ``%N`` puts in) holds an '@'."""
     return "@" in _ARG.sub("", catch_all)
@@ -331,7 +341,7 @@ def detail_apart(ix: TableIndex, entries: Sequence[int], templates: dict[str, st
         plussed = [f"{u}{_PLUS_DETAIL}{a}" for u, a in zip_strict(users, ats)]
         hops = map(and_, quick_hops(keys, local), quick_hops(plussed, local))
         for i, a, b, (ka, kb), hop in zip_strict(chosen, texts, theirs, kinds, hops):
-            if hop and ka is not None and kb is not None and (ka != kb or (ka == "remote" and a != b)):
+            if hop and ends_apart(a, b, ka, kb):
                 out.append(i)
     return out
 
