@@ -287,13 +287,20 @@ def test_vt107_plus_plus_shadows_plus_star(sendmail: str) -> None:
 def test_vt205_loops_end_in_excessive_recursion(sendmail: str) -> None:
     _, _, findings = lint_file("VT205", "bad.vt")
     probes = [re.search(r"resolves '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
+    # Past the limit: each of a ring of 17 keys, of a ring of 17 domain aliases, and the
+    # head of 16 keys and a domain alias; not the key after that head.
+    rings = [f"r{i}@example.info" for i in range(1, 18)]
+    rings += [f"virtc-probe@ring{i}.example" for i in range(1, 18)]
+    assert {*rings, "g1@example.info"} <= set(probes)
+    assert "g2@example.info" not in probes
     with oracle_for("VT205") as o:
-        results = o.resolve([*probes, "c@example.com", "e@example.com"])
+        results = o.resolve([*probes, "c@example.com", "e@example.com", "g2@example.info"])
         for r in results[: len(probes)]:
             assert r.recursion, r
-        lead_in, fine = results[len(probes):]
+        lead_in, fine, shorter = results[len(probes):]
         assert lead_in.recursion  # leads into the a/b loop (reported on a and b)
         assert not fine.recursion and (fine.mailer, fine.user) == ("local", "dave")
+        assert not shorter.recursion and (shorter.mailer, shorter.user) == ("local", "g17"), shorter
         claimed = [re.search(r"rejects it with '([^']+)'", f.message)[1] for f in findings]  # type: ignore[index]
         assert o.smtp_replies(probes) == claimed
 

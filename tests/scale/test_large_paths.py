@@ -162,13 +162,13 @@ def _loops_with_a_slow_vt205(monkeypatch: pytest.MonkeyPatch, helper_parts: Path
         lines.append(f"u{i}@d.example\tu{to}@d.example")
     parent, real_hops = os.getpid(), vt205._next_hops
 
-    def slow_here(ix: Any, local: Any, nxt: Any, span: range, checkpoint: Any) -> None:
+    def slow_here(ix: Any, local: Any, nxt: Any, extra: Any, span: range, checkpoint: Any) -> None:
         if os.getpid() == parent:
             time.sleep(0.05)
         else:
             with helper_parts.open("a") as f:
                 f.write(f"{span.start}\n")
-        real_hops(ix, local, nxt, span, checkpoint)
+        real_hops(ix, local, nxt, extra, span, checkpoint)
 
     monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
     monkeypatch.setattr(vt205, "BATCH", 100)

@@ -5,9 +5,9 @@ What it does
     value in a local domain is looked up again) and reports the entries on a
     cycle: ``a@d`` to ``a@d``, ``a@d`` to ``b@d`` to ``a@d``, and so on,
     including cycles through ``@domain`` catch-alls with ``%1``. Also an entry
-    whose address passes more keys than sendmail's limit (16) before it ends, each
-    the exact key of the one before's plain value: sendmail gives up there alike.
-    (A chain through catch-alls or wildcard keys is not counted.)
+    whose address passes more keys than sendmail's limit (16) before it ends or
+    before it comes back (a ring of 17 keys, of 17 domain aliases): sendmail gives
+    up there alike, so each of those entries is reported.
 
 Why is this bad
     sendmail re-resolves the address until its rewrite recursion limit and
@@ -57,7 +57,7 @@ from virtc.lint.facts import (
 )
 from virtc.lint.rule import MAX_PARTS, Finding, LintContext, SharedParts
 from virtc.lint.shared import LOCAL_USER
-from virtc.model import BLANKS, MAXNAME, Key, Value, fold
+from virtc.model import BLANKS, MAXNAME, Entry, Key, Value, fold
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -127,6 +127,8 @@ class Hops(NamedTuple):
     """The part's first position in :attr:`TableIndex.forwards`."""
     nxt: array[int]
     """Per forward of the part: its entry's next hop (an entry, _ENDS or _UNKNOWN)."""
+    extra: bytes
+    """Per forward of the part: the catch-alls its entry's value passes on the way there."""
     forward_hits: array[int]
     alias_hits: array[int]
     """The part's :attr:`TableIndex.forward_hits` and :attr:`TableIndex.alias_hits`."""
@@ -158,17 +160,19 @@ def part(table: Table, ctx: LintContext, k: int) -> Hops:
     from virtc.lint.engine import shared_engine
 
     ix = index(table, ctx)
-    nxt = ctx.cache.get(_HOPS)
-    if not isinstance(nxt, array):
-        nxt = ctx.cache[_HOPS] = _initial_hops(ix)
+    hops = ctx.cache.get(_HOPS)
+    if not isinstance(hops, tuple):
+        hops = ctx.cache[_HOPS] = (_initial_hops(ix), bytearray(len(ix.entries)))
+    nxt, extra = hops
     span = _span(len(ix.forwards), k)
-    _next_hops(ix, shared_engine(table, ctx).domains, nxt, span, lambda: None)
-    return Hops(span.start, array("i", map(nxt.__getitem__, ix.forwards[span.start:span.stop])),
+    _next_hops(ix, shared_engine(table, ctx).domains, nxt, extra, span, lambda: None)
+    mine = ix.forwards[span.start:span.stop]
+    return Hops(span.start, array("i", map(nxt.__getitem__, mine)), bytes(map(extra.__getitem__, mine)),
                 ix.forward_hits[span.start:span.stop], ix.alias_hits[span.start:span.stop])
 
 
 _HOPS = "VT205 next hops"
-"""(``ctx.cache``: the helper's next hops array, made once for every part it does)"""
+"""(``ctx.cache``: the helper's next hops and extra keys, made once for every part it does)"""
 
 
 def _initial_hops(ix: TableIndex) -> array[int]:
@@ -181,34 +185,41 @@ def _initial_hops(ix: TableIndex) -> array[int]:
 
 
 def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[], None],
-                shared: SharedParts | None) -> bytearray:
+                shared: SharedParts | None) -> tuple[bytearray, bytearray]:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
-    a remote address, or a cycle too long for sendmail to close) without the engine: each
-    entry's next hop is the entry whose exact key its value names, and the hops are followed
-    once for the whole table (#18: the chains shape sent 10% of the entries through the
-    engine, 12 s at 200k entries); a target without a key of its own goes on through its
-    domain's catch-all (see ``through_aliases``). Anything else (a %N value, a '+detail'
-    target without its own key, a cycle) stays 0. ``checkpoint``: called between batches
+    a remote address) within sendmail's recursion limit, or passes it through exact keys
+    only (:func:`too_long` counts those), without the engine; and the keys matched from
+    each that ends (see :func:`_ended`). Each entry's next hop is the entry whose exact key
+    its value names, and the hops are followed once for the whole table (#18: the chains
+    shape sent 10% of the entries through the engine, 12 s at 200k entries); a target
+    without a key of its own goes on through its domain's catch-all (see
+    ``through_aliases``). Anything else (a %N value, a '+detail' target without its own
+    key, a cycle) stays 0. ``checkpoint``: called between batches
     (:attr:`LintContext.checkpoint`); ``shared``: the parts of the pass to do here and
     those the helper process did (:attr:`LintContext.parts`), None to do every part here."""
     candidates = ix.forwards
-    nxt = _initial_hops(ix)
+    nxt, extra = _initial_hops(ix), bytearray(len(ix.entries))
     for k in range(_parts_of(len(candidates))) if shared is None else shared:
-        _next_hops(ix, local, nxt, _span(len(candidates), k), checkpoint)
+        _next_hops(ix, local, nxt, extra, _span(len(candidates), k), checkpoint)
     for got in () if shared is None else shared.others():
         span = range(got.start, got.start + len(got.nxt))
         deque(map(nxt.__setitem__, candidates[span.start:span.stop], got.nxt), maxlen=0)
+        deque(map(extra.__setitem__, candidates[span.start:span.stop], got.extra), maxlen=0)
         # (Lookups made here before would be the same, or only looked up again: a cache.)
         ix.forward_hits[span.start:span.stop] = got.forward_hits
         ix.alias_hits[span.start:span.stop] = got.alias_hits
-    return _ended(nxt, candidates)
+    exact = bytearray(len(nxt))  # (the entries whose next hop is the exact key their value names)
+    deque(map(exact.__setitem__, compress(candidates, map(ge, ix.forward_hits, repeat(0))), repeat(1)),
+          maxlen=0)
+    return _ended(nxt, extra, candidates, exact)
 
 
-def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: range,
-               checkpoint: Callable[[], None]) -> None:
+def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: bytearray,
+               span: range, checkpoint: Callable[[], None]) -> None:
     """Set ``nxt`` (from :func:`_initial_hops`) for the forwards at ``span`` (positions in
-    :attr:`TableIndex.forwards`), and their :attr:`TableIndex.forward_hits` and
-    :attr:`TableIndex.alias_hits` met on the way. Each forward's own: no order matters."""
+    :attr:`TableIndex.forwards`), ``extra`` (the catch-alls passed on the way: keys that count
+    to sendmail's recursion limit too, at most), and their :attr:`TableIndex.forward_hits`
+    and :attr:`TableIndex.alias_hits` met on the way. Each forward's own: no order matters."""
     from virtc.lookup import substitute
     from virtc.lookup.resolve import end_at_once, ends_there
 
@@ -216,16 +227,21 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
     names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
+    passed = 0  # (catch-alls the hop being found passes: counted by the functions below)
 
     def catch_all_hop(ca: int, args: tuple[str, ...]) -> int:
         """The next hop of an address that only the catch-all entry ``ca`` (no domain alias)
         answers, ``args`` its %N: an error or a local user ends; a fixed address goes on as
         the entry's own does; with %N, what it makes of the address, if that ends at once
         ('owner+%1', '%1@store.example')."""
+        nonlocal passed
+        nonlocal passed
         value = values[ca]
         if nxt[ca] == _ENDS and "@" not in value:
+            passed += 1
             return _ENDS
         if "%" in value:
+            passed += 1
             return _ENDS if end_at_once(substitute(value, args), local) else _UNKNOWN
         return ca
 
@@ -234,6 +250,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
         of its own: D's catch-all (the only key left for a user without '+detail'), followed
         through domain aliases (``@D  %1@B``: sendmail then looks ``user@B`` up) to an entry,
         an end, or unknown."""
+        nonlocal passed
         for _ in range(hops):
             if p is None:  # (a local domain without keys, as the domains fact reads them)
                 return _ENDS if first(f"@{name}") is None else _UNKNOWN  # (else: the local user)
@@ -243,6 +260,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
             other = alias_get(names[p])
             if other is None:
                 return catch_all_hop(ca, (f"@{name}", user))
+            passed += 1
             if other not in local:
                 return _ENDS  # relayed
             if len(user) + len(other) + 1 > MAXNAME:
@@ -259,6 +277,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
         D's '+' wildcard keys and ``user@D`` that it finds, else D's catch-all (#18: 100k
         forwards to 'user+list@D' each went to the engine), through a domain alias
         (``%1%3@B``: sendmail looks ``user+detail@B`` up, ``%1@B``: ``user@B``)."""
+        nonlocal passed
         if "+" in user:
             return _UNKNOWN  # ('+a+b@D': its keys are no wildcards)
         for _ in range(_ALIAS_HOPS):
@@ -274,10 +293,11 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
             other = alias_get(domain)
             if other is None:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
                 return catch_all_hop(ca, (f"@{domain}", user, detail, "+" + detail))
-            if other not in local:
-                return _ENDS  # relayed
             if "%3" not in values[ca]:  # ('%1@B': the detail is left behind)
                 return through_aliases(user, domain, p)
+            passed += 1
+            if other not in local:
+                return _ENDS  # relayed
             address = f"{user}+{detail}@{other}"
             if len(address) > MAXNAME:
                 return _UNKNOWN
@@ -315,8 +335,10 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
                     continue
             forward_hits[f] = -1
             plus = user.find("+", 1)
+            passed = 0
             if plus >= 0:  # (a '+detail' address tries wildcard keys first, then 'user@D')
                 nxt[i] = plussed(f, user[:plus], user[plus + 1:], domain, p)
+                extra[i] = min(passed, 255)
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).
@@ -327,21 +349,28 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], span: r
                     j = first(f"{user}@{other}")
                     if j is not None:
                         alias_hits[f] = nxt[i] = j  # (for VT211)
+                        extra[i] = 1
                         continue
+                passed = 1
                 nxt[i] = through_aliases(user, other, p, _ALIAS_HOPS - 1)
             else:
                 nxt[i] = through_aliases(user, domain, p)
+            extra[i] = min(passed, 255)
 
 
-def _ended(nxt: array[int], candidates: Sequence[int]) -> bytearray:
-    """Per entry, 1 when following ``nxt`` from it ends: every hop matches a key; past
-    MAX_RECURSION keys sendmail gives up ('excessive recursion': no loop of keys to report),
-    so a longer cycle never closes (#18: a ring of 100k catch-alls took the engine 17 hops
-    per entry, 45 s)."""
+def _ended(nxt: array[int], extra: bytearray, candidates: Sequence[int],
+           exact: bytearray) -> tuple[bytearray, bytearray]:
+    """Per entry, 1 when following ``nxt`` from it needs no engine, and the keys sendmail
+    matches from it on (each entry's own, and the catch-alls ``extra`` says it passes),
+    read only where it is 1 (0: not known). No engine: the hops end within MAX_RECURSION;
+    or every hop is an exact key (``exact``) and they pass more keys than the limit, round
+    a cycle or not: :func:`too_long` counts those (#18: a ring of 100k keys took the engine
+    17 hops per entry, 45 s). Any other path past the limit, and a shorter cycle, is the
+    engine's."""
     from virtc.lookup.resolve import MAX_RECURSION
 
-    longest = MAX_RECURSION + 2
-    state = bytearray(len(nxt))  # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed
+    # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed, 4 too long (exact)
+    state, keys = bytearray(len(nxt)), extra.translate(_PLUS_ONE)
     for start in candidates:
         if state[start]:
             continue
@@ -354,26 +383,50 @@ def _ended(nxt: array[int], candidates: Sequence[int]) -> bytearray:
         i = hop
         while True:
             s = state[i]
-            if s in (1, 2):
+            if s in (1, 2, 4):
                 break
-            if s == 3:  # a cycle: the engine reports it, unless it is too long to close
-                s = 1 if len(path) - path.index(i) > longest else 2
+            if s == 3:  # a cycle: the engine reports it, unless too_long counts it
+                s = 4 if len(path) - path.index(i) > MAX_RECURSION else 2
                 break
             hop = nxt[i]
             if hop < 0:
-                s = 1 if hop == _ENDS else 2
-                state[i] = s
+                s = state[i] = 1 if hop == _ENDS else 2
                 break
             state[i] = 3
             path.append(i)
             i = hop
+        if s == 1:  # counted back from where the hops end (or a path counted before)
+            k, ex = keys[i], -1
+            for q in reversed(path):
+                k += 1 + extra[q]
+                if k <= MAX_RECURSION:
+                    state[q], keys[q] = 1, k
+                    continue
+                # (past the limit: too_long's if exact keys all the way)
+                ex = _exact_from(q, nxt, exact, extra) if ex < 0 else ex and exact[q]
+                state[q], keys[q] = 4 if ex else 2, 0
+            continue
+        if s == 4 and not all(map(exact.__getitem__, path)):
+            s = 2
         for q in path:
-            state[q] = s
-    return state.translate(_ENDED)
+            state[q], keys[q] = s, 0
+    return state.translate(_ENDED), keys
 
 
-_ENDED = bytes([0, 1]) + bytes(254)
-"""(state -> 1 for 'ends', 0 for anything else)"""
+def _exact_from(i: int, nxt: array[int], exact: bytearray, extra: bytearray) -> int:
+    """1 if every hop from entry ``i`` on is to an exact key and the last passes no
+    catch-all (:func:`too_long` counts the keys alike), else 0."""
+    while nxt[i] >= 0:
+        if not exact[i]:
+            return 0
+        i = nxt[i]
+    return int(not extra[i])
+
+
+_PLUS_ONE = bytes(range(1, 256)) + b"\xff"
+"""(a byte n -> n + 1: an entry's own key and the catch-alls its hop passes)"""
+_ENDED = bytes([0, 1, 0, 0, 1]) + bytes(251)
+"""(state -> 1 for 'ends' or 'too long', 0 for anything else)"""
 
 
 _ALIAS_HOPS = 8
@@ -511,20 +564,23 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     skip = ix.shadowed_by_duplicate
     first, values = table.key_index.first, ix.values
     # Addresses whose resolution is known to end: those spelt as a stored key marked at
-    # that key's entry (a byte each, not a set of a million strings), any other in a set.
-    ends = proven_ends(ix, local, ctx.checkpoint, ctx.parts(CODE))
+    # that key's entry (a byte each, not a set of a million strings), any other in a dict;
+    # with the keys it matches (0: not known), so that one more hop is known to end only
+    # within sendmail's recursion limit.
+    ends, matched = proven_ends(ix, local, ctx.checkpoint, ctx.parts(CODE))
     for proven in (proven_alias_ends, proven_template_ends, proven_wildcard_ends):
         for i in proven(ix, local):
-            ends[i] = 1
-    other_ends: set[str] = set()
+            ends[i], matched[i] = 1, 0
+    other_ends: dict[str, int] = {}
     cycles = _Cycles(local)
+    deep: set[int] = set()  # (entries found past the recursion limit here: too_long's too)
 
-    def mark(address: str) -> None:
+    def mark(address: str, keys: int) -> None:
         j = first(address)
         if j is None:
-            other_ends.add(address)
+            other_ends[address] = keys
         else:
-            ends[j] = 1
+            ends[j], matched[j] = 1, keys
 
     # Backwards: a chain written top-down (a -> b, b -> c, ...) is then proved from its end,
     # one step per entry, instead of being followed again from every entry.
@@ -535,11 +591,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if target is not None:
             # The address spelt like the key hits it first (exact lookup), then goes to target.
             if target.rpartition("@")[2] not in local:
-                ends[i] = 1
+                ends[i], matched[i] = 1, 1
                 continue
             j = ix.target_entry(p, target)
-            if ends[j] if j is not None else target in other_ends:
-                ends[i] = 1
+            keys = (matched[j] if ends[j] else 0) if j is not None else other_ends.get(target, 0)
+            if 0 < keys < MAX_RECURSION:
+                ends[i], matched[i] = 1, keys + 1
                 continue
             # Cheap proof that the target ends: sendmail tries its exact key first, and a value
             # without '@' is a local user or an error, never another lookup.
@@ -549,10 +606,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 hit = None if j is None else values[j]
             if hit is not None and "@" not in hit and "%" not in hit:
                 if j is None:  # mark(target), without looking it up again
-                    other_ends.add(target)
+                    other_ends[target] = 1
                 else:
-                    ends[j] = 1
-                ends[i] = 1
+                    ends[j], matched[j] = 1, 1
+                ends[i], matched[i] = 1, 2
                 continue
         key = Key.parse(stored)
         probe = eng.probe(key)
@@ -564,13 +621,21 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         else:
             quick = quick_path(probe, eng.table, local)  # (a chain of plain hops: no loop)
             if quick is not None:
-                for address in quick[1][:-1]:  # (the addresses looked up; the last is the end)
-                    mark(fold(address))
+                looked = quick[1][:-1]  # (the addresses looked up, each a key; the last is the end)
+                for left, address in zip(range(len(looked), 0, -1), looked):
+                    mark(fold(address), left)
                 continue
             r = eng.resolve(probe)
             if r.kind != "loop":
-                for step in r.steps:
-                    mark(fold(step.address))
+                left = len(r.chain)
+                for step in r.steps:  # (one with no key is the last: ends there, counted as one)
+                    mark(fold(step.address), max(left, 1))
+                    left -= step.key is not None and step.substituted is not None
+                continue
+            if not r.cycle:  # past sendmail's limit before any address came back
+                if r.chain[0] == stored:
+                    deep.add(i)
+                    yield _too_deep(ix.entries[i], probe, r.chain)
                 continue
             cycles.add(r)
             if not r.chain or r.chain[0] != stored or stored not in r.cycle:
@@ -584,23 +649,18 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             f"up and rejects it with '{LOOP_TEXT}'",
             help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
         )
-    for i, keys, last in too_long(ix, local):
-        stored = ix.stored_keys[i]
-        yield Finding(
-            *value_span(ix.entries[i]),
-            f"forwarding chain of {keys} keys '{stored}' -> ... -> '{ix.stored_keys[last]}': sendmail "
-            f"resolves '{stored}' through more keys than its limit of {MAX_RECURSION}, gives up and "
-            f"rejects it with '{LOOP_TEXT}'",
-            help="point the entry (or one further along) at the chain's final target",
-        )
+    for i, passed in too_long(ix, local):
+        if i not in deep:
+            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed))
 
 
-def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int, int]]:
-    """(entry, keys, last entry) of each exact key whose address passes more keys than
-    sendmail's recursion limit allows, each an exact key its predecessor's plain value
-    names: sendmail gives up at the limit's key (unless its value is an error) as at a
-    loop. Counted once for the table along the hits :func:`proven_ends` found (call it
-    first); a chain through catch-alls or wildcards is not counted (not reported)."""
+def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, list[int]]]:
+    """(entry, the first MAX_RECURSION + 1 entries its address matches) of each exact key
+    whose address passes more keys than sendmail's recursion limit allows, each an exact
+    key its predecessor's plain value names, round a cycle or not: sendmail gives up at the
+    limit's key (unless its value is an error). Counted once for the table along the hits
+    :func:`proven_ends` found (call it first); a chain with other hops (a catch-all, a
+    wildcard) is the engine's to find."""
     from virtc.lookup import substitute
     from virtc.lookup.resolve import MAX_RECURSION, prescan_error, quick_hop
 
@@ -618,8 +678,8 @@ def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int
         if not live:
             return
     hit = dict(zip_strict(compress(forwards, found), compress(hits, found)))
-    # Keys matched from each entry on, exact hits only (0: not counted yet).
-    depth, last = array("I", bytes(4 * n)), array("i", range(n))
+    # Distinct keys matched from each entry on, exact hits only (0: not counted yet).
+    depth = array("I", bytes(4 * n))
     for start in live:
         if depth[start]:
             continue
@@ -629,33 +689,51 @@ def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, int
             path.append(i)
             i = hit[i]
         k = depth[i]
-        if k in (_ON_PATH, _CYCLE):  # a loop, or into one: the engine reports those
-            for q in path:
-                depth[q] = _CYCLE
-            continue
-        if not k:
+        if k == _ON_PATH:  # round a cycle: each of its keys matches the cycle's keys
+            at = path.index(i)
+            k = len(path) - at
+            for q in path[at:]:
+                depth[q] = k
+            del path[at:]
+        elif not k:
             depth[i] = k = 1  # (the key whose value no other key answers)
-        end = last[i]
         for q in reversed(path):
             k += 1
-            depth[q], last[q] = k, end
+            depth[q] = k
     values, skip, stored_keys = ix.values, ix.shadowed_by_duplicate, ix.stored_keys
     for i in compress(count(), map(gt, depth, repeat(MAX_RECURSION))):
-        keys, end = depth[i], last[i]
-        if keys == _CYCLE or i in skip or not quick_hop(stored_keys[i], local):
+        if i in skip or not quick_hop(stored_keys[i], local):
             continue
-        if keys == MAX_RECURSION + 1:  # sendmail's last key: its value is still read as an error
-            value = values[end]
-            if "%" in value:  # (an exact key's: %1 its user, in any case)
-                value = substitute(value, (stored_keys[end], stored_keys[end].rpartition("@")[0]))
-            if prescan_error(value) is not None or (":" in value and "error" in value.lower()):
-                continue
-        yield i, keys, end
+        passed = [i]
+        for _ in range(MAX_RECURSION):
+            passed.append(hit[passed[-1]])
+        last = passed[-1]  # sendmail's last key: its value is still read as an error
+        value = values[last]
+        if "%" in value:  # (an exact key's: %1 its user, in any case)
+            value = substitute(value, (stored_keys[last], stored_keys[last].rpartition("@")[0]))
+        if prescan_error(value) is not None or (":" in value and "error" in value.lower()):
+            continue
+        yield i, passed
 
 
-_CYCLE, _ON_PATH = 0xFFFFFFFF, 0xFFFFFFFE
+_ON_PATH = 0xFFFFFFFF
 _NOT = bytes([1]) + bytes(255)
 """(a byte 0 -> 1, 1 -> 0: ``bytes.translate``)"""
+
+
+def _too_deep(e: Entry, address: str, keys: Sequence[str]) -> Finding:
+    """The finding for entry ``e`` whose ``address`` matches ``keys``, one more than sendmail's
+    recursion limit (the same whether a cycle or a chain: sendmail stops counting there)."""
+    from virtc.lookup.resolve import LOOP_TEXT, MAX_RECURSION
+
+    return Finding(
+        *value_span(e),
+        f"forwarding chain '{keys[0]}' -> '{keys[1]}' -> ... -> '{keys[-1]}' -> ...: sendmail "
+        f"resolves '{address}' through more keys than its limit of {MAX_RECURSION}, gives up and "
+        f"rejects it with '{LOOP_TEXT}'",
+        help="point the entry (or one further along) at where the mail ends: a local user, "
+             "a remote address",
+    )
 
 
 class _Cycles:
