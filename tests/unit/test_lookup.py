@@ -326,6 +326,25 @@ def test_quick_hops_are_quick_hop_of_each(addresses: list[str]) -> None:
     assert quick_hops(addresses, domains) == [quick_hop(a, domains) for a in addresses]
 
 
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_NOTHING_VALUES,
+                 st.builds("{}{}".format, _NOTHING_VALUES, st.sampled_from(["%", " 100%", "%1"]))),
+       st.sampled_from(["postmaster", "a.b", "x" * 250]), st.sampled_from(["probe.test", "out.test"]))
+def test_hit_error_is_what_resolve_ends_with(value: str, user: str, domain: str) -> None:
+    """A first hit refused or answered by the error rule ends as resolve says, '%' or not:
+    ``hit_error`` of the hit's value after its %N (the step's ``substituted``)."""
+    from virtc.lookup.resolve import Final, hit_error, local_domain_set
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    address = f"{user}@{domain}"
+    r = resolve(address, LookupTable.from_pairs({address.lower(): value}), domains)
+    hit = r.steps[0].substituted if r.steps else None
+    fast = None if hit is None else hit_error(address, hit, domains)
+    if fast is not None:
+        event("an error")
+        assert fast == Final(r.kind, r.result, r.status, r.text) and r.kind == "error", value
+
+
 _SUB_TEXT = st.text(alphabet="%0123a@9", max_size=8)
 
 
@@ -368,6 +387,27 @@ def test_relayed_end_is_what_resolve_ends_with(value: str) -> None:
         assert len(r.steps) != 1, value  # (only a value the engine relays in one step is one)
 
 
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_values, st.builds("{}%{}@{}".format, _value_word,
+                                    st.sampled_from(["1", "d", "probe.test", "%", ""]),
+                                    st.sampled_from(["probe.test", "out.test", "o.test.VM", "Local.test"]))))
+def test_relayed_end_of_a_substituted_value_is_what_resolve_ends_with(value: str) -> None:
+    """``literal``: the value after its %N (the step's ``substituted``), a '%' left in it a
+    character (``u%d@gw``, the %-hack, relayed as written to a host not local)."""
+    from virtc.lookup.resolve import Final, local_domain_set, relayed_end
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    r = resolve("u+d@probe.test", LookupTable.from_pairs({"u+*@probe.test": value}), domains)
+    hit = r.steps[0].substituted if r.steps else None
+    fast = None if hit is None else relayed_end(hit, domains, literal=True)
+    if fast is not None:
+        event("relayed at once")
+        assert fast == Final(r.kind, r.result, r.status, r.text) and len(r.steps) == 1, value
+    elif r.kind == "remote" and hit is not None and "error" not in value.lower() and \
+            hit.rpartition("@")[2].lower() not in domains:  # (not the %-hack of a local domain)
+        assert len(r.steps) != 1, value  # (relayed as written in one step: this says so)
+
+
 def test_relayed_end_examples() -> None:
     from virtc.lookup.resolve import relayed_end
 
@@ -377,6 +417,9 @@ def test_relayed_end_examples() -> None:
     assert relayed_end("u+@here.test", domains) is None  # looked up again
     assert relayed_end("bob", domains) is None and relayed_end("%1@there.test", domains) is None
     assert relayed_end("error:5.1.1:550 no", domains) is None
+    assert relayed_end("u%d@there.test", domains) is None  # (a %N: substitute first)
+    assert relayed_end("u%d@there.test", domains, literal=True) == ("remote", "u%d@there.test", None, None)
+    assert relayed_end("u%d@here.test", domains, literal=True) is None  # (the %-hack: looked up)
 
 
 def test_final_target_examples() -> None:

@@ -243,13 +243,16 @@ def final_target(value: str, domains: AbstractSet[str]) -> Final | None:
         Final("local", fold(value)[:prescan.MAX_USER], None, None)
 
 
-def relayed_end(value: str, domains: AbstractSet[str]) -> Final | None:
+def relayed_end(value: str, domains: AbstractSet[str], literal: bool = False) -> Final | None:
     """How an address ends whose key's value is ``value`` (no substitution) when that value
     reads as an address outside ``domains`` that :func:`final_target` declines (its local
     part not plain words: ``u+*@d.VIRTMAIL``, ``u+@host``): relayed there, as the engine
     says after one lookup; None for anything else (an error, a local user or domain, a
-    value sendmail refuses). Tested equal to :func:`resolve`."""
-    if "%" in value or ("error" in value.lower() and ":" in value) or prescan_error(value) is not None:
+    value sendmail refuses). ``literal``: ``value`` is after its %N, a '%' in it is one
+    (``u%d@gw.example``, the %-hack, relayed as written to a host not local). Tested
+    equal to :func:`resolve`."""
+    if ("%" in value and not literal) or ("error" in value.lower() and ":" in value) or \
+            prescan_error(value) is not None:
         return None
     target = classify(value)
     if not isinstance(target, _Address) or _is_local(target.domain, domains, False):
@@ -257,10 +260,11 @@ def relayed_end(value: str, domains: AbstractSet[str]) -> Final | None:
     return Final("remote", target.text, None, None)
 
 
-def end_at_once(value: str, domains: AbstractSet[str]) -> Final | None:
+def end_at_once(value: str, domains: AbstractSet[str], literal: bool = False) -> Final | None:
     """:func:`final_target`, else :func:`relayed_end`: how an address ends whose key's value
-    is ``value`` when nothing is looked up after it (rules comparing two such ends)."""
-    return final_target(value, domains) or relayed_end(value, domains)
+    is ``value`` when nothing is looked up after it (rules comparing two such ends);
+    ``literal``: ``value`` is after its %N (see :func:`relayed_end`)."""
+    return final_target(value, domains) or relayed_end(value, domains, literal)
 
 
 def ends_there(value: str) -> bool:
@@ -318,6 +322,19 @@ def catch_all_end(address: str, value: str, domains: AbstractSet[str]) -> Final 
     if isinstance(target, _Error):
         return Final("error", None, target.status, target.text)
     return Final("local", target.name, None, None) if isinstance(target, _Local) else None
+
+
+def hit_error(address: str, value: str, domains: AbstractSet[str]) -> Final | None:
+    """How :func:`resolve` ends for ``address`` when the first key it finds gives ``value``
+    (after its %N) and sendmail refuses that value or its ``error:`` rule answers: the
+    error, whatever else the value holds (a '%' in ``100% of quota``). None for any other
+    value, or an ``address`` :func:`quick_hop` does not take. Tested equal to
+    :func:`resolve` (#18: VT105 sent every reject text with a '%' to the engine)."""
+    plain = PLAIN_ADDRESS.fullmatch(address)
+    if plain is None or not quick_hop(address, domains) or _marker(value) is not None:
+        return None
+    refused = _refused(value, _Address(plain[1], plain[2]))
+    return None if refused is None else Final("error", None, refused.status, refused.text)
 
 
 def catch_all_kind(user: str, domain: str, value: str, domains: AbstractSet[str]) -> Kind | None:

@@ -130,7 +130,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
     if exact:
         eng = engine()
-        theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains))
+        theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains, literal=True))
         apart, settled = exact_verdicts(ix, exact, eng.domains, theirs_end)
         candidates.difference_update(apart)
     for i, stored, value in _with_texts(ix, sorted(candidates), ctx.checkpoint):
@@ -217,7 +217,20 @@ def exact_verdict(stored: str, value: str, catch_all: str, local: AbstractSet[st
     # without its two ends; #18: 300k 'u@d  uN%3@store' beside '@d  %1%3@store'.)
     if mine != theirs and relayed(mine, local) and relayed(theirs, local):
         return False
-    return texts_alike(mine, theirs, local, theirs_end)
+    return errors_alike(stored, mine, theirs, local) and texts_alike(mine, theirs, local, theirs_end)
+
+
+def errors_alike(address: str, mine: str, theirs: str, local: AbstractSet[str]) -> bool:
+    """False when ``address`` ends in two different errors with the key's text ``mine`` and
+    the next key's ``theirs`` (each after its %N) as its first hit (#18: 100k
+    ``u@d  error:...552 full (100% of quota)`` beside another reject went to the engine,
+    two resolutions each: the '%' is no %N, and texts_alike leaves a '%' to the engine)."""
+    if mine == theirs or not mine.lstrip(BLANKS)[:5].lower() == "error" == theirs.lstrip(BLANKS)[:5].lower():
+        return True
+    from virtc.lookup.resolve import hit_error
+
+    a, b = hit_error(address, mine, local), hit_error(address, theirs, local)
+    return a is None or b is None or a == b
 
 
 def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[str],
@@ -251,10 +264,11 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
         ats = list(map(str.__getitem__, keys, map(slice, map(len, users), repeat(None))))  # ('@d')
         mine, theirs = substitute_users(texts, keys, users), substitute_users(theirs_raw, ats, users)
         kinds = zip_strict(final_kinds(mine, local), final_kinds(theirs, local))
-        for i, a, b, (ka, kb) in zip_strict(chosen, mine, theirs, kinds):
+        for i, stored, a, b, (ka, kb) in zip_strict(chosen, keys, mine, theirs, kinds):
             if a == b:
                 alike.add(i)  # (texts_alike of equal texts)
-            elif ends_apart(a, b, ka, kb) or not texts_alike(a, b, local, theirs_end):
+            elif ends_apart(a, b, ka, kb) or not errors_alike(stored, a, b, local) or \
+                    not texts_alike(a, b, local, theirs_end):
                 apart.append(i)
             else:
                 alike.add(i)
@@ -590,18 +604,19 @@ def _next_key_alike(value: str, tried: list[LookupKey], at: int, get: Callable[[
 
 def texts_alike(mine: str, theirs: str, local: AbstractSet[str] | None,
                 theirs_end: Callable[[str], Final | None] | None = None) -> bool:
-    """Whether what the key gives (``mine``) and what the next key gives (``theirs``) may
-    lead to the same place: the same words for names; for addresses, False only when both
-    end at once, differently (``local``: the local domains; None: not asked).
-    ``theirs_end``: :func:`~virtc.lookup.resolve.end_at_once` for ``local``, remembering
+    """Whether what the key gives (``mine``) and what the next key gives (``theirs``), each
+    after its %N (a '%' left is a character), may lead to the same place: the same words
+    for names; for addresses, False only when both end at once, differently (``local``:
+    the local domains; None: not asked). ``theirs_end``:
+    :func:`~virtc.lookup.resolve.end_at_once` for ``local`` and a literal text, remembering
     (a catch-all's text is the next key's for each of its domain's entries)."""
     if any(c in text for text in (mine, theirs) for c in "@!%"):
         if local is not None:  # both end at once (a remote address, a reject, a name) otherwise?
             from virtc.lookup.resolve import end_at_once
 
-            end = end_at_once(theirs, local) if theirs_end is None else theirs_end(theirs)
+            end = end_at_once(theirs, local, True) if theirs_end is None else theirs_end(theirs)
             if end is not None:
-                mine_end = end_at_once(mine, local)
+                mine_end = end_at_once(mine, local, True)
                 if mine_end is not None and mine_end != end:
                     return False
         return True
