@@ -373,7 +373,10 @@ _CHAIN_VALUES = ["a@d0.example", "b@d0.example", "c@d1.example", "a@d1.example",
                  "a@d0.example, b@d1.example", '"x, y"@d0.example', "(c, d) a@d0.example",
                  "a@d0.example,", "<a@d0.example", '"a b"', "Bob <a@d0.example>",
                  # catch-alls whose %N makes a value that ends at once, or not
-                 "own+%1", "%1.x@d0.example"]
+                 "own+%1", "%1.x@d0.example",
+                 # the %-hack: relayed as written to a remote host, looked up again at a local one
+                 "a%d0.example@gw.example", "%1%d1.example@gw.example", "a%d1.example@d0.example",
+                 "b%x@d1.example"]
 _CHAIN_ROW = st.tuples(st.sampled_from(["a", "b", "c", "@", "a+*", "a+x", "z", "z++", "z+*", "++", "+*"]),
                        st.integers(0, 1), st.sampled_from(_CHAIN_VALUES))
 

@@ -86,12 +86,15 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-def _substituted_targets(stored_keys: list[str], values: list[str], targets: list[str | None]) -> None:
+def _substituted_targets(stored_keys: list[str], values: list[str], targets: list[str | None],
+                         local: AbstractSet[str]) -> None:
     """Fill in ``targets`` (of :func:`_plain_targets`) for the %N values of exact keys
     without '+': the address spelt like the key hits it first, with %1 its user and %2, %3
     empty, so the value after that substitution is its next hop (#18: 400k such values
-    went to the engine's quick path one by one)."""
+    went to the engine's quick path one by one); a value relayed as written with a '%'
+    left in it (the %-hack ``u%d@gw.example``: ``relayed_end``) is its address, remote."""
     from virtc.lookup.keys import substitute_users
+    from virtc.lookup.resolve import relayed_end
 
     chosen, keys, users = [], [], []
     for k in compress(count(), map(str.__contains__, values, repeat("%"))):
@@ -102,7 +105,10 @@ def _substituted_targets(stored_keys: list[str], values: list[str], targets: lis
             keys.append(stored)
             users.append(user)
     substituted = substitute_users(list(map(values.__getitem__, chosen)), keys, users)
-    for k, target in zip_strict(chosen, _plain_targets(substituted)):  # (all at once, in C)
+    for k, text, target in zip_strict(chosen, substituted, _plain_targets(substituted)):  # (in C)
+        if target is None and "%" in text:
+            relayed = relayed_end(text, local, literal=True)
+            target = None if relayed is None else fold(relayed.result or "")
         targets[k] = target
 
 
@@ -314,7 +320,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
         positions = range(at.start + span.start, at.stop + span.start)
         texts = values.take(chunk)
         targets = _plain_targets(texts)
-        _substituted_targets(ix.stored_keys.take(chunk), texts, targets)
+        _substituted_targets(ix.stored_keys.take(chunk), texts, targets, local)
         for f, i, target, text in zip_strict(positions, chunk, targets, texts):
             if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
                 if target is None and nxt[i] != _UNKNOWN and ends_there(text):
