@@ -164,7 +164,8 @@ def _loops_with_a_slow_vt205(monkeypatch: pytest.MonkeyPatch, helper_parts: Path
         lines.append(f"u{i}@d.example\tu{to}@d.example")
         if i % 40 == 0:
             c = i // 40
-            lines += [f"c{c}k{k}@d.example\tc{c}k{k + 1}@{'al' if k == 15 else 'd'}.example" for k in range(16)]
+            lines += [f"c{c}k{k}@d.example\tc{c}k{k + 1}@{'al' if k == 15 else 'd'}.example"
+                      for k in range(16)]
     parent, real_hops = os.getpid(), vt205._next_hops
 
     def slow_here(ix: Any, local: Any, nxt: Any, extra: Any, span: range, checkpoint: Any) -> None:
