@@ -7,7 +7,7 @@ test_prescan_address_oracle.py; these examples run everywhere and fast.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtc.lookup.prescan import (
@@ -21,6 +21,7 @@ from virtc.lookup.prescan import (
     lookup_address,
     prescan,
     rcpt_reply,
+    refusal,
     scan_bytes,
     shorten,
     smtp_text,
@@ -187,6 +188,24 @@ def test_prescan_word_path_equals_the_state_machine(data: bytes) -> None:
     """The one-regex path for plain bytes gives what the byte-by-byte scan gives, limits
     (token too long, too many tokens, address too long) and unbalanced '<>' included."""
     assert prescan(data) == scan_bytes(data)
+
+
+_SHORT_PIECES = st.sampled_from([b"a", b"error:5.1.1:550", b" ", b"<", b">", b"(", b")", b'"', b"\\", b"\xe9",
+                                 b"\xff", b"\x00", b"%", b"#1", b"\t", b"y" * 60])
+
+
+@settings(max_examples=3000)
+@given(st.lists(_SHORT_PIECES, max_size=40).map(b"".join))
+def test_refusal_is_the_state_machines_reply(data: bytes) -> None:
+    """The reply from quotes and brackets alone is the byte-by-byte scan's, whatever they
+    hold (escaped, nested, in quotes or comments), at and past 256 bytes."""
+    assert refusal(data) == scan_bytes(data).reply()
+
+
+@pytest.mark.parametrize("data", [b'a\\', b'a "b\\"', b"a (b \\) c", b'a (")") b', b'a "(" b', b"a <(>)",
+                                  b"a > b", b"a ) b (", b'a "b', b"a (b", b"a <b", b"(a) b", b"  (a"])
+def test_refusal_examples(data: bytes) -> None:
+    assert refusal(data) == scan_bytes(data).reply()
 
 
 @pytest.mark.parametrize("data", [

@@ -164,8 +164,7 @@ def prescan_error(value: str) -> _Error | None:
     quotes, a token over 256 bytes, too many tokens), or None."""
     if not needs_prescan(value):
         return None
-    scan = prescan.prescan(value)
-    reply = scan.reply()
+    reply = prescan.refusal(value)
     if reply is None:
         return None
     return _Error(reply.split(" ", 2)[1], reply)
