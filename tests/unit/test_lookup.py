@@ -345,6 +345,24 @@ def test_hit_error_is_what_resolve_ends_with(value: str, user: str, domain: str)
         assert fast == Final(r.kind, r.result, r.status, r.text) and r.kind == "error", value
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.builds("error:{}{}".format, st.sampled_from(["5.1.1:550", "5.1.1", "nouser", "4.2.1:450", "x", "",
+                                                     "5.1.1:", "5.1.1 550", '"5.1.1":550']),
+                 st.text(alphabet="a <>.:\"", max_size=8)),
+       st.lists(st.sampled_from(["a", "b.c", "x>y", "p:q", "<z>"]), min_size=2, max_size=2, unique=True))
+def test_error_rule_remembers_only_what_the_address_has_no_part_in(value: str, users: list[str]) -> None:
+    """A reject's reply kept by value is the one made afresh for any other address."""
+    import importlib
+
+    module = importlib.import_module("virtc.lookup.resolve")
+    first, second = (module._Address(user, "probe.test") for user in users)
+    module._OWN_ERRORS.clear()
+    module._error_rule(value, first)
+    remembered = module._error_rule(value, second)
+    module._OWN_ERRORS.clear()
+    assert remembered == module._error_rule(value, second), value
+
+
 _SUB_TEXT = st.text(alphabet="%0123a@9", max_size=8)
 
 

@@ -511,6 +511,9 @@ def _error_rule(value: str, address: _Address) -> _Error | None:
     """sendmail's two ``error:`` rules, matched on the tokens of the rule's workspace."""
     if ":" not in value or "error" not in value.lower():
         return None  # (nearly every value: no tokenizing needed)
+    known = _OWN_ERRORS.get(value)
+    if known is not None:
+        return known
     vt = tokenize(value)
     if len(vt) < 2 or vt[0].lower() != "error" or vt[1] != ":":
         return None
@@ -521,7 +524,17 @@ def _error_rule(value: str, address: _Address) -> _Error | None:
     else:
         status, first = strip_quotes(ws[3]), 4
     end = ws.index(">", first + 1)
-    return _Error(status, error_reply(status, strip_quotes(join(ws[first:end], " "))))
+    error = _Error(status, error_reply(status, strip_quotes(join(ws[first:end], " "))))
+    if end <= len(vt) + 1:  # (all of it the value's own: the same for every address)
+        if len(_OWN_ERRORS) >= 10_000:
+            _OWN_ERRORS.clear()
+        _OWN_ERRORS[value] = error
+    return error
+
+
+_OWN_ERRORS: dict[str, _Error] = {}
+"""(:func:`_error_rule`'s answers that the address has no part in, by value: a catch-all's
+reject is asked for every address of its domain)"""
 
 
 # -- the lookup itself ----------------------------------------------------------------

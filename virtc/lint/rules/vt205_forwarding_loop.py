@@ -657,7 +657,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         )
     for i, passed in too_long(ix, local):
         if i not in deep:
-            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed))
+            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed[:2] + passed[-1:]))
 
 
 def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, list[int]]]:
@@ -729,7 +729,8 @@ _NOT = bytes([1]) + bytes(255)
 
 def _too_deep(e: Entry, address: str, keys: Sequence[str]) -> Finding:
     """The finding for entry ``e`` whose ``address`` matches ``keys``, one more than sendmail's
-    recursion limit (the same whether a cycle or a chain: sendmail stops counting there)."""
+    recursion limit (the same whether a cycle or a chain: sendmail stops counting there;
+    only the first two and the last are named)."""
     from virtc.lookup.resolve import LOOP_TEXT, MAX_RECURSION
 
     return Finding(
