@@ -655,20 +655,20 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             f"up and rejects it with '{LOOP_TEXT}'",
             help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
         )
-    for i, passed in too_long(ix, local):
+    for i, passed in too_long(ix, local):  # (the three keys a finding names)
         if i not in deep:
-            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed[:2] + passed[-1:]))
+            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed))
 
 
 def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, list[int]]]:
-    """(entry, the first MAX_RECURSION + 1 entries its address matches) of each exact key
-    whose address passes more keys than sendmail's recursion limit allows, each an exact
+    """(entry, [it, the next entry its address matches, the (MAX_RECURSION + 1)th]) of each
+    exact key whose address passes more keys than sendmail's recursion limit allows, each an exact
     key its predecessor's plain value names, round a cycle or not: sendmail gives up at the
     limit's key (unless its value is an error). Counted once for the table along the hits
     :func:`proven_ends` found (call it first); a chain with other hops (a catch-all, a
     wildcard) is the engine's to find."""
     from virtc.lookup import substitute
-    from virtc.lookup.resolve import MAX_RECURSION, prescan_error, quick_hop
+    from virtc.lookup.resolve import MAX_RECURSION, prescan_error, quick_hops
 
     n, hits, forwards = len(ix.entries), ix.forward_hits, ix.forwards
     found = bytes(map(ge, hits, repeat(0)))
@@ -707,19 +707,34 @@ def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, lis
             k += 1
             depth[q] = k
     values, skip, stored_keys = ix.values, ix.shadowed_by_duplicate, ix.stored_keys
-    for i in compress(count(), map(gt, depth, repeat(MAX_RECURSION))):
-        if i in skip or not quick_hop(stored_keys[i], local):
+    past = [i for i in compress(count(), map(gt, depth, repeat(MAX_RECURSION))) if i not in skip]
+    hop = array("i", range(n))  # (each entry's exact hit; itself for none)
+    deque(map(hop.__setitem__, hit.keys(), hit.values()), maxlen=0)
+    last_of = _ahead(hop, MAX_RECURSION)
+    for i, plain in zip_strict(past, quick_hops(stored_keys.take(past), local)):
+        if not plain:
             continue
-        passed = [i]
-        for _ in range(MAX_RECURSION):
-            passed.append(hit[passed[-1]])
-        last = passed[-1]  # sendmail's last key: its value is still read as an error
-        value = values[last]
-        if "%" in value:  # (an exact key's: %1 its user, in any case)
-            value = substitute(value, (stored_keys[last], stored_keys[last].rpartition("@")[0]))
-        if prescan_error(value) is not None or (":" in value and "error" in value.lower()):
-            continue
-        yield i, passed
+        last = last_of[i]
+        if depth[i] == MAX_RECURSION + 1:  # sendmail's last key ends there: an error is still read
+            value = values[last]
+            if "%" in value:  # (an exact key's: %1 its user, in any case)
+                value = substitute(value, (stored_keys[last], stored_keys[last].rpartition("@")[0]))
+            if prescan_error(value) is not None or (":" in value and "error" in value.lower()):
+                continue
+        yield i, [i, hop[i], last]
+
+
+def _ahead(hop: array[int], k: int) -> array[int]:
+    """Per entry, the entry ``k`` hops on along ``hop``: composed by squaring, each
+    composition one map in C (#18: a ring of 300k keys, each reported)."""
+    ahead, step = array("i", range(len(hop))), hop
+    while k:
+        if k & 1:
+            ahead = array("i", map(step.__getitem__, ahead))
+        k >>= 1
+        if k:
+            step = array("i", map(step.__getitem__, step))
+    return ahead
 
 
 _ON_PATH = 0xFFFFFFFF
