@@ -37,9 +37,9 @@ from virtc.table import Table
 
 
 def _unproven(ix: TableIndex, local: object, checkpoint: object,
-              shared: object) -> tuple[bytearray, bytearray]:
+              shared: object) -> tuple[bytearray, bytearray, list[list[int]]]:
     """VT205's ``proven_ends`` proving nothing: every entry to the engine."""
-    return bytearray(len(ix.entries)), bytearray(len(ix.entries))
+    return bytearray(len(ix.entries)), bytearray(len(ix.entries)), []
 
 
 def _rows_table(rows: list[tuple[str, int, str]]) -> Table:

@@ -191,12 +191,13 @@ def _initial_hops(ix: TableIndex) -> array[int]:
 
 
 def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[], None],
-                shared: SharedParts | None) -> tuple[bytearray, bytearray]:
+                shared: SharedParts | None) -> tuple[bytearray, bytearray, list[list[int]]]:
     """Per entry, 1 when following plain forwards from it provably ends (a local user, an error,
     a remote address) within sendmail's recursion limit, or passes it through exact keys
-    only (:func:`too_long` counts those), without the engine; and the keys matched from
-    each that ends (see :func:`_ended`). Each entry's next hop is the entry whose exact key
-    its value names, and the hops are followed once for the whole table (#18: the chains
+    only (:func:`too_long` counts those), or is on a cycle of exact keys, without the
+    engine; the keys matched from each that ends; and those cycles (see :func:`_ended`).
+    Each entry's next hop is the entry whose exact key its value names, and the hops are
+    followed once for the whole table (#18: the chains
     shape sent 10% of the entries through the engine, 12 s at 200k entries); a target
     without a key of its own goes on through its domain's catch-all (see
     ``through_aliases``). Anything else (a %N value, a '+detail' target without its own
@@ -365,18 +366,23 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
 
 
 def _ended(nxt: array[int], extra: bytearray, candidates: Sequence[int],
-           exact: bytearray) -> tuple[bytearray, bytearray]:
+           exact: bytearray) -> tuple[bytearray, bytearray, list[list[int]]]:
     """Per entry, 1 when following ``nxt`` from it needs no engine, and the keys sendmail
     matches from it on (each entry's own, and the catch-alls ``extra`` says it passes),
-    read only where it is 1 (0: not known). No engine: the hops end within MAX_RECURSION;
-    or every hop is an exact key (``exact``) and they pass more keys than the limit, round
-    a cycle or not: :func:`too_long` counts those (#18: a ring of 100k keys took the engine
-    17 hops per entry, 45 s). Any other path past the limit, and a shorter cycle, is the
-    engine's."""
+    read only where it is 1 (0: not known); and the cycles of exact keys (``exact``)
+    within MAX_RECURSION, each in order, which sendmail closes (:func:`check` reports
+    them from their keys: #18, 60k Postfix-style self-maps 'u@d  u@d' went to the engine).
+    No engine: the hops end within the limit; or every hop is an exact key and they pass
+    more keys than the limit, round a cycle or not (:func:`too_long` counts those; #18: a
+    ring of 100k keys took the engine 17 hops per entry, 45 s), or lead into such a
+    cycle; or the entry is on one. Any other path past the limit, and a cycle through
+    other hops, is the engine's."""
     from virtc.lookup.resolve import MAX_RECURSION
 
-    # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed, 4 too long (exact)
+    # 0 not known yet, 1 ends, 2 unknown, 3 on the path being followed, 4 too long or into
+    # a cycle (exact keys: too_long's), 5 on a cycle of exact keys (in rings)
     state, keys = bytearray(len(nxt)), extra.translate(_PLUS_ONE)
+    rings: list[list[int]] = []
     for start in candidates:
         if state[start]:
             continue
@@ -389,10 +395,21 @@ def _ended(nxt: array[int], extra: bytearray, candidates: Sequence[int],
         i = hop
         while True:
             s = state[i]
-            if s in (1, 2, 4):
+            if s in (1, 2, 4, 5):
+                s = 4 if s == 5 else s  # (into a cycle)
                 break
-            if s == 3:  # a cycle: the engine reports it, unless too_long counts it
-                s = 4 if len(path) - path.index(i) > MAX_RECURSION else 2
+            if s == 3:  # a cycle: of exact keys here, else the engine's
+                at = path.index(i)
+                ring = path[at:]
+                if not all(map(exact.__getitem__, ring)):
+                    s = 2
+                    break
+                if len(ring) <= MAX_RECURSION:
+                    rings.append(ring)
+                for q in ring:
+                    state[q], keys[q] = 5 if len(ring) <= MAX_RECURSION else 4, 0
+                del path[at:]
+                s = 4  # (the entries into it)
                 break
             hop = nxt[i]
             if hop < 0:
@@ -416,7 +433,7 @@ def _ended(nxt: array[int], extra: bytearray, candidates: Sequence[int],
             s = 2
         for q in path:
             state[q], keys[q] = s, 0
-    return state.translate(_ENDED), keys
+    return state.translate(_ENDED), keys, rings
 
 
 def _exact_from(i: int, nxt: array[int], exact: bytearray, extra: bytearray) -> int:
@@ -431,8 +448,8 @@ def _exact_from(i: int, nxt: array[int], exact: bytearray, extra: bytearray) -> 
 
 _PLUS_ONE = bytes(range(1, 256)) + b"\xff"
 """(a byte n -> n + 1: an entry's own key and the catch-alls its hop passes)"""
-_ENDED = bytes([0, 1, 0, 0, 1]) + bytes(251)
-"""(state -> 1 for 'ends' or 'too long', 0 for anything else)"""
+_ENDED = bytes([0, 1, 0, 0, 1, 1]) + bytes(250)
+"""(state -> 1 for 'ends', 'too long' and 'on a cycle of exact keys', 0 for anything else)"""
 
 
 _ALIAS_HOPS = 8
@@ -563,7 +580,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if not candidates:
         return
     from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
-    from virtc.lookup.resolve import LOOP_TEXT, MAX_RECURSION, quick_path
+    from virtc.lookup.resolve import MAX_RECURSION, quick_path
 
     eng = shared_engine(table, ctx)
     local = eng.domains
@@ -573,7 +590,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # that key's entry (a byte each, not a set of a million strings), any other in a dict;
     # with the keys it matches (0: not known), so that one more hop is known to end only
     # within sendmail's recursion limit.
-    ends, matched = proven_ends(ix, local, ctx.checkpoint, ctx.parts(CODE))
+    ends, matched, rings = proven_ends(ix, local, ctx.checkpoint, ctx.parts(CODE))
     for proven in (proven_alias_ends, proven_template_ends, proven_wildcard_ends):
         for i in proven(ix, local):
             ends[i], matched[i] = 1, 0
@@ -647,14 +664,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if not r.chain or r.chain[0] != stored or stored not in r.cycle:
                 continue  # leads into a loop elsewhere (reported there), or never reaches this entry
             cycle = r.cycle
-        e = ix.entries[i]
-        path = " -> ".join(f"'{k}'" for k in cycle)
-        yield Finding(
-            *value_span(e),
-            f"forwarding loop {path}: sendmail resolves '{probe}' back into itself until it gives "
-            f"up and rejects it with '{LOOP_TEXT}'",
-            help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
-        )
+        yield _loop(ix.entries[i], probe, cycle)
+    for ring in rings:  # (each entry's own address comes back round its keys)
+        names = ix.stored_keys.take(ring)
+        for at, (i, stored) in enumerate(zip_strict(ring, names)):
+            if i not in skip and stored.rpartition("@")[2] in ix.domains:
+                yield _loop(ix.entries[i], eng.probe(Key.parse(stored)), (*names[at:], *names[:at], stored))
     for i, passed in too_long(ix, local):  # (the three keys a finding names)
         if i not in deep:
             yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed))
@@ -740,6 +755,20 @@ def _ahead(hop: array[int], k: int) -> array[int]:
 _ON_PATH = 0xFFFFFFFF
 _NOT = bytes([1]) + bytes(255)
 """(a byte 0 -> 1, 1 -> 0: ``bytes.translate``)"""
+
+
+def _loop(e: Entry, address: str, cycle: Sequence[str]) -> Finding:
+    """The finding for entry ``e`` whose ``address`` comes back round the keys ``cycle``
+    (its own first and last)."""
+    from virtc.lookup.resolve import LOOP_TEXT
+
+    path = " -> ".join(f"'{k}'" for k in cycle)
+    return Finding(
+        *value_span(e),
+        f"forwarding loop {path}: sendmail resolves '{address}' back into itself until it gives "
+        f"up and rejects it with '{LOOP_TEXT}'",
+        help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
+    )
 
 
 def _too_deep(e: Entry, address: str, keys: Sequence[str]) -> Finding:
