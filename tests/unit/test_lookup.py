@@ -253,9 +253,11 @@ def test_classify_fast_path_equals_the_tokenizer(text: str) -> None:
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.text(alphabet="aZ09_-.:%@!^/[]+<>,;\"()\\ \t\r\x0b\x0céü", max_size=24))
+@given(st.one_of(st.text(alphabet="aZ09_-.:%@!^/[]+<>,;\"()\\ \t\r\x0b\x0céü", max_size=24),
+                 st.text(alphabet="a.%( )", max_size=24)))
 def test_tokenize_fast_path_equals_the_loop(text: str) -> None:
-    """The regex for texts without quotes, comments or backslashes gives what the loop gives."""
+    """The regexes for texts without quotes or backslashes (comments dropped) give what the
+    loop gives."""
     from virtc.lookup.tokens import tokenize_slowly
 
     assert tokenize(text) == tokenize_slowly(text), text

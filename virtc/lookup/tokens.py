@@ -31,7 +31,21 @@ def tokenize(text: str) -> list[str]:
     """Split ``text`` as sendmail's prescan does (see the module docstring)."""
     if _NOT_PLAIN.search(text) is None:
         return _PLAIN_TOKEN.findall(text)
+    if '"' not in text and "\\" not in text:
+        # Balanced comments without quotes or backslashes: each dropped (a blank ends the
+        # word before it), innermost first (#18: reject texts with '(ticket #1)').
+        bare = text
+        while "(" in bare:
+            shorter = _COMMENT.sub(" ", bare)
+            if shorter == bare:
+                break
+            bare = shorter
+        if "(" not in bare and ")" not in bare:
+            return _PLAIN_TOKEN.findall(bare)
     return tokenize_slowly(text)
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
 
 
 def tokenize_slowly(text: str) -> list[str]:
