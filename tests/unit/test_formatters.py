@@ -7,7 +7,7 @@ import json
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.lint_fakes import fake_rules, use_fake_rules
 from support.oracles import ROOT
@@ -90,10 +90,21 @@ def test_display_columns(line: str, col: int, end: int, expected: tuple[str, int
     assert text.display(line, col, end) == expected
 
 
-@given(st.text(st.sampled_from("ab @.\t\x7f\r\xe9\xc3\xa9~"), max_size=30), st.integers(-2, 35),
-       st.integers(-2, 35))
+@settings(max_examples=2000)
+@given(st.text(st.sampled_from("ab @.\t\x7f\r\x00\x85\xa0\xad\xe9\xc3\xa9\xe6\x97\xa5\xcc\x81\xc2\xbc~"),
+               max_size=30), st.integers(-2, 35), st.integers(-2, 35))
 def test_display_fast_path_equals_the_plain_one(line: str, col: int, end: int) -> None:
+    """Latin-1 and UTF-8 bytes (one cell, wide, combining), controls and tabs."""
     assert text.display(line, col, end) == text._display(line, col, end)
+
+
+def test_display_narrow_characters_take_one_cell() -> None:
+    """What the fast path of display() takes as one cell, rich does too."""
+    from rich.cells import cell_len
+
+    from virtc.formatters import visible
+
+    assert all(cell_len(visible(chr(c))) == 1 for c in range(0x300) if c != 0x09)
 
 
 @given(st.text(st.sampled_from("ab \t\n\x00\x1b\x7f\x85\xa0\xc3\xa9\udcff~"), max_size=20))
@@ -272,3 +283,12 @@ def test_write_json_is_the_document_with_its_list(items: list[object]) -> None:
     skeleton = json.dumps({**doc, "runs": [{"results": [], "after": True}]}, indent=2)
     assert text.endswith("}\n")
     assert len(text.splitlines()) == len(skeleton.splitlines()) + (len(items) + 1 if items else 0)
+
+
+def test_the_control_searches_find_what_the_stand_ins_change() -> None:
+    """safe() and display() skip their translate when the search finds nothing: each
+    search must find every character its table changes."""
+    from virtc import formatters
+
+    assert set(formatters._SAFE) == {c for c in range(0x300) if formatters._CONTROLS.match(chr(c))}
+    assert set(text._STAND_INS) == {c for c in range(0x300) if text._CONTROLS.match(chr(c))}

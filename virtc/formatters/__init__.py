@@ -107,7 +107,12 @@ def safe(text: str) -> str:
     (no terminal escapes)."""
     if _UNSAFE.search(text) is None:  # (a str.translate costs microseconds, and a report has 100k)
         return text
-    return readable(text).translate(_SAFE)
+    text = readable(text)
+    return text if _CONTROLS.search(text) is None else text.translate(_SAFE)
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+"""What :data:`_SAFE` changes (#18: Latin-1 text without controls, 100k messages)."""
 
 
 def readable(text: str) -> str:

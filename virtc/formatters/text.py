@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from itertools import islice
 from typing import TYPE_CHECKING, TextIO
 
@@ -37,7 +38,32 @@ def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
         start = len(line[:max(column - 1, 0)].expandtabs(TAB))
         end = len(line[:max(end_column - 1, 0)].expandtabs(TAB))
         return line.expandtabs(TAB), start, max(end, start + 1)
-    return _display(line, column, end_column)
+    raw = line.encode("latin-1")
+    try:
+        chars, utf8 = raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        chars, utf8 = line, False
+    if _NARROW.fullmatch(chars) is None:  # (a wide or combining character: one at a time)
+        return _display(line, column, end_column)
+    # One cell a character again (Latin-1, accented UTF-8): columns are bytes, counted as
+    # the characters that start before them (#18: 100k findings on Latin-1 lines).
+    shown = chars if _CONTROLS.search(chars) is None else chars.translate(_STAND_INS)
+    start, end = (len(shown[:_characters(raw, utf8, c)].expandtabs(TAB)) for c in (column, end_column))
+    return shown.expandtabs(TAB), start, max(end, start + 1)
+
+
+def _characters(raw: bytes, utf8: bool, column: int) -> int:
+    """How many characters of ``raw`` start before the 1-based byte ``column``."""
+    head = raw[:max(column - 1, 0)]
+    return len(head.translate(None, _CONTINUATION)) if utf8 else len(head)
+
+
+_NARROW = re.compile("[\x00-\u02ff]*")
+"""Characters each shown in one cell (their stand-ins too: tested against rich)."""
+_STAND_INS = {c: _visible(chr(c)) for c in range(0x300) if c != 0x09 and _visible(chr(c)) != chr(c)}
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+"""The characters :data:`_STAND_INS` changes."""
+_CONTINUATION = bytes(range(0x80, 0xC0))
 
 
 def _display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
