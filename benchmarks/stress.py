@@ -21,14 +21,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-FIRST = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-         "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
-         "xavier", "yolanda", "zoe", "anna", "marc", "lea", "paul", "ines", "omar", "chen", "ravi")
-ROLES = ("info", "sales", "support", "billing", "admin", "webmaster", "postmaster", "abuse",
-         "contact", "jobs", "press", "noc", "security", "office", "hello")
-WORDS = ("acme", "north", "blue", "river", "stone", "cloud", "pixel", "green", "alpha", "delta",
-         "orbit", "maple", "cedar", "atlas", "nova", "lumen", "terra", "vista", "quartz", "ember")
-TLDS = ("com", "net", "org", "de", "fr", "co.uk", "io", "example")
+from generate import FIRST, ROLES, TLDS, WORDS  # (the names generate.py's shapes use)
+
 DETAILS = ("news", "lists", "shop", "github", "bank", "travel", "spam", "work", "amazon", "ebay",
            "paypal", "school", "kids", "tax", "health", "car", "home", "mum", "dad", "club")
 REJECT = "error:5.1.1:550 5.1.1 User unknown"
