@@ -197,11 +197,11 @@ def proven_ends(ix: TableIndex, local: AbstractSet[str], checkpoint: Callable[[]
     only (:func:`too_long` counts those), or is on a cycle of exact keys, without the
     engine; the keys matched from each that ends; and those cycles (see :func:`_ended`).
     Each entry's next hop is the entry whose exact key its value names, and the hops are
-    followed once for the whole table (#18: the chains
-    shape sent 10% of the entries through the engine, 12 s at 200k entries); a target
-    without a key of its own goes on through its domain's catch-all (see
-    ``through_aliases``). Anything else (a %N value, a '+detail' target without its own
-    key, a cycle) stays 0. ``checkpoint``: called between batches
+    followed once for the whole table (#18: the chains shape sent 10% of the entries
+    through the engine, 12 s at 200k entries); a target without a key of its own goes on
+    through its domain's catch-all (see ``through_aliases``). Anything else (a %N value, a
+    '+detail' target without its own key, a cycle through other hops) stays 0.
+    ``checkpoint``: called between batches
     (:attr:`LintContext.checkpoint`); ``shared``: the parts of the pass to do here and
     those the helper process did (:attr:`LintContext.parts`), None to do every part here."""
     candidates = ix.forwards
@@ -241,7 +241,6 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
         answers, ``args`` its %N: an error or a local user ends; a fixed address goes on as
         the entry's own does; with %N, what it makes of the address, if that ends at once
         ('owner+%1', '%1@store.example')."""
-        nonlocal passed
         nonlocal passed
         value = values[ca]
         if nxt[ca] == _ENDS and "@" not in value:
