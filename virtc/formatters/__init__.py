@@ -107,7 +107,11 @@ def safe(text: str) -> str:
     (no terminal escapes)."""
     if _UNSAFE.search(text) is None:  # (a str.translate costs microseconds, and a report has 100k)
         return text
-    text = readable(text)
+    return controls_shown(readable(text))
+
+
+def controls_shown(text: str) -> str:
+    """``text`` with each control character but a tab made visible (one cell each)."""
     return text if _CONTROLS.search(text) is None else text.translate(_SAFE)
 
 

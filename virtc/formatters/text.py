@@ -20,7 +20,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, TextIO
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, safe, summary
+from virtc.formatters import Report, controls_shown, safe, summary
 from virtc.formatters import visible as _visible
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def display(line: str, column: int, end_column: int) -> tuple[str, int, int]:
         return _display(line, column, end_column)
     # One cell a character again (Latin-1, accented UTF-8): columns are bytes, counted as
     # the characters that start before them (#18: 100k findings on Latin-1 lines).
-    shown = chars if _CONTROLS.search(chars) is None else chars.translate(_STAND_INS)
+    shown = controls_shown(chars)
     start, end = (len(shown[:_characters(raw, utf8, c)].expandtabs(TAB)) for c in (column, end_column))
     return shown.expandtabs(TAB), start, max(end, start + 1)
 
@@ -60,9 +60,6 @@ def _characters(raw: bytes, utf8: bool, column: int) -> int:
 
 _NARROW = re.compile("[\x00-\u02ff]*")
 """Characters each shown in one cell (their stand-ins too: tested against rich)."""
-_STAND_INS = {c: _visible(chr(c)) for c in range(0x300) if c != 0x09 and _visible(chr(c)) != chr(c)}
-_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-"""The characters :data:`_STAND_INS` changes."""
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
