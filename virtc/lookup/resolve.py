@@ -311,10 +311,12 @@ def catch_all_end(address: str, value: str, domains: AbstractSet[str]) -> Final 
     that one hop without looking it up. None when ``address`` is no plain address that
     :func:`quick_hop` takes, or the value goes on (resolve it). Tested equal to
     :func:`resolve` (#18: VT213 resolved each of 100k domains with its own reject text)."""
-    plain = PLAIN_ADDRESS.fullmatch(address)
-    if plain is None or not quick_hop(address, domains) or "@" in value or "%" in value or "!" in value:
+    if "@" in value or "%" in value or "!" in value:
         return None
-    refused = _refused(value, _Address(plain[1], plain[2]))
+    at = _quick_address(address, domains)
+    if at is None:
+        return None
+    refused = _refused(value, at)
     if refused is not None:
         return Final("error", None, refused.status, refused.text)
     target = classify(value)
@@ -329,11 +331,18 @@ def hit_error(address: str, value: str, domains: AbstractSet[str]) -> Final | No
     error, whatever else the value holds (a '%' in ``100% of quota``). None for any other
     value, or an ``address`` :func:`quick_hop` does not take. Tested equal to
     :func:`resolve` (#18: VT105 sent every reject text with a '%' to the engine)."""
-    plain = PLAIN_ADDRESS.fullmatch(address)
-    if plain is None or not quick_hop(address, domains) or _marker(value) is not None:
+    at = _quick_address(address, domains)
+    if at is None or _marker(value) is not None:
         return None
-    refused = _refused(value, _Address(plain[1], plain[2]))
+    refused = _refused(value, at)
     return None if refused is None else Final("error", None, refused.status, refused.text)
+
+
+def _quick_address(address: str, domains: AbstractSet[str]) -> _Address | None:
+    """``address`` as :func:`resolve` reads it, when it is plain and :func:`quick_hop`
+    takes it (then its first hit's refusal is all that ends it at once)."""
+    plain = PLAIN_ADDRESS.fullmatch(address)
+    return None if plain is None or not quick_hop(address, domains) else _Address(plain[1], plain[2])
 
 
 def catch_all_kind(user: str, domain: str, value: str, domains: AbstractSet[str]) -> Kind | None:
