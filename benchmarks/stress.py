@@ -22,6 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generate import FIRST, ROLES, TLDS, WORDS  # (the names generate.py's shapes use)
+from generate import _local as local
+from generate import _user as uname
+from generate import domain_name as dom
 
 DETAILS = ("news", "lists", "shop", "github", "bank", "travel", "spam", "work", "amazon", "ebay",
            "paypal", "school", "kids", "tax", "health", "car", "home", "mum", "dad", "club")
@@ -30,22 +33,6 @@ REMOTE = ("gmail.com", "outlook.com", "yahoo.com", "corp.example", "gmx.de", "we
 
 # An entry is ("E", key, value, sep) ; a raw line is ("R", bytes-or-str)
 Item = tuple
-
-
-def dom(i: int, rng: random.Random) -> str:
-    return f"{rng.choice(WORDS)}{rng.choice(WORDS)}{i}.{rng.choice(TLDS)}"
-
-
-def uname(rng: random.Random, used: set[str]) -> str:
-    while True:
-        u = f"{rng.choice(FIRST)}.{rng.choice(FIRST)}{rng.randrange(100000)}"
-        if u not in used:
-            used.add(u)
-            return u
-
-
-def local(u: str, rng: random.Random) -> str:
-    return f"{u.split('.')[0]}{rng.randrange(10000)}"
 
 
 def E(k: str, v: str, sep: str = "\t") -> Item:
