@@ -774,23 +774,33 @@ _AT_ROW = st.tuples(st.sampled_from(["bob", "al", "bob+x", "+*", "bob+*"]), st.i
                    st.sampled_from(["bob", "al", "bob@remote.example", "BOB@remote.example ",
                                     "bob@d1.example", "bob%@remote.example", "%1@remote.example",
                                     "bob remote.example", "@", "bob+x@remote.example", "bob@",
-                                    "bob@remote.example ", "bob  @remote.example"]))
+                                    "bob@remote.example ", "bob  @remote.example", "bob@remote .example",
+                                    "bob@remote.example\xa0x", "bob@remote.example x"]))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_AT_ROW, max_size=6),
        st.sampled_from(["%1@remote.example", "%1%3@remote.example", "%1%%@remote.example", "%1%@x",
-                        "%1 @remote.example", "%1", "%1%3", "%1@", "%1%%remote"]))
+                        "%1 @remote.example", "%1", "%1%3", "%1@", "%1%%remote", "%1@remote.example ",
+                        "%1@remote .example", "%1@remote.example\xa0x", "%1@%2remote.example",
+                        "%0@remote.example"]))
 @example([("bob", 0, "bob@remote.example")], "%1@remote.example")  # redundant
 @example([("bob", 0, "bob%@x")], "%1%@x")  # '%@' is kept as written
 @example([("bob", 0, "bob@remote.example ")], "%1@remote.example")  # the same words: the engine's
 @example([("bob", 0, "bob"), ("al", 1, "al")], "%1")  # beside a domain whose catch-all holds an '@'
 @example([("bob", 0, "bob@remote.example"), ("al", 0, "al")], "%1%3@remote.example")  # the detail kept
+@example([("bob", 0, "bob@remote  .example")], "%1@remote .example")  # the same words, other blanks
+@example([("bob", 0, "bob@remote.example")], "%1@remote.example ")  # a blank after the catch-all's
+@example([("bob", 0, "bob@remote.example\xa0x")], "%1@remote.example\xa0x")  # (\xa0 splits words)
+@example([("bob", 0, "bob@remote.example"), ("+*", 0, "%1@remote.example")],
+         "%1%3@remote.example")  # '+*@d' drops the detail too: redundant
+@example([("x" * 243, 0, "a@remote.example")], "a%3@remote.example")  # user+detail@d too long
 def test_vt105_template_words_pick_what_the_loop_compares(
         rows: list[tuple[str, int, str]], catch_all: str) -> None:
     """VT105 compares a value without '%' beside a %N catch-all with what the catch-all
     gives in one batch, after leaving out those without '@' where the catch-all's own text
-    holds one (#18: 300k 'user@d  box' beside '@d  %1%3@store'), and settles in a batch
+    holds one (#18: 300k 'user@d  box' beside '@d  %1%3@store') and those that do not end
+    as its texts do (#18: 440k 'user@d  u@gmail.com' beside it), and settles in a batch
     those whose '+detail' the catch-all hands on elsewhere: the same findings as comparing
     every such value in the loop and asking the engine."""
     from virtc.lint.rules import vt105_redundant_entry as vt105
@@ -801,9 +811,10 @@ def test_vt105_template_words_pick_what_the_loop_compares(
         return _check(vt105, table)
 
     found = findings()
-    every = patch.object(vt105, "template_words", lambda ix, entries, templates: entries)
-    with every, patch.object(vt105, "detail_apart", lambda ix, entries, templates, local: []), \
-            patch.object(vt105.PlainlyRedundant, "__call__", lambda self, *args: None):
+    every = patch.object(vt105, "template_words", lambda ix, entries, templates, local: (entries, []))
+    keys = patch.object(vt105, "template_keys", lambda ix, templates: [
+        i for i, key in enumerate(ix.stored_keys) if key.rpartition("@")[2] in templates])
+    with every, keys, patch.object(vt105.PlainlyRedundant, "__call__", lambda self, *args: None):
         # (every value compared in the loop, the engine deciding)
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")

@@ -320,7 +320,7 @@ def test_catch_all_end_is_what_resolve_ends_with(value: str, user: str, domain: 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(_values, st.just("x" * 250 + "@probe.test"), st.builds(
     "{}@{}".format, st.text(alphabet="a+.-_", max_size=6),
-    st.sampled_from(["probe.test", "LOCAL.test", "localhost", "out.test"]))), max_size=8))
+    st.sampled_from(["probe.test", "LOCAL.test", "localhost", "LocalHost", "out.test"]))), max_size=8))
 def test_quick_hops_are_quick_hop_of_each(addresses: list[str]) -> None:
     from virtc.lookup.resolve import local_domain_set, quick_hop, quick_hops
 

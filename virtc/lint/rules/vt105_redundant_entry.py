@@ -32,8 +32,8 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
-from operator import and_, eq, gt, is_not, itemgetter, ne, not_, or_, truth
-from typing import TYPE_CHECKING, Any
+from operator import and_, eq, gt, is_not, itemgetter, le, ne, not_, or_, truth
+from typing import TYPE_CHECKING, Any, cast
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -78,7 +78,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     catch_alls = array("I", map(doms.catch_alls.__getitem__, have))
     if not catch_alls:
         return
-    values, stored_keys = ix.values, ix.stored_keys
+    values = ix.values
     # Cheap pre-filter: a value equal to some catch-all's, or in a domain whose catch-all
     # uses %N (compared after substitution below), or with %N itself. Hash joins in C, of
     # the texts' hashes (a table may have 300k catch-all texts; the loop compares words).
@@ -93,6 +93,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     del have
     # (a domain alias alone has nothing else)
     pct = {name: text for name, text in pct.items() if ix.keys_in(name) > 1}
+
+    def engine() -> Engine:
+        from virtc.lint.engine import shared_engine  # (the lookup engine: only when asked)
+
+        return shared_engine(table, ctx)
+
     # (Not the catch-alls themselves, each equal to its own text: a set of 300k on tiny.)
     catch_all = entry_mask(len(values), catch_alls)
     candidates = set(compress(count(), map(gt, map(plain.__contains__, map(hash, values)), catch_all)))
@@ -101,18 +107,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
     if pct:
-        domains = map(itemgetter(2), map(str.rpartition, stored_keys, repeat("@")))
-        in_pct = list(compress(count(), map(pct.__contains__, domains)))
-        words = list(template_words(ix, in_pct, pct))
+        words, needed = template_words(ix, template_keys(ix, pct), pct, lambda: engine().domains)
         candidates.update(words)
-    else:
-        words = []
+        candidates.difference_update(needed)
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
-
-    def engine() -> Engine:
-        from virtc.lint.engine import shared_engine  # (the lookup engine: only when asked)
-
-        return shared_engine(table, ctx)
 
     from virtc.lookup import substitute  # (candidates with %N or beside one: the engine's)
     from virtc.lookup.resolve import end_at_once
@@ -124,9 +122,6 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     theirs_end: Callable[[str], Final | None] | None = None
     settled: AbstractSet[int] = frozenset()
     wildcards = _DomainAny(ix.probe_named)
-    if words:
-        eng = engine()
-        candidates.difference_update(detail_apart(ix, words, pct, eng.domains))
     exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
     if exact:
         eng = engine()
@@ -297,16 +292,41 @@ def own_at(catch_all: str) -> bool:
     return "@" in _ARG.sub("", catch_all)
 
 
-def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str]) -> Iterator[int]:
+def _last_letters(template: str) -> str:
+    """The end of every text ``template`` gives, whatever its ``%N`` put in, and so of a
+    value with the same words: its text after the last ``%N`` when that is one word without
+    '%' (else '', which every value ends with)."""
+    rest = _ARG.split(template)[-1].rstrip()
+    return rest if rest.split() == [rest] and "%" not in rest else ""
+
+
+def template_keys(ix: TableIndex, templates: dict[str, str]) -> list[int]:
+    """The keys of the domains of ``templates`` (name -> its catch-all's text, with ``%N``)
+    whose value may have the words the catch-all gives: it ends as every text of the
+    catch-all does, whatever its %N put in (#18: 440k forwards ``user@d  u@gmail.com``
+    beside ``@d  %1%3@mx.d`` substituted for nothing)."""
+    ending = {name: _last_letters(text) for name, text in templates.items()}
+    domains = map(itemgetter(2), map(str.rpartition, ix.stored_keys, repeat("@")))
+    # ('\n' for any other domain: no value ends with it)
+    return list(compress(count(), map(str.endswith, map(str.rstrip, ix.values),
+                                      map(ending.get, domains, repeat("\n")))))
+
+
+def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
+                   local: Callable[[], AbstractSet[str]]) -> tuple[list[int], list[int]]:
     """Of ``entries`` (keys of domains whose catch-all has ``%N``: ``templates``, name ->
-    its text), those whose value has no '%' and the words the catch-all gives the key's
-    user: the loop's first test of such a value, a batch at a time in C (#18: 300k
+    its text; ``local``: gives the local domains, when asked), (those whose value has no
+    '%' and the words the catch-all gives the key's user: the loop's first test of such a
+    value; of those, the ones :func:`detail_apart` settles), a batch at a time in C (#18: 300k
     ``user@d  x@remote`` beside ``@d  %1@d.mx``). Where the catch-all's own text holds an
     '@', a value without one never has its words (#18: 300k ``user@d  box`` beside
     ``@d  %1%3@store``). (Values with '%' are candidates anyway.)"""
     from virtc.lookup.keys import substitute_users
 
     with_at = {name for name, text in templates.items() if own_at(text)}
+    # (a key spells the detail: PlainlyRedundant leaves it to the engine)
+    apart: list[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else []
+    words: list[int] = []
     for _, chunk in batches(entries):
         texts = ix.values.take(chunk)
         chunk, texts = _kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
@@ -316,48 +336,49 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
             free = map(not_, map(with_at.__contains__, names))
             maybe = list(map(or_, free, map(str.__contains__, texts, repeat("@"))))
             chunk, texts, parts, names = _kept(maybe, chunk, texts, parts, names)
-        expected = substitute_users(list(map(templates.__getitem__, names)), ["@" + n for n in names],
-                                    list(map(itemgetter(0), parts)))
-        yield from compress(chunk, map(eq, map(str.split, texts), map(str.split, expected)))
+        users = list(map(itemgetter(0), parts))
+        expected = substitute_users(list(map(templates.__getitem__, names)), ["@" + n for n in names], users)
+        exact = list(map(eq, texts, expected))
+        same = exact.copy()  # (the same words: most are the same text)
+        for j in compress(count(), map(not_, exact)):
+            same[j] = texts[j].split() == expected[j].split()
+        chunk, texts, users, names, exact = _kept(same, chunk, texts, users, names, exact)
+        words += chunk
+        if apart is not None and chunk:
+            rows, values, row_users, row_names = _kept(exact, chunk, texts, users, names)
+            apart += detail_apart(ix, rows, values, row_users, row_names, templates, local())
+    return words, apart or []
 
 
-def detail_apart(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
-                 local: AbstractSet[str]) -> list[int]:
-    """Of ``entries`` (of :func:`template_words`), those :class:`PlainlyRedundant` finds
-    needed, a batch at a time: an exact key without '+' (its own value, no wildcard key in
-    its domain) whose value is, to the letter, what the catch-all gives its user, but whose
-    ``user+detail@d`` the catch-all hands on elsewhere (``%1%3@mx.d``: another address than
-    the value's, both relayed at once; #18: 250k ``user@d  user@mx.d`` beside
-    ``@d  %1%3@mx.d``, 15 us each there)."""
+def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: list[str], names: list[str],
+                 templates: dict[str, str], local: AbstractSet[str]) -> list[int]:
+    """Of ``entries`` (of :func:`template_words`, with their values, users and domains: each
+    value, to the letter, what the catch-all gives the user), those
+    :class:`PlainlyRedundant` finds needed: an exact key without '+' (its own value, no
+    wildcard key in its domain) whose ``user+detail@d`` the catch-all
+    hands on elsewhere (``%1%3@mx.d``: another address than the value's, both relayed at
+    once; #18: 250k ``user@d  user@mx.d`` beside ``@d  %1%3@mx.d``, 15 us each there). No
+    key may spell the detail (the caller's test)."""
     from virtc.lookup.keys import substitute_users
-    from virtc.lookup.resolve import final_kinds, quick_hops
+    from virtc.lookup.resolve import MAX_ADDRESS, final_kinds, quick_hops
 
-    if ix.stored_keys.contains(_PLUS_DETAIL):
-        return []  # (a key spells the detail: PlainlyRedundant leaves it to the engine)
     doms, shadowed = ix.domains, ix.shadowed_by_duplicate
-    out: list[int] = []
-    for _, chunk in batches(entries):
-        rows = []
-        for i, stored, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
-            user, _, name = stored.rpartition("@")
-            p = doms.position(name)
-            if p is not None and not doms.kinds[p] and "+" not in user and i not in shadowed:
-                rows.append((i, stored, value, user, name))
-        if not rows:
-            continue
-        chosen, keys, texts, users, names = map(list, zip(*rows))
-        ats, used = ["@" + n for n in names], list(map(templates.__getitem__, names))
-        exact = list(map(eq, texts, substitute_users(used, ats, users)))
-        chosen, keys, texts, users, names, ats, used = _kept(exact, chosen, keys, texts, users, names, ats,
-                                                             used)
-        theirs = substitute_users(used, ats, users, _DETAIL)  # (what the catch-all makes of user+detail@d)
-        kinds = zip_strict(final_kinds(texts, local), final_kinds(theirs, local))
-        plussed = [f"{u}{_PLUS_DETAIL}{a}" for u, a in zip_strict(users, ats)]
-        hops = map(and_, quick_hops(keys, local), quick_hops(plussed, local))
-        for i, a, b, (ka, kb), hop in zip_strict(chosen, texts, theirs, kinds, hops):
-            if hop and ends_apart(a, b, ka, kb):
-                out.append(i)
-    return out
+    # (no wildcard key in the domain, no '+' in the user, not a later duplicate; each name a
+    # domain with a catch-all, so with a position)
+    wild = map(doms.kinds.__getitem__, map(cast("Callable[[str], int]", doms.position), names))
+    plain = map(not_, map(or_, map(truth, wild), map(str.__contains__, users, repeat("+"))))
+    ok = list(map(and_, plain, map(not_, map(shadowed.__contains__, entries))))
+    entries, texts, users, names = _kept(ok, entries, texts, users, names)
+    ats = ["@" + n for n in names]
+    theirs = substitute_users(list(map(templates.__getitem__, names)), ats, users, _DETAIL)
+    # (what the catch-all makes of user+detail@d)
+    ends = zip_strict(final_kinds(texts, local), final_kinds(theirs, local))
+    # (user+detail@d is a quick hop with user@d: no '+' in user, room for the detail)
+    keys = list(map(str.__add__, users, ats))
+    room = map(le, map(len, keys), repeat(MAX_ADDRESS - len(_PLUS_DETAIL)))
+    hops = map(and_, quick_hops(keys, local), room)
+    return [i for i, a, b, (ka, kb), hop in zip_strict(entries, texts, theirs, ends, hops)
+            if hop and ends_apart(a, b, ka, kb)]
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
