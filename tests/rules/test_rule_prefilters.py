@@ -973,6 +973,11 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
         expected = eng.resolve(f"virtc-probe@{name}").kind in ("error", "loop")
         assert rejects(name) == (expected and not rejects.named), (name, rows)
         event(f"rejected: {expected}")
+        p = ix.domains.position(name)
+        if p is not None and ix.domains.catch_alls[p] != NO_CATCH_ALL:
+            at_once = rejects.at_once([name], [ix.values[ix.domains.catch_alls[p]]])[0]
+            assert at_once in (None, expected and not rejects.named), (name, rows)
+            event(f"at once: {at_once is not None}")
 
     def findings() -> list[Finding]:
         return sorted(vt207.check(table, LintContext(LintConfig(), domains)))
@@ -982,7 +987,11 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
     def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[bool, str]:
         return self.engine.resolve(f"virtc-probe@{name}").kind in ("error", "loop"), name
 
-    with patch.object(vt207.UnknownRejected, "_step", by_engine):
+    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str]) -> list[None]:
+        return [None] * len(names)
+
+    with patch.object(vt207.UnknownRejected, "_step", by_engine), \
+            patch.object(vt207.UnknownRejected, "at_once", none):
         assert found == findings()
     event(f"VT207 findings: {min(len(found), 2)}")
 

@@ -16,7 +16,7 @@ from functools import cached_property
 from itertools import compress, filterfalse, islice, repeat
 from operator import add, eq, is_not, itemgetter, ne
 from sys import intern
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
@@ -628,6 +628,11 @@ def batches(indices: Sequence[int], *, backwards: bool = False) -> Iterator[tupl
     for start in reversed(starts) if backwards else starts:
         chunk = indices[start:start + BATCH]
         yield range(start, start + len(chunk)), chunk
+
+
+def kept(selectors: list[bool], *columns: Sequence[Any]) -> Iterator[list[Any]]:
+    """Each of ``columns`` (rows of one batch) without the rows ``selectors`` leaves out."""
+    return (list(compress(column, selectors)) for column in columns)
 
 
 def index(table: Table, ctx: LintContext) -> TableIndex:

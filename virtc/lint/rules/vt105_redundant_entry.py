@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
 from operator import and_, eq, gt, is_not, itemgetter, le, ne, not_, or_, truth
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -43,6 +43,7 @@ from virtc.lint.facts import (
     batches,
     entry_mask,
     index,
+    kept,
     key_span,
     shown,
     wildcard_parts,
@@ -244,17 +245,17 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
         # The loop's tests, a column at a time (in C): an exact key in a domain with a catch-all.
         keys, texts = ix.stored_keys.take(chunk), values.take(chunk)
         ok = list(map(truth, map(_EXACT_KEY.fullmatch, keys)))
-        chosen, keys, texts = _kept(ok, chunk, keys, texts)
+        chosen, keys, texts = kept(ok, chunk, keys, texts)
         at = list(map(doms.position, map(itemgetter(2), map(str.rpartition, keys, repeat("@")))))
         ok = list(map(is_not, at, repeat(None)))
-        chosen, keys, texts, found = _kept(ok, chosen, keys, texts, at)
+        chosen, keys, texts, found = kept(ok, chosen, keys, texts, at)
         cas = list(map(doms.catch_alls.__getitem__, found))
         ok = list(map(ne, cas, repeat(NO_CATCH_ALL)))
-        chosen, keys, texts, cas = _kept(ok, chosen, keys, texts, cas)
+        chosen, keys, texts, cas = kept(ok, chosen, keys, texts, cas)
         theirs_raw = values.take(cas)
         marker = list(map(eq, map(str.strip, theirs_raw, repeat(BLANKS)), repeat("@")))
         alike.update(compress(chosen, marker))  # ('not found': the engine decides)
-        chosen, keys, texts, theirs_raw = _kept(list(map(not_, marker)), chosen, keys, texts, theirs_raw)
+        chosen, keys, texts, theirs_raw = kept(list(map(not_, marker)), chosen, keys, texts, theirs_raw)
         users = list(map(itemgetter(0), map(str.rpartition, keys, repeat("@"))))
         ats = list(map(str.__getitem__, keys, map(slice, map(len, users), repeat(None))))  # ('@d')
         mine, theirs = substitute_users(texts, keys, users), substitute_users(theirs_raw, ats, users)
@@ -268,11 +269,6 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
             else:
                 alike.add(i)
     return apart, alike
-
-
-def _kept(selectors: list[bool], *columns: Sequence[Any]) -> Iterator[list[Any]]:
-    """Each of ``columns`` without the rows ``selectors`` leaves out."""
-    return (list(compress(column, selectors)) for column in columns)
 
 
 _EXACT_KEY = re.compile(r"[^+@]*@[^@]*[^.@]")
@@ -329,23 +325,23 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
     words: list[int] = []
     for _, chunk in batches(entries):
         texts = ix.values.take(chunk)
-        chunk, texts = _kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
+        chunk, texts = kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
         parts = list(map(str.rpartition, ix.stored_keys.take(chunk), repeat("@")))
         names = list(map(itemgetter(2), parts))
         if with_at:
             free = map(not_, map(with_at.__contains__, names))
             maybe = list(map(or_, free, map(str.__contains__, texts, repeat("@"))))
-            chunk, texts, parts, names = _kept(maybe, chunk, texts, parts, names)
+            chunk, texts, parts, names = kept(maybe, chunk, texts, parts, names)
         users = list(map(itemgetter(0), parts))
         expected = substitute_users(list(map(templates.__getitem__, names)), ["@" + n for n in names], users)
         exact = list(map(eq, texts, expected))
         same = exact.copy()  # (the same words: most are the same text)
         for j in compress(count(), map(not_, exact)):
             same[j] = texts[j].split() == expected[j].split()
-        chunk, texts, users, names, exact = _kept(same, chunk, texts, users, names, exact)
+        chunk, texts, users, names, exact = kept(same, chunk, texts, users, names, exact)
         words += chunk
         if apart is not None and chunk:
-            rows, values, row_users, row_names = _kept(exact, chunk, texts, users, names)
+            rows, values, row_users, row_names = kept(exact, chunk, texts, users, names)
             apart += detail_apart(ix, rows, values, row_users, row_names, templates, local())
     return words, apart or []
 
@@ -368,7 +364,7 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     wild = map(doms.kinds.__getitem__, map(cast("Callable[[str], int]", doms.position), names))
     plain = map(not_, map(or_, map(truth, wild), map(str.__contains__, users, repeat("+"))))
     ok = list(map(and_, plain, map(not_, map(shadowed.__contains__, entries))))
-    entries, texts, users, names = _kept(ok, entries, texts, users, names)
+    entries, texts, users, names = kept(ok, entries, texts, users, names)
     ats = ["@" + n for n in names]
     theirs = substitute_users(list(map(templates.__getitem__, names)), ats, users, _DETAIL)
     # (what the catch-all makes of user+detail@d)

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Set
+from itertools import compress, count, repeat
+from operator import is_not
 
-from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown, value_span
 from virtc.lint.rule import Finding, LintContext
@@ -49,14 +50,23 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     entries = array("l", map(doms.catch_alls.__getitem__, have))
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
-        for p, i, text in zip_strict(have[positions.start:positions.stop], chunk, ix.values.take(chunk)):
+        texts, places = ix.values.take(chunk), have[positions.start:positions.stop]
+        answers: list[bool | None] = [None] * len(texts)
+        forwards = list(compress(count(), map(str.__contains__, texts, repeat("@"))))
+        if forwards:
+            rejects = rejects or UnknownRejected(table, ctx)
+            names = [doms.names[places[j]] for j in forwards]
+            for j, rejected in zip(forwards, rejects.at_once(names, [texts[j] for j in forwards])):
+                answers[j] = rejected
+        for p, i, text, rejected in zip(places, chunk, texts, answers):
             if text[:5].lower() == "error":
                 continue  # a reject (or VT201's business)
             name = doms.names[p]
             if "@" in text:  # (an address, maybe to a domain that rejects unknown users)
-                if rejects is None:
-                    rejects = UnknownRejected(table, ctx)
-                if rejects(name):
+                assert rejects is not None
+                if rejected is None:
+                    rejected = rejects(name)
+                if rejected:
                     continue
             e = ix.entries[i]
             v = Value.parse(e.value_text)
@@ -116,6 +126,25 @@ class UnknownRejected:
         for step in path:
             known[step] = result
         return result
+
+    def at_once(self, names: list[str], texts: list[str]) -> list[bool | None]:
+        """Whether the probe is rejected in each domain of ``names`` whose catch-all's text
+        (``texts``) alone decides it, at once: :meth:`_step`'s first answer, a batch at a
+        time in C (#18: 133k catch-alls ``@d  %1%3@mx.d`` relayed); None for the others."""
+        from virtc.lookup.keys import substitute_users
+        from virtc.lookup.resolve import final_kinds, quick_hops
+
+        if self.named:
+            return [False] * len(names)  # (__call__'s answer)
+        ends = final_kinds(substitute_users(texts, ["@" + name for name in names], [PROBE] * len(names)),
+                           self.local)
+        out: list[bool | None] = [None] * len(names)
+        decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (not a domain alias)
+        # (a quick hop: the probe's domain local, no key is the probe: only the catch-all answers)
+        hops = quick_hops([f"{PROBE}@{names[j]}" for j in decided], self.local)
+        for j in compress(decided, hops):
+            out[j] = ends[j] == "error"
+        return out
 
     def _step(self, name: str, depth: int) -> tuple[bool | None, str]:
         """(the answer for ``name``, or None and the domain whose answer it is)."""
