@@ -91,6 +91,7 @@ def test_a_block_with_odd_lines_goes_whole_but_for_them(lines: list[str], run: i
 
 @settings(max_examples=400, deadline=None)
 @given(source)
+@example("\r\n   \n \tb c\r\n\x0b\n")  # blank lines of a CRLF file, blanks, an indented entry
 def test_fast_path_equals_grammar(text: str) -> None:
     for rec in records(text):
         if rec.problem is not None or not rec.text:

@@ -25,7 +25,7 @@ from virtc.source.reader import MAX_LINE, Problem, Record, chunks, line_records
 from virtc.table import TableBuilder
 
 FAST_SHAPES = {"comment": frozenset({("COMMENT",)}), "entry": frozenset({("KEY", "SEP", "VALUE")}),
-               "blank": frozenset({()})}
+               "blank": frozenset({()}), "leading_space_error": frozenset({("SEP", "VALUE"), ("SEP",)})}
 """The rules the fast path reads without Lark, with the exact shapes it assumes of them."""
 
 
@@ -52,17 +52,19 @@ def _fast_sources() -> tuple[str, str]:
 
 
 @functools.cache
-def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(entry, comment) regexes for Latin-1 decoded text."""
+def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(entry, comment, leading space) regexes for Latin-1 decoded text."""
     entry, comment = _fast_sources()
-    return re.compile(entry, re.S), re.compile(comment, re.S)
+    terms = terminal_regexps()
+    leading = f"({terms['SEP']})({terms['VALUE']})?"
+    return re.compile(entry, re.S), re.compile(comment, re.S), re.compile(leading, re.S)
 
 
 def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
     """Turn makemap records into entries, comments and rejections (blank lines vanish)."""
-    entry_re, comment_re = _fast_patterns()
-    match_entry, match_comment = (entry_re.fullmatch, comment_re.fullmatch) if fast_path_on() \
-        else (_no_match, _no_match)
+    patterns = _fast_patterns()
+    match_entry, match_comment, match_leading = (p.fullmatch for p in patterns) if fast_path_on() \
+        else (_no_match, _no_match, _no_match)
     for rec in recs:
         if rec.problem is Problem.TOO_LONG or rec.problem is Problem.NUL:
             yield _rejected_record(rec)
@@ -73,6 +75,9 @@ def parse_records(recs: Iterator[Record]) -> Iterator[Item]:
             yield Entry(m[1], m[3], rec.line, col, col + m.end(2), rec.seq)
         elif rec.text and match_comment(rec.text):
             yield Comment(rec.text, rec.line)
+        elif rec.text and (m := match_leading(rec.text)) is not None:
+            # (a CRLF file's blank lines: '\r', which makemap rejects; #18: 60k of them)
+            yield _leading_space(rec, m.end(1), m[2] is None)
         elif rec.text:
             yield from _parse_slow(rec)
 
@@ -375,13 +380,18 @@ def _parse_slow(rec: Record) -> Iterator[Item]:
             rec.line, col, col + len(rec.text), rec.seq, str(key),
         )
     elif kind == "leading_space_error":
-        what = "a whitespace-only line" if len(tokens) == 1 else "a line starting with whitespace"
-        yield Rejected(
-            "leading-space",
-            f"{what}: makemap rejects it (\"syntax error (leading space)\"); "
-            "there are no continuation lines",
-            rec.line, col, col + len(tokens[0]), rec.seq,
-        )
+        yield _leading_space(rec, len(tokens[0]), len(tokens) == 1)
+
+
+def _leading_space(rec: Record, blanks: int, only: bool) -> Rejected:
+    """The rejection of a record starting with ``blanks`` whitespace characters (``only``
+    those)."""
+    what = "a whitespace-only line" if only else "a line starting with whitespace"
+    return Rejected(
+        "leading-space",
+        f"{what}: makemap rejects it (\"syntax error (leading space)\"); there are no continuation lines",
+        rec.line, rec.column, rec.column + blanks, rec.seq,
+    )
 
 
 def _rejected_record(rec: Record) -> Rejected:
