@@ -1026,10 +1026,16 @@ _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", 
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example")], True)  # key met
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1+x@d1.example"), ("@", 1, "%1%3@d0.example")], True)
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example.")], True)
+@example([("a", 0, "a-0@mx.example"), ("a+*", 0, "@"), ("@", 0, "%1%3-0@mx.example")], False)  # (not found)
+@example([("a", 0, "a-0@mx.example"), ("a++", 0, "root"), ("@", 0, "%1%3-0@mx.example")], False)
+@example([("a", 0, "a-1@mx.example"), ("a+*", 0, "root"), ("@", 0, "%1-0@mx.example")], False)  # own '+*@'
+@example([("a", 0, "%1@d1.example"), ("a+*", 0, "root"), ("@", 0, "error:5.1.1:550 no"),
+          ("@", 1, "error:5.1.1:550 no")], True)  # the user's own '+*@', two texts that end alike
 def test_vt105_plain_redundancy_is_the_engines(rows: list[tuple[str, int, str]], local: bool) -> None:
     """VT105 proves a plain ``user@d`` redundant without the engine when its value is what
     the catch-all makes of its own and its ``+detail`` address (#18: 200k such entries took
-    16 s): the same findings as asking the engine for each."""
+    16 s), or of its own alone where the user's ``user+*@d`` answers every ``+detail``: the
+    same findings as asking the engine for each."""
     from virtc.lint.rules import vt105_redundant_entry as vt105
 
     table = _rows_table(rows)

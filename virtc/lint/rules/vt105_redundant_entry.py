@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from itertools import chain, compress, count, repeat
 from operator import and_, eq, gt, is_not, itemgetter, le, ne, not_, or_, truth
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
@@ -417,16 +417,21 @@ class PlainlyRedundant:
         self._end_of = lru_cache(maxsize=10_000)(self._end)  # (the catch-all's texts repeat)
 
     def __call__(self, stored: str, value: str, catch_all: str,
-                 wildcards: tuple[str | None, str | None] = (None, None)) -> bool | None:
+                 wildcards: tuple[str | None, str | None] | Literal["own"] = (None, None)) -> bool | None:
         """True: redundant; False: provably not; None: the engine decides. ``wildcards``: the
         values of the domain's ``++@`` and ``+*@`` keys (None: no such key), which answer a
-        '+detail' address before the catch-all once the entry is gone."""
+        '+detail' address before the catch-all once the entry is gone; "own": the user's own
+        ``user+*@`` key answers every '+detail' address, so only ``user@d`` reaches the entry
+        (see :func:`_domain_wildcards`)."""
         user, _, name = stored.rpartition("@")
         if self.detail_keys or "+" in user:
             return None
         quick_hop, local, substitute = self.quick_hop, self.local, self.substitute
         if not (quick_hop(stored, local) and quick_hop(f"{user}{_PLUS_DETAIL}@{name}", local)):
             return None
+        if wildcards == "own":
+            pair = substitute(value, (stored, user)), substitute(catch_all, (f"@{name}", user))
+            return True if pair[0] == pair[1] else self._same_ends([pair], user, name)
         plus, star = wildcards
         if any(v is not None and v.strip(BLANKS) in ("@", "!") for v in wildcards):
             return None  # (a "not found" marker: the engine follows what comes after it)
@@ -543,14 +548,21 @@ class _DomainAny:
         return found
 
 
-def _domain_wildcards(ix: TableIndex, p: int, name: str, user: str) -> tuple[str | None, str | None] | None:
+def _domain_wildcards(ix: TableIndex, p: int, name: str,
+                      user: str) -> tuple[str | None, str | None] | Literal["own"] | None:
     """The values of the ``++@name`` and ``+*@name`` keys (None for none) that answer
-    ``user+detail@name`` when ``user@name`` is gone; None when a ``user++@`` or ``user+*@`` key
-    of this user answers it before ``user@name`` (the engine decides then)."""
+    ``user+detail@name`` when ``user@name`` is gone; "own" when the user's own ``user+*@name``
+    key answers every ``user+detail@name`` and ``user+@name`` first (lookup_keys' row 3, before
+    ``user@name``: only ``user@name`` reaches the entry; #18: 10k such users, 4 resolutions
+    each); None when a ``user++@`` key alone, or a "not found" marker, does (the engine
+    decides then)."""
     if not ix.domains.kinds[p]:
         return None, None
     dom = ix.domains.at(p, name)
-    if ix.find(dom, _USER_PLUS, user) is not None or ix.find(dom, _USER_ANY, user) is not None:
+    mine = ix.find(dom, _USER_ANY, user)
+    if mine is not None:
+        return None if ix.values[mine].strip(BLANKS) in ("@", "!") else "own"
+    if ix.find(dom, _USER_PLUS, user) is not None:
         return None
     plus, star = ix.find(dom, KeyKind.DOMAIN_PLUS), ix.find(dom, KeyKind.DOMAIN_ANY)
     return None if plus is None else ix.values[plus], None if star is None else ix.values[star]
