@@ -159,15 +159,17 @@ class UnknownRejected:
             ca = ix.domains.catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return False, name  # the local user of the probe's name
+            # (An alias of a local domain: the probe goes on as it is, 'virtc-probe@other',
+            # which ends nowhere at once; sendmail looks it up there.)
+            other = ix.aliases.get(name)
+            if other is not None and depth < _HOPS and other != name and quick_hop(f"{PROBE}@{other}", local):
+                return None, other
             value = ix.values[ca]
             if "%" in value:
                 value = substitute(value, (f"@{name}", PROBE))
             end = final_kind(value, local)
             if end is not None:
                 return end == "error", name
-            other = ix.aliases.get(name)  # (the probe goes on as it is: 'virtc-probe@other')
-            if other is not None and depth < _HOPS and other != name and quick_hop(f"{PROBE}@{other}", local):
-                return None, other  # (other is local: sendmail looks the probe up there as it is)
             if PROBE not in value and not self.probed:
                 # The probe is gone: what follows depends on ``value`` alone (many domains
                 # forward to one local mailbox: #18), unless a long chain meets sendmail's
