@@ -1362,3 +1362,37 @@ def test_engine_probe_looks_nothing_up_without_probe_keys(rows: list[tuple[str, 
     probes = [eng.probe(k) for k in keys]
     eng._probe_named = True  # (always looked up)
     assert probes == [eng.probe(k) for k in keys]
+
+
+_TARGET_KEY = st.text(alphabet="a+@.", max_size=6)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(_TARGET_KEY, st.sampled_from(["%1@d0.example", "x", "%1%3@remote.example", "a%b@gw",
+                                                         "%0@d1.example"]), st.booleans()), max_size=8))
+def test_vt205_substituted_targets_are_those_of_the_exact_keys(rows: list[tuple[str, str, bool]]) -> None:
+    """VT205 fills in, a batch at a time, the next hop of each %N value whose plain target is
+    not known, for the keys it would pick one by one: a user without '+' or '@', a domain not
+    ending in '.'."""
+    from virtc.lint.rules import vt205_forwarding_loop as vt205
+    from virtc.lookup import substitute
+    from virtc.lookup.resolve import local_domain_set, relayed_end
+    from virtc.model import fold
+
+    keys, values = [key for key, _, _ in rows], [value for _, value, _ in rows]
+    known = [None if unknown else "k@known.example" for _, _, unknown in rows]
+    targets: list[str | None] = list(known)
+    local = local_domain_set(["d0.example", "d1.example"])
+    vt205._substituted_targets(keys, values, targets, local)
+    for key, value, before, after in zip(keys, values, known, targets):
+        user, _, domain = key.rpartition("@")
+        exact = user and not set("+@") & set(user) and not domain.endswith(".")
+        if before is None and "%" in value and exact:
+            text = substitute(value, (key, user))
+            target = vt205._plain_targets([text])[0]
+            if target is None and "%" in text:
+                relayed = relayed_end(text, local, literal=True)
+                target = None if relayed is None else fold(relayed.result or "")
+            assert after == target, (key, value)
+        else:
+            assert after == before, (key, value)
