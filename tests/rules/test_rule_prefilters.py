@@ -1396,3 +1396,34 @@ def test_vt205_substituted_targets_are_those_of_the_exact_keys(rows: list[tuple[
             assert after == target, (key, value)
         else:
             assert after == before, (key, value)
+
+
+_VT107_ROW = st.tuples(st.sampled_from(["++", "+*", "a++", "a+*", "anyone", "anyone++", "anyone+*",
+                                        "a+detail", "anyone+detail", "a", "@", "A++"]),
+                       st.integers(0, 1),
+                       st.sampled_from(["root", "@", "!", " @ ", "%1", "%2@d1.example", "x@remote.example",
+                                        "%1@d0.example", "error:5.1.1:550 no", "@ x"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_VT107_ROW, max_size=10), st.booleans())
+@example([("++", 0, "root"), ("+*", 0, "root")], False)  # shadowed
+@example([("++", 0, "@"), ("+*", 0, "root")], False)  # '++@d' says "not found": '+*@d' answers
+@example([("++", 0, "root"), ("+*", 0, "root"), ("anyone", 0, "x")], False)  # a key met first
+@example([("a++", 0, "root"), ("a+*", 0, "root"), ("a+detail", 0, "x")], False)
+def test_vt107_knows_the_shadowing_key_as_the_engine(rows: list[tuple[str, int, str]], local: bool) -> None:
+    """VT107 finds the key a plussed address reaches first without the engine's lookups when
+    no key is tried before the '++' one (#18: 61k pairs on templates): the same findings as
+    asking ``first_key`` for each."""
+    from virtc.lint.rules import vt107_shadowed_entry as vt107
+
+    table = _rows_table(rows)
+    domains = frozenset({"d0.example"}) if local else None
+
+    def findings() -> list[Finding]:
+        return sorted(vt107.check(table, LintContext(LintConfig(), domains)))
+
+    found = findings()
+    with patch.object(vt107, "_before_unnamed", lambda unnamed, user: False):
+        assert found == findings()
+    event(f"VT107 findings: {min(len(found), 2)}")

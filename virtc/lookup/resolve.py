@@ -412,6 +412,14 @@ def first_key(address: str, table: LookupTable, domains: AbstractSet[str]) -> st
     return _lookup(_Address(local, domain), table).key  # (None after a '@' or '!' marker)
 
 
+def answers(key: str, args: tuple[str, ...], table: LookupTable) -> bool:
+    """Whether the lookup of ``key`` (``args`` its %N) stops there with a hit: the table has
+    it, and its value after substitution is no not-found marker ('@' goes on, '!' stops
+    with nothing). For a rule that knows the keys tried before are not in the table."""
+    value = table.get(key)
+    return value is not None and _marker(substitute(value, args)) is None
+
+
 def quick_hop(address: str, domains: AbstractSet[str]) -> bool:
     """Whether :func:`quick_path` looks ``address`` up itself: a plain address (or one with
     an empty ``+detail``) in one of ``domains`` (folded), not too long, not the host's own."""
