@@ -1026,6 +1026,8 @@ _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", 
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example")], True)  # key met
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1+x@d1.example"), ("@", 1, "%1%3@d0.example")], True)
 @example([("a", 0, "%1-0@mx.example"), ("@", 0, "%1@d1.example"), ("@", 1, "%1@d0.example.")], True)
+@example([("a", 0, "a%3-0@mx.example"), ("++", 0, "%1%3-0@mx.example"), ("+*", 0, "%1%3-0@mx.example"),
+          ("@", 0, "%1-0@mx.example")], False)  # redundant: '++@d' and '+*@d' answer the details alike
 @example([("a", 0, "a-0@mx.example"), ("a+*", 0, "@"), ("@", 0, "%1%3-0@mx.example")], False)  # (not found)
 @example([("a", 0, "a-0@mx.example"), ("a++", 0, "root"), ("@", 0, "%1%3-0@mx.example")], False)
 @example([("a", 0, "a-1@mx.example"), ("a+*", 0, "root"), ("@", 0, "%1-0@mx.example")], False)  # own '+*@'
