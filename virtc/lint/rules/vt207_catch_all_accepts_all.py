@@ -139,7 +139,7 @@ class UnknownRejected:
         ends = final_kinds(substitute_users(texts, ["@" + name for name in names], [PROBE] * len(names)),
                            self.local)
         out: list[bool | None] = [None] * len(names)
-        decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (not a domain alias)
+        decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (None: a local alias...)
         # (a quick hop: the probe's domain local, no key is the probe: only the catch-all answers)
         hops = quick_hops([f"{PROBE}@{names[j]}" for j in decided], self.local)
         for j in compress(decided, hops):
