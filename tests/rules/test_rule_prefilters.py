@@ -795,6 +795,8 @@ _AT_ROW = st.tuples(st.sampled_from(["bob", "al", "bob+x", "+*", "bob+*"]), st.i
 @example([("bob", 0, "bob@remote.example"), ("+*", 0, "%1@remote.example")],
          "%1%3@remote.example")  # '+*@d' drops the detail too: redundant
 @example([("x" * 243, 0, "a@remote.example")], "a%3@remote.example")  # user+detail@d too long
+@example([("bob", 0, "bob.d0")], "%1%3.d0")  # local names: the catch-all keeps the detail, the value not
+@example([("bob", 0, "bob.d0")], "%1.d0")  # the same name for every detail: redundant
 def test_vt105_template_words_pick_what_the_loop_compares(
         rows: list[tuple[str, int, str]], catch_all: str) -> None:
     """VT105 compares a value without '%' beside a %N catch-all with what the catch-all

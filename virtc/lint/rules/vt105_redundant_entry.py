@@ -276,11 +276,17 @@ _EXACT_KEY = re.compile(r"[^+@]*@[^@]*[^.@]")
 ending in '.'."""
 def ends_apart(mine: str, theirs: str, mine_kind: Kind | None, theirs_kind: Kind | None) -> bool:
     """Whether two texts that each end at once (their :func:`~virtc.lookup.resolve.final_kind`)
-    end apart: kinds that differ, or two different addresses relayed as written
-    (:func:`texts_alike`'s False without making their two ends)."""
+    end apart: kinds that differ, two different addresses relayed as written, or two local
+    names that differ but for case (:func:`texts_alike`'s False without making their two
+    ends; #18: 75k ``u@d  u.d`` beside ``@d  %1%3.d``, whose ``+detail`` the catch-all
+    keeps)."""
     if mine_kind is None or theirs_kind is None:
         return False
-    return mine_kind != theirs_kind or (mine_kind == "remote" and mine != theirs)
+    if mine_kind != theirs_kind:
+        return True
+    if mine_kind == "remote":
+        return mine != theirs
+    return mine_kind == "local" and mine.lower() != theirs.lower()
 
 
 def own_at(catch_all: str) -> bool:
