@@ -618,13 +618,37 @@ def percent_hack(n: int, rng: random.Random) -> Iterator[Item]:
         done += size
 
 
+def mailbox_names(n: int, rng: random.Random) -> Iterator[Item]:
+    """Mailboxes named after their domain, as control panels make them: half the domains
+    hand unknown users to ``%1%3.d`` (``user.d``, keeping the detail), half to ``d-%1``;
+    users go to their own such mailbox (what the catch-all would give them), another
+    local user or a remote address."""
+    done = i = 0
+    while done < n:
+        d = dom(i, rng)
+        i += 1
+        size = min(n - done, rng.randint(3, 30))
+        used: set[str] = set()
+        dotted = i % 2 == 0
+        yield E(f"postmaster@{d}", "root")
+        for _ in range(size - 2):
+            u = uname(rng, used)
+            r = rng.random()
+            own = f"{u}.{d}" if dotted else f"{d.split('.')[0]}-{u}"
+            v = own if r < 0.5 else local(u, rng) if r < 0.8 else f"{local(u, rng)}@{rng.choice(REMOTE)}"
+            yield E(f"{u}@{d}", v)
+        yield E(f"@{d}", f"%1%3.{d}" if dotted else f"{d.split('.')[0]}-%1")
+        done += size
+
+
 SHAPES = {"remote_mx": remote_mx, "deep_chains": deep_chains, "big_domain": big_domain,
           "case_dups": case_dups, "lists": lists, "errors": errors, "plus_bulk": plus_bulk,
           "self_loops": self_loops, "messy": messy, "latin1": latin1, "fan_in": fan_in,
           "subdomains": subdomains, "stress_ring": stress_ring,
           "stress_alias_chain": stress_alias_chain, "stress_details": stress_details,
           "stress_concat": stress_concat, "stress_pct_big": stress_pct_big,
-          "stress_pct_errors": stress_pct_errors, "percent_hack": percent_hack}
+          "stress_pct_errors": stress_pct_errors, "percent_hack": percent_hack,
+          "mailbox_names": mailbox_names}
 
 
 def write(shape: str, n: int, seed: int, out) -> None:

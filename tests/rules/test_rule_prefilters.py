@@ -813,7 +813,7 @@ def test_vt105_template_words_pick_what_the_loop_compares(
         return _check(vt105, table)
 
     found = findings()
-    every = patch.object(vt105, "template_words", lambda ix, entries, templates, local: (entries, []))
+    every = patch.object(vt105, "template_words", lambda ix, entries, templates, local: (entries, [], []))
     keys = patch.object(vt105, "template_keys", lambda ix, templates: [
         i for i, key in enumerate(ix.stored_keys) if key.rpartition("@")[2] in templates])
     with every, keys, patch.object(vt105.PlainlyRedundant, "__call__", lambda self, *args: None):

@@ -108,9 +108,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
     if pct:
-        words, needed = template_words(ix, template_keys(ix, pct), pct, lambda: engine().domains)
+        words, needed, redundant = template_words(ix, template_keys(ix, pct), pct, lambda: engine().domains)
         candidates.update(words)
-        candidates.difference_update(needed)
+        candidates.difference_update(needed, redundant)
+        for i in redundant:  # (of a domain with a catch-all: a position)
+            at_domain = cast(int, doms.position(ix.stored_keys[i].rpartition("@")[2]))
+            yield _finding(ix, i, doms.catch_alls[at_domain], values[i])
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
 
     from virtc.lookup import substitute  # (candidates with %N or beside one: the engine's)
@@ -315,11 +318,12 @@ def template_keys(ix: TableIndex, templates: dict[str, str]) -> list[int]:
 
 
 def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
-                   local: Callable[[], AbstractSet[str]]) -> tuple[list[int], list[int]]:
+                   local: Callable[[], AbstractSet[str]]) -> tuple[list[int], list[int], list[int]]:
     """Of ``entries`` (keys of domains whose catch-all has ``%N``: ``templates``, name ->
     its text; ``local``: gives the local domains, when asked), (those whose value has no
     '%' and the words the catch-all gives the key's user: the loop's first test of such a
-    value; of those, the ones :func:`detail_apart` settles), a batch at a time in C (#18: 300k
+    value; of those, the ones :func:`detail_apart` settles: needed, and redundant), a batch
+    at a time in C (#18: 300k
     ``user@d  x@remote`` beside ``@d  %1@d.mx``). Where the catch-all's own text holds an
     '@', a value without one never has its words (#18: 300k ``user@d  box`` beside
     ``@d  %1%3@store``). (Values with '%' are candidates anyway.)"""
@@ -329,6 +333,7 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
     # (a key spells the detail: PlainlyRedundant leaves it to the engine)
     apart: list[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else []
     words: list[int] = []
+    redundant: list[int] = []
     for _, chunk in batches(entries):
         texts = ix.values.take(chunk)
         chunk, texts = kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
@@ -348,19 +353,22 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
         words += chunk
         if apart is not None and chunk:
             rows, values, row_users, row_names = kept(exact, chunk, texts, users, names)
-            apart += detail_apart(ix, rows, values, row_users, row_names, templates, local())
-    return words, apart or []
+            needed, alike = detail_apart(ix, rows, values, row_users, row_names, templates, local())
+            apart += needed
+            redundant += alike
+    return words, apart or [], redundant
 
 
 def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: list[str], names: list[str],
-                 templates: dict[str, str], local: AbstractSet[str]) -> list[int]:
+                 templates: dict[str, str], local: AbstractSet[str]) -> tuple[list[int], list[int]]:
     """Of ``entries`` (of :func:`template_words`, with their values, users and domains: each
-    value, to the letter, what the catch-all gives the user), those
-    :class:`PlainlyRedundant` finds needed: an exact key without '+' (its own value, no
-    wildcard key in its domain) whose ``user+detail@d`` the catch-all
-    hands on elsewhere (``%1%3@mx.d``: another address than the value's, both relayed at
-    once; #18: 250k ``user@d  user@mx.d`` beside ``@d  %1%3@mx.d``, 15 us each there). No
-    key may spell the detail (the caller's test)."""
+    value, to the letter, what the catch-all gives the user), (those
+    :class:`PlainlyRedundant` finds needed, those it finds redundant): an exact key without
+    '+' (its own value, no wildcard key in its domain) whose ``user+detail@d`` the
+    catch-all hands on elsewhere (``%1%3@mx.d``: another address than the value's, both
+    relayed at once; #18: 250k ``user@d  user@mx.d`` beside ``@d  %1%3@mx.d``, 15 us each
+    there), or to the value itself, with a detail and with an empty one (``d-%1``: #18,
+    75k ``user@d  d-user``, 20 us each). No key may spell the detail (the caller's test)."""
     from virtc.lookup.keys import substitute_users
     from virtc.lookup.resolve import MAX_ADDRESS, final_kinds, quick_hops
 
@@ -372,15 +380,18 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     ok = list(map(and_, plain, map(not_, map(shadowed.__contains__, entries))))
     entries, texts, users, names = kept(ok, entries, texts, users, names)
     ats = ["@" + n for n in names]
-    theirs = substitute_users(list(map(templates.__getitem__, names)), ats, users, _DETAIL)
-    # (what the catch-all makes of user+detail@d)
+    used = list(map(templates.__getitem__, names))
+    theirs = substitute_users(used, ats, users, _DETAIL)  # (what the catch-all makes of user+detail@d)
     ends = zip_strict(final_kinds(texts, local), final_kinds(theirs, local))
     # (user+detail@d is a quick hop with user@d: no '+' in user, room for the detail)
     keys = list(map(str.__add__, users, ats))
     room = map(le, map(len, keys), repeat(MAX_ADDRESS - len(_PLUS_DETAIL)))
-    hops = map(and_, quick_hops(keys, local), room)
-    return [i for i, a, b, (ka, kb), hop in zip_strict(entries, texts, theirs, ends, hops)
-            if hop and ends_apart(a, b, ka, kb)]
+    hops = list(map(and_, quick_hops(keys, local), room))
+    needed = [i for i, a, b, (ka, kb), hop in zip_strict(entries, texts, theirs, ends, hops)
+              if hop and ends_apart(a, b, ka, kb)]
+    # (the value for the address, with a detail and with an empty one: PlainlyRedundant's True)
+    alike = map(and_, map(eq, texts, theirs), map(eq, texts, substitute_users(used, ats, users, "")))
+    return needed, list(compress(entries, map(and_, alike, hops)))
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
