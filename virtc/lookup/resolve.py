@@ -296,8 +296,12 @@ def final_kinds(values: list[str], domains: AbstractSet[str]) -> list[Kind | Non
     """:func:`final_kind` of each of ``values``, the usual plain addresses matched in C
     (rules ask it of 300k texts)."""
     out: list[Kind | None] = []
+    name = PLAIN_NAME.fullmatch
     for value, plain in zip(values, map(PLAIN_ADDRESS.fullmatch, values)):
         if plain is None or len(value) > MAXNAME:
+            if len(value) <= MAXNAME and name(value) is not None:
+                out.append("local")  # (_final's local name: no '%' in it, #18: 100k 'user.d' names)
+                continue
             found = _final(value, domains)
             out.append(None if found is None else found[0])
         else:  # (no '%' in a plain address; its domain is ASCII: fold is lower)

@@ -390,8 +390,9 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     needed = [i for i, a, b, (ka, kb), hop in zip_strict(entries, texts, theirs, ends, hops)
               if hop and ends_apart(a, b, ka, kb)]
     # (the value for the address, with a detail and with an empty one: PlainlyRedundant's True)
-    alike = map(and_, map(eq, texts, theirs), map(eq, texts, substitute_users(used, ats, users, "")))
-    return needed, list(compress(entries, map(and_, alike, hops)))
+    alike = list(compress(count(), map(and_, map(eq, texts, theirs), hops)))
+    empty = substitute_users([used[j] for j in alike], [ats[j] for j in alike], [users[j] for j in alike], "")
+    return needed, [entries[j] for j, text in zip_strict(alike, empty) if texts[j] == text]
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
