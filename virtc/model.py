@@ -22,6 +22,12 @@ MAXNAME = 256
 """sendmail truncates lookup keys to this many bytes (``conf.h`` MAXNAME)."""
 
 
+def says_not_found(value: str) -> bool:
+    """Whether ``value``, as written, is sendmail's "not found" answer: a lone '@' (go on to
+    the next key) or '!' (stop there), blanks around it."""
+    return value.strip(BLANKS) in ("@", "!")
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII letters only, as makemap and sendmail do (``\\xc9`` stays)."""
     return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)

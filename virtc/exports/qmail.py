@@ -34,7 +34,7 @@ from virtc.diagnostics import Diagnostic, Severity
 from virtc.lint.facts import key_span
 from virtc.lookup.resolve import local_domain_set, quick_end, resolve
 from virtc.lookup.table import LookupTable
-from virtc.model import BLANKS, Entry, KeyKind, fold
+from virtc.model import Entry, KeyKind, fold, says_not_found
 from virtc.table import Table
 from virtc.writers.atomic import replace_text
 
@@ -201,7 +201,7 @@ def _plus_like_plain(local: str, domain: str, wild: AbstractSet[str], lookup: Lo
         other = fold(alias[1])
         return other not in domains or _plus_like_plain(local, other, wild, lookup, domains, hops - 1)
     return _DETAIL_ARGUMENT.search(value) is None and "(" not in value \
-        and value.strip(BLANKS) not in ("@", "!")
+        and not says_not_found(value)
 
 
 _SHORT = 200

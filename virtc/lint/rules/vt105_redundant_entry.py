@@ -49,7 +49,7 @@ from virtc.lint.facts import (
     wildcard_parts,
 )
 from virtc.lint.rule import Finding, LintContext
-from virtc.model import BLANKS, MAXNAME, Key, KeyKind, fold
+from virtc.model import BLANKS, MAXNAME, Key, KeyKind, fold, says_not_found
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -451,7 +451,7 @@ class PlainlyRedundant:
             pair = substitute(value, (stored, user)), substitute(catch_all, (f"@{name}", user))
             return True if pair[0] == pair[1] else self._same_ends([pair], user, name)
         plus, star = wildcards
-        if any(v is not None and v.strip(BLANKS) in ("@", "!") for v in wildcards):
+        if any(v is not None and says_not_found(v) for v in wildcards):
             return None  # (a "not found" marker: the engine follows what comes after it)
 
         def after(detail: str) -> tuple[str, str]:
@@ -517,7 +517,7 @@ def alike_for_everyone(value: str, catch_all: str, name: str) -> bool:
     changes no address's path."""
     from virtc.lookup import substitute
 
-    if catch_all.strip(BLANKS) in ("@", "!"):
+    if says_not_found(catch_all):
         return False  # (a "not found" marker: what follows is not the catch-all's text)
     user, detail = "\u0101", "\u0100"  # (a value holds Latin-1 only)
     args = (user, detail, "+" + detail)
@@ -579,7 +579,7 @@ def _domain_wildcards(ix: TableIndex, p: int, name: str,
     dom = ix.domains.at(p, name)
     mine = ix.find(dom, _USER_ANY, user)
     if mine is not None:
-        return None if ix.values[mine].strip(BLANKS) in ("@", "!") else "own"
+        return None if says_not_found(ix.values[mine]) else "own"
     if ix.find(dom, _USER_PLUS, user) is not None:
         return None
     plus, star = ix.find(dom, KeyKind.DOMAIN_PLUS), ix.find(dom, KeyKind.DOMAIN_ANY)

@@ -57,7 +57,7 @@ from virtc.lint.facts import (
 )
 from virtc.lint.rule import MAX_PARTS, Finding, LintContext, SharedParts
 from virtc.lint.shared import LOCAL_USER
-from virtc.model import BLANKS, MAXNAME, Entry, Key, Value, fold
+from virtc.model import MAXNAME, Entry, Key, Value, fold, says_not_found
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -537,7 +537,7 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), ix.values.take(chunk)):
             detail = {"++@": "x", "+*@": ""}.get(key[:3])
             name = key[3:]
-            if detail is None or name not in local or value.strip(BLANKS) in ("@", "!") or \
+            if detail is None or name not in local or says_not_found(value) or \
                     not quick_hop(f"{PROBE}+{detail}@{name}", local):
                 continue
             text = substitute(value, (key, PROBE, detail, "+" + detail)) if "%" in value else value
