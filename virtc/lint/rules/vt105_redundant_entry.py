@@ -110,10 +110,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if pct:
         words, needed, redundant = template_words(ix, template_keys(ix, pct), pct, lambda: engine().domains)
         candidates.update(words)
-        candidates.difference_update(needed, redundant)
-        for i in redundant:  # (of a domain with a catch-all: a position)
-            at_domain = cast(int, doms.position(ix.stored_keys[i].rpartition("@")[2]))
-            yield _finding(ix, i, doms.catch_alls[at_domain], values[i])
+        candidates.difference_update(needed, map(itemgetter(0), redundant))
+        for i, ca in redundant:
+            yield _finding(ix, i, ca, values[i])
     candidates.difference_update(catch_alls)  # (a catch-all is not redundant to itself)
 
     from virtc.lookup import substitute  # (candidates with %N or beside one: the engine's)
@@ -318,22 +317,23 @@ def template_keys(ix: TableIndex, templates: dict[str, str]) -> list[int]:
 
 
 def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
-                   local: Callable[[], AbstractSet[str]]) -> tuple[list[int], list[int], list[int]]:
+                   local: Callable[[], AbstractSet[str]]
+                   ) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """Of ``entries`` (keys of domains whose catch-all has ``%N``: ``templates``, name ->
     its text; ``local``: gives the local domains, when asked), (those whose value has no
     '%' and the words the catch-all gives the key's user: the loop's first test of such a
-    value; of those, the ones :func:`detail_apart` settles: needed, and redundant), a batch
-    at a time in C (#18: 300k
-    ``user@d  x@remote`` beside ``@d  %1@d.mx``). Where the catch-all's own text holds an
-    '@', a value without one never has its words (#18: 300k ``user@d  box`` beside
-    ``@d  %1%3@store``). (Values with '%' are candidates anyway.)"""
+    value; of those, the ones :func:`detail_apart` settles: needed, and redundant with
+    their catch-alls), a batch at a time in C (#18: 300k ``user@d  x@remote`` beside
+    ``@d  %1@d.mx``). Where the catch-all's own text holds an '@', a value without one
+    never has its words (#18: 300k ``user@d  box`` beside ``@d  %1%3@store``). (Values
+    with '%' are candidates anyway.)"""
     from virtc.lookup.keys import substitute_users
 
     with_at = {name for name, text in templates.items() if own_at(text)}
     # (a key spells the detail: PlainlyRedundant leaves it to the engine)
     apart: list[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else []
     words: list[int] = []
-    redundant: list[int] = []
+    redundant: list[tuple[int, int]] = []
     for _, chunk in batches(entries):
         texts = ix.values.take(chunk)
         chunk, texts = kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
@@ -360,10 +360,12 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
 
 
 def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: list[str], names: list[str],
-                 templates: dict[str, str], local: AbstractSet[str]) -> tuple[list[int], list[int]]:
+                 templates: dict[str, str], local: AbstractSet[str]
+                 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Of ``entries`` (of :func:`template_words`, with their values, users and domains: each
     value, to the letter, what the catch-all gives the user), (those
-    :class:`PlainlyRedundant` finds needed, those it finds redundant): an exact key without
+    :class:`PlainlyRedundant` finds needed, those it finds redundant, each with its
+    domain's catch-all entry): an exact key without
     '+' (its own value, no wildcard key in its domain) whose ``user+detail@d`` the
     catch-all hands on elsewhere (``%1%3@mx.d``: another address than the value's, both
     relayed at once; #18: 250k ``user@d  user@mx.d`` beside ``@d  %1%3@mx.d``, 15 us each
@@ -375,10 +377,11 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     doms, shadowed = ix.domains, ix.shadowed_by_duplicate
     # (no wildcard key in the domain, no '+' in the user, not a later duplicate; each name a
     # domain with a catch-all, so with a position)
-    wild = map(doms.kinds.__getitem__, map(cast("Callable[[str], int]", doms.position), names))
+    places = list(map(cast("Callable[[str], int]", doms.position), names))
+    wild = map(doms.kinds.__getitem__, places)
     plain = map(not_, map(or_, map(truth, wild), map(str.__contains__, users, repeat("+"))))
     ok = list(map(and_, plain, map(not_, map(shadowed.__contains__, entries))))
-    entries, texts, users, names = kept(ok, entries, texts, users, names)
+    entries, texts, users, names, places = kept(ok, entries, texts, users, names, places)
     ats = ["@" + n for n in names]
     used = list(map(templates.__getitem__, names))
     theirs = substitute_users(used, ats, users, _DETAIL)  # (what the catch-all makes of user+detail@d)
@@ -392,7 +395,8 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     # (the value for the address, with a detail and with an empty one: PlainlyRedundant's True)
     alike = list(compress(count(), map(and_, map(eq, texts, theirs), hops)))
     empty = substitute_users([used[j] for j in alike], [ats[j] for j in alike], [users[j] for j in alike], "")
-    return needed, [entries[j] for j, text in zip_strict(alike, empty) if texts[j] == text]
+    return needed, [(entries[j], doms.catch_alls[places[j]]) for j, text in zip_strict(alike, empty)
+                    if texts[j] == text]
 
 
 def relayed(text: str, local: AbstractSet[str]) -> bool:
