@@ -45,18 +45,18 @@ def _no_match(*_: object) -> None:
 
 
 @functools.cache
-def _fast_sources() -> tuple[str, str]:
-    """(entry, comment) regex sources built from the grammar's terminal definitions."""
+def _fast_sources() -> tuple[str, str, str]:
+    """(entry, comment, leading space) regex sources built from the grammar's terminal
+    definitions."""
     terms = terminal_regexps()
-    return f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", terms["COMMENT"]
+    return (f"({terms['KEY']})({terms['SEP']})({terms['VALUE']})", terms["COMMENT"],
+            f"({terms['SEP']})({terms['VALUE']})?")
 
 
 @functools.cache
 def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(entry, comment, leading space) regexes for Latin-1 decoded text."""
-    entry, comment = _fast_sources()
-    terms = terminal_regexps()
-    leading = f"({terms['SEP']})({terms['VALUE']})?"
+    entry, comment, leading = _fast_sources()
     return re.compile(entry, re.S), re.compile(comment, re.S), re.compile(leading, re.S)
 
 
@@ -108,7 +108,7 @@ def plain_entries(data: bytes) -> Iterator[tuple[bytes, bytes]]:
 @functools.cache
 def _line_pattern(binary: bool) -> re.Pattern[Any]:
     """One record: an entry (groups key, separator, value), a comment, or blank."""
-    entry, comment = _fast_sources()
+    entry, comment, _ = _fast_sources()  # (a leading space is an odd line)
     source = f"{entry}|{comment}|"
     return re.compile(source.encode("latin-1") if binary else source, re.S)
 
