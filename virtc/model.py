@@ -108,6 +108,17 @@ class ErrorValue(NamedTuple):
     """True for ``error:D.S.N:TEXT``, False for ``error:STATUS TEXT``."""
 
 
+def one_recipient(stripped: str) -> bool:
+    """Whether a value (trailing blanks stripped) that is no ``error:`` is one local name or
+    address (:class:`Value`'s LOCAL or ADDRESS): not empty, no program, file, quoted name,
+    ``:include:`` or list, not starting with '@'."""
+    return bool(stripped) and stripped[0] not in "|/\"@" and _LIST.search(stripped) is None and \
+        stripped[:9].lower() != ":include:"
+
+
+_LIST = re.compile("[, \t]")
+
+
 class Value(NamedTuple):
     """A value, as written, with its classification."""
 
@@ -124,9 +135,7 @@ class Value(NamedTuple):
                 return cls(text, ValueKind.ERROR, ErrorValue(status, m.group(4).strip(), True))
             if m := _ERROR_WORD.fullmatch(stripped):
                 return cls(text, ValueKind.ERROR, ErrorValue(m.group(1), m.group(2).strip(), False))
-        if not stripped or stripped[0] in "|/\"" or stripped.lower().startswith(":include:"):
-            return cls(text, ValueKind.OTHER)
-        if any(c in stripped for c in ", \t") or stripped.startswith("@"):
+        if not one_recipient(stripped):
             return cls(text, ValueKind.OTHER)
         if "@" in stripped:
             return cls(text, ValueKind.ADDRESS)

@@ -23,6 +23,8 @@ from virtc.lint.facts import (
     implausible_domains,
     index,
     may_have_keys,
+    shown,
+    value_span,
     wildcard_parts,
 )
 from virtc.lint.rule import Finding, LintContext
@@ -30,7 +32,7 @@ from virtc.lint.rules.vt104_unmatchable_key import suspects, why_unmatchable
 from virtc.lint.rules.vt201_malformed_error import MISSPELT_SCAN, problems
 from virtc.lint.rules.vt202_invalid_target import SUSPECTS
 from virtc.lint.shared import ACCESS_ACTION, misspelt_error
-from virtc.model import Key, KeyKind, Value
+from virtc.model import BLANKS, Key, KeyKind, Value, ValueKind, one_recipient
 from virtc.source.parse import parse_text
 from virtc.speed.column import Column
 from virtc.table import Table
@@ -1016,6 +1018,30 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
             patch.object(vt207.UnknownRejected, "at_once", none):
         assert found == findings()
     event(f"VT207 findings: {min(len(found), 2)}")
+    for f in found:  # (made from the columns: as from the Entry and its Value)
+        e = next(e for e in table.entries if e.line == f.line)
+        assert (f.line, f.column, f.end_line, f.end_column) == value_span(e)
+        assert Value.parse(e.value_text).kind in (ValueKind.LOCAL, ValueKind.ADDRESS)
+        assert f"'{e.key_text}' forwards" in f.message and f"to '{shown(e.value_text)}'" in f.message
+
+
+def _one_recipient_as_written(stripped: str) -> bool:
+    """Value.parse's tests for LOCAL or ADDRESS as they were before :func:`one_recipient`."""
+    if not stripped or stripped[0] in "|/\"" or stripped.lower().startswith(":include:"):
+        return False
+    return not (any(c in stripped for c in ", \t") or stripped.startswith("@"))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "@", "|", "/", '"', ",", " ", "\t", ":include:", ":INCLUDE:", ":inc",
+                                 "\u0130", "\u212a", "\x0b", "\xa0", "x.y", "%1", "error"]),
+                max_size=6).map("".join))
+def test_one_recipient_is_value_parse(text: str) -> None:
+    """one_recipient (VT207 asks it of 133k catch-alls, #18) is Value.parse's LOCAL or ADDRESS."""
+    stripped = text.rstrip(BLANKS)
+    assert one_recipient(stripped) == _one_recipient_as_written(stripped)
+    if stripped[:5].lower() != "error":
+        assert one_recipient(stripped) == (Value.parse(text).kind in (ValueKind.LOCAL, ValueKind.ADDRESS))
 
 
 _VT105_ROW = st.tuples(st.sampled_from(["a", "b", "@", "@", "a+*", "a++", "+*", "++", "a+virtcdetail", "A"]),
