@@ -7,6 +7,7 @@ for, on values built from the characters that matter to that check.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from types import ModuleType
 from unittest.mock import patch
 
@@ -22,6 +23,8 @@ from virtc.lint.facts import (
     TableIndex,
     implausible_domains,
     index,
+    key_span,
+    key_span_at,
     may_have_keys,
     shown,
     value_span,
@@ -34,6 +37,7 @@ from virtc.lint.rules.vt202_invalid_target import SUSPECTS
 from virtc.lint.shared import ACCESS_ACTION, misspelt_error
 from virtc.model import BLANKS, Key, KeyKind, Value, ValueKind, one_recipient
 from virtc.source.parse import parse_text
+from virtc.source.reader import CHUNK
 from virtc.speed.column import Column
 from virtc.table import Table
 
@@ -1024,6 +1028,19 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
         assert Value.parse(e.value_text).kind in (ValueKind.LOCAL, ValueKind.ADDRESS)
         assert f"'{e.key_text}' forwards" in f.message and f"to '{shown(e.value_text)}'" in f.message
 
+
+
+_LONG_LINE = "a@x.example\t" + "v" * (CHUNK - 12) + "b@x.example\tw\n"
+"""A line makemap reads as two records, the second's key at column CHUNK + 1."""
+
+
+@pytest.mark.parametrize("source", [_LONG_LINE, *(p.read_bytes().decode("latin-1")
+                                                  for p in sorted(Path("tests/data/rules").glob("*/*.vt")))])
+def test_key_span_at_is_the_entrys(source: str) -> None:
+    """key_span_at (VT101, VT107: no Entry per finding) is key_span of the entry, on a long
+    line split into records (a key past column 1) and every rule fixture."""
+    table = parse_text(source)
+    assert [key_span_at(table, i) for i in range(len(table.entries))] == list(map(key_span, table.entries))
 
 def _one_recipient_as_written(stripped: str) -> bool:
     """Value.parse's tests for LOCAL or ADDRESS as they were before :func:`one_recipient`."""

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
-from virtc.lint.facts import index, my_share
+from virtc.lint.facts import index, key_span_at, my_share
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import under_entire_domain
 from virtc.table import Table
@@ -67,15 +67,13 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    lines, key_columns, keys = table.lines, table.key_columns, table.keys
     doms = ix.domains
     names = [name for name in doms.names.take(list(my_share(ctx, doms.without_catch_all())))
              if not reported_elsewhere(name, ctx)]
     fixes = catch_all_fixer(table, ctx).fixes(names, map(ix.last_line, names))
     for name, (first, n, _), (fix, help_text) in zip_strict(names, map(ix.extent, names), fixes):
-        line, column = lines[first], key_columns.get(first, 1)  # (key_span, without an Entry)
         yield Finding(
-            line, column, line, column + len(keys[first]),
+            *key_span_at(table, first),
             f"domain '{name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{name}' catch-all: "
             f"sendmail accepts every other address in it (a local user or alias of that name, "
             f"or relayed to the domain)",

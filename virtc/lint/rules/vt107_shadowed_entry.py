@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import BATCH, index, key_span, wildcard_parts
+from virtc.lint.facts import BATCH, index, key_span_at, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.table import Table
 
@@ -53,6 +53,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # tried before the '++' one are not in the table (#18: 61k '++@d' / '+*@d' pairs, five
     # lookups each).
     unnamed = not stored.contains("+detail@"), not stored.contains("anyone")
+    keys, lines = table.keys, table.lines
     for n, (i, j) in enumerate(ix.wildcard_pairs):
         if not n % BATCH:
             ctx.checkpoint()
@@ -70,13 +71,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 first = r.chain[0] if r.chain else None
         if first != shadow:
             continue
-        e, s = ix.entries[i], ix.entries[j]
+        key = keys[i]
         yield Finding(
-            *key_span(e),
-            f"'{e.key_text}' is reached only by '{local}+@{name}' (an empty detail): "
-            f"sendmail tries '{s.key_text}' (line {s.line}) first, and it matches every "
+            *key_span_at(table, i),
+            f"'{key}' is reached only by '{local}+@{name}' (an empty detail): "
+            f"sendmail tries '{keys[j]}' (line {lines[j]}) first, and it matches every "
             f"'{local}+detail@{name}'",
-            help=f"if '{e.key_text}' is meant for '{local}@{name}' itself, write "
+            help=f"if '{key}' is meant for '{local}@{name}' itself, write "
                  f"'{local}@{name}'" if user else None,
         )
 
