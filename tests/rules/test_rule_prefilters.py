@@ -21,6 +21,8 @@ from virtc.lint.facts import (
     NO_CATCH_ALL,
     PLAIN_REJECT,
     TableIndex,
+    forwards_found,
+    forwards_split,
     implausible_domains,
     index,
     key_span,
@@ -1041,6 +1043,23 @@ def test_key_span_at_is_the_entrys(source: str) -> None:
     line split into records (a key past column 1) and every rule fixture."""
     table = parse_text(source)
     assert [key_span_at(table, i) for i in range(len(table.entries))] == list(map(key_span, table.entries))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(st.sampled_from("@eEroR: x"), max_size=7), max_size=14), st.integers(0, 8))
+@example(["a@b", "error:x@y", "ERROR", "err@", "@"], 0)
+def test_forwards_split_is_forwards_found(values: list[str], block: int) -> None:
+    """TableIndex.forwards' two ways (where most values have an '@', split a block at a time;
+    else every '@' found): the values with an '@' whose first five characters are no
+    'error' in any case."""
+    import virtc.speed.column
+
+    col = Column.of(values)
+    expected = [i for i, v in enumerate(values) if "@" in v and v[:5].lower() != "error"]
+    with patch.object(virtc.speed.column, "SCAN_BLOCK", block):
+        assert list(forwards_split(col)) == expected
+    assert list(forwards_found(col)) == expected
+    event(f"forwards: {min(len(expected), 2)}")
 
 def _one_recipient_as_written(stripped: str) -> bool:
     """Value.parse's tests for LOCAL or ADDRESS as they were before :func:`one_recipient`."""

@@ -32,6 +32,9 @@ def test_column_is_the_list_of_its_texts(batches: list[list[str]], block: int) -
     virtc.speed.column.SCAN_BLOCK = block  # iterate in many small blocks
     try:
         assert list(col) == flat
+        blocks = list(col.split_blocks())
+        assert [t for _, block_texts in blocks for t in block_texts] == flat
+        assert all(col[base:base + len(part)] == part for base, part in blocks)
     finally:
         virtc.speed.column.SCAN_BLOCK = saved
     assert len(col) == len(flat)

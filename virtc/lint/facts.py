@@ -13,8 +13,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
-from itertools import compress, filterfalse, islice, repeat
-from operator import add, eq, is_not, itemgetter, ne
+from itertools import compress, count, filterfalse, islice, repeat
+from operator import add, eq, is_not, itemgetter, ne, sub
 from typing import Any, NamedTuple, TypeVar
 
 from virtc.compat import zip_strict
@@ -501,15 +501,10 @@ class TableIndex:
     @cached_property
     def forwards(self) -> array[int]:
         """Indices of values with an '@' that are not ``error:`` (VT205, VT211)."""
-        # Every '@' found by a literal search, less the error-like values (the first five
-        # characters of each, in C; a shorter value's run into the newline): twice as fast as
-        # one regex that tests each value's start and scans it for an '@', and the rejects
-        # without '@' (300k on tiny) are never looked at. Kept as an array (a seventh of a
-        # list's memory).
-        at, text, starts = self.values.matching(_AT), self.values.text, self.values.starts
-        begins = array("l", map(starts.__getitem__, at))
-        heads = map(str.lower, map(text.__getitem__, map(slice, begins, map(add, begins, repeat(5)))))
-        return array("I", compress(at, map(ne, heads, repeat("error"))))
+        values = self.values
+        if values.text.count("@") * 4 > len(values):  # (most values forward: a gateway, %N tables)
+            return forwards_split(values)
+        return forwards_found(values)
 
     @cached_property
     def forward_hits(self) -> array[int]:
@@ -653,6 +648,31 @@ def index(table: Table, ctx: LintContext) -> TableIndex:
 def key_span(e: Entry) -> tuple[int, int, int, int]:
     """(line, column, end_line, end_column) of an entry's key."""
     return e.line, e.column, e.line, e.column + len(e.key_text)
+
+
+def forwards_found(values: Column) -> array[int]:
+    """:attr:`TableIndex.forwards` from every '@' found by a literal search, less the
+    error-like values (the first five characters of each, in C; a shorter value's run into
+    the newline): twice as fast as one regex that tests each value's start and scans it for
+    an '@', and the rejects without '@' (300k on tiny) are never looked at. An array (a
+    seventh of a list's memory)."""
+    at, text, starts = values.matching(_AT), values.text, values.starts
+    begins = array("l", map(starts.__getitem__, at))
+    heads = map(str.lower, map(text.__getitem__, map(slice, begins, map(add, begins, repeat(5)))))
+    return array("I", compress(at, map(ne, heads, repeat("error"))))
+
+
+def forwards_split(values: Column) -> array[int]:
+    """:func:`forwards_found` where most values have an '@': each block of texts split and
+    tested, no match located in the column (#18: 870k forwards, 0.67 -> 0.35 s)."""
+    out = array("I")
+    five = slice(0, 5)
+    for base, texts in values.split_blocks():
+        has = list(compress(count(base), map(str.__contains__, texts, repeat("@"))))
+        heads = map(str.lower, map(str.__getitem__, map(texts.__getitem__, map(sub, has, repeat(base))),
+                                   repeat(five)))
+        out.extend(compress(has, map(ne, heads, repeat("error"))))
+    return out
 
 
 def key_span_at(table: Table, i: int) -> tuple[int, int, int, int]:
