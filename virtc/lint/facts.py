@@ -445,8 +445,8 @@ class TableIndex:
     @cached_property
     def _extents(self) -> tuple[array[int], array[int], array[int]]:
         """Per domain position: its first stored entry, how many, its last (-1, 0, -1 for
-        none). Arrays, not dicts by name: those cost 67 MB on 285k open domains (#18), in
-        each process that reports one."""
+        none). Arrays, not dicts by name, whose keys and numbers are objects (#18: 285k open
+        domains, in each process that reports one)."""
         doms = self.domains
         n = len(doms)  # (position n: the entries of no domain)
         names = map(itemgetter(2), map(str.rpartition, self.stored_keys, repeat("@")))
@@ -663,8 +663,8 @@ def forwards_found(values: Column) -> array[int]:
 
 
 def forwards_split(values: Column) -> array[int]:
-    """:func:`forwards_found` where most values have an '@': each block of texts split and
-    tested, no match located in the column (#18: 870k forwards, 0.67 -> 0.35 s)."""
+    """:func:`forwards_found` where most values have an '@' (#18: a gateway's 870k
+    forwards): each block of texts split and tested, no match located in the column."""
     out = array("I")
     five = slice(0, 5)
     for base, texts in values.split_blocks():
