@@ -72,6 +72,11 @@ class CatchAllFix:
                 if eng.unnamed(address):
                     found.setdefault(fold(address), address)
             more = forwarded.get(domain)
+            if not found and more is None:  # (the usual open domain: the catch-all alone)
+                fix = Fix(after_line + 1, after_line, f"@{domain}\t{catch_all}\n",
+                          f"add '@{domain} {catch_all}'", "unsafe")
+                yield fix, f"add '@{domain}\t{catch_all}' after line {after_line}"
+                continue
             if more is not None:
                 for folded, address in more.items():
                     found.setdefault(folded, address)
