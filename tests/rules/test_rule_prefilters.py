@@ -30,6 +30,7 @@ from virtc.lint.facts import (
     may_have_keys,
     shown,
     value_span,
+    value_span_at,
     wildcard_parts,
 )
 from virtc.lint.rule import Finding, LintContext
@@ -1038,11 +1039,14 @@ _LONG_LINE = "a@x.example\t" + "v" * (CHUNK - 12) + "b@x.example\tw\n"
 
 @pytest.mark.parametrize("source", [_LONG_LINE, *(p.read_bytes().decode("latin-1")
                                                   for p in sorted(Path("tests/data/rules").glob("*/*.vt")))])
-def test_key_span_at_is_the_entrys(source: str) -> None:
-    """key_span_at (VT101, VT107: no Entry per finding) is key_span of the entry, on a long
-    line split into records (a key past column 1) and every rule fixture."""
+def test_spans_at_are_the_entrys(source: str) -> None:
+    """key_span_at and value_span_at (VT101, VT107, VT205: no Entry per finding) are
+    key_span and value_span of the entry, on a long line split into records (a key past
+    column 1) and every rule fixture."""
     table = parse_text(source)
-    assert [key_span_at(table, i) for i in range(len(table.entries))] == list(map(key_span, table.entries))
+    entries = range(len(table.entries))
+    assert [key_span_at(table, i) for i in entries] == list(map(key_span, table.entries))
+    assert [value_span_at(table, i) for i in entries] == list(map(value_span, table.entries))
 
 
 @settings(max_examples=500, deadline=None)

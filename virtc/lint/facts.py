@@ -683,6 +683,12 @@ def key_span_at(table: Table, i: int) -> tuple[int, int, int, int]:
     return line, column, line, column + len(table.keys[i])
 
 
+def value_span_at(table: Table, i: int) -> tuple[int, int, int, int]:
+    """:func:`value_span` of entry ``i``, read from the table's columns (no Entry made)."""
+    line, column = table.lines[i], table.value_columns[i]
+    return line, column, line, column + len(table.values[i].rstrip(BLANKS))
+
+
 def value_span(e: Entry) -> tuple[int, int, int, int]:
     """(line, column, end_line, end_column) of an entry's value, trailing whitespace excluded."""
     return e.line, e.value_column, e.line, e.value_column + len(e.value_text.rstrip(BLANKS))

@@ -53,11 +53,11 @@ from virtc.lint.facts import (
     batches,
     index,
     stripped_and_folded,
-    value_span,
+    value_span_at,
 )
 from virtc.lint.rule import MAX_PARTS, Finding, LintContext, SharedParts
 from virtc.lint.shared import LOCAL_USER
-from virtc.model import MAXNAME, Entry, Key, Value, fold, says_not_found
+from virtc.model import MAXNAME, Key, Value, fold, says_not_found
 from virtc.table import Table
 
 if TYPE_CHECKING:
@@ -657,21 +657,23 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             if not r.cycle:  # past sendmail's limit before any address came back
                 if r.chain[0] == stored:
                     deep.add(i)
-                    yield _too_deep(ix.entries[i], probe, r.chain)
+                    yield _too_deep(value_span_at(table, i), probe, r.chain)
                 continue
             cycles.add(r)
             if not r.chain or r.chain[0] != stored or stored not in r.cycle:
                 continue  # leads into a loop elsewhere (reported there), or never reaches this entry
             cycle = r.cycle
-        yield _loop(ix.entries[i], probe, cycle)
+        yield _loop(value_span_at(table, i), probe, cycle)
     for ring in rings:  # (each entry's own address comes back round its keys)
         names = ix.stored_keys.take(ring)
         for at, (i, stored) in enumerate(zip_strict(ring, names)):
             if i not in skip and stored.rpartition("@")[2] in ix.domains:
-                yield _loop(ix.entries[i], eng.probe(Key.parse(stored)), (*names[at:], *names[:at], stored))
+                round_keys = (*names[at:], *names[:at], stored)
+                yield _loop(value_span_at(table, i), eng.probe(Key.parse(stored)), round_keys)
+    stored_keys = ix.stored_keys
     for i, passed in too_long(ix, local):  # (the three keys a finding names)
         if i not in deep:
-            yield _too_deep(ix.entries[i], ix.stored_keys[i], ix.stored_keys.take(passed))
+            yield _too_deep(value_span_at(table, i), stored_keys[i], [stored_keys[j] for j in passed])
 
 
 def too_long(ix: TableIndex, local: AbstractSet[str]) -> Iterator[tuple[int, list[int]]]:
@@ -756,28 +758,28 @@ _NOT = bytes([1]) + bytes(255)
 """(a byte 0 -> 1, 1 -> 0: ``bytes.translate``)"""
 
 
-def _loop(e: Entry, address: str, cycle: Sequence[str]) -> Finding:
-    """The finding for entry ``e`` whose ``address`` comes back round the keys ``cycle``
-    (its own first and last)."""
+def _loop(span: tuple[int, int, int, int], address: str, cycle: Sequence[str]) -> Finding:
+    """The finding for the entry whose value is at ``span`` and whose ``address`` comes back
+    round the keys ``cycle`` (its own first and last)."""
     from virtc.lookup.resolve import LOOP_TEXT
 
     path = " -> ".join(f"'{k}'" for k in cycle)
     return Finding(
-        *value_span(e),
+        *span,
         f"forwarding loop {path}: sendmail resolves '{address}' back into itself until it gives "
         f"up and rejects it with '{LOOP_TEXT}'",
         help="point one of the entries at a local user (a self-map does not stop recursion in sendmail)",
     )
 
 
-def _too_deep(e: Entry, address: str, keys: Sequence[str]) -> Finding:
-    """The finding for entry ``e`` whose ``address`` matches ``keys``, one more than sendmail's
-    recursion limit (the same whether a cycle or a chain: sendmail stops counting there;
-    only the first two and the last are named)."""
+def _too_deep(span: tuple[int, int, int, int], address: str, keys: Sequence[str]) -> Finding:
+    """The finding for the entry whose value is at ``span`` and whose ``address`` matches
+    ``keys``, one more than sendmail's recursion limit (the same whether a cycle or a chain:
+    sendmail stops counting there; only the first two and the last are named)."""
     from virtc.lookup.resolve import LOOP_TEXT, MAX_RECURSION
 
     return Finding(
-        *value_span(e),
+        *span,
         f"forwarding chain '{keys[0]}' -> '{keys[1]}' -> ... -> '{keys[-1]}' -> ...: sendmail "
         f"resolves '{address}' through more keys than its limit of {MAX_RECURSION}, gives up and "
         f"rejects it with '{LOOP_TEXT}'",
