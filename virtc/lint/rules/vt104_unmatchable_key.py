@@ -37,7 +37,7 @@ from itertools import compress
 from operator import not_
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import TableIndex, index, key_span
+from virtc.lint.facts import TableIndex, index, key_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import MAXNAME, Key, KeyKind
 from virtc.table import Table
@@ -124,10 +124,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     # Cheap scan first: most keys are plain 'user@domain' ending in a letter or digit.
     odd = suspects(ix)
     for i in odd:
-        e = ix.entries[i]
-        text = e.key_text
+        text = ix.keys[i]
         k = Key.parse(text)
         why = why_unmatchable(text, k.kind, k.domain, k.reason)
         if why is not None:
             key = text.replace(_BOM, "<BOM>")
-            yield Finding(*key_span(e), f"key '{key}' is never looked up by sendmail: {why}")
+            yield Finding(*key_span_at(table, i), f"key '{key}' is never looked up by sendmail: {why}")

@@ -30,7 +30,7 @@ from itertools import compress, repeat
 from operator import and_, ne, or_
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import batches, index, key_span
+from virtc.lint.facts import batches, index, key_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import fold
 from virtc.table import Table
@@ -79,17 +79,17 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return  # decided in C, faster than the scan
     for _, chunk in batches(ix.keys.matching(_NON_ASCII)):
         for i in _lower_changes(chunk, ix.keys.take(chunk)):
-            e = ix.entries[i]
-            key = _utf8(e.key_text)
-            stored = _utf8(fold(e.key_text))
+            text = ix.keys[i]
+            key = _utf8(text)
+            stored = _utf8(fold(text))
             latin1 = key is None
             if latin1:  # not UTF-8: one character per byte, as a Latin-1 mail client writes it
-                key, stored = e.key_text, fold(e.key_text)
+                key, stored = text, fold(text)
             if key is None or stored is None or stored == key.lower():
                 continue
             what = " (Latin-1 bytes)" if latin1 else ""
             yield Finding(
-                *key_span(e),
+                *key_span_at(table, i),
                 f"key '{key}'{what} is stored as '{stored}' (only ASCII letters are lower-cased): mail to "
                 f"'{key.lower()}' does not match it",
                 help=f"write the key in lower case: '{key.lower()}'",

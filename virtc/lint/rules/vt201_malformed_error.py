@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from itertools import filterfalse
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import PLAIN_REJECT, index, shown, value_span
+from virtc.lint.facts import PLAIN_REJECT, index, shown, value_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import ACCESS_ACTION, ERROR_WORD_AT, REPLY, misspelt_error
 from virtc.model import ErrorValue
@@ -117,9 +117,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for i, v in ix.error_values:
         assert v.error is not None
         for msg, sev in problems(v.error):
-            yield Finding(*value_span(ix.entries[i]), f"'{shown(v.text)}': {msg}", severity=sev)
+            yield Finding(*value_span_at(table, i), f"'{shown(v.text)}': {msg}", severity=sev)
     errors = {i for i, _ in ix.error_values}
     for i in filterfalse(errors.__contains__, ix.values.matching(ACCESS_ACTION, MISSPELT_SCAN)):
         text = ix.values[i]
         if "@" not in text and (why := misspelt_error(text)) is not None:
-            yield Finding(*value_span(ix.entries[i]), f"'{shown(text)}' is not an error value: {why}")
+            yield Finding(*value_span_at(table, i), f"'{shown(text)}' is not an error value: {why}")

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, shown, value_span
+from virtc.lint.facts import index, shown, value_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import comment_start, misspelt_error
 from virtc.model import BLANKS
@@ -105,10 +105,9 @@ def why_invalid(text: str) -> str | None:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for i in ix.values.matching(SUSPECTS):
-        e = ix.entries[i]
-        text = e.value_text
+        text = ix.values[i]
         if misspelt_error(text) is not None or comment_start(text) is not None:
             continue  # VT201 / VT204 say what is wrong
         why = why_invalid(text)
         if why is not None:
-            yield Finding(*value_span(e), f"'{shown(text)}' is not a deliverable target: {why}")
+            yield Finding(*value_span_at(table, i), f"'{shown(text)}' is not a deliverable target: {why}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, shown, value_span
+from virtc.lint.facts import index, shown, value_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import REPLY
 from virtc.table import Table
@@ -39,13 +39,12 @@ SEVERITY = Severity.WARNING
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for i, v in ix.error_values:
-        e = ix.entries[i]
         if v.error is None:
             continue
         m = REPLY.match(v.error.text)
         if m is not None and m[1][0] == "4":
             yield Finding(
-                *value_span(e),
+                *value_span_at(table, i),
                 f"'{shown(v.text)}' is a temporary failure ({m[1]}): senders keep the mail queued and "
                 f"retry for days instead of bouncing it",
                 help="use a 5xx code (e.g. 'error:5.1.1:550 ...') if the address is gone for good",

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import index, shown, value_span
+from virtc.lint.facts import index, shown, value_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.table import Table
 
@@ -41,7 +41,6 @@ _REPLY_5XX = re.compile(r"(5[0-9]{2}) (?![0-9]\.[0-9]{1,3}\.[0-9]{1,3}\b)(.*)", 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     for i, v in ix.error_values:
-        e = ix.entries[i]
         err = v.error
         if err is None or err.dsn_form or err.status.lower() != "nouser":
             continue
@@ -49,7 +48,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if m is not None:
             better = f"error:5.1.1:{m[1]} {m[2]}"
             yield Finding(
-                *value_span(e),
+                *value_span_at(table, i),
                 f"'{shown(v.text)}' rejects with the vague DSN 5.0.0: write '{shown(better)}' for "
                 f"'{m[1]} 5.1.1' (bad destination mailbox)",
                 help=f"use '{shown(better)}'",
