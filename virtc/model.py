@@ -30,7 +30,12 @@ def says_not_found(value: str) -> bool:
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters only, as makemap and sendmail do (``\\xc9`` stays)."""
-    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    if text.isascii():
+        return text.lower()
+    try:  # (bytes.lower folds ASCII only: in C, where a translate table is a lookup a character)
+        return text.encode("latin-1").lower().decode("latin-1")
+    except UnicodeEncodeError:  # (beyond Latin-1: not from a source's bytes)
+        return text.translate(_ASCII_LOWER)
 
 
 class KeyKind(Enum):

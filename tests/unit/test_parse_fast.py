@@ -255,3 +255,12 @@ def test_comments_with_a_part_are_the_comments_that_hold_it(lines: list[str], pa
     assert table.items == sorted(table.items, key=lambda o: o.line)
     event(f"comments made per line: {any(type(o) is not Rejected for o in table._others)}, "
           f"in the column: {bool(table._comment_lines)}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("aZ@.\xc9\xe9\xdf\xff\x80\u0130\u212a\udcc9 ")))
+def test_fold_lowers_ascii_letters_only(text: str) -> None:
+    """fold (bytes.lower for Latin-1 text: #18, a million non-ASCII keys) changes exactly the
+    ASCII capitals, whatever the text holds (Latin-1, beyond it, escaped bytes)."""
+    expected = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+    assert fold(text) == expected
