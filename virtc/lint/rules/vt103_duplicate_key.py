@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
-from virtc.lint.facts import index, key_span
+from virtc.lint.facts import index, key_span, my_share
 from virtc.lint.rule import Finding, LintContext
 from virtc.source.rejections import duplicate_message
 from virtc.table import Table
@@ -37,12 +37,13 @@ CODE = "VT103"
 NAME = "duplicate-key"
 SEVERITY = Severity.ERROR
 FIX = "safe"
+SPLIT = True
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     entries = ix.entries
-    for j, i in ix.duplicates:
+    for j, i in my_share(ctx, ix.duplicates):
         first, later = entries[j], entries[i]
         fix = None
         if later.value_text == first.value_text and later.column == 1:
