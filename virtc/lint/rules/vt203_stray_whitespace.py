@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virtc.diagnostics import Fix, Severity
-from virtc.lint.facts import index, shown
+from virtc.lint.facts import index, my_share, shown
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS
 from virtc.table import Table
@@ -41,12 +41,13 @@ CODE = "VT203"
 NAME = "stray-whitespace"
 SEVERITY = Severity.WARNING
 FIX = "safe"
+SPLIT = True
 
 
 
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
-    for i in ix.ends_blank:
+    for i in my_share(ctx, ix.ends_blank):
         e = ix.entries[i]
         value = e.value_text
         kept = value.rstrip(BLANKS)
