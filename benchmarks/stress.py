@@ -39,18 +39,31 @@ def E(k: str, v: str, sep: str = "\t") -> Item:
     return ("E", k, v, sep)
 
 
+class Domains:
+    """The shapes' common loop: domain after domain (``dom(i)``), each with its size drawn
+    from ``low``..``high`` (at most the entries left) and a fresh set of used names, until
+    the shape has counted ``n`` entries in :attr:`done` (each shape counts its own way)."""
+
+    def __init__(self, n: int, rng: random.Random, low: int, high: int) -> None:
+        self.n, self.rng, self.low, self.high = n, rng, low, high
+        self.done = 0
+
+    def __iter__(self) -> Iterator[tuple[str, int, set[str]]]:
+        i = 0
+        while self.done < self.n:
+            d = dom(i, self.rng)
+            i += 1
+            yield d, min(self.n - self.done, self.rng.randint(self.low, self.high)), set()
+
+
 # ---------------------------------------------------------------------------------------------
 def remote_mx(n: int, rng: random.Random) -> Iterator[Item]:
     """Backup-MX / gateway: every catch-all forwards to a per-domain remote MX
     (``@d  %1@d.mx.example`` or ``%1%3@mx1.d``), users forward to remote addresses,
     some domains are forwarded wholesale to another *local* domain's users."""
-    done = i = 0
+    doms = Domains(n, rng, 2, 30)
     prev: list[str] = []
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(2, 30))
-        used: set[str] = set()
+    for d, size, used in doms:
         yield E(f"postmaster@{d}", "root")
         for _ in range(size - 2):
             u = uname(rng, used)
@@ -78,7 +91,7 @@ def remote_mx(n: int, rng: random.Random) -> Iterator[Item]:
         prev.append(d)
         if len(prev) > 500:
             del prev[:250]
-        done += max(size, 1)
+        doms.done += max(size, 1)
 
 
 def deep_chains(n: int, rng: random.Random) -> Iterator[Item]:
@@ -166,12 +179,8 @@ def case_dups(n: int, rng: random.Random) -> Iterator[Item]:
     """Tables merged from several sources: mixed/upper case keys, the same key twice
     in different case (same or different value), trailing dots in domains, and
     upper-case domains in values."""
-    done = i = 0
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(3, 40))
-        used: set[str] = set()
+    doms = Domains(n, rng, 3, 40)
+    for d, size, used in doms:
         lines: list[Item] = [E(f"postmaster@{d}", "root")]
         keys = []
         while len(lines) < size - 1:
@@ -195,21 +204,17 @@ def case_dups(n: int, rng: random.Random) -> Iterator[Item]:
         lines.append(E(f"@{d.upper() if rng.random() < 0.2 else d}", REJECT))
         if rng.random() < 0.1:  # the whole domain pasted twice
             lines += lines[: max(0, min(len(lines), size) // 4)]
-        yield from lines[:n - done]
-        done += min(len(lines), n - done)
+        yield from lines[:n - doms.done]
+        doms.done += min(len(lines), n - doms.done)
 
 
 def lists(n: int, rng: random.Random) -> Iterator[Item]:
     """Converted from Postfix/aliases: values that are lists ``a@x, b@y``, local
     forwards ``user@localdomain`` to other keys, ``@otherdomain``, ``!``, ``@``,
     ``|prog``, ``/path``, ``:include:``, quoted values."""
-    done = i = 0
+    doms = Domains(n, rng, 3, 30)
     keys: list[str] = []
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(3, 30))
-        used: set[str] = set()
+    for d, size, used in doms:
         yield E(f"postmaster@{d}", "root")
         for _ in range(size - 2):
             u = uname(rng, used)
@@ -231,20 +236,16 @@ def lists(n: int, rng: random.Random) -> Iterator[Item]:
             if len(keys) > 3000:
                 del keys[:1500]
         yield E(f"@{d}", REJECT)
-        done += size
+        doms.done += size
 
 
 def errors(n: int, rng: random.Random) -> Iterator[Item]:
     """Thousands of distinct reject texts with odd characters, ``error:nouser``,
     4xx temporary rejects, DSN/code mismatches, quoted and malformed errors."""
-    done = i = 0
+    doms = Domains(n, rng, 2, 40)
     odd = ("ü", "é", "%", "\\", "\"", "'", "<", ">", "(", ")", ";", ":", ",", "$", "#", "{", "}",
            "[", "]", "|", "*", "?", "  ", "%1", "%2", "=", "&")
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(2, 40))
-        used: set[str] = set()
+    for d, size, used in doms:
         yield E(f"postmaster@{d}", "root")
         for _ in range(size - 2):
             u = uname(rng, used)
@@ -270,19 +271,15 @@ def errors(n: int, rng: random.Random) -> Iterator[Item]:
                                          f"error:5.1.1:550 5.1.1 <%1@{d}>: unknown",
                                          f"error:4.4.1:451 {d} is being migrated, try again",
                                          REJECT)))
-        done += max(size, 1)
+        doms.done += max(size, 1)
 
 
 def plus_bulk(n: int, rng: random.Random) -> Iterator[Item]:
     """Heavy subaddressing: each user with 5-20 ``user+tag@d`` keys, a ``user+*@d``
     (``%2``/``%3`` values), some ``user++@d``, domain ``+*@d``/``++@d``, catch-alls
     with ``%1%3``/``%1+%2``, and values with ``%2``/``%3`` on exact keys."""
-    done = i = 0
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(10, 200))
-        used: set[str] = set()
+    doms = Domains(n, rng, 10, 200)
+    for d, size, used in doms:
         lines: list[Item] = [E(f"postmaster@{d}", "root")]
         store = f"store{rng.randrange(20)}.example"
         r = rng.random()
@@ -308,20 +305,16 @@ def plus_bulk(n: int, rng: random.Random) -> Iterator[Item]:
         lines = lines[:size - 1]
         lines.append(E(f"@{d}", rng.choice((f"%1%3@{store}", f"%1+%2@{store}", REJECT, f"%1@{store}"))))
         yield from lines
-        done += len(lines)
+        doms.done += len(lines)
 
 
 def self_loops(n: int, rng: random.Random) -> Iterator[Item]:
     """Misconfigured catch-alls: ``@d  %1@d`` (self-reference), ``@d  %1%3@d2`` with
     ``@d2 %1@d`` (pairs), users forwarding ``u@d  u@d`` (Postfix style), and
     ``@d  postmaster@d`` with postmaster going back through the catch-all."""
-    done = i = 0
+    doms = Domains(n, rng, 2, 25)
     prev = None
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(2, 25))
-        used: set[str] = set()
+    for d, size, used in doms:
         lines: list[Item] = [E(f"postmaster@{d}", rng.choice(("root", f"admin@{d}")))]
         while len(lines) < size - 1:
             u = uname(rng, used)
@@ -345,7 +338,7 @@ def self_loops(n: int, rng: random.Random) -> Iterator[Item]:
         lines = lines[:size - 1]
         lines.append(E(f"@{d}", ca))
         yield from lines
-        done += len(lines)
+        doms.done += len(lines)
         prev = d
 
 
@@ -353,13 +346,9 @@ def messy(n: int, rng: random.Random) -> Iterator[Item]:
     """Hand-edited over years: a comment and/or blank line between every entry, CRLF
     endings on some stretches, spaces vs tabs vs mixed separators, trailing blanks,
     inline ``# comments``, indented continuation lines, whitespace-only lines."""
-    done = i = 0
+    doms = Domains(n, rng, 3, 40)
     crlf = False
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(3, 40))
-        used: set[str] = set()
+    for d, size, used in doms:
         if rng.random() < 0.2:
             crlf = not crlf
         nl = "\r\n" if crlf else "\n"
@@ -391,7 +380,7 @@ def messy(n: int, rng: random.Random) -> Iterator[Item]:
                 yield ("R", f"   {nl}")
             elif c < 0.85:
                 yield ("R", f"\t{rng.choice(FIRST)}@{d}{nl}")  # continuation line
-        done += size
+        doms.done += size
 
 
 def latin1(n: int, rng: random.Random) -> Iterator[Item]:
@@ -440,13 +429,9 @@ def fan_in(n: int, rng: random.Random) -> Iterator[Item]:
     yield E(f"@{hq}", REJECT)
     yield E(f"@noc.{hq}", REJECT)
     yield E(f"@helpdesk.{hq}", REJECT)
-    done = 8
-    i = 0
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(2, 20))
-        used: set[str] = set()
+    doms = Domains(n, rng, 2, 20)
+    doms.done = 8
+    for d, size, used in doms:
         lines: list[Item] = []
         for role in rng.sample(ROLES, min(len(ROLES), max(1, size // 2))):
             used.add(role)
@@ -458,7 +443,7 @@ def fan_in(n: int, rng: random.Random) -> Iterator[Item]:
         lines = lines[:size - 1]
         lines.append(E(f"@{d}", rng.choice((REJECT, f"catchall@{hq}", f"%1%3@{hq}"))))
         yield from lines
-        done += len(lines)
+        doms.done += len(lines)
 
 
 def subdomains(n: int, rng: random.Random) -> Iterator[Item]:
@@ -583,12 +568,8 @@ def stress_pct_big(n: int, rng: random.Random) -> Iterator[Item]:
 def stress_pct_errors(n: int, rng: random.Random) -> Iterator[Item]:
     """The mixed hosting table, but a third of the users reject with a text holding a
     percent sign (``error:5.2.2:552 5.2.2 Mailbox full (100% of 2 GB)``)."""
-    done = i = 0
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(2, 60))
-        used: set[str] = set()
+    doms = Domains(n, rng, 2, 60)
+    for d, size, used in doms:
         yield E(f"postmaster@{d}", "root")
         for _ in range(size - 2):
             u = uname(rng, used)
@@ -597,7 +578,7 @@ def stress_pct_errors(n: int, rng: random.Random) -> Iterator[Item]:
             yield E(f"{u}@{d}", v)
         if size >= 2:
             yield E(f"@{d}", REJECT)
-        done += max(size, 1)
+        doms.done += max(size, 1)
 
 
 def percent_hack(n: int, rng: random.Random) -> Iterator[Item]:
@@ -623,13 +604,9 @@ def mailbox_names(n: int, rng: random.Random) -> Iterator[Item]:
     hand unknown users to ``%1%3.d`` (``user.d``, keeping the detail), half to ``d-%1``;
     users go to their own such mailbox (what the catch-all would give them), another
     local user or a remote address."""
-    done = i = 0
-    while done < n:
-        d = dom(i, rng)
-        i += 1
-        size = min(n - done, rng.randint(3, 30))
-        used: set[str] = set()
-        dotted = i % 2 == 0
+    doms = Domains(n, rng, 3, 30)
+    for at, (d, size, used) in enumerate(doms):
+        dotted = at % 2 == 1
         yield E(f"postmaster@{d}", "root")
         for _ in range(size - 2):
             u = uname(rng, used)
@@ -638,7 +615,7 @@ def mailbox_names(n: int, rng: random.Random) -> Iterator[Item]:
             v = own if r < 0.5 else local(u, rng) if r < 0.8 else f"{local(u, rng)}@{rng.choice(REMOTE)}"
             yield E(f"{u}@{d}", v)
         yield E(f"@{d}", f"%1%3.{d}" if dotted else f"{d.split('.')[0]}-%1")
-        done += size
+        doms.done += size
 
 
 SHAPES = {"remote_mx": remote_mx, "deep_chains": deep_chains, "big_domain": big_domain,
