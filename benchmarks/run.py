@@ -126,14 +126,17 @@ class Series:
         return bool(self.runs)
 
 
-def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)) -> Run:
-    """Run ``argv`` to completion; wall time and the child's own peak RSS (wait4)."""
+def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,), *,
+          sample: bool = False) -> Run:
+    """Run ``argv`` to completion; wall time and the child's own peak RSS (wait4), and with
+    ``sample`` the peak of the summed PSS (:class:`TreeMemory`: reading smaps_rollup every
+    50 ms costs the command's time some 5% on two cores; see :func:`measured`)."""
     stdin_f = stdin.open("rb") if stdin else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=stdin_f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=ENV)
     assert proc.stderr is not None
-    memory = TreeMemory(proc.pid)
+    memory = TreeMemory(proc.pid) if sample else None
     # Only the end is kept: a blocked build prints every finding (80 MB for 274k of them), and
     # a bench process that grew by that much would show in every later child's peak RSS
     # (Linux carries the parent's high-water mark into a forked child's ru_maxrss).
@@ -142,7 +145,7 @@ def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)
         err = (err + chunk)[-(1 << 16):]
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    total = memory.stop()
+    total = memory.stop() if memory is not None else 0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if stdin is not None and not isinstance(stdin_f, int):
         stdin_f.close()
@@ -151,6 +154,14 @@ def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)
     if proc.returncode not in ok:
         print(f"  ! {' '.join(argv)}: exit {proc.returncode}: {run.stderr_tail}", file=sys.stderr)
     return run
+
+
+def measured(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)) -> Run:
+    """:func:`timed` twice: the wall time of a run nobody samples, the summed PSS of a
+    second, sampled run (the peak RSS the larger of both)."""
+    run = timed(argv, stdin, ok)
+    memory = timed(argv, stdin, ok, sample=True)
+    return Run(run.wall, max(run.rss_kib, memory.rss_kib), run.returncode, run.stderr_tail, memory.total_kib)
 
 
 def virtc_argv() -> list[str]:
@@ -234,17 +245,17 @@ class Bench:
         for m in maps.values():
             m.unlink(missing_ok=True)
         out: dict[str, Run] = {}
-        out["makemap"] = timed([self.makemap, "-C", str(self.cf), "hash",
-                                str(maps["makemap"].with_suffix(""))], stdin=src)
-        out["virtc build"] = timed([*self.virtc, "build", "-q", str(src), "-o",
-                                    str(maps["virtc build"])])
-        out["virtc build -j 1"] = timed([*self.virtc, "build", "-q", "-j", "1", str(src), "-o",
-                                         str(maps["virtc build -j 1"])])
-        out["virtc build --no-lint"] = timed([*self.virtc, "build", "-q", "--no-lint", str(src),
-                                              "-o", str(maps["virtc build --no-lint"])])
+        out["makemap"] = measured([self.makemap, "-C", str(self.cf), "hash",
+                                   str(maps["makemap"].with_suffix(""))], stdin=src)
+        out["virtc build"] = measured([*self.virtc, "build", "-q", str(src), "-o",
+                                       str(maps["virtc build"])])
+        out["virtc build -j 1"] = measured([*self.virtc, "build", "-q", "-j", "1", str(src), "-o",
+                                            str(maps["virtc build -j 1"])])
+        out["virtc build --no-lint"] = measured([*self.virtc, "build", "-q", "--no-lint", str(src),
+                                                 "-o", str(maps["virtc build --no-lint"])])
         if self.lint:
-            out["virtc lint"] = timed([*self.virtc, "lint", str(src)], ok=(0, 1))
-            out["virtc lint -j 1"] = timed([*self.virtc, "lint", "-j", "1", str(src)], ok=(0, 1))
+            out["virtc lint"] = measured([*self.virtc, "lint", str(src)], ok=(0, 1))
+            out["virtc lint -j 1"] = measured([*self.virtc, "lint", "-j", "1", str(src)], ok=(0, 1))
         return out
 
 
@@ -487,7 +498,8 @@ def report(results: dict[tuple[str, int], dict[str, Series]], startup: dict[str,
                          f"{ratio:.2f}x | {rss:.0f} MB | {total:.0f} MB |")
     lines += ["", "Peak RSS: the largest process (as `/usr/bin/time` reports it); peak total: the "
               "summed PSS of virtc and its helper process, sampled every 50 ms (shared pages counted "
-              "once).", "", "| start-up | wall time |", "| --- | ---: |"]
+              "once) in a second run: the wall time is of a run nobody samples.", "",
+              "| start-up | wall time |", "| --- | ---: |"]
     lines += [f"| `{name}` | {ms:.0f} ms |" for name, ms in startup.items()]
     lines += ["", f"Correctness at {largest:,} entries:", ""]
     lines += [f"- {shape}: {check}." for shape, check in checks.items()]
