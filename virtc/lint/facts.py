@@ -452,7 +452,7 @@ class TableIndex:
         names = map(itemgetter(2), map(str.rpartition, self.stored_keys, repeat("@")))
         where = array("l", map(doms.position, names, repeat(n)))
         for i in (*self.no_at, *self.shadowed_by_duplicate):
-            where[i] = n  # (a key without '@' is no domain's, whatever its text)
+            where[i] = n  # (no domain's: a key without '@', whatever its text; a repeat not stored)
         first, last = array("l", [-1]) * (n + 1), array("l", [-1]) * (n + 1)
         counts = array("l", [0]) * (n + 1)
         deque(map(first.__setitem__, reversed(where), range(len(where) - 1, -1, -1)), maxlen=0)
