@@ -32,7 +32,7 @@ from itertools import compress, count, repeat
 from operator import is_not
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown
+from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown, value_span_at
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, one_recipient
 from virtc.table import Table
@@ -48,7 +48,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     doms = ix.domains
     have = doms.with_catch_all()
     entries = array("l", map(doms.catch_alls.__getitem__, have))
-    keys, lines, value_columns = table.keys, table.lines, table.value_columns
+    keys = table.keys
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
         texts, places = ix.values.take(chunk), have[positions.start:positions.stop]
@@ -71,9 +71,9 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     continue
             stripped = text.rstrip(BLANKS)
             if one_recipient(stripped):  # (from the columns: no Entry, no Value for 133k such)
-                key, line, column = keys[i], lines[i], value_columns[i]
+                key = keys[i]
                 yield Finding(
-                    line, column, line, column + len(stripped),
+                    *value_span_at(table, i),
                     f"catch-all '{key}' forwards every other address in '{name}' to "
                     f"'{shown(stripped)}': sendmail accepts any recipient there, typos and spam included",
                     help=f"if that is not intended, reject instead: '{key}\t{ctx.config.catch_all}'",
