@@ -1079,7 +1079,8 @@ class _NoneTheLongWay(dict):  # type: ignore[type-arg]
                 max_size=10))
 def test_catch_all_fix_alone_is_the_long_way(rows: list[tuple[str, int, str]]) -> None:
     """The catch-all fix of a domain with nothing to keep (#18: 285k open domains with
-    their postmaster) is what the general path makes of no address to keep."""
+    their postmaster: the catch-all alone, no keep test) is the same whether no forward
+    reaches the domain or an empty set of forwarded addresses does."""
     from virtc.lint.catch_all import CatchAllFix
 
     table = _rows_table(rows)

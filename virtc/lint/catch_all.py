@@ -72,24 +72,22 @@ class CatchAllFix:
                 if eng.unnamed(address):
                     found.setdefault(fold(address), address)
             more = forwarded.get(domain)
-            if not found and more is None:  # (the usual open domain: the catch-all alone)
-                fix = Fix(after_line + 1, after_line, f"@{domain}\t{catch_all}\n",
-                          f"add '@{domain} {catch_all}'", "unsafe")
-                yield fix, f"add '@{domain}\t{catch_all}' after line {after_line}"
-                continue
             if more is not None:
                 for folded, address in more.items():
                     found.setdefault(folded, address)
             add = f"'@{domain}\t{catch_all}'"
-            kept, lost = self._keep(found, names, domain in virthosts)
-            if lost:
-                yield None, (f"add entries for {', '.join(sorted(lost)[:3])}"
-                             f"{' and others' if len(lost) > 3 else ''} first (the catch-all would reject "
-                             f"them), then {add}")
-                continue
-            text = "".join(f"{a}\t{v}\n" for a, v in kept) + f"@{domain}\t{catch_all}\n"
-            keeps = f", keeping {', '.join(a for a, _ in kept[:3])}{' and others' if len(kept) > 3 else ''}" \
-                if kept else ""
+            keeps = ""
+            text = f"@{domain}\t{catch_all}\n"
+            if found:  # (the usual open domain has nothing to keep: the catch-all alone)
+                kept, lost = self._keep(found, names, domain in virthosts)
+                if lost:
+                    yield None, (f"add entries for {', '.join(sorted(lost)[:3])}"
+                                 f"{' and others' if len(lost) > 3 else ''} first (the catch-all would "
+                                 f"reject them), then {add}")
+                    continue
+                text = "".join(f"{a}\t{v}\n" for a, v in kept) + text
+                more_kept = " and others" if len(kept) > 3 else ""
+                keeps = f", keeping {', '.join(a for a, _ in kept[:3])}{more_kept}"
             yield (Fix(after_line + 1, after_line, text, f"add '@{domain} {catch_all}'{keeps}", "unsafe"),
                    f"add {add} after line {after_line}{keeps}")
 
