@@ -386,6 +386,15 @@ def smtp_text(data: bytes) -> str:
 _SEVEN_BITS = bytes(c & 0x7F for c in range(256))
 
 
+def seven_bits(text: str) -> str:
+    """Text (Latin-1 decoded bytes) as the SMTP reply carries it: :func:`smtp_text` of a
+    ``str``, each character's top bit cleared (characters beyond Latin-1 as they are)."""
+    return text.translate(_TOP_BITS)
+
+
+_TOP_BITS = {c: c & 0x7F for c in range(0x80, 0x100)}
+
+
 def shorten(data: bytes, limit: int = MAX_SHORT) -> bytes:
     """sendmail's shortenstring: first and last ``(limit - 3) // 2`` bytes around ``...``."""
     if len(data) <= limit:

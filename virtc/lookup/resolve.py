@@ -170,9 +170,6 @@ def prescan_error(value: str) -> _Error | None:
     return _Error(reply.split(" ", 2)[1], reply)
 
 
-_SEVEN_BITS = {c: c & 0x7F for c in range(0x80, 0x100)}
-
-
 def _queried(address: str, own_name: str | None) -> _Local | _Address | _Error:
     """The address as sendmail looks it up: ``Scott <scott@dom>``, ``<scott@dom>`` and
     ``"scott"@dom`` are ``scott@dom``; ``user@localhost`` and ``user@[127.0.0.1]`` are
@@ -525,7 +522,7 @@ def _refused(value: str, address: _Address) -> _Error | None:
     error = _error_rule(value, address)
     if error is None or error.text.isascii():
         return error
-    return _Error(error.status, error.text.translate(_SEVEN_BITS))
+    return _Error(error.status, prescan.seven_bits(error.text))
 
 
 def _error_rule(value: str, address: _Address) -> _Error | None:

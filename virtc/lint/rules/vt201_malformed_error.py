@@ -59,10 +59,6 @@ MISSPELT_SCAN = re.compile(f"\n(?!{PLAIN_REJECT}){ERROR_WORD_AT}")
 whole column at once."""
 
 
-_TOP_BIT_CLEARED = {c: c & 0x7F for c in range(0x80, 0x100)}
-"""What sendmail sends of an 8-bit byte in a reply (made once: #18, 50k such texts)."""
-
-
 def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     """(message, severity or None for the rule's default) for each fault of an error value."""
     status, text = err.status, err.text
@@ -99,7 +95,9 @@ def problems(err: ErrorValue) -> Iterator[tuple[str, Severity | None]]:
     code, rest = m[1], text[m.end():]
     dsn = status if err.dsn_form else f"{code[0]}.0.0"
     if not rest.isascii():
-        sent = rest.translate(_TOP_BIT_CLEARED)
+        from virtc.lookup.prescan import seven_bits  # (the lookup modules: only for 8-bit text)
+
+        sent = seven_bits(rest)
         yield (f"8-bit text: SMTP replies are 7-bit, sendmail clears the top bit of each byte and "
                f"sends '{code} {dsn} {sent}'; write the text in ASCII"), Severity.WARNING
     if code[0] == "2":
