@@ -130,7 +130,8 @@ def timed(argv: list[str], stdin: Path | None = None, ok: tuple[int, ...] = (0,)
           sample: bool = False) -> Run:
     """Run ``argv`` to completion; wall time and the child's own peak RSS (wait4), and with
     ``sample`` the peak of the summed PSS (:class:`TreeMemory`: reading smaps_rollup every
-    50 ms costs the command's time some 5% on two cores; see :func:`measured`)."""
+    50 ms takes time from a command of two large processes on two cores, not from makemap;
+    see :func:`measured`, and benchmarks/README.md for how much)."""
     stdin_f = stdin.open("rb") if stdin else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=stdin_f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
