@@ -1503,7 +1503,9 @@ def test_vt205_substituted_targets_are_those_of_the_exact_keys(rows: list[tuple[
     known = [None if unknown else "k@known.example" for _, _, unknown in rows]
     targets: list[str | None] = list(known)
     local = local_domain_set(["d0.example", "d1.example"])
-    vt205._substituted_targets(keys, values, targets, local)
+    # (the chunk's keys at odd places of the key column: each value's key is the one its place names)
+    column = Column.of([text for key in keys for text in ("pad@d0.example", key)])
+    vt205._substituted_targets(column, range(1, 2 * len(keys), 2), values, targets, local)
     for key, value, before, after in zip(keys, values, known, targets):
         user, _, domain = key.rpartition("@")
         exact = user and not set("+@") & set(user) and not domain.endswith(".")

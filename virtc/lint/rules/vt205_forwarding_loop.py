@@ -86,19 +86,20 @@ def _plain_targets(values: list[str]) -> list[str | None]:
     return targets
 
 
-def _substituted_targets(stored_keys: list[str], values: list[str], targets: list[str | None],
-                         local: AbstractSet[str]) -> None:
-    """Fill in ``targets`` (of :func:`_plain_targets`) for the %N values of exact keys
-    without '+': the address spelt like the key hits it first, with %1 its user and %2, %3
-    empty, so the value after that substitution is its next hop (#18: 400k such values
+def _substituted_targets(stored_keys: Column, chunk: Sequence[int], values: list[str],
+                         targets: list[str | None], local: AbstractSet[str]) -> None:
+    """Fill in ``targets`` (of :func:`_plain_targets`) for the %N ``values`` of exact keys
+    without '+' (the entries at ``chunk``, their keys in ``stored_keys``, taken for those
+    values only): the address spelt like the key hits it first, with %1 its user and %2,
+    %3 empty, so the value after that substitution is its next hop (#18: 400k such values
     went to the engine's quick path one by one); a value relayed as written with a '%'
     left in it (the %-hack ``u%d@gw.example``: ``relayed_end``) is its address, remote."""
     from virtc.lookup.keys import substitute_users
     from virtc.lookup.resolve import relayed_end
 
     chosen, keys, users = [], [], []
-    for k in compress(count(), map(str.__contains__, values, repeat("%"))):
-        stored = stored_keys[k]
+    with_pct = list(compress(count(), map(str.__contains__, values, repeat("%"))))
+    for k, stored in zip_strict(with_pct, stored_keys.take(list(map(chunk.__getitem__, with_pct)))):
         user, _, domain = stored.rpartition("@")
         if targets[k] is None and user and "+" not in user and "@" not in user and not domain.endswith("."):
             chosen.append(k)
@@ -320,7 +321,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
         positions = range(at.start + span.start, at.stop + span.start)
         texts = values.take(chunk)
         targets = _plain_targets(texts)
-        _substituted_targets(ix.stored_keys.take(chunk), texts, targets, local)
+        _substituted_targets(ix.stored_keys, chunk, texts, targets, local)
         for f, i, target, text in zip_strict(positions, chunk, targets, texts):
             if target is None or len(target) > MAXNAME or nxt[i] == _UNKNOWN:
                 if target is None and nxt[i] != _UNKNOWN and ends_there(text):
