@@ -170,6 +170,8 @@ _AT = re.compile("@")
 ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 """A value that ends in a blank (makemap stores it: VT105, VT203)."""
 _NOT_LOOKED_UP = -2
+RELAYED = -3
+"""In :attr:`TableIndex.forward_hits`: a plain target outside the local domains, not looked up."""
 _ALIAS_START = re.compile(f"\n[{BLANKS}]*%1")
 """In a column of values: one that may be a domain alias's (``DOMAIN_ALIAS``)."""
 IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
@@ -509,7 +511,8 @@ class TableIndex:
     @cached_property
     def forward_hits(self) -> array[int]:
         """Per forward (by its position in :attr:`forwards`): the entry whose key is its plain
-        target (see :meth:`target_entry`), -1 for none, or -2 while nobody has looked."""
+        target (see :meth:`target_entry`), -1 for none, -2 while nobody has looked, or
+        :data:`RELAYED` (VT205 found it outside the local domains: it ends there)."""
         return array("i", [_NOT_LOOKED_UP]) * len(self.forwards)
 
     @cached_property
@@ -537,7 +540,7 @@ class TableIndex:
         the second rule finds the first one's answers here.
         """
         hit = self.forward_hits[position]
-        if hit == _NOT_LOOKED_UP:
+        if hit <= _NOT_LOOKED_UP:  # (or RELAYED: not looked up either)
             found = self.first(target, target.rpartition("@")[2])
             self.forward_hits[position] = -1 if found is None else found
             return found

@@ -49,6 +49,7 @@ from virtc.lint.facts import (
     BATCH,
     NO_CATCH_ALL,
     PROBE,
+    RELAYED,
     TableIndex,
     batches,
     index,
@@ -333,7 +334,8 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
                 nxt[i] = _UNKNOWN  # ('@x', 'a@')
                 continue
             if domain not in local:
-                continue  # (relayed: ends)
+                forward_hits[f] = RELAYED  # (ends: VT211 need not look at it either)
+                continue
             p = position(domain)
             if p is None or keys[p] > 1 or catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys, inlined)
                 j = first(target)

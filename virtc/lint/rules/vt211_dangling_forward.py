@@ -30,13 +30,21 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import compress, count, repeat
-from operator import lt
+from itertools import compress, count
 from typing import TYPE_CHECKING, Literal
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, TableIndex, batches, index, shown, stripped_and_folded, value_span
+from virtc.lint.facts import (
+    NO_CATCH_ALL,
+    RELAYED,
+    TableIndex,
+    batches,
+    index,
+    shown,
+    stripped_and_folded,
+    value_span,
+)
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import LOCAL_USER
 from virtc.model import MAXNAME, Entry
@@ -151,14 +159,19 @@ def without_engine(ix: TableIndex, eng: Engine,
     return (f"@{name}", r.text) if r.kind == "error" else False
 
 
+_OPEN = range(RELAYED + 1, 0)
+"""Forward hits left open: no entry found, or not looked up (not :data:`RELAYED`: ends)."""
+
+
 def _open(ix: TableIndex) -> array[int]:
-    """Positions of the forwards VT205 did not find an entry for (all when it did not run
-    in this process), less those it followed through a domain alias or a '+' key to a plain
+    """Positions of the forwards VT205 did not find an entry for or relayed (all when it did
+    not run in this process), less those it followed through a domain alias or a '+' key to a plain
     local user:
     a batch at a time, kept in an array (a table may have 400k such forwards)."""
     alias_hits, values = ix.alias_hits, ix.values
     out = array("I")
-    for _, chunk in batches(array("I", compress(count(), map(lt, ix.forward_hits, repeat(0))))):
+    looked = map(_OPEN.__contains__, ix.forward_hits)
+    for _, chunk in batches(array("I", compress(count(), looked))):
         aliased = [p for p in chunk if alias_hits[p] >= 0]
         targets = values.take([alias_hits[p] for p in aliased])
         delivered = set(compress(aliased, map(LOCAL_USER.fullmatch, targets)))
