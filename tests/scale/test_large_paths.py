@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from support.oracles import ROOT, TEST_DATA, require_berkeleydb
 
+import virtc.lint.facts as facts
 import virtc.lint.rules.vt205_forwarding_loop as vt205
 import virtc.source.blocks
 import virtc.source.large
@@ -150,6 +151,39 @@ def test_the_lint_helper_starts_inside_a_long_rule(monkeypatch: pytest.MonkeyPat
     assert scheduled(table, key_index=lambda: table.key_index.parts(), helper_allowed=allowed) == serial
     assert "proven_ends" in asked[-1] and "run_rules" in asked[-1]  # started from VT205's batches
     assert "proven_ends" not in asked[0]
+
+
+@pytest.mark.parametrize(("value", "inside"), [("u{i}@mx.d{d}.example", "template_words"),
+                                               ("u{i}%3@store.example", "exact_verdicts")])
+def test_the_build_helper_starts_inside_vt105s_passes(monkeypatch: pytest.MonkeyPatch, value: str,
+                                                       inside: str) -> None:
+    # VT105 asks between the batches of its template passes (#18: 3 s on relay's 1M
+    # entries, which the build's second process waited out).
+    import traceback
+
+    from virtc.lint.config import LintConfig
+    from virtc.lint.schedule import lint_table as scheduled
+
+    lines = []
+    for d in range(30):
+        host = f"mx.d{d}" if "mx" in value else "store"
+        lines.append(f"@d{d}.example\t%1%3@{host}.example")
+        lines += [f"u{i}@d{d}.example\t{value.format(i=i, d=d)}" for i in range(100)]
+    data = ("\n".join(lines) + "\n").encode()
+    config = LintConfig(select=frozenset({"VT105", "VT201"}))
+    serial = lint_table(parse_bytes(data, "t"), config)
+    monkeypatch.setattr(parallel, "MIN_ENTRIES", 1)
+    monkeypatch.setattr(facts, "BATCH", 500)
+    asked: list[list[str]] = []
+
+    def allowed() -> bool:
+        asked.append([frame.name for frame in traceback.extract_stack()])
+        return any(inside in names for names in asked)
+
+    table = parse_bytes(data, "t")
+    found = scheduled(table, config, key_index=lambda: table.key_index.parts(), helper_allowed=allowed)
+    assert found == serial
+    assert inside in asked[-1] and "run_rules" in asked[-1]
 
 
 def _loops_with_a_slow_vt205(monkeypatch: pytest.MonkeyPatch, helper_parts: Path) -> bytes:

@@ -107,8 +107,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     with_pct = ix.with_percent
     candidates.update(with_pct)
     candidates.update(i for i in ix.ends_blank if hash(values[i].rstrip(BLANKS)) in plain)
+    ctx.checkpoint()
     if pct:
-        words, needed, redundant = template_words(ix, template_keys(ix, pct), pct, lambda: engine().domains)
+        keys = template_keys(ix, pct)
+        ctx.checkpoint()
+        words, needed, redundant = template_words(ix, keys, pct, lambda: engine().domains, ctx.checkpoint)
+        del keys
         candidates.update(words)
         candidates.difference_update(needed, map(itemgetter(0), redundant))
         for i, ca in redundant:
@@ -129,7 +133,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if exact:
         eng = engine()
         theirs_end = lru_cache(maxsize=10_000)(partial(end_at_once, domains=eng.domains, literal=True))
-        apart, settled = exact_verdicts(ix, exact, eng.domains, theirs_end)
+        apart, settled = exact_verdicts(ix, exact, eng.domains, theirs_end, ctx.checkpoint)
         candidates.difference_update(apart)
     for i, stored, value in _with_texts(ix, sorted(candidates), ctx.checkpoint):
         user, at, name = stored.rpartition("@")
@@ -232,11 +236,12 @@ def errors_alike(address: str, mine: str, theirs: str, local: AbstractSet[str]) 
 
 
 def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[str],
-                   theirs_end: Callable[[str], Final | None]) -> tuple[list[int], set[int]]:
+                   theirs_end: Callable[[str], Final | None],
+                   checkpoint: Callable[[], None] = lambda: None) -> tuple[list[int], set[int]]:
     """:func:`exact_verdict` of each exact key ``user@d`` (no '+') of ``entries`` (values
     with ``%N``) in a domain with a catch-all, a batch at a time: (the False ones, the True
     ones) (#18: 300k ``u@d  x%3@store`` beside ``@d  %1%3@store`` or
-    ``@d  error:...``, 12 us each there)."""
+    ``@d  error:...``, 12 us each there). ``checkpoint``: called before each batch."""
     from virtc.lookup.keys import substitute_users
     from virtc.lookup.resolve import final_kinds
 
@@ -244,6 +249,7 @@ def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[st
     apart: list[int] = []
     alike: set[int] = set()
     for _, chunk in batches(entries):
+        checkpoint()
         # The loop's tests, a column at a time (in C): an exact key in a domain with a catch-all.
         keys, texts = ix.stored_keys.take(chunk), values.take(chunk)
         ok = list(map(truth, map(_EXACT_KEY.fullmatch, keys)))
@@ -317,7 +323,7 @@ def template_keys(ix: TableIndex, templates: dict[str, str]) -> list[int]:
 
 
 def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
-                   local: Callable[[], AbstractSet[str]]
+                   local: Callable[[], AbstractSet[str]], checkpoint: Callable[[], None] = lambda: None
                    ) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """Of ``entries`` (keys of domains whose catch-all has ``%N``: ``templates``, name ->
     its text; ``local``: gives the local domains, when asked), (those whose value has no
@@ -326,7 +332,7 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
     their catch-alls), a batch at a time in C (#18: 300k ``user@d  x@remote`` beside
     ``@d  %1@d.mx``). Where the catch-all's own text holds an '@', a value without one
     never has its words (#18: 300k ``user@d  box`` beside ``@d  %1%3@store``). (Values
-    with '%' are candidates anyway.)"""
+    with '%' are candidates anyway.) ``checkpoint``: called before each batch."""
     from virtc.lookup.keys import substitute_users
 
     with_at = {name for name, text in templates.items() if own_at(text)}
@@ -335,6 +341,7 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
     words: list[int] = []
     redundant: list[tuple[int, int]] = []
     for _, chunk in batches(entries):
+        checkpoint()
         texts = ix.values.take(chunk)
         chunk, texts = kept(list(map(not_, map(str.__contains__, texts, repeat("%")))), chunk, texts)
         parts = list(map(str.rpartition, ix.stored_keys.take(chunk), repeat("@")))
