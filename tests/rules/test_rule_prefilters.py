@@ -211,7 +211,7 @@ def test_vt105_skips_only_percent_values_the_engine_would_not_report(
             patch.object(vt105, "relayed", lambda text, local: False), \
             patch.object(vt105, "alike_for_everyone", lambda value, catch_all, name: False), \
             patch.object(vt105._UserWildcards, "may_equal_fixed", lambda self, i, value, stored: None), \
-            patch.object(vt105, "exact_verdicts", lambda ix, entries, local, theirs_end: ([], set())), \
+            patch.object(vt105, "exact_verdicts", lambda ix, entries, local, theirs_end, _: ([], set())), \
             patch.object(vt105, "errors_alike", lambda address, mine, theirs, local: True):
         assert found == findings()
     event(f"VT105 findings: {min(len(found), 2)}")
@@ -822,7 +822,7 @@ def test_vt105_template_words_pick_what_the_loop_compares(
         return _check(vt105, table)
 
     found = findings()
-    every = patch.object(vt105, "template_words", lambda ix, entries, templates, local: (entries, [], []))
+    every = patch.object(vt105, "template_words", lambda ix, entries, templates, local, _: (entries, [], []))
     keys = patch.object(vt105, "template_keys", lambda ix, templates: [
         i for i, key in enumerate(ix.stored_keys) if key.rpartition("@")[2] in templates])
     with every, keys, patch.object(vt105.PlainlyRedundant, "__call__", lambda self, *args: None):
