@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from functools import cached_property
 from itertools import compress, count, filterfalse, islice, repeat
 from operator import add, eq, is_not, itemgetter, ne, sub
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from virtc.compat import zip_strict
 from virtc.lint.rule import LintContext
@@ -172,8 +172,6 @@ ENDS_BLANK = re.compile(f"[{BLANKS}](?=\n)")
 _NOT_LOOKED_UP = -2
 RELAYED = -3
 """In :attr:`TableIndex.forward_hits`: a plain target outside the local domains, not looked up."""
-_ALIAS_START = re.compile(f"\n[{BLANKS}]*%1")
-"""In a column of values: one that may be a domain alias's (``DOMAIN_ALIAS``)."""
 IMPLAUSIBLE_DOMAIN = re.compile(r"(?<=\n)[.\n]|[{}<>%$*]|[.:]\n")
 """Domains no address has, in a column of names: empty, '.x', 'x.', 'x:', template debris
 (see VT104)."""
@@ -425,16 +423,21 @@ class TableIndex:
     def aliases(self) -> dict[str, str]:
         """Folded domain -> the domain it is an alias of: its catch-all is ``%1@other`` or
         ``%1%3@other`` (``other`` lower-cased), for the domain aliases of :attr:`domains`."""
-        # Only values that start with '%1' (one scan of the column) are tried: a table may
-        # have 300k domains, and their catch-all texts at once would be 25 MB.
-        alias_like = set(self.values.matching(_ALIAS_START))
-        if not alias_like:
-            return {}
-        values, doms, out = self.values, self.domains, {}
-        for p in compress(range(len(doms)), map(alias_like.__contains__, doms.catch_alls)):
-            m = DOMAIN_ALIAS.fullmatch(values[doms.catch_alls[p]])
-            if m is not None:
-                out[doms.names[p]] = m[1].lower()
+        # The catch-alls among the values with '%' (the column's search, made for several
+        # rules), matched in C: not every catch-all's text (a table may have 300k domains,
+        # a few with '%'), nor every value starting with '%1' (templates: 400k others).
+        doms, values = self.domains, self.values
+        catch_all = entry_mask(len(values), filterfalse((NO_CATCH_ALL).__eq__, doms.catch_alls))
+        chosen = array("l", compress(self.with_percent, map(catch_all.__getitem__, self.with_percent)))
+        del catch_all
+        target: dict[int, str] = {}
+        for _, chunk in batches(chosen):
+            found = list(map(DOMAIN_ALIAS.fullmatch, values.take(chunk)))
+            matched = cast("Iterator[tuple[int, re.Match[str]]]", compress(zip(chunk, found), found))
+            target.update((i, m[1].lower()) for i, m in matched)
+        out = {}
+        for p in compress(range(len(doms)), map(target.__contains__, doms.catch_alls)):
+            out[doms.names[p]] = target[doms.catch_alls[p]]
         return out
 
     def keys_in(self, name: str) -> int:
