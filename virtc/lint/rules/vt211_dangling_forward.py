@@ -31,6 +31,7 @@ import re
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress, count
+from operator import and_, not_
 from typing import TYPE_CHECKING, Literal
 
 from virtc.compat import zip_strict
@@ -40,6 +41,7 @@ from virtc.lint.facts import (
     RELAYED,
     TableIndex,
     batches,
+    entry_mask,
     index,
     shown,
     stripped_and_folded,
@@ -165,12 +167,14 @@ _OPEN = range(RELAYED + 1, 0)
 
 def _open(ix: TableIndex) -> array[int]:
     """Positions of the forwards VT205 did not find an entry for or relayed (all when it did
-    not run in this process), less those it followed through a domain alias or a '+' key to a plain
-    local user:
-    a batch at a time, kept in an array (a table may have 400k such forwards)."""
+    not run in this process), less those it followed through a domain alias or a '+' key to
+    a plain local user, and those whose value has a '%' (no plain address: #18, 500k on
+    templates): a batch at a time, kept in an array (a table may have 400k such forwards)."""
     alias_hits, values = ix.alias_hits, ix.values
     out = array("I")
-    looked = map(_OPEN.__contains__, ix.forward_hits)
+    percent = entry_mask(len(values), ix.with_percent)
+    plain = map(not_, map(percent.__getitem__, ix.forwards))
+    looked = map(and_, map(_OPEN.__contains__, ix.forward_hits), plain)
     for _, chunk in batches(array("I", compress(count(), looked))):
         aliased = [p for p in chunk if alias_hits[p] >= 0]
         targets = values.take([alias_hits[p] for p in aliased])
