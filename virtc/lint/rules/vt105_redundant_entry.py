@@ -31,7 +31,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, count, filterfalse, repeat
 from operator import and_, eq, gt, is_not, itemgetter, le, ne, not_, or_, truth
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -310,26 +310,26 @@ def _last_letters(template: str) -> str:
     return rest if rest.split() == [rest] and "%" not in rest else ""
 
 
-def template_keys(ix: TableIndex, templates: dict[str, str]) -> list[int]:
+def template_keys(ix: TableIndex, templates: dict[str, str]) -> Sequence[int]:
     """The keys of the domains of ``templates`` (name -> its catch-all's text, with ``%N``)
     whose value may have the words the catch-all gives: it ends as every text of the
     catch-all does, whatever its %N put in (#18: 440k forwards ``user@d  u@gmail.com``
     beside ``@d  %1%3@mx.d`` substituted for nothing)."""
     ending = {name: _last_letters(text) for name, text in templates.items()}
     domains = map(itemgetter(2), map(str.rpartition, ix.stored_keys, repeat("@")))
-    # ('\n' for any other domain: no value ends with it)
-    return list(compress(count(), map(str.endswith, map(str.rstrip, ix.values),
-                                      map(ending.get, domains, repeat("\n")))))
+    # ('\n' for any other domain: no value ends with it; an array: 4 bytes an entry of 400k)
+    return array("I", compress(count(), map(str.endswith, map(str.rstrip, ix.values),
+                                            map(ending.get, domains, repeat("\n")))))
 
 
 def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, str],
                    local: Callable[[], AbstractSet[str]], checkpoint: Callable[[], None] = lambda: None
-                   ) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+                   ) -> tuple[Sequence[int], Sequence[int], list[tuple[int, int]]]:
     """Of ``entries`` (keys of domains whose catch-all has ``%N``: ``templates``, name ->
-    its text; ``local``: gives the local domains, when asked), (those whose value has no
-    '%' and the words the catch-all gives the key's user: the loop's first test of such a
-    value; of those, the ones :func:`detail_apart` settles: needed, and redundant with
-    their catch-alls), a batch at a time in C (#18: 300k ``user@d  x@remote`` beside
+    its text; ``local``: gives the local domains, when asked), those whose value has no
+    '%' and the words the catch-all gives the key's user, the loop's first test of such a
+    value: (those :func:`detail_apart` does not settle; those it finds needed; those it
+    finds redundant, each with its catch-all), a batch at a time in C (#18: 300k ``user@d  x@remote`` beside
     ``@d  %1@d.mx``). Where the catch-all's own text holds an '@', a value without one
     never has its words (#18: 300k ``user@d  box`` beside ``@d  %1%3@store``). (Values
     with '%' are candidates anyway.) ``checkpoint``: called before each batch."""
@@ -337,8 +337,8 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
 
     with_at = {name for name, text in templates.items() if own_at(text)}
     # (a key spells the detail: PlainlyRedundant leaves it to the engine)
-    apart: list[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else []
-    words: list[int] = []
+    apart: array[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else array("I")
+    words = array("I")  # (arrays: relay's 300k needed ones as ints in lists and sets took 40 MB)
     redundant: list[tuple[int, int]] = []
     for _, chunk in batches(entries):
         checkpoint()
@@ -357,13 +357,15 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
         for j in compress(count(), map(not_, exact)):
             same[j] = texts[j].split() == expected[j].split()
         chunk, texts, users, names, exact = kept(same, chunk, texts, users, names, exact)
-        words += chunk
         if apart is not None and chunk:
             rows, values, row_users, row_names = kept(exact, chunk, texts, users, names)
             needed, alike = detail_apart(ix, rows, values, row_users, row_names, templates, local())
-            apart += needed
+            apart.extend(needed)
             redundant += alike
-    return words, apart or [], redundant
+            settled = {*needed, *map(itemgetter(0), alike)}
+            chunk = list(filterfalse(settled.__contains__, chunk))
+        words.extend(chunk)
+    return words, apart if apart is not None else array("I"), redundant
 
 
 def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: list[str], names: list[str],
