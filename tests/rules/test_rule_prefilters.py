@@ -899,6 +899,19 @@ def test_domain_aliases_are_the_definition(rows: list[tuple[str, int, str]]) -> 
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["++", "+*", "+*", "a++", "a+*", "a+b++", "@", "++ "]),
+                          st.integers(0, 3), st.sampled_from(["v", "w"])), max_size=12))
+def test_domain_wildcards_are_the_key_lookups(rows: list[tuple[str, int, str]]) -> None:
+    """TableIndex.find of a domain's own '++@d' and '+*@d' (kept per domain position) is the
+    key index's first entry of that key, repeats and all."""
+    ix = TableIndex(_rows_table(rows))
+    for name, dom in ix.domains.items():
+        for kind, shape in ((KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@")):
+            assert ix.find(dom, kind) == ix.table.key_index.first(shape + name), (name, kind, rows)
+    event(f"wildcards: {min(len(ix.wildcards), 2)}")
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["@", "a", "b", "A"]), st.integers(0, 3), st.just("v")),
                 max_size=14))
 @example([("a", 0, "v"), ("b", 1, "v"), ("a", 0, "v"), ("b", 0, "v"), ("a", 1, "v")])

@@ -154,6 +154,8 @@ class Extent(NamedTuple):
     """In file order: a missing catch-all goes after it."""
 
 
+_DOMAIN_SHAPES = {"++@": 0, "+*@": 1}
+"""(the start of a domain-wide wildcard key -> its place in ``_domain_wildcards``)"""
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_ANY,
                (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
@@ -384,7 +386,27 @@ class TableIndex:
             return dom.catch_all if not user else None
         if not dom.kinds & _WILD_BITS[kind] or bool(user) != (kind in _USER_KINDS) or "+" in user:
             return None
+        if not user:  # (a domain's own '++@d' or '+*@d': rules ask it per entry of the domain)
+            p = self.domains.position(dom.name)
+            j = -1 if p is None else self._domain_wildcards[kind is KeyKind.DOMAIN_ANY][p]
+            return None if j < 0 else j
         return self.table.key_index.first(f"{user}{_WILD_SHAPES[kind]}{dom.name}")
+
+    @cached_property
+    def _domain_wildcards(self) -> tuple[array[int], array[int]]:
+        """Per domain position, the entry of its ``++@`` key and of its ``+*@`` key (-1 for
+        none), the first of repeats (those of :attr:`wildcards`): #18, 190k lookups of
+        them on the templates shape."""
+        n = len(self.domains)
+        out = (array("l", [-1]) * n, array("l", [-1]) * n)
+        position = self.domains.position
+        for i, key in zip_strict(self.wildcards, self.stored_keys.take(self.wildcards)):
+            shape = _DOMAIN_SHAPES.get(key[:3])
+            if shape is not None:
+                p = position(key[3:])
+                if p is not None and out[shape][p] < 0:
+                    out[shape][p] = i
+        return out
 
     def plus_hit(self, p: int, user: str, detail: str, name: str) -> int | None:
         """For ``user+detail@name`` (folded, no key of its own, ``user`` without '+'; ``name``
