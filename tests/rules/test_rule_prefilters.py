@@ -888,13 +888,17 @@ _ALIAS_VALUES = ["%1@b.example", " %1%3@B.Example\t", "%1@", "x%1@b.example", "%
                           st.sampled_from(_ALIAS_VALUES)), max_size=10))
 def test_domain_aliases_are_the_definition(rows: list[tuple[str, int, str]]) -> None:
     """TableIndex.aliases (only the catch-alls among the values with '%' are tried) is every
-    domain whose catch-all value DOMAIN_ALIAS matches, in the domains' order."""
+    domain whose catch-all value DOMAIN_ALIAS matches, in the domains' order; those
+    catch-alls (``percent_catch_alls``) are every domain's catch-all entry with a '%'."""
     from virtc.lint.shared import DOMAIN_ALIAS
 
     ix = TableIndex(_rows_table(rows))
     expected = {name: m[1].lower() for name, dom in ix.domains.items()
                 if dom.catch_all is not None and (m := DOMAIN_ALIAS.fullmatch(ix.values[dom.catch_all]))}
     assert list(ix.aliases.items()) == list(expected.items())
+    with_pct = [dom.catch_all for dom in ix.domains.values()
+                if dom.catch_all is not None and "%" in ix.values[dom.catch_all]]
+    assert list(ix.percent_catch_alls) == sorted(with_pct)
     event(f"aliases: {min(len(expected), 2)}")
 
 

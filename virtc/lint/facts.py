@@ -445,15 +445,12 @@ class TableIndex:
     def aliases(self) -> dict[str, str]:
         """Folded domain -> the domain it is an alias of: its catch-all is ``%1@other`` or
         ``%1%3@other`` (``other`` lower-cased), for the domain aliases of :attr:`domains`."""
-        # The catch-alls among the values with '%' (the column's search, made for several
-        # rules), matched in C: not every catch-all's text (a table may have 300k domains,
-        # a few with '%'), nor every value starting with '%1' (templates: 400k others).
+        # Only the catch-alls with '%' are matched: not every catch-all's text (a table may
+        # have 300k domains, a few with '%'), nor every value starting with '%1' (templates:
+        # 400k others).
         doms, values = self.domains, self.values
-        catch_all = entry_mask(len(values), filterfalse((NO_CATCH_ALL).__eq__, doms.catch_alls))
-        chosen = array("l", compress(self.with_percent, map(catch_all.__getitem__, self.with_percent)))
-        del catch_all
         target: dict[int, str] = {}
-        for _, chunk in batches(chosen):
+        for _, chunk in batches(self.percent_catch_alls):
             found = list(map(DOMAIN_ALIAS.fullmatch, values.take(chunk)))
             matched = cast("Iterator[tuple[int, re.Match[str]]]", compress(zip(chunk, found), found))
             target.update((i, m[1].lower()) for i, m in matched)
@@ -595,6 +592,14 @@ class TableIndex:
         """Indices of values with a '%' (%N, '%' hacks), which several rules look at (a
         template-heavy table has 500k: each search of the column takes a fifth of a second)."""
         return self.values.matching(_PERCENT)
+
+    @cached_property
+    def percent_catch_alls(self) -> array[int]:
+        """The domains' catch-all entries (ascending) whose value has a '%': those that may be
+        domain aliases or templates, picked from :attr:`with_percent` by a byte mask (a
+        templates table has 400k other values with '%')."""
+        catch_all = entry_mask(len(self.values), filterfalse(NO_CATCH_ALL.__eq__, self.domains.catch_alls))
+        return array("I", compress(self.with_percent, map(catch_all.__getitem__, self.with_percent)))
 
     @cached_property
     def error_like(self) -> Sequence[int]:

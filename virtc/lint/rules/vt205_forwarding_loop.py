@@ -52,7 +52,6 @@ from virtc.lint.facts import (
     RELAYED,
     TableIndex,
     batches,
-    entry_mask,
     index,
     stripped_and_folded,
     value_span_at,
@@ -507,13 +506,8 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     from virtc.lookup.resolve import catch_all_kind
 
     values, doms = ix.values, ix.domains
-    skip = {doms.catch_alls[doms.position(name)] for name in ix.aliases}  # type: ignore[index]
-    skip.add(NO_CATCH_ALL)
-    # (the catch-alls among the values with '%': a templates table has as many other such)
-    catch_all = entry_mask(len(values), filterfalse(skip.__contains__, doms.catch_alls))
-    with_pct = ix.with_percent
-    templates = array("I", compress(with_pct, map(catch_all.__getitem__, with_pct)))
-    del catch_all
+    aliases = {doms.catch_alls[doms.position(name)] for name in ix.aliases}  # type: ignore[index]
+    templates = array("I", filterfalse(aliases.__contains__, ix.percent_catch_alls))
     out = []
     for _, chunk in batches(templates):
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), values.take(chunk)):

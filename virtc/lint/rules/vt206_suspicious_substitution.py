@@ -77,10 +77,11 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands), and an exact key
     without '+' whose user has no ``user+*@`` key."""
     fine = set(ix.wildcards)
-    percent = ix.with_percent
     # (the catch-alls' texts with '%' tested, not a search of every value: a templates
     # table has 500k values with '%2' or '%3')
-    aliases = sorted(set(ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY)).intersection(percent))
+    without_any = set(ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY))
+    aliases = list(filter(without_any.__contains__, ix.percent_catch_alls))
+    del without_any
     texts = ix.values.take(aliases)
     fine.update(compress(aliases, map(and_, map(truth, map(_DETAIL_DIGIT.search, texts)),
                                       map(not_, map(str.__contains__, texts, repeat("%%"))))))
@@ -92,6 +93,7 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     stored = ix.stored_keys
     user_any = {f"{user}@{name}" for kind, user, name in map(wildcard_parts, stored.take(ix.wildcards))
                 if kind is KeyKind.USER_ANY}
+    percent = ix.with_percent
     return [i for i, key in zip_strict(percent, stored.take(percent)) if i not in fine and (
         i in odd or _PLAIN_EXACT.fullmatch(key) is None or key in user_any)]
 
