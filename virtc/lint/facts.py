@@ -154,8 +154,6 @@ class Extent(NamedTuple):
     """In file order: a missing catch-all goes after it."""
 
 
-_DOMAIN_SHAPES = {"++@": 0, "+*@": 1}
-"""(the start of a domain-wide wildcard key -> its place in ``_domain_wildcards``)"""
 _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_ANY,
                (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
@@ -395,17 +393,15 @@ class TableIndex:
     @cached_property
     def _domain_wildcards(self) -> tuple[array[int], array[int]]:
         """Per domain position, the entry of its ``++@`` key and of its ``+*@`` key (-1 for
-        none), the first of repeats (those of :attr:`wildcards`): #18, 190k lookups of
-        them on the templates shape."""
+        none): those of :attr:`wildcards` (a repeat is not stored, each domain is one of
+        :attr:`domains`); #18, 190k lookups of them on the templates shape."""
         n = len(self.domains)
         out = (array("l", [-1]) * n, array("l", [-1]) * n)
         position = self.domains.position
         for i, key in zip_strict(self.wildcards, self.stored_keys.take(self.wildcards)):
-            shape = _DOMAIN_SHAPES.get(key[:3])
-            if shape is not None:
-                p = position(key[3:])
-                if p is not None and out[shape][p] < 0:
-                    out[shape][p] = i
+            kind, user, name = wildcard_parts(key)
+            if not user:
+                out[kind is KeyKind.DOMAIN_ANY][cast(int, position(name))] = i
         return out
 
     def plus_hit(self, p: int, user: str, detail: str, name: str) -> int | None:
