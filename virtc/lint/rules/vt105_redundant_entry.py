@@ -317,7 +317,7 @@ def template_keys(ix: TableIndex, templates: dict[str, str]) -> Sequence[int]:
     beside ``@d  %1%3@mx.d`` substituted for nothing)."""
     ending = {name: _last_letters(text) for name, text in templates.items()}
     domains = map(itemgetter(2), map(str.rpartition, ix.stored_keys, repeat("@")))
-    # ('\n' for any other domain: no value ends with it; an array: 4 bytes an entry of 400k)
+    # ('\n' for any other domain: no value ends with it; an array: 4 bytes an entry)
     return array("I", compress(count(), map(str.endswith, map(str.rstrip, ix.values),
                                             map(ending.get, domains, repeat("\n")))))
 
@@ -329,16 +329,17 @@ def template_words(ix: TableIndex, entries: Sequence[int], templates: dict[str, 
     its text; ``local``: gives the local domains, when asked), those whose value has no
     '%' and the words the catch-all gives the key's user, the loop's first test of such a
     value: (those :func:`detail_apart` does not settle; those it finds needed; those it
-    finds redundant, each with its catch-all), a batch at a time in C (#18: 300k ``user@d  x@remote`` beside
-    ``@d  %1@d.mx``). Where the catch-all's own text holds an '@', a value without one
-    never has its words (#18: 300k ``user@d  box`` beside ``@d  %1%3@store``). (Values
-    with '%' are candidates anyway.) ``checkpoint``: called before each batch."""
+    finds redundant, each with its catch-all), a batch at a time in C (#18: 300k
+    ``user@d  x@remote`` beside ``@d  %1@d.mx``). Where the catch-all's own text holds an
+    '@', a value without one never has its words (#18: 300k ``user@d  box`` beside
+    ``@d  %1%3@store``). (Values with '%' are candidates anyway.) ``checkpoint``: called
+    before each batch."""
     from virtc.lookup.keys import substitute_users
 
     with_at = {name for name, text in templates.items() if own_at(text)}
     # (a key spells the detail: PlainlyRedundant leaves it to the engine)
     apart: array[int] | None = None if ix.stored_keys.contains(_PLUS_DETAIL) else array("I")
-    words = array("I")  # (arrays: relay's 300k needed ones as ints in lists and sets took 40 MB)
+    words = array("I")  # (arrays: 4 bytes an entry, where a list holds an int object each)
     redundant: list[tuple[int, int]] = []
     for _, chunk in batches(entries):
         checkpoint()
