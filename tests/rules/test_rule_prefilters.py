@@ -27,6 +27,7 @@ from virtc.lint.facts import (
     index,
     key_span,
     key_span_at,
+    key_spans_at,
     may_have_keys,
     shown,
     value_span,
@@ -949,6 +950,15 @@ def test_extent_is_the_definition(keys: list[str]) -> None:
         assert ix.extent(name) == (mine[0], len(mine), mine[-1])
     with pytest.raises(KeyError):
         ix.extent("no.such.example")
+    # extents_at (VT101: at once for its 285k open domains) and key_spans_at read the same
+    stored = {k.rpartition("@")[2] for i, k in enumerate(table.stored_keys) if "@" in k and i not in later}
+    with_entries = [p for p, name in enumerate(ix.domains.names) if name in stored]
+    at = ix.extents_at(with_entries)
+    names = ix.domains.names.take(with_entries)
+    assert at == ([ix.extent(n).first for n in names], [ix.extent(n).entries for n in names],
+                  [ix.last_line(n) for n in names])
+    table.key_columns.update((i, 2 + i % 3) for i in at[0][::2])  # (a key after another record's)
+    assert list(key_spans_at(table, at[0])) == [key_span_at(table, i) for i in at[0]]
 
 _UNNAMED_KEYS = st.sampled_from(["postmaster@d0.example", "@d0.example", "POSTMASTER@D1.EXAMPLE",
                                  "+*@d1.example", "postmaster++@d1.example", "abuse@d2.example", "@localhost",

@@ -498,6 +498,18 @@ class TableIndex:
         last = self.table.lines[self.extent(name).last]
         return max(last, self._last_repeats.get(name, last))
 
+    def extents_at(self, positions: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+        """For the domains at ``positions``: the first stored entry, the number of entries
+        (:meth:`extent`) and :meth:`last_line`, at once from the arrays (#18: 285k open
+        domains, each looked up by name twice)."""
+        first, counts, last = self._extents
+        firsts = list(map(first.__getitem__, positions))
+        lines = list(map(self.table.lines.__getitem__, map(last.__getitem__, positions)))
+        if self._last_repeats:
+            names = self.domains.names.take(positions)
+            lines = list(map(max, lines, map(self._last_repeats.get, names, lines)))
+        return firsts, list(map(counts.__getitem__, positions)), lines
+
     @cached_property
     def _last_repeats(self) -> dict[str, int]:
         """Domain -> the line of its last repeated key (a repeat has its domain's name)."""
@@ -710,6 +722,15 @@ def key_span_at(table: Table, i: int) -> tuple[int, int, int, int]:
     line = table.lines[i]
     column = table.key_columns.get(i, 1)
     return line, column, line, column + len(table.keys[i])
+
+
+def key_spans_at(table: Table, entries: Sequence[int]) -> Iterator[tuple[int, int, int, int]]:
+    """:func:`key_span_at` of each of ``entries``, their keys taken a batch at a time."""
+    lines, columns = table.lines, table.key_columns
+    for _, chunk in batches(entries):
+        for i, key in zip(chunk, table.keys.take(chunk)):
+            line, column = lines[i], columns.get(i, 1)
+            yield line, column, line, column + len(key)
 
 
 def value_span_at(table: Table, i: int) -> tuple[int, int, int, int]:

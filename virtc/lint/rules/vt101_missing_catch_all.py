@@ -36,11 +36,13 @@ Use instead
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
+from operator import not_
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
 from virtc.lint.catch_all import catch_all_fixer
-from virtc.lint.facts import index, key_span_at, my_share
+from virtc.lint.facts import index, kept, key_spans_at, my_share
 from virtc.lint.rule import Finding, LintContext
 from virtc.lint.shared import under_entire_domain
 from virtc.table import Table
@@ -68,12 +70,17 @@ def reported_elsewhere(domain: str, ctx: LintContext) -> bool:
 def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     ix = index(table, ctx)
     doms = ix.domains
-    names = [name for name in doms.names.take(list(my_share(ctx, doms.without_catch_all())))
-             if not reported_elsewhere(name, ctx)]
-    fixes = catch_all_fixer(table, ctx).fixes(names, map(ix.last_line, names))
-    for name, (first, n, _), (fix, help_text) in zip_strict(names, map(ix.extent, names), fixes):
+    positions = list(my_share(ctx, doms.without_catch_all()))
+    names = doms.names.take(positions)
+    if ctx.host_names or ctx.local_domains is not None:
+        reported = list(map(reported_elsewhere, names, repeat(ctx)))
+        positions, names = kept(list(map(not_, reported)), positions, names)
+    firsts, counts, last_lines = ix.extents_at(positions)
+    fixes = catch_all_fixer(table, ctx).fixes(names, last_lines)
+    spans = key_spans_at(table, firsts)
+    for name, n, (line, column, end_line, end), (fix, help_text) in zip_strict(names, counts, spans, fixes):
         yield Finding(
-            *key_span_at(table, first),
+            line, column, end_line, end,
             f"domain '{name}' has {n} entr{'ies' if n != 1 else 'y'} but no '@{name}' catch-all: "
             f"sendmail accepts every other address in it (a local user or alias of that name, "
             f"or relayed to the domain)",
