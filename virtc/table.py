@@ -298,6 +298,21 @@ class Table:
         self._shown = (line, text)
         return text
 
+    def source_lines(self, lines: list[int]) -> list[str]:
+        """:meth:`source_line` of each of ``lines``: each different line sliced once, and all
+        decoded at once."""
+        starts = self._line_starts
+        raw = self._raw()
+        n = len(starts)
+        unique = dict.fromkeys(lines)
+        parts = [raw[starts[line - 1]:starts[line] - 1] if 0 < line < n else raw[:0] for line in unique]
+        if isinstance(raw, bytes):  # (a line holds no newline: one decode, split back)
+            texts = b"\n".join(parts).decode("latin-1").split("\n")  # type: ignore[arg-type]
+        else:
+            texts = parts  # type: ignore[assignment]
+        at = dict(zip(unique, texts))
+        return list(map(at.__getitem__, lines))
+
     @cached_property
     def last_line(self) -> tuple[int, str]:
         """The number and text of the line after the last newline ('' if the source ends with one)."""

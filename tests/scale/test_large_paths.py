@@ -336,6 +336,13 @@ def test_packed_source_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(virtc.source.large, "PACK_SIZE", 0)
     table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
     assert [table.source_line(n) for n in range(0, 6)] == ["", "a@x b", "# c", "\xe9@x d", "last@x e", ""]
+    assert isinstance(table._raw(), bytes)
+    lines = [3, 0, 1, 5, 3, 4, 2, -1]  # (the text report's batches: each line sliced once)
+    assert table.source_lines(lines) == list(map(table.source_line, lines))
+    text_table = parse_bytes(b"a@x b\n# c\n\xe9@x d\nlast@x e")
+    _ = text_table.text  # (held as text from now on)
+    assert isinstance(text_table._raw(), str)
+    assert text_table.source_lines(lines) == list(map(table.source_line, lines))
     assert table.last_line == (4, "last@x e")
     assert table.source_size == 24
 

@@ -291,3 +291,35 @@ def test_the_control_searches_find_what_the_stand_ins_change() -> None:
     from virtc import formatters
 
     assert set(formatters._SAFE) == {c for c in range(0x300) if formatters._CONTROLS.match(chr(c))}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab@.\t ~"), max_size=12), min_size=1, max_size=6),
+       st.lists(st.tuples(st.integers(-1, 8), st.integers(-1, 16), st.integers(0, 1), st.integers(-1, 16),
+                          st.sampled_from(["m", "m\tx"]), st.sampled_from([None, "", "h\tx"]),
+                          st.sampled_from([None, "safe", "unsafe"])), min_size=1, max_size=12),
+       st.booleans(), st.integers(0, 300), st.sampled_from(["", "line", "message", "help", "path"]),
+       st.sampled_from(["\xe9", "\x1b", "\x7f"]))
+def test_text_batch_equals_the_diagnostics_one_by_one(lines: list[str], rows: list[tuple[object, ...]],
+                                                      colour: bool, long_line: int, odd: str,
+                                                      char: str) -> None:
+    """The text report's batch (its checks made once for many diagnostics) writes what each
+    diagnostic alone does: tabs before or after the columns, columns past the line's end,
+    a span over lines, a line beyond the source or empty, a long line, and (``odd``) a
+    Latin-1 or control character in a source line, a message, a help or the path."""
+    if odd == "line":
+        lines = [*lines[:-1], lines[-1] + char]
+    source = "\n".join([*lines, "x" * long_line]).encode("latin-1") + b"\n"
+    table = parse_bytes(source, "v")
+    ds = [Diagnostic("v", line, col, line + more, end, "VT901", "bad-value", Severity.ERROR, msg,
+                     None if kind is None else Fix(1, 0, "x\n", "fix\tit", kind), help)
+          for line, col, more, end, msg, help, kind in rows]  # type: ignore[misc]
+    if odd == "path":
+        ds = [d._replace(path=f"a{char}") for d in ds]
+    elif odd in ("message", "help"):
+        ds[-1] = ds[-1]._replace(**{odd: f"{ds[-1].help or ''}{char}" if odd == "help" else f"a{char}"})
+    ds.sort(key=Diagnostic.sort_key)
+    shown = text._Shown(text.Painter(colour), Report(ds, {"v": table, f"a{char}": table}))
+    assert shown.batch(ds) == "".join(map(shown, ds))
+    two_files = [ds[0], ds[0]._replace(path="w")]
+    assert shown.batch(two_files) == "".join(map(shown, two_files))

@@ -110,6 +110,15 @@ def safe(text: str) -> str:
     return controls_shown(readable(text))
 
 
+def printable(text: str) -> bool:
+    """Whether :func:`safe` leaves ``text`` as it is (printable ASCII and tabs only): one
+    pass in C over a batch's texts, several times faster than :data:`_UNSAFE`'s search."""
+    return text.isascii() and not text.encode("ascii").translate(None, _PRINTABLE)
+
+
+_PRINTABLE = bytes([0x09, *range(0x20, 0x7F)])
+
+
 def controls_shown(text: str) -> str:
     """``text`` with each control character but a tab made visible (one cell each)."""
     return text if _CONTROLS.search(text) is None else text.translate(_SAFE)

@@ -16,11 +16,10 @@ from __future__ import annotations
 import io
 import os
 import re
-from itertools import islice
 from typing import TYPE_CHECKING, TextIO
 
 from virtc.diagnostics import Diagnostic, Severity
-from virtc.formatters import Report, controls_shown, safe, summary
+from virtc.formatters import Report, controls_shown, printable, safe, summary
 from virtc.formatters import visible as _visible
 
 if TYPE_CHECKING:
@@ -102,9 +101,9 @@ def render_to(report: Report, out: TextIO, *, color: bool | None = None, quiet: 
     """
     paint = painter(out, color)
     write = out.write
-    shown = map(_Shown(paint, report), report.diagnostics)
-    while batch := "".join(islice(shown, _BATCH)):  # (one write a diagnostic costs microseconds)
-        write(batch)
+    show, diagnostics = _Shown(paint, report), report.diagnostics
+    for at in range(0, len(diagnostics), _BATCH):  # (one write a diagnostic costs microseconds)
+        write(show.batch(diagnostics[at:at + _BATCH]))
     if not quiet:
         for note in report.notes:
             write(f"{paint('note', 'bold')}: {safe(note)}\n")
@@ -180,7 +179,7 @@ def _excerpt(source: str, column: int, end_column: int) -> tuple[str, int, int]:
             min(end_column + shift, len(head) + MAX_SHOWN + 1))
 
 
-_BATCH = 256
+_BATCH = 2048
 _SEVERITY = {s: str(s) for s in Severity}
 
 
@@ -219,3 +218,50 @@ class _Shown:
                 helptext += " (unsafe fix: --fix --unsafe-fixes)"
             text += f"{l0}{prefix}{l1}{self.help}: {safe(helptext)}\n"
         return text
+
+    def batch(self, ds: list[Diagnostic]) -> str:
+        """``"".join(map(self, ds))``: the same text, with the checks that each piece is safe
+        to show as it is (printable ASCII, short lines) made once for the whole batch, and
+        the source lines sliced at once (#18: 285k findings took 1.5 s a diagnostic at a time).
+        A batch that fails a check, and a diagnostic without a source line, go one by one."""
+        path = ds[0].path if ds else ""
+        table = self.tables.get(path)
+        if table is None or ds[-1].path != path:  # (sorted by path: one path, first to last)
+            return "".join(map(self, ds))
+        sources = table.source_lines([d.line for d in ds])
+        helps = [d.help or (d.fix.description if d.fix else "") for d in ds]
+        if max(map(len, sources)) > MAX_SHOWN or not printable(
+                "".join([path, *sources, *helps, *[d.message for d in ds]])):
+            return "".join(map(self, ds))
+        (b0, b1), (l0, l1), help_label = self.bold, self.blue, self.help
+        styles = self.styles
+        out = []
+        for d, source, helptext in zip(ds, sources, helps):
+            if not source:
+                out.append(self(d))
+                continue
+            _, line, column, end_line, end_column, code, name, severity, message, fix, _ = d
+            s0, s1 = styles[severity]
+            if end_line != line:
+                end_column = len(source) + 1
+            c0, c1 = max(column - 1, 0), max(end_column - 1, 0)
+            tab = source.find("\t")
+            if 0 <= tab < max(c0, c1):  # (a tab before a column: count cells)
+                start, end = len(source[:c0].expandtabs(TAB)), len(source[:c1].expandtabs(TAB))
+            else:
+                start, end = min(c0, len(source)), min(c1, len(source))
+            if tab >= 0:
+                source = source.expandtabs(TAB)
+            if end <= start:
+                end = start + 1
+            number = str(line)
+            pad = " " * len(number)
+            text = (f"{b0}{path}:{number}:{column}:{b1} {s0}{code}{s1} {name}: {message}\n"
+                    f"{l0}  {number} | {l1}{source}\n"
+                    f"{l0}  {pad} | {l1}{s0}{' ' * start}{'^' * (end - start)} {_SEVERITY[severity]}{s1}\n")
+            if helptext:
+                if fix is not None and fix.applicability == "unsafe":
+                    helptext += " (unsafe fix: --fix --unsafe-fixes)"
+                text += f"{l0}  {pad} = {l1}{help_label}: {helptext}\n"
+            out.append(text)
+        return "".join(out)
