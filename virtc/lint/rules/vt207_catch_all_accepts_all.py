@@ -32,7 +32,7 @@ from itertools import compress, count, repeat
 from operator import is_not
 
 from virtc.diagnostics import Severity
-from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown, value_span_at
+from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, one_recipient
 from virtc.table import Table
@@ -48,21 +48,22 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     doms = ix.domains
     have = doms.with_catch_all()
     entries = array("l", map(doms.catch_alls.__getitem__, have))
-    keys = table.keys
+    lines, columns = table.lines, table.value_columns
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
-        texts, places = ix.values.take(chunk), have[positions.start:positions.stop]
+        texts = ix.values.take(chunk)
+        names = doms.names.take(have[positions.start:positions.stop])
         answers: list[bool | None] = [None] * len(texts)
         forwards = list(compress(count(), map(str.__contains__, texts, repeat("@"))))
         if forwards:
             rejects = rejects or UnknownRejected(table, ctx)
-            names = [doms.names[places[j]] for j in forwards]
-            for j, rejected in zip(forwards, rejects.at_once(names, [texts[j] for j in forwards])):
+            for j, rejected in zip(forwards, rejects.at_once([names[j] for j in forwards],
+                                                              [texts[j] for j in forwards])):
                 answers[j] = rejected
-        for p, i, text, rejected in zip(places, chunk, texts, answers):
+        # (from the columns, a batch at a time: no Entry, no Value for 133k such catch-alls)
+        for name, i, text, key, rejected in zip(names, chunk, texts, table.keys.take(chunk), answers):
             if text[:5].lower() == "error":
                 continue  # a reject (or VT201's business)
-            name = doms.names[p]
             if "@" in text:  # (an address, maybe to a domain that rejects unknown users)
                 assert rejects is not None
                 if rejected is None:
@@ -70,10 +71,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                 if rejected:
                     continue
             stripped = text.rstrip(BLANKS)
-            if one_recipient(stripped):  # (from the columns: no Entry, no Value for 133k such)
-                key = keys[i]
+            if one_recipient(stripped):
+                line, column = lines[i], columns[i]  # (value_span_at's)
                 yield Finding(
-                    *value_span_at(table, i),
+                    line, column, line, column + len(stripped),
                     f"catch-all '{key}' forwards every other address in '{name}' to "
                     f"'{shown(stripped)}': sendmail accepts any recipient there, typos and spam included",
                     help=f"if that is not intended, reject instead: '{key}\t{ctx.config.catch_all}'",
