@@ -158,6 +158,8 @@ _PLUS_KEY = re.compile(r"\+[+*]@[^@\n]*(?=\n)")
 _PLUS_KINDS = {(False, "+"): KeyKind.DOMAIN_PLUS, (False, "*"): KeyKind.DOMAIN_ANY,
                (True, "+"): KeyKind.USER_PLUS, (True, "*"): KeyKind.USER_ANY}
 """(has a user part, the key's last character before '@') -> kind, for keys ``_PLUS_KEY`` finds."""
+_PLUS_BITS = {shape: _WILD_BITS[kind] for shape, kind in _PLUS_KINDS.items()}
+"""The same -> the kind's bit (an enum member hashes in Python: 120k keys on templates)."""
 _ERROR = re.compile(r"(?i)\nerror")
 PLAIN_REJECT = (r"(?i:error)[ \t]*:[ \t]*5[0-9]*[ \t]*\.[ \t]*[0-9]+[ \t]*\.[ \t]*[0-9]+[ \t]*:"
                 r"[ \t]*5[0-9]{2} [ ]*[!-~][ -~]*(?=\n)")
@@ -345,16 +347,15 @@ class TableIndex:
         # a table may have tens of thousands): the user part must hold no other '+'.
         plus = self.keys.matching(_PLUS_KEY)
         wild, stars, star_pairs, pluses = array("I"), array("I"), array("q"), set()
-        kinds = doms.kinds
+        kinds, position = doms.kinds, doms.position
         for i, text in zip_strict(plus, stored.take(plus)):
-            name = text.rpartition("@")[2]
-            p = doms.position(name)
+            local, _, name = text.rpartition("@")
+            p = position(name)
             if p is None:
                 continue
-            local = text[:len(text) - len(name) - 1]  # before the last '@'
             user = local[:-2]
             if "+" not in user:  # else an address: 'a+b++@' is no wildcard key
-                kinds[p] |= _WILD_BITS[_PLUS_KINDS[bool(user), local[-1]]]
+                kinds[p] |= _PLUS_BITS[bool(user), local[-1]]
                 wild.append(i)
                 # (for wildcard_pairs: a '+*@' key's '++@' twin, by hash; '++@' keys' hashes)
                 if local[-1] == "*":
