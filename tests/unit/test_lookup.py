@@ -388,6 +388,11 @@ def test_final_kinds_are_final_kind_of_each(values: list[str]) -> None:
 
     domains = local_domain_set(["probe.test", "local.test"])
     assert final_kinds(values, domains) == [final_kind(v, domains) for v in values]
+    # (texts other than plain names and addresses are parsed once each: repeats, and
+    # different texts that start alike)
+    others = ["error:5.1.1:550 no", "error x", "error:4.2.2:450 full", "error:5.1.1:550 no", "a b", "a@b, c",
+              "|/bin/prog", "|/bin/prog x", "a%b@local.test", "a%b@out.test", "a b"]
+    assert final_kinds(others, domains) == [final_kind(v, domains) for v in others]
 
 
 @settings(max_examples=3000, deadline=None)

@@ -294,13 +294,16 @@ def final_kinds(values: list[str], domains: AbstractSet[str]) -> list[Kind | Non
     (rules ask it of 300k texts)."""
     out: list[Kind | None] = []
     name = PLAIN_NAME.fullmatch
+    others: dict[str, Kind | None] = {}  # (#18: 300k catch-alls' one reject text, parsed once)
     for value, plain in zip(values, map(PLAIN_ADDRESS.fullmatch, values)):
         if plain is None or len(value) > MAXNAME:
             if len(value) <= MAXNAME and name(value) is not None:
                 out.append("local")  # (_final's local name: no '%' in it, #18: 100k 'user.d' names)
                 continue
-            found = _final(value, domains)
-            out.append(None if found is None else found[0])
+            if value not in others:
+                found = _final(value, domains)
+                others[value] = None if found is None else found[0]
+            out.append(others[value])
         else:  # (no '%' in a plain address; its domain is ASCII: fold is lower)
             out.append(None if plain[2].lower() in domains else "remote")
     return out
