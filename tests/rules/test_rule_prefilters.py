@@ -907,12 +907,15 @@ def test_domain_aliases_are_the_definition(rows: list[tuple[str, int, str]]) -> 
 @given(st.lists(st.tuples(st.sampled_from(["++", "+*", "+*", "a++", "a+*", "a+b++", "@", "++ "]),
                           st.integers(0, 3), st.sampled_from(["v", "w"])), max_size=12))
 def test_domain_wildcards_are_the_key_lookups(rows: list[tuple[str, int, str]]) -> None:
-    """TableIndex.find of a domain's own '++@d' and '+*@d' (kept per domain position) is the
-    key index's first entry of that key, repeats and all."""
+    """TableIndex.find of a domain's own '++@d' and '+*@d' (kept per domain position), and
+    own_wildcards by position, are the key index's first entry of that key, repeats and all."""
     ix = TableIndex(_rows_table(rows))
     for name, dom in ix.domains.items():
         for kind, shape in ((KeyKind.DOMAIN_PLUS, "++@"), (KeyKind.DOMAIN_ANY, "+*@")):
             assert ix.find(dom, kind) == ix.table.key_index.first(shape + name), (name, kind, rows)
+        p = ix.domains.position(name)
+        assert p is not None
+        assert ix.own_wildcards(p) == (ix.find(dom, KeyKind.DOMAIN_PLUS), ix.find(dom, KeyKind.DOMAIN_ANY))
     event(f"wildcards: {min(len(ix.wildcards), 2)}")
 
 

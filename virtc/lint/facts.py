@@ -391,6 +391,12 @@ class TableIndex:
             return None if j < 0 else j
         return self.table.key_index.first(f"{user}{_WILD_SHAPES[kind]}{dom.name}")
 
+    def own_wildcards(self, p: int) -> tuple[int | None, int | None]:
+        """The entries of the ``++@d`` and ``+*@d`` keys of the domain at position ``p`` (None
+        for none): :meth:`find`'s, without a :class:`Domain` (#18: VT105 asks per such key)."""
+        plus, star = self._domain_wildcards[0][p], self._domain_wildcards[1][p]
+        return None if plus < 0 else plus, None if star < 0 else star
+
     @cached_property
     def _domain_wildcards(self) -> tuple[array[int], array[int]]:
         """Per domain position, the entry of its ``++@`` key and of its ``+*@`` key (-1 for

@@ -699,7 +699,7 @@ class _UserWildcards:
         self.substitute, self.domains, self.values = substitute, ix.domains, ix.values
         self.engine, self.end_at_once, self.quick_end = engine, end_at_once, quick_end
         self.stored_keys, self.first = ix.stored_keys, ix.table.key_index.first
-        self.pairs, self.find = ix.wildcard_pairs, ix.find
+        self.pairs, self.find, self.own_wildcards = ix.wildcard_pairs, ix.find, ix.own_wildcards
         self.detail_keys = ix.stored_keys.contains(f"+{_DETAIL}@")
         """Some key spells the probe's detail: its exact key may answer first (not handled)."""
         self.probe_keys = ix.stored_keys.contains(_PROBE_USER)
@@ -782,12 +782,13 @@ class _UserWildcards:
         if self.detail_keys or self.probe_keys or not stored.startswith(("++@", "+*@")):
             return None
         name = stored[3:]
-        dom = self.domains.get(name)
-        if dom is None or name.endswith(".") or len(name) + len(f"{_PROBE_USER}{_PLUS_DETAIL}@") > MAXNAME:
+        p = self.domains.position(name)
+        if p is None or name.endswith(".") or len(name) + len(f"{_PROBE_USER}{_PLUS_DETAIL}@") > MAXNAME:
             return None
-        plus = self.find(dom, KeyKind.DOMAIN_PLUS)
-        keys = ((f"++@{name}", plus), (f"+*@{name}", self.find(dom, KeyKind.DOMAIN_ANY)),
-                (f"@{name}", dom.catch_all))  # (rows 5, 6, 7 of lookup_keys: the domain's)
+        plus, star = self.own_wildcards(p)
+        ca = self.domains.catch_alls[p]
+        keys = ((f"++@{name}", plus), (f"+*@{name}", star),
+                (f"@{name}", None if ca == NO_CATCH_ALL else ca))  # (lookup_keys rows 5, 6, 7)
         for detail in (_DETAIL, ""):
             tried = keys if detail else keys[1:]  # (an empty detail skips '++@d')
             names = [key for key, _ in tried]
