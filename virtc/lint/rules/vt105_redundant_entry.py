@@ -44,7 +44,7 @@ from virtc.lint.facts import (
     entry_mask,
     index,
     kept,
-    key_span,
+    key_span_at,
     shown,
     wildcard_parts,
 )
@@ -418,10 +418,11 @@ def relayed(text: str, local: AbstractSet[str]) -> bool:
 
 
 def _finding(ix: TableIndex, i: int, ca: int, value: str) -> Finding:
-    e, c = ix.entries[i], ix.entries[ca]
+    table = ix.table  # (from the columns: no Entry for each of 64k findings)
+    keys = table.keys
     return Finding(
-        *key_span(e),
-        f"'{e.key_text}' resolves exactly as the catch-all '{c.key_text}' (line {c.line}) "
+        *key_span_at(table, i),
+        f"'{keys[i]}' resolves exactly as the catch-all '{keys[ca]}' (line {table.lines[ca]}) "
         f"would ('{shown(value)}'): the entry changes nothing",
         help="delete it, or give it the value that was meant",
     )
