@@ -416,11 +416,10 @@ def first_key(address: str, table: LookupTable, domains: AbstractSet[str]) -> st
     return _lookup(_Address(local, domain), table).key  # (None after a '@' or '!' marker)
 
 
-def answers(key: str, args: tuple[str, ...], table: LookupTable) -> bool:
-    """Whether the lookup of ``key`` (``args`` its %N) stops there with a hit: the table has
-    it, and its value after substitution is no not-found marker ('@' goes on, '!' stops
-    with nothing). For a rule that knows the keys tried before are not in the table."""
-    value = table.get(key)
+def hit(value: str | None, args: tuple[str, ...]) -> bool:
+    """Whether a lookup that found ``value`` (None: nothing) stops there with a hit: the
+    value after substitution (``args`` its %N) is no not-found marker ('@' goes on, '!'
+    stops with nothing). For a rule that knows the keys tried before are not in the table."""
     return value is not None and _marker(substitute(value, args)) is None
 
 

@@ -46,40 +46,43 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         return
     # Ask the engine which key a plussed address reaches (precedence is its business).
     from virtc.lint.engine import shared_engine  # (the lookup engine: only here)
-    from virtc.lookup.resolve import answers, first_key, quick_hop
+    from virtc.lookup.resolve import first_key, hit, quick_hop
 
     eng = shared_engine(table, ctx)
     # No key spells the probes' detail, nor (for a domain's pair) the user 'anyone': the keys
     # tried before the '++' one are not in the table (#18: 61k '++@d' / '+*@d' pairs, five
     # lookups each).
     unnamed = not stored.contains("+detail@"), not stored.contains("anyone")
-    keys, lines = table.keys, table.lines
-    for n, (i, j) in enumerate(ix.wildcard_pairs):
-        if not n % BATCH:
-            ctx.checkpoint()
-        _, user, name = wildcard_parts(stored[i])
-        local = user or "anyone"
-        address = f"{local}+detail@{name}"
-        shadow = stored[j]
-        if _before_unnamed(unnamed, user) and quick_hop(address, eng.domains):
-            first: str | bool | None = shadow if answers(shadow, (shadow, local, "detail", "+detail"),
-                                                         eng.table) else None
-        else:
-            first = first_key(address, eng.table, eng.domains)
-            if first is False:
-                r = eng.resolve(address)
-                first = r.chain[0] if r.chain else None
-        if first != shadow:
-            continue
-        key = keys[i]
-        yield Finding(
-            *key_span_at(table, i),
-            f"'{key}' is reached only by '{local}+@{name}' (an empty detail): "
-            f"sendmail tries '{keys[j]}' (line {lines[j]}) first, and it matches every "
-            f"'{local}+detail@{name}'",
-            help=f"if '{key}' is meant for '{local}@{name}' itself, write "
-                 f"'{local}@{name}'" if user else None,
-        )
+    keys, lines, values, pairs = table.keys, table.lines, ix.values, ix.wildcard_pairs
+    for at in range(0, len(pairs), BATCH):  # (the texts a batch at a time, from the columns)
+        ctx.checkpoint()
+        shadowed, shadows = zip(*pairs[at:at + BATCH])
+        for i, j, wild, shadow, value in zip(shadowed, shadows, stored.take(shadowed), stored.take(shadows),
+                                             values.take(shadows)):
+            _, user, name = wildcard_parts(wild)
+            local = user or "anyone"
+            address = f"{local}+detail@{name}"
+            if _before_unnamed(unnamed, user) and quick_hop(address, eng.domains):
+                # (the shadow is the stored key j, shorter than the address quick_hop took:
+                # sendmail looks it up whole and finds j's value)
+                stops = hit(value, (shadow, local, "detail", "+detail"))
+                first: str | bool | None = shadow if stops else None
+            else:
+                first = first_key(address, eng.table, eng.domains)
+                if first is False:
+                    r = eng.resolve(address)
+                    first = r.chain[0] if r.chain else None
+            if first != shadow:
+                continue
+            key = keys[i]
+            yield Finding(
+                *key_span_at(table, i),
+                f"'{key}' is reached only by '{local}+@{name}' (an empty detail): "
+                f"sendmail tries '{keys[j]}' (line {lines[j]}) first, and it matches every "
+                f"'{local}+detail@{name}'",
+                help=f"if '{key}' is meant for '{local}@{name}' itself, write "
+                     f"'{local}@{name}'" if user else None,
+            )
 
 
 def _before_unnamed(unnamed: tuple[bool, bool], user: str) -> bool:
