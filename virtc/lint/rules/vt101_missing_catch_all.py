@@ -75,6 +75,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     if ctx.host_names or ctx.local_domains is not None:
         reported = list(map(reported_elsewhere, names, repeat(ctx)))
         positions, names = kept(list(map(not_, reported)), positions, names)
+    if not positions:
+        return  # (the extents are found for every domain at once: not for none)
     firsts, counts, last_lines = ix.extents_at(positions)
     fixes = catch_all_fixer(table, ctx).fixes(names, last_lines)
     spans = key_spans_at(table, firsts)

@@ -51,8 +51,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     lines, columns = table.lines, table.value_columns
     rejects: UnknownRejected | None = None  # (a table without forwarding catch-alls needs no engine)
     for positions, chunk in batches(entries):  # (a batch of texts at a time: 300k domains on tiny)
+        places = have[positions.start:positions.stop]
         texts = ix.values.take(chunk)
-        names = doms.names.take(have[positions.start:positions.stop])
+        # (a reject, or VT201's business: most catch-alls of most tables, nothing more to read)
+        rows = [j for j, text in enumerate(texts) if text[:5].lower() != "error"]
+        chosen, texts = [chunk[j] for j in rows], [texts[j] for j in rows]
+        names = doms.names.take([places[j] for j in rows])
         answers: list[bool | None] = [None] * len(texts)
         forwards = list(compress(count(), map(str.__contains__, texts, repeat("@"))))
         if forwards:
@@ -61,9 +65,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                                                               [texts[j] for j in forwards])):
                 answers[j] = rejected
         # (from the columns, a batch at a time: no Entry, no Value for 133k such catch-alls)
-        for name, i, text, key, rejected in zip(names, chunk, texts, table.keys.take(chunk), answers):
-            if text[:5].lower() == "error":
-                continue  # a reject (or VT201's business)
+        for name, i, text, key, rejected in zip(names, chosen, texts, table.keys.take(chosen), answers):
             if "@" in text:  # (an address, maybe to a domain that rejects unknown users)
                 assert rejects is not None
                 if rejected is None:
