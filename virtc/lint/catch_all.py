@@ -46,7 +46,7 @@ class CatchAllFix:
         the local domains without entries (never the host's own names)."""
         ix = index(self.table, self.ctx)
         doms = ix.domains
-        found = set(map(doms.names.__getitem__, doms.without_catch_all()))
+        found = set(doms.names.take(doms.without_catch_all()))
         found |= (self.ctx.local_domains or frozenset()) - ix.domains.keys()
         return frozenset(found - self.ctx.host_names)
 
@@ -117,16 +117,19 @@ class CatchAllFix:
             return self._unmatched
         from virtc.lint.engine import shared_engine
 
-        opened = self.open_domains()
         ix = index(self.table, self.ctx)
+        candidates = sorted({*ix.forwards, *ix.with_percent,
+                             *ix.values.matching(re.compile(f"\n[{BLANKS}]*[@!][{BLANKS}]*(?=\n)"))})
+        out: dict[str, dict[str, str]] = {}
+        if not candidates:  # (no value names an address: the open domains are not needed)
+            self._unmatched = out
+            return out
+        opened = self.open_domains()
         # A chain reaches an open domain from an exact key whose value points there, or
         # into a domain whose wildcard keys forward (the wildcard's hop is unnamed).
         wanted = opened | self._forwarding_domains()
         eng = shared_engine(self.table, self.ctx)
         skip = ix.shadowed_by_duplicate
-        candidates = sorted({*ix.forwards, *ix.with_percent,
-                             *ix.values.matching(re.compile(f"\n[{BLANKS}]*[@!][{BLANKS}]*(?=\n)"))})
-        out: dict[str, dict[str, str]] = {}
         for _, chunk in batches(candidates):
             stripped, folded = stripped_and_folded(ix.values.take(chunk))
             for i, value, target in zip(chunk, stripped, folded):
