@@ -387,8 +387,7 @@ class TableIndex:
             return None
         if not user:  # (a domain's own '++@d' or '+*@d': rules ask it per entry of the domain)
             p = self.domains.position(dom.name)
-            j = -1 if p is None else self._domain_wildcards[kind is KeyKind.DOMAIN_ANY][p]
-            return None if j < 0 else j
+            return None if p is None else self.own_wildcards(p)[kind is KeyKind.DOMAIN_ANY]
         return self.table.key_index.first(f"{user}{_WILD_SHAPES[kind]}{dom.name}")
 
     def own_wildcards(self, p: int) -> tuple[int | None, int | None]:
