@@ -72,9 +72,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     doms = ix.domains
     positions = list(my_share(ctx, doms.without_catch_all()))
     names = doms.names.take(positions)
-    if ctx.host_names or ctx.local_domains is not None:
-        reported = list(map(reported_elsewhere, names, repeat(ctx)))
-        positions, names = kept(list(map(not_, reported)), positions, names)
+    reported = list(map(reported_elsewhere, names, repeat(ctx)))
+    positions, names = kept(list(map(not_, reported)), positions, names)
     if not positions:
         return  # (the extents are found for every domain at once: not for none)
     firsts, counts, last_lines = ix.extents_at(positions)
