@@ -291,6 +291,10 @@ def test_the_control_searches_find_what_the_stand_ins_change() -> None:
     from virtc import formatters
 
     assert set(formatters._SAFE) == {c for c in range(0x300) if formatters._CONTROLS.match(chr(c))}
+    # printable() (the text report's batch test) is _UNSAFE's search, in one bytes pass
+    assert all(formatters.printable(chr(c)) == (formatters._UNSAFE.search(chr(c)) is None)
+               for c in range(0x300))
+    assert formatters.printable("a\tb ~") and not formatters.printable("a\tb\x7f")
 
 
 @settings(max_examples=500, deadline=None)
