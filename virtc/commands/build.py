@@ -10,6 +10,7 @@ import click
 from virtc import progress
 from virtc.errors import fail
 from virtc.maps.records import BuildOptions
+from virtc.speed.gcpause import paused_gc
 
 
 @click.command("build")
@@ -47,7 +48,8 @@ def command(source: Path, output: Path | None, dbtype: str, no_fold: bool, null:
                         lint=not no_lint, jobs=jobs, sendmail_cf=sendmail_cf)
     for note in [] if quiet else _cf_notes(source, opts):
         click.echo(f"virtc: warning: {note}", err=True)
-    with progress.displayed(not quiet and progress.wanted(sys.stderr)):
+    # (the table and its diagnostics live until they are printed: the collector need not walk them)
+    with progress.displayed(not quiet and progress.wanted(sys.stderr)), paused_gc(keep=True):
         result = run_build(source, output, opts)
     stopping = blocking(result.diagnostics)
     # -q: only what stops the build.

@@ -99,7 +99,8 @@ def command(paths: tuple[str, ...], local_domains: str | None, sendmail_cf: str 
                                    mailboxes=mailboxes, target=target)
             deployment = deployment_for(path, config)
             notes += [n for n in deployment.notes if n not in notes]
-            with progress.displayed(bar):
+            # (the results live until the report is printed: the collector need not walk them)
+            with progress.displayed(bar), paused_gc(keep=True):
                 results.append(lint_file(path, config, deployment, fix=fix, diff=diff, unsafe=unsafe_fixes,
                                           jobs=jobs))
         except VirtcError as exc:
