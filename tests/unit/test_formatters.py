@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 
 import jsonschema
 import pytest
@@ -301,7 +302,8 @@ def test_the_control_searches_find_what_the_stand_ins_change() -> None:
 @given(st.lists(st.text(st.sampled_from("ab@.\t ~"), max_size=12), min_size=1, max_size=6),
        st.lists(st.tuples(st.integers(-1, 8), st.integers(-1, 16), st.integers(0, 1), st.integers(-1, 16),
                           st.sampled_from(["m", "m\tx"]), st.sampled_from([None, "", "h\tx"]),
-                          st.sampled_from([None, "safe", "unsafe"])), min_size=1, max_size=12),
+                          st.sampled_from([None, "safe", "unsafe"]), st.sampled_from(list(Severity))),
+                min_size=1, max_size=12),
        st.booleans(), st.integers(0, 300), st.sampled_from(["", "line", "message", "help", "path"]),
        st.sampled_from(["\xe9", "\x1b", "\x7f"]))
 def test_text_batch_equals_the_diagnostics_one_by_one(lines: list[str], rows: list[tuple[object, ...]],
@@ -309,15 +311,15 @@ def test_text_batch_equals_the_diagnostics_one_by_one(lines: list[str], rows: li
                                                       char: str) -> None:
     """The text report's batch (its checks made once for many diagnostics) writes what each
     diagnostic alone does: tabs before or after the columns, columns past the line's end,
-    a span over lines, a line beyond the source or empty, a long line, and (``odd``) a
-    Latin-1 or control character in a source line, a message, a help or the path."""
+    a span over lines, a line beyond the source or empty, a long line, each severity, and
+    (``odd``) a Latin-1 or control character in a source line, a message, a help or the path."""
     if odd == "line":
         lines = [*lines[:-1], lines[-1] + char]
     source = "\n".join([*lines, "x" * long_line]).encode("latin-1") + b"\n"
     table = parse_bytes(source, "v")
-    ds = [Diagnostic("v", line, col, line + more, end, "VT901", "bad-value", Severity.ERROR, msg,
+    ds = [Diagnostic("v", line, col, line + more, end, "VT901", "bad-value", severity, msg,
                      None if kind is None else Fix(1, 0, "x\n", "fix\tit", kind), help)
-          for line, col, more, end, msg, help, kind in rows]  # type: ignore[misc]
+          for line, col, more, end, msg, help, kind, severity in rows]  # type: ignore[misc]
     if odd == "path":
         ds = [d._replace(path=f"a{char}") for d in ds]
     elif odd in ("message", "help"):
@@ -327,3 +329,19 @@ def test_text_batch_equals_the_diagnostics_one_by_one(lines: list[str], rows: li
     assert shown.batch(ds) == "".join(map(shown, ds))
     two_files = [ds[0], ds[0]._replace(path="w")]
     assert shown.batch(two_files) == "".join(map(shown, two_files))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(list(Severity)), st.sampled_from([None, "safe", "unsafe"])),
+                max_size=20), st.booleans())
+def test_the_summary_counts_are_those_of_each_diagnostic(rows: list[tuple[Severity, str | None]],
+                                                        unsafe: bool) -> None:
+    """The counts the summary gives (made in C for a large report) are the diagnostics'."""
+    ds = [Diagnostic("v", 1, 1, 1, 2, "VT901", "bad-value", severity, "m",
+                     None if kind is None else Fix(1, 0, "x\n", "fix", kind))  # type: ignore[arg-type]
+          for severity, kind in rows]
+    report = Report(ds, unsafe_fixes=unsafe)
+    assert report.counts() == Counter(d.severity for d in ds)
+    assert report.fixable == sum(d.fix is not None and (unsafe or d.fix.applicability == "safe") for d in ds)
+    assert report.hidden_fixes == (0 if unsafe else sum(d.fix is not None and d.fix.applicability == "unsafe"
+                                                        for d in ds))

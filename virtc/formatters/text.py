@@ -233,35 +233,41 @@ class _Shown:
         if max(map(len, sources)) > MAX_SHOWN or not printable(
                 "".join([path, *sources, *helps, *[d.message for d in ds]])):
             return "".join(map(self, ds))
-        (b0, b1), (l0, l1), help_label = self.bold, self.blue, self.help
-        styles = self.styles
+        # The pieces that are the same for every diagnostic (of a severity), joined once:
+        # an f-string of more than 30 pieces is a list and a join.
+        (b0, b1), (l0, l1) = self.bold, self.blue
+        head, left, bar, helped = f"{b0}{path}:", f"{l0}  ", f" | {l1}", f" = {l1}{self.help}: "
+        styles = {s: (f":{b1} {s0}", f"{s1} ", f" | {l1}{s0}", f" {_SEVERITY[s]}{s1}\n")
+                  for s, (s0, s1) in self.styles.items()}
+        unsafe = " (unsafe fix: --fix --unsafe-fixes)"
         out = []
         for d, source, helptext in zip(ds, sources, helps):
             if not source:
                 out.append(self(d))
                 continue
             _, line, column, end_line, end_column, code, name, severity, message, fix, _ = d
-            s0, s1 = styles[severity]
+            code_open, code_close, caret_bar, caret_close = styles[severity]
             if end_line != line:
                 end_column = len(source) + 1
-            c0, c1 = max(column - 1, 0), max(end_column - 1, 0)
+            c0 = column - 1 if column > 1 else 0
+            c1 = end_column - 1 if end_column > 1 else 0
             tab = source.find("\t")
-            if 0 <= tab < max(c0, c1):  # (a tab before a column: count cells)
+            if tab >= 0 and (tab < c0 or tab < c1):  # (a tab before a column: count cells)
                 start, end = len(source[:c0].expandtabs(TAB)), len(source[:c1].expandtabs(TAB))
             else:
-                start, end = min(c0, len(source)), min(c1, len(source))
+                n = len(source)
+                start, end = c0 if c0 < n else n, c1 if c1 < n else n
             if tab >= 0:
                 source = source.expandtabs(TAB)
-            if end <= start:
-                end = start + 1
             number = str(line)
             pad = " " * len(number)
-            text = (f"{b0}{path}:{number}:{column}:{b1} {s0}{code}{s1} {name}: {message}\n"
-                    f"{l0}  {number} | {l1}{source}\n"
-                    f"{l0}  {pad} | {l1}{s0}{' ' * start}{'^' * (end - start)} {_SEVERITY[severity]}{s1}\n")
+            carets = "^" * (end - start if end > start else 1)
+            text = (f"{head}{number}:{column}{code_open}{code}{code_close}{name}: {message}\n"
+                    f"{left}{number}{bar}{source}\n"
+                    f"{left}{pad}{caret_bar}{' ' * start}{carets}{caret_close}")
             if helptext:
                 if fix is not None and fix.applicability == "unsafe":
-                    helptext += " (unsafe fix: --fix --unsafe-fixes)"
-                text += f"{l0}  {pad} = {l1}{help_label}: {helptext}\n"
+                    helptext += unsafe
+                text = f"{text}{left}{pad}{helped}{helptext}\n"
             out.append(text)
         return "".join(out)
