@@ -940,6 +940,7 @@ def test_last_line_counts_every_entry_of_the_domain(rows: list[tuple[str, int, s
                                  "@d1.example", "x@y@d1.example", "c@d0.example.", "d@bad..example", "e@",
                                  "@"]), max_size=12))
 @example(["d0.example", "a@d0.example", "a@d0.example"])
+@example(["d0.example", "d0.example", "a@d0.example", "@", "@", "e@", "e@"])
 def test_extent_is_the_definition(keys: list[str]) -> None:
     """TableIndex.extent (arrays by domain position, #18: dicts by name took 67 MB on 285k
     open domains) is the first, count and last of the domain's stored keys with an '@'

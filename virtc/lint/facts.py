@@ -477,14 +477,16 @@ class TableIndex:
         n = len(doms)  # (position n: the entries of no domain)
         names = map(itemgetter(2), map(str.rpartition, self.stored_keys, repeat("@")))
         where = array("l", map(doms.position, names, repeat(n)))
-        for i in (*self.no_at, *self.shadowed_by_duplicate):
-            where[i] = n  # (no domain's: a key without '@', whatever its text; a repeat not stored)
+        for i in self.no_at:
+            where[i] = n  # (no domain's: a key without '@', whatever its text)
+        counts = array("l", doms.key_counts)  # (every key with its '@', repeats included)
+        counts.append(0)
+        for i in self.shadowed_by_duplicate:  # (a repeat makemap does not store)
+            counts[where[i]] -= 1  # (at position n, no domain's: never read)
+            where[i] = n
         first, last = array("l", [-1]) * (n + 1), array("l", [-1]) * (n + 1)
-        counts = array("l", [0]) * (n + 1)
         deque(map(first.__setitem__, reversed(where), range(len(where) - 1, -1, -1)), maxlen=0)
         deque(map(last.__setitem__, where, range(len(where))), maxlen=0)
-        for p in where:
-            counts[p] += 1
         return first, counts, last
 
     def extent(self, name: str) -> Extent:
