@@ -74,6 +74,24 @@ def test_column_matching_is_the_texts_a_search_finds_something_in(
         virtc.speed.column._COUNT_BELOW = saved
 
 
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from(["\n@([^\n]*)(?=\n)", "@([^@\n]*)(?=\n)", "\n(a)", "b(?=\n)"]),
+       st.integers(0, 6))
+def test_column_findall_is_the_search_of_its_text(flat: list[str], pattern: str, block: int) -> None:
+    """A block at a time (``SCAN_BLOCK``: 0 makes one a text) finds what one search of the
+    whole text does, patterns that start at a text's first newline included."""
+    import re
+
+    col = Column.of(flat)
+    saved = virtc.speed.column.SCAN_BLOCK
+    virtc.speed.column.SCAN_BLOCK = block
+    try:
+        found = [m for part in col.findall(re.compile(pattern)) for m in part]
+    finally:
+        virtc.speed.column.SCAN_BLOCK = saved
+    assert found == re.findall(pattern, col.text)
+
+
 class Colliding(str):
     """A key whose hash collides with every other one's: the index must compare texts."""
 

@@ -195,6 +195,8 @@ _ODD_DOMAIN_END = re.compile("[^A-Za-z0-9\n]\n")
 """In a column of domain parts: one that ends in no ASCII letter or digit."""
 _DOMAIN_PART = re.compile("@([^@\n]*)(?=\n)")
 """In a column of keys: the part after each key's last '@'."""
+_CATCH_ALL_DOMAIN = re.compile("\n@([^\n]*)(?=\n)")
+"""In a column of keys: what follows the '@' each key starting with one starts with."""
 _NOT_AT_OR_NEWLINE = bytes(b for b in range(256) if b not in b"@\n")
 
 
@@ -337,8 +339,8 @@ class TableIndex:
         # '@' + domain and nothing else (no Key.parse); set backwards, so the first one counts.
         catch_alls = self.keys.starting_with("@")
         at: list[int | None] = []
-        for _, chunk in batches(catch_alls):  # (a batch of key texts at a time: 300k on tiny)
-            at += map(doms.position, map(str.__getitem__, stored.take(chunk), repeat(slice(1, None))))
+        for names in stored.findall(_CATCH_ALL_DOMAIN):  # (in order: one for each of catch_alls)
+            at += map(doms.position, names)
         known = list(map(is_not, reversed(at), repeat(None)))
         found_at: Iterator[int] = compress(reversed(at), known)  # type: ignore[arg-type]
         deque(map(doms.catch_alls.__setitem__, found_at, compress(reversed(catch_alls), known)), maxlen=0)

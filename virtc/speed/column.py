@@ -127,14 +127,17 @@ class Column(Sequence[str]):
 
     def findall(self, pattern: re.Pattern[str]) -> Iterator[list[str]]:
         """``pattern.findall`` over the column's ``text``, a list per block of about
-        ``SCAN_BLOCK`` characters (cut after a newline: a match must not span texts), so
-        that a million matches are never held at once."""
+        ``SCAN_BLOCK`` characters, so that a million matches are never held at once.
+
+        A block runs from the newline before its first text to the one after its last (the
+        next block starts on that one): a pattern may start with ``\n`` ("text starts
+        with") and must end inside the text or with ``(?=\n)``, as for :meth:`matching`."""
         text = self.text
         pos = 0
-        while pos < len(text):
-            cut = text.find("\n", pos + SCAN_BLOCK) + 1 or len(text)
+        while pos < len(text) - 1:
+            cut = text.find("\n", pos + 1 + SCAN_BLOCK) + 1 or len(text)  # (not the newline at pos)
             yield pattern.findall(text, pos, cut)
-            pos = cut
+            pos = cut - 1
 
     def starting_with(self, char: str) -> list[int]:
         """Indices (ascending) of the texts whose first character is ``char``: one search of
