@@ -469,6 +469,7 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     values, doms, aliases = ix.values, ix.domains, ix.aliases
     catch_alls = doms.catch_alls
     state: dict[str, bool] = {}  # domain -> an unnamed address in it provably ends
+    final: dict[str, bool] = {}  # catch-all text -> it ends there (the same few rejects recur)
 
     def ends(name: str, depth: int) -> bool:
         known = state.get(name)
@@ -485,8 +486,11 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
             result = ends(other, depth + 1)
         else:
             value = values[catch_alls[p]]
-            result = (Value.parse(value).error is not None
-                      or LOCAL_USER.fullmatch(value) is not None)
+            at_once = final.get(value)
+            if at_once is None:
+                at_once = final[value] = (Value.parse(value).error is not None
+                                          or LOCAL_USER.fullmatch(value) is not None)
+            result = at_once
         state[name] = result
         return result
 
