@@ -82,10 +82,11 @@ def summary(report: Report) -> str:
                            for s in sorted(c, reverse=True))
         parts.append(f"Found {plural(n, 'problem')} in {files} ({detail}).")
         how = "`virtc lint --fix --unsafe-fixes`" if report.unsafe_fixes else "`virtc lint --fix`"
-        if report.fixable:
-            parts.append(f"{report.fixable} fixable with {how}.")
-        if report.hidden_fixes:
-            parts.append(f"{plural(report.hidden_fixes, 'unsafe fix', 'unsafe fixes')} available with "
+        fixable, hidden = report.fixable, report.hidden_fixes  # (each a pass over the diagnostics)
+        if fixable:
+            parts.append(f"{fixable} fixable with {how}.")
+        if hidden:
+            parts.append(f"{plural(hidden, 'unsafe fix', 'unsafe fixes')} available with "
                          f"`--fix --unsafe-fixes` (they change which mail is accepted: "
                          f"review them with `--diff --unsafe-fixes`).")
     return " ".join(parts)
