@@ -225,6 +225,22 @@ def test_vt205_does_not_follow_a_long_chain_from_every_entry(monkeypatch: pytest
     assert len(calls) <= 2
 
 
+def test_vt213_follows_alias_chains_inside_the_recursion_limit_without_the_engine(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chains of 14 domain aliases (``@aK  %1%3@aK-1``) down to a domain whose catch-all
+    rejects: only each chain's end is resolved (#18: every alias past eight steps was)."""
+    calls = _count_resolves(monkeypatch)
+    text = ""
+    for c in range(20):
+        text += f"@top{c}.example\terror:5.1.1:550 User unknown\n"
+        text += "".join(f"@a{c}x{k}.example\t%1%3@{f'a{c}x{k - 1}' if k else f'top{c}'}.example\n"
+                        for k in range(14))
+    rule = rule_by_id("VT213")
+    assert rule is not None
+    assert len(run_rule(rule, parse_bytes(text.encode()))) == 20 * 15
+    assert len(calls) == 20
+
+
 def test_engine_rules_ask_the_engine_little_on_a_realistic_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """On the generated hosting table, the engine-based rules stay far from one resolve per entry."""
     import io
