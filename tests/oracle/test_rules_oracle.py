@@ -218,6 +218,18 @@ def check_vt207_claims(path: Path) -> int:
     return len(reported)
 
 
+@pytest.mark.parametrize("order", ["table", "reversed"])
+def test_vt207_long_alias_chains_meet_the_recursion_limit(sendmail: str, tmp_path: Path, order: str) -> None:
+    """A chain of 20 domain aliases down to a domain that accepts everyone: sendmail rejects
+    the addresses of the aliases more than 15 hops away (excessive recursion), so VT207
+    reports only the others, whichever order the chain is written in."""
+    lines = ["@top.example\t%1@remote.example.net"]
+    lines += [f"@a{k}.example\t%1%3@{f'a{k - 1}' if k else 'top'}.example" for k in range(20)]
+    path = tmp_path / "t.vt"
+    path.write_text("".join(line + "\n" for line in (lines if order == "table" else lines[::-1])))
+    assert check_vt207_claims(path) == 16
+
+
 _VT207_VALUES = ["%1%3@{d}", "%1@{d}", "%1@remote.example.net", "alice", "bob@{d}", "error:5.1.1:550 Nope",
                  "error:4.2.2:450 Later", "%1@{d}"]
 

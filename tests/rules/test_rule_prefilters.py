@@ -6,6 +6,7 @@ for, on values built from the characters that matter to that check.
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 from types import ModuleType
@@ -1067,8 +1068,9 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
 
     found = findings()
 
-    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[bool, str]:
-        return self.engine.resolve(f"virtc-probe@{name}").kind in ("error", "loop"), name
+    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[tuple[bool, int], str]:
+        r = self.engine.resolve(f"virtc-probe@{name}")
+        return (r.kind in ("error", "loop"), len(r.steps)), name
 
     def none(self: vt207.UnknownRejected, names: list[str], texts: list[str]) -> list[None]:
         return [None] * len(names)
@@ -1083,6 +1085,42 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
         assert Value.parse(e.value_text).kind in (ValueKind.LOCAL, ValueKind.ADDRESS)
         assert f"'{e.key_text}' forwards" in f.message and f"to '{shown(e.value_text)}'" in f.message
 
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.sampled_from(["%1@remote.example", "root", "error:5.1.1:550 no",
+                                            "%1@top.example", "%1%3@a3.example"]),
+       st.randoms(use_true_random=False), st.booleans())
+@example(20, "%1@remote.example", random.Random(0), False)
+def test_vt207_alias_chains_as_the_engine_whatever_their_length(length: int, end: str, rng: random.Random,
+                                                                 shuffled: bool) -> None:
+    """A chain of domain aliases (``@aK  %1%3@aK-1``) down to a catch-all that accepts,
+    rejects or closes a cycle: past sendmail's recursion limit the probe is rejected (a
+    loop), in whatever order the lines come and the domains are asked."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt207_catch_all_accepts_all as vt207
+
+    lines = [f"@top.example\t{end}\n"] + [f"@a{k}.example\t%1%3@{f'a{k - 1}' if k else 'top'}.example\n"
+                                            for k in range(length)]
+    if shuffled:
+        rng.shuffle(lines)
+    table = parse_text("".join(lines))
+    ctx = LintContext(LintConfig(), None)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    rejects = vt207.UnknownRejected(table, ctx)
+    names = list(ix.domains)
+    rng.shuffle(names)
+    for name in names:
+        assert rejects(name) == (eng.resolve(f"virtc-probe@{name}").kind in ("error", "loop")), name
+    found = sorted(vt207.check(table, LintContext(LintConfig(), None)))
+
+    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[tuple[bool, int], str]:
+        r = self.engine.resolve(f"virtc-probe@{name}")
+        return (r.kind in ("error", "loop"), len(r.steps)), name
+
+    with patch.object(vt207.UnknownRejected, "_step", by_engine), \
+            patch.object(vt207.UnknownRejected, "at_once", lambda self, names, texts: [None] * len(names)):
+        assert found == sorted(vt207.check(table, LintContext(LintConfig(), None)))
 
 
 _LONG_LINE = "a@x.example\t" + "v" * (CHUNK - 12) + "b@x.example\tw\n"

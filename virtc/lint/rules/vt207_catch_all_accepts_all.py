@@ -86,7 +86,12 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
 _REJECTED = ("error", "loop")
 """Resolutions whose RCPT sendmail rejects (a loop: 554 after too many rewrites)."""
 _HOPS = 8
-"""Domain aliases followed before the engine decides (well inside sendmail's recursion limit)."""
+"""Domain aliases followed in one go before the engine decides (a cycle of aliases ends there)."""
+
+_Answer = tuple[bool, int]
+"""(whether the probe is rejected, a bound on the keys its resolution matches): a domain
+alias in front of an accepting domain adds a key, and past sendmail's recursion limit
+the probe is rejected after all."""
 
 
 class UnknownRejected:
@@ -96,14 +101,16 @@ class UnknownRejected:
     its value, after substitution, is a plain reject, name or remote address
     (:func:`~virtc.lookup.resolve.final_kind`: ``%1-d@host`` too), or it is a domain alias
     ``%1%3@other``, which hands the probe on to ``other`` as is (#18: 35k domain aliases on
-    the tiny shape). :func:`~virtc.lookup.resolve.quick_end` then the engine decide the
-    rest (long alias chains, cycles, odd names), once per value where the probe is gone from
-    it (``@dN  abuse@central``). Tested equal to asking the engine for every domain."""
+    the tiny shape), one key more: an alias of an accepting domain whose chain would pass
+    sendmail's recursion limit goes to the engine. :func:`~virtc.lookup.resolve.quick_end`
+    then the engine decide the rest (long alias chains, cycles, odd names), once per value
+    where the probe is gone from it (``@dN  abuse@central``). Tested equal to asking the
+    engine for every domain."""
 
     def __init__(self, table: Table, ctx: LintContext) -> None:
         from virtc.lint.engine import shared_engine
         from virtc.lookup.keys import substitute
-        from virtc.lookup.resolve import MAX_ADDRESS, final_kind, quick_end, quick_hop
+        from virtc.lookup.resolve import MAX_ADDRESS, MAX_RECURSION, final_kind, quick_hop, quick_path
 
         self.ix: TableIndex = index(table, ctx)
         self.engine = shared_engine(table, ctx)
@@ -111,25 +118,62 @@ class UnknownRejected:
         self.named = self.ix.probe_named
         self.probed = self.ix.values.contains(PROBE)
         """(A value names the probe: a chain could come back to it.)"""
-        self.by_value: dict[str, tuple[bool, bool]] = {}
-        self.known: dict[str, bool] = {}
+        self.by_value: dict[str, _Answer] = {}
+        # The answers found, by domain position (two bytes a domain: a table of parked domain
+        # aliases has as many as entries), and of the names of no domain of the table.
+        n = len(self.ix.domains)
+        self._state, self._steps = bytearray(n), bytearray(n)  # (state: 0 unknown, 1 accepted, 2 rejected)
+        self._elsewhere: dict[str, _Answer] = {}
+        self.limit = MAX_RECURSION
         # (The engine's functions, imported once a catch-all forwards: start-up time.)
         self.lookup = (MAX_ADDRESS, final_kind, quick_hop, substitute)
-        self.quick_end = quick_end
+        self.quick_path = quick_path
 
     def __call__(self, name: str) -> bool:
         if self.named:
             return False  # (a key holds the probe's name: it is no unknown user; report)
-        known, path = self.known, []
-        result = known.get(name)
-        while result is None:
-            path.append(name)
-            result, name = self._step(name, len(path))
-            if result is None:
-                result = known.get(name)
-        for step in path:
-            known[step] = result
-        return result
+        return self._answer(name, self.ix.domains.position(name))[0]
+
+    def _known(self, name: str, p: int | None) -> _Answer | None:
+        """The answer kept for ``name`` (at ``p`` in the domains, None for no domain's)."""
+        if p is None:
+            return self._elsewhere.get(name)
+        state = self._state[p]
+        return (state == 2, self._steps[p]) if state else None
+
+    def _keep(self, name: str, p: int | None, answer: _Answer) -> None:
+        if p is None:
+            self._elsewhere[name] = answer
+        else:
+            self._state[p], self._steps[p] = 1 + answer[0], min(answer[1], 255)
+
+    def _answer(self, name: str, p: int | None) -> _Answer:
+        """The probe's answer in ``name`` (at ``p``), following domain aliases (:meth:`_step`)
+        to a domain whose answer is kept or found, then back, a key more for each alias."""
+        position = self.ix.domains.position
+        path: list[tuple[str, int | None]] = []
+        answer = self._known(name, p)
+        while answer is None:
+            answer, other = self._step(name, len(path) + 1)
+            if answer is not None:
+                self._keep(name, p, answer)
+                break
+            path.append((name, p))
+            name, p = other, position(other)
+            answer = self._known(name, p)
+        for alias, at in reversed(path):
+            answer = self._behind(alias, answer)
+            self._keep(alias, at, answer)
+        return answer
+
+    def _behind(self, alias: str, answer: _Answer) -> _Answer:
+        """The answer of the domain alias ``alias`` in front of a domain answering ``answer``:
+        a rejection stays one (an error, or a loop one key sooner); an acceptance does while
+        the keys stay inside sendmail's recursion limit, else the engine decides."""
+        rejected, steps = answer
+        if rejected or steps < self.limit:
+            return rejected, steps + 1
+        return self._resolve(f"{PROBE}@{alias}")
 
     def at_once(self, names: list[str], texts: list[str]) -> list[bool | None]:
         """Whether the probe is rejected in each domain of ``names`` whose catch-all's text
@@ -149,29 +193,43 @@ class UnknownRejected:
         for j in compress(decided, hops):
             out[j] = ends[j] == "error"
         # A domain alias '@D  %1%3@other' hands the probe on as it is (:meth:`_step`'s
-        # first step): its answer is other's, the quick hops of both tested at once (#18:
-        # 40k domain aliases on the aliases shape).
+        # first step): its answer is other's, a key more, the quick hops of both tested at
+        # once (#18: 40k domain aliases on the aliases shape); kept for an alias of it.
         aliased = [(j, other) for j, (answer, other) in enumerate(zip(out, map(self.ix.aliases.get, names)))
                    if answer is None and other is not None and other != names[j]]
         both = map(and_, quick_hops([f"{PROBE}@{names[j]}" for j, _ in aliased], self.local),
                    quick_hops([f"{PROBE}@{other}" for _, other in aliased], self.local))
+        position, state, steps, limit = self.ix.domains.position, self._state, self._steps, self.limit
         for j, other in compress(aliased, both):
-            out[j] = self(other)
+            q = position(other)
+            if q is not None and state[q]:
+                rejected, keys = state[q] == 2, steps[q]
+            else:
+                rejected, keys = self._answer(other, q)
+            if rejected or keys < limit:  # (_behind, inlined: 40k aliases)
+                keys += 1
+            else:
+                rejected, keys = self._resolve(f"{PROBE}@{names[j]}")
+            p = position(names[j])
+            if p is not None:
+                state[p], steps[p] = 1 + rejected, min(keys, 255)
+            out[j] = rejected
         return out
 
-    def _step(self, name: str, depth: int) -> tuple[bool | None, str]:
-        """(the answer for ``name``, or None and the domain whose answer it is)."""
+    def _step(self, name: str, depth: int) -> tuple[_Answer | None, str]:
+        """(the answer for ``name``, or None and the domain alias' target whose answer, a key
+        more, it is)."""
         ix, local = self.ix, self.local
         max_address, final_kind, quick_hop, substitute = self.lookup
         probe = f"{PROBE}@{name}"
         if name not in local and len(probe) <= max_address and final_kind(probe, local) == "remote":
-            return False, name  # relayed: accepted
+            return (False, 0), name  # relayed: accepted
         p = ix.domains.position(name)
         if p is not None and quick_hop(probe, local):
             # No key is the probe, and it has no '+detail': only the catch-all answers it.
             ca = ix.domains.catch_alls[p]
             if ca == NO_CATCH_ALL:
-                return False, name  # the local user of the probe's name
+                return (False, 1), name  # the local user of the probe's name
             # (An alias of a local domain: the probe goes on as it is, 'virtc-probe@other',
             # which ends nowhere at once; sendmail looks it up there.)
             other = ix.aliases.get(name)
@@ -182,7 +240,7 @@ class UnknownRejected:
                 value = substitute(value, (f"@{name}", PROBE))
             end = final_kind(value, local)
             if end is not None:
-                return end == "error", name
+                return (end == "error", 1), name
             if PROBE not in value and not self.probed:
                 # The probe is gone: what follows depends on ``value`` alone (many domains
                 # forward to one local mailbox: #18), unless a long chain meets sendmail's
@@ -190,15 +248,14 @@ class UnknownRejected:
                 known = self.by_value.get(value)
                 if known is None:
                     known = self.by_value[value] = self._resolve(probe)
-                if known[1]:
-                    return known[0], name
-        return self._resolve(probe)[0], name
+                if known[1] <= _HOPS:
+                    return known, name
+        return self._resolve(probe), name
 
-    def _resolve(self, probe: str) -> tuple[bool, bool]:
-        """(whether ``probe`` is rejected, whether its chain is short enough to stand for
-        any other domain's catch-all of the same value)."""
-        found = self.quick_end(probe, self.engine.table, self.local)  # (4 hops at most)
+    def _resolve(self, probe: str) -> _Answer:
+        """(whether ``probe`` is rejected, the keys its resolution matched at most)."""
+        found = self.quick_path(probe, self.engine.table, self.local)  # (4 hops at most)
         if found is not None:
-            return found.kind in _REJECTED, True
+            return found[0].kind in _REJECTED, len(found[1]) - 1
         r = self.engine.resolve(probe)
-        return r.kind in _REJECTED, len(r.steps) <= _HOPS
+        return r.kind in _REJECTED, len(r.steps)
