@@ -347,6 +347,29 @@ def test_hit_error_is_what_resolve_ends_with(value: str, user: str, domain: str)
         assert fast == Final(r.kind, r.result, r.status, r.text) and r.kind == "error", value
 
 
+_STATUS_TEXTS = st.builds("{}:{}{}".format, st.sampled_from(["error", "ERROR", "Error", " error", "error "]),
+                          st.sampled_from(["5.1.1:550", "5.2.2:552", "5.2.2", "5.1.1", "05.1.1:550",
+                                           "4.2.1:450", "5.1.1 550", "5.1.1.1:550", "5. 1.1:550", "nouser",
+                                           "x"]),
+                          st.text(alphabet="aZ ()<>.:#%\xe9;\"\\1", max_size=14))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_STATUS_TEXTS, _STATUS_TEXTS, st.sampled_from(["postmaster", "a.b", "x" * 250, "a<b", ""]),
+       st.sampled_from(["probe.test", "out.test"]))
+def test_hit_errors_differ_as_the_two_hit_errors(mine: str, theirs: str, user: str, domain: str) -> None:
+    """VT105's shortcut: two reject texts whose statuses differ end apart, unless prescan
+    refuses one: as comparing the two ``hit_error``s."""
+    from virtc.lookup.resolve import hit_error, hit_errors_differ, local_domain_set
+
+    domains = local_domain_set(["probe.test", "local.test"])
+    address = f"{user}@{domain}"
+    x, y = hit_error(address, mine, domains), hit_error(address, theirs, domains)
+    differ = hit_errors_differ(address, mine, theirs, domains)
+    event(f"differ: {differ}")
+    assert differ == (x is not None and y is not None and x != y), (mine, theirs)
+
+
 @settings(max_examples=2000, deadline=None)
 @given(st.builds("error:{}{}".format, st.sampled_from(["5.1.1:550", "5.1.1", "nouser", "4.2.1:450", "x", "",
                                                      "5.1.1:", "5.1.1 550", '"5.1.1":550']),

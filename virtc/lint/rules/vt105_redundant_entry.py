@@ -229,10 +229,9 @@ def errors_alike(address: str, mine: str, theirs: str, local: AbstractSet[str]) 
     two resolutions each: the '%' is no %N, and texts_alike leaves a '%' to the engine)."""
     if mine == theirs or not mine.lstrip(BLANKS)[:5].lower() == "error" == theirs.lstrip(BLANKS)[:5].lower():
         return True
-    from virtc.lookup.resolve import hit_error
+    from virtc.lookup.resolve import hit_errors_differ
 
-    a, b = hit_error(address, mine, local), hit_error(address, theirs, local)
-    return a is None or b is None or a == b
+    return not hit_errors_differ(address, mine, theirs, local)
 
 
 def exact_verdicts(ix: TableIndex, entries: Sequence[int], local: AbstractSet[str],
