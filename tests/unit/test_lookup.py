@@ -458,18 +458,20 @@ def test_relayed_end_of_a_substituted_value_is_what_resolve_ends_with(value: str
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.lists(st.text(alphabet="aB1._=+-%", min_size=0, max_size=5), min_size=1, max_size=4).map("%".join),
+@given(st.builds("{}{}".format, st.lists(st.text(alphabet="aB1._=+-%", min_size=0, max_size=5), min_size=1,
+                                         max_size=4).map("%".join), st.sampled_from(["", "+", "++", "%"])),
        st.sampled_from(["probe.test", "out.test", "Out.Test", "o.test.VM", "local.test", "x..y", "-x.test",
                         "a_b.test", ""]))
-def test_relayed_end_of_the_percent_hack_as_tokenized(local: str, domain: str) -> None:
-    """The %-hack's fast path (``u%d@gw``: no tokenizing) ends as the tokenizer's path."""
+def test_relayed_end_of_a_plain_address_as_tokenized(local: str, domain: str) -> None:
+    """The fast path of a plain address, with the %-hack (``u%d@gw``) or an empty detail
+    (``u+@gw``), without tokenizing, ends as the tokenizer's path."""
     import importlib
 
     module = importlib.import_module("virtc.lookup.resolve")
     domains = module.local_domain_set(["probe.test", "local.test"])
     value = f"{local}@{domain}"
     fast = module.relayed_end(value, domains, literal=True)
-    with patch.object(module, "_PERCENT_HACK", re.compile("(?!)")):
+    with patch.object(module, "_AS_WRITTEN", re.compile("(?!)")):
         assert fast == module.relayed_end(value, domains, literal=True), value
     event(f"relayed: {fast is not None}")
 

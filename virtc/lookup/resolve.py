@@ -248,12 +248,11 @@ def relayed_end(value: str, domains: AbstractSet[str], literal: bool = False) ->
     value sendmail refuses). ``literal``: ``value`` is after its %N, a '%' in it is one
     (``u%d@gw.example``, the %-hack, relayed as written to a host not local). Tested
     equal to :func:`resolve`."""
-    if "%" in value:
-        if not literal:
-            return None
-        hack = _PERCENT_HACK.fullmatch(value)  # (#18: 100k 'u%d@gw.example', each tokenized)
-        if hack is not None:
-            return None if _is_local(hack[1], domains, False) else Final("remote", value, None, None)
+    if "%" in value and not literal:
+        return None
+    plain = _AS_WRITTEN.fullmatch(value)  # (#18: 100k 'u%d@gw.example' or 'u+@gw', each tokenized)
+    if plain is not None:
+        return None if _is_local(plain[1], domains, False) else Final("remote", value, None, None)
     if ("error" in value.lower() and ":" in value) or prescan_error(value) is not None:
         return None
     target = classify(value)
@@ -262,9 +261,10 @@ def relayed_end(value: str, domains: AbstractSet[str], literal: bool = False) ->
     return Final("remote", target.text, None, None)
 
 
-_PERCENT_HACK = re.compile(rf"{_WORDS}(?:%{_WORDS})+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
-"""A plain address with the %-hack in its local part (``u%d@gw.example``): the tokenizer
-glues it back as written, the address whose domain decides."""
+_AS_WRITTEN = re.compile(rf"{_WORDS}(?:%{_WORDS})*\+?@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)")
+"""A plain address, maybe with the %-hack in its local part (``u%d@gw.example``) or an
+empty ``+detail`` (``u+@gw.example``): the tokenizer glues it back as written, an address
+whose domain decides."""
 
 
 def end_at_once(value: str, domains: AbstractSet[str], literal: bool = False) -> Final | None:
