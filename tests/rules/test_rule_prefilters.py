@@ -902,7 +902,9 @@ def test_domain_aliases_are_the_definition(rows: list[tuple[str, int, str]]) -> 
     ix = TableIndex(_rows_table(rows))
     expected = {name: m[1].lower() for name, dom in ix.domains.items()
                 if dom.catch_all is not None and (m := DOMAIN_ALIAS.fullmatch(ix.values[dom.catch_all]))}
-    assert list(ix.aliases.items()) == list(expected.items())
+    assert list(ix.aliases.items()) == list(expected.items()) and len(ix.aliases) == len(expected)
+    assert [ix.aliases.at(p) for p in range(len(ix.domains))] == list(map(expected.get, ix.domains))
+    assert ix.aliases.get("nowhere.example") is None and "nowhere.example" not in ix.aliases
     with_pct = [dom.catch_all for dom in ix.domains.values()
                 if dom.catch_all is not None and "%" in ix.values[dom.catch_all]]
     assert list(ix.percent_catch_alls) == sorted(with_pct)

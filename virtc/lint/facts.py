@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
 from itertools import compress, count, filterfalse, islice, repeat
@@ -209,6 +209,46 @@ def _one_at_each(text: str, n: int) -> bool:
     skeleton = b"".join(text[i:i + SCAN_BLOCK].encode("latin-1").translate(None, _NOT_AT_OR_NEWLINE)
                         for i in range(0, len(text), SCAN_BLOCK))
     return skeleton == b"\n@" * n + b"\n"
+
+
+class DomainAliases(Mapping[str, str]):
+    """:attr:`TableIndex.aliases`: the target of each domain alias by domain position, an
+    index into the distinct targets' names (4 bytes a domain, where a dict of names costs
+    some 150: #18, a million parked domains)."""
+
+    def __init__(self, domains: Domains, targets: array[int], names: list[str]) -> None:
+        self._position, self._domains = domains.position, domains
+        self.targets = targets
+        """Domain position -> its target's number in :attr:`names`, -1 for no alias."""
+        self.names = names
+
+    def get(self, name: str, default: Any = None) -> Any:
+        p = self._position(name)
+        if p is None:
+            return default
+        k = self.targets[p]
+        return default if k < 0 else self.names[k]
+
+    def __getitem__(self, name: str) -> str:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return cast(str, found)
+
+    def at(self, p: int) -> str | None:
+        """The target of the domain at position ``p``, None if it is no alias."""
+        k = self.targets[p]
+        return None if k < 0 else self.names[k]
+
+    def positions(self) -> Iterator[int]:
+        """The positions of the aliases, ascending."""
+        return compress(count(), map(ne, self.targets, repeat(-1)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._domains.names.take(list(self.positions())))
+
+    def __len__(self) -> int:
+        return len(self.targets) - self.targets.count(-1)
 
 
 def entry_mask(n: int, indices: Iterable[int]) -> bytearray:
@@ -446,22 +486,23 @@ class TableIndex:
         return out
 
     @cached_property
-    def aliases(self) -> dict[str, str]:
+    def aliases(self) -> DomainAliases:
         """Folded domain -> the domain it is an alias of: its catch-all is ``%1@other`` or
         ``%1%3@other`` (``other`` lower-cased), for the domain aliases of :attr:`domains`."""
         # Only the catch-alls with '%' are matched: not every catch-all's text (a table may
         # have 300k domains, a few with '%'), nor every value starting with '%1' (templates:
-        # 400k others).
+        # 400k others). By position, in C: a table of parked domains has a million aliases.
         doms, values = self.domains, self.values
-        target: dict[int, str] = {}
-        for _, chunk in batches(self.percent_catch_alls):
-            found = list(map(DOMAIN_ALIAS.fullmatch, values.take(chunk)))
-            matched = cast("Iterator[tuple[int, re.Match[str]]]", compress(zip(chunk, found), found))
-            target.update((i, m[1].lower()) for i, m in matched)
-        out = {}
-        for p in compress(range(len(doms)), map(target.__contains__, doms.catch_alls)):
-            out[doms.names[p]] = target[doms.catch_alls[p]]
-        return out
+        pct = entry_mask(len(values) + 1, self.percent_catch_alls)  # (the last byte: NO_CATCH_ALL's)
+        places = array("l", compress(range(len(doms)), map(pct.__getitem__, doms.catch_alls)))
+        del pct
+        targets, named = array("i", [-1]) * len(doms), dict[str, int]()
+        for _, chunk in batches(places):
+            texts = values.take(list(map(doms.catch_alls.__getitem__, chunk)))
+            found = list(map(DOMAIN_ALIAS.fullmatch, texts))
+            others = [named.setdefault(m[1].lower(), len(named)) for m in found if m is not None]
+            deque(map(targets.__setitem__, compress(chunk, found), others), maxlen=0)
+        return DomainAliases(doms, targets, list(named))
 
     def keys_in(self, name: str) -> int:
         """How many keys end in ``@name`` (``name`` folded), repeats included (0 for no

@@ -52,6 +52,7 @@ from virtc.lint.facts import (
     RELAYED,
     TableIndex,
     batches,
+    entry_mask,
     index,
     stripped_and_folded,
     value_span_at,
@@ -510,8 +511,9 @@ def proven_template_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     from virtc.lookup.resolve import catch_all_kind
 
     values, doms = ix.values, ix.domains
-    aliases = {doms.catch_alls[doms.position(name)] for name in ix.aliases}  # type: ignore[index]
-    templates = array("I", filterfalse(aliases.__contains__, ix.percent_catch_alls))
+    aliases = entry_mask(len(values), map(doms.catch_alls.__getitem__, ix.aliases.positions()))
+    templates = array("I", filterfalse(aliases.__getitem__, ix.percent_catch_alls))
+    del aliases
     out = []
     for _, chunk in batches(templates):
         for i, key, value in zip_strict(chunk, ix.stored_keys.take(chunk), values.take(chunk)):
