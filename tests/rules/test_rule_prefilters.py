@@ -1074,7 +1074,8 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
         r = self.engine.resolve(f"virtc-probe@{name}")
         return (r.kind in ("error", "loop"), len(r.steps)), name
 
-    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str]) -> list[None]:
+    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str],
+             places: object = None) -> list[None]:
         return [None] * len(names)
 
     with patch.object(vt207.UnknownRejected, "_step", by_engine), \
@@ -1120,8 +1121,12 @@ def test_vt207_alias_chains_as_the_engine_whatever_their_length(length: int, end
         r = self.engine.resolve(f"virtc-probe@{name}")
         return (r.kind in ("error", "loop"), len(r.steps)), name
 
+    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str],
+             places: object = None) -> list[None]:
+        return [None] * len(names)
+
     with patch.object(vt207.UnknownRejected, "_step", by_engine), \
-            patch.object(vt207.UnknownRejected, "at_once", lambda self, names, texts: [None] * len(names)):
+            patch.object(vt207.UnknownRejected, "at_once", none):
         assert found == sorted(vt207.check(table, LintContext(LintConfig(), None)))
 
 

@@ -27,15 +27,19 @@ Use instead
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Set
+from collections.abc import Iterator, Sequence, Set
 from itertools import compress, count, repeat
-from operator import and_, is_not
+from operator import is_not
+from typing import TYPE_CHECKING
 
 from virtc.diagnostics import Severity
 from virtc.lint.facts import NO_CATCH_ALL, PROBE, TableIndex, batches, index, shown
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import BLANKS, one_recipient
 from virtc.table import Table
+
+if TYPE_CHECKING:
+    from virtc.lookup.resolve import Kind
 
 CODE = "VT207"
 NAME = "catch-all-accepts-all"
@@ -56,13 +60,15 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         # (a reject, or VT201's business: most catch-alls of most tables, nothing more to read)
         rows = [j for j, text in enumerate(texts) if text[:5].lower() != "error"]
         chosen, texts = [chunk[j] for j in rows], [texts[j] for j in rows]
-        names = doms.names.take([places[j] for j in rows])
+        at = [places[j] for j in rows]
+        names = doms.names.take(at)
         answers: list[bool | None] = [None] * len(texts)
         forwards = list(compress(count(), map(str.__contains__, texts, repeat("@"))))
         if forwards:
             rejects = rejects or UnknownRejected(table, ctx)
-            for j, rejected in zip(forwards, rejects.at_once([names[j] for j in forwards],
-                                                              [texts[j] for j in forwards])):
+            found = rejects.at_once([names[j] for j in forwards], [texts[j] for j in forwards],
+                                    [at[j] for j in forwards])
+            for j, rejected in zip(forwards, found):
                 answers[j] = rejected
         # (from the columns, a batch at a time: no Entry, no Value for 133k such catch-alls)
         for name, i, text, key, rejected in zip(names, chosen, texts, table.keys.take(chosen), answers):
@@ -175,17 +181,36 @@ class UnknownRejected:
             return rejected, steps + 1
         return self._resolve(f"{PROBE}@{alias}")
 
-    def at_once(self, names: list[str], texts: list[str]) -> list[bool | None]:
-        """Whether the probe is rejected in each domain of ``names`` whose catch-all's text
-        (``texts``) alone decides it, at once: :meth:`_step`'s first answer, a batch at a
-        time in C (#18: 133k catch-alls ``@d  %1%3@mx.d`` relayed); None for the others."""
+    def at_once(self, names: list[str], texts: list[str],
+                places: Sequence[int] | None = None) -> list[bool | None]:
+        """Whether the probe is rejected in each domain of ``names`` (at ``places`` in the
+        domains, if known) whose catch-all's text (``texts``) alone decides it, at once:
+        :meth:`_step`'s first answer, a batch at a time in C (#18: 133k catch-alls
+        ``@d  %1%3@mx.d`` relayed); None for the others."""
         from virtc.lookup.keys import substitute_users
         from virtc.lookup.resolve import final_kinds, quick_hops
 
         if self.named:
             return [False] * len(names)  # (__call__'s answer)
-        ends = final_kinds(substitute_users(texts, ["@" + name for name in names], [PROBE] * len(names)),
-                           self.local)
+        doms, aliases = self.ix.domains, self.ix.aliases
+        if places is None:
+            places = list(map(doms.position, names))  # type: ignore[arg-type]
+        targets = list(map(aliases.targets.__getitem__, places))
+        # A domain alias's text ('%1%3@other') gives the probe the same text whatever the
+        # domain: substituted and ended once per text (#18: a million parked domains).
+        plain = [j for j, k in enumerate(targets) if k < 0]
+        ends: list[Kind | None] = [None] * len(names)
+        made = substitute_users([texts[j] for j in plain], ["@" + names[j] for j in plain],
+                                [PROBE] * len(plain))
+        for j, end in zip(plain, final_kinds(made, self.local)):
+            ends[j] = end
+        alias_texts = dict.fromkeys(texts[j] for j, k in enumerate(targets) if k >= 0)
+        if alias_texts:
+            made = substitute_users(list(alias_texts), [""] * len(alias_texts), [PROBE] * len(alias_texts))
+            kinds = dict(zip(alias_texts, final_kinds(made, self.local)))
+            for j, k in enumerate(targets):
+                if k >= 0:
+                    ends[j] = kinds[texts[j]]
         out: list[bool | None] = [None] * len(names)
         decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (None: a local alias...)
         # (a quick hop: the probe's domain local, no key is the probe: only the catch-all answers)
@@ -194,13 +219,19 @@ class UnknownRejected:
             out[j] = ends[j] == "error"
         # A domain alias '@D  %1%3@other' hands the probe on as it is (:meth:`_step`'s
         # first step): its answer is other's, a key more, the quick hops of both tested at
-        # once (#18: 40k domain aliases on the aliases shape); kept for an alias of it.
-        aliased = [(j, other) for j, (answer, other) in enumerate(zip(out, map(self.ix.aliases.get, names)))
-                   if answer is None and other is not None and other != names[j]]
-        both = map(and_, quick_hops([f"{PROBE}@{names[j]}" for j, _ in aliased], self.local),
-                   quick_hops([f"{PROBE}@{other}" for _, other in aliased], self.local))
-        position, state, steps, limit = self.ix.domains.position, self._state, self._steps, self.limit
-        for j, other in compress(aliased, both):
+        # once (#18: 40k domain aliases on the aliases shape), each other's once; kept for
+        # an alias of it.
+        aliased = [j for j, (answer, k) in enumerate(zip(out, targets))
+                   if answer is None and k >= 0 and aliases.names[k] != names[j]]
+        distinct = dict.fromkeys(targets[j] for j in aliased)
+        onward = dict(zip(distinct, quick_hops([f"{PROBE}@{aliases.names[k]}" for k in distinct],
+                                               self.local)))
+        hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local)
+        position, state, steps, limit = doms.position, self._state, self._steps, self.limit
+        for j, hop in zip(aliased, hopping):
+            if not hop or not onward[targets[j]]:
+                continue
+            other = aliases.names[targets[j]]
             q = position(other)
             if q is not None and state[q]:
                 rejected, keys = state[q] == 2, steps[q]
@@ -210,9 +241,8 @@ class UnknownRejected:
                 keys += 1
             else:
                 rejected, keys = self._resolve(f"{PROBE}@{names[j]}")
-            p = position(names[j])
-            if p is not None:
-                state[p], steps[p] = 1 + rejected, min(keys, 255)
+            p = places[j]
+            state[p], steps[p] = 1 + rejected, min(keys, 255)
             out[j] = rejected
         return out
 
