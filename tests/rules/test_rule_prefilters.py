@@ -477,6 +477,7 @@ def test_vt205_alias_domains_end_as_the_engine_says(rows: list[tuple[str, int, s
     ctx = LintContext(LintConfig(), None)
     ix, eng = index(table, ctx), shared_engine(table, ctx)
     proven = vt205.proven_alias_ends(ix, eng.domains)
+    assert proven == vt205.proven_alias_ends(ix, frozenset(eng.domains))  # (the same set, by its names)
     for i in proven:
         event("alias proven to end")
         assert eng.resolve(eng.probe(Key.parse(ix.stored_keys[i]))).kind != "loop", rows

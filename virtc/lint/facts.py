@@ -82,6 +82,7 @@ class Domains:
         self.kinds = kinds
         """Position -> :attr:`Domain.kinds`."""
         self._at = at
+        self._keys = at.keys()
         self.position = self._at.get
         """Name (folded) -> its position, None for no domain of the table."""
 
@@ -108,8 +109,9 @@ class Domains:
                       None if ca == NO_CATCH_ALL else ca, self.kinds[p])
 
     def keys(self) -> AbstractSet[str]:
-        """The names, as a set (C speed membership: the lookup engine's local domains)."""
-        return self._at.keys()
+        """The names, as a set (C speed membership: the lookup engine's local domains), the
+        same object each time (a rule may tell those local domains by identity)."""
+        return self._keys
 
     def values(self) -> Iterator[Domain]:
         return map(self.at, range(len(self)), self.names)

@@ -495,8 +495,13 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
         state[name] = result
         return result
 
-    return [catch_alls[doms.position(name)] for name, other in aliases.items()  # type: ignore[index]
-            if name in local and ends(other, 1)]
+    out: list[int] = []
+    targets, every = aliases.targets, local is doms.keys()  # (every domain local: no name needed)
+    for _, chunk in batches(array("l", aliases.positions())):  # (by position: a million parked domains)
+        names = repeat("") if every else doms.names.take(chunk)
+        out += [catch_alls[p] for p, name in zip(chunk, names)
+                if (every or name in local) and ends(aliases.names[targets[p]], 1)]
+    return out
 
 
 
