@@ -88,12 +88,13 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     for positions, chunk in batches(catch_alls):
         texts = values.take(chunk)
         plain.update(map(hash, map(str.rstrip, texts, repeat(BLANKS))))
-        with_n = list(map(str.__contains__, texts, repeat("%")))
-        pct.update(zip(map(doms.names.__getitem__, compress(have[positions.start:positions.stop], with_n)),
-                       compress(texts, with_n)))
+        # (with %N, in a domain with more than its catch-all: a domain alias alone has nothing
+        # else; #18: a million parked domains)
+        places = have[positions.start:positions.stop]
+        with_n = list(map(and_, map(str.__contains__, texts, repeat("%")),
+                          map(gt, map(doms.key_counts.__getitem__, places), repeat(1))))
+        pct.update(zip(doms.names.take(list(compress(places, with_n))), compress(texts, with_n)))
     del have
-    # (a domain alias alone has nothing else)
-    pct = {name: text for name, text in pct.items() if ix.keys_in(name) > 1}
 
     def engine() -> Engine:
         from virtc.lint.engine import shared_engine  # (the lookup engine: only when asked)
