@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
 from itertools import compress, count, filterfalse, islice, repeat
-from operator import add, eq, is_not, itemgetter, ne, sub
+from operator import add, and_, eq, is_not, itemgetter, ne, not_, sub
 from typing import Any, NamedTuple, TypeVar, cast
 
 from virtc.compat import zip_strict
@@ -128,8 +128,9 @@ class Domains:
         """The entries of the domains' catch-alls (of those without a key of the ``+``
         wildcard kind ``without``, if given)."""
         bit = 0 if without is None else _WILD_BITS[without]
-        return array("l", (ca for ca, kinds in zip(self.catch_alls, self.kinds)
-                           if ca != NO_CATCH_ALL and not kinds & bit))
+        have = map(ne, self.catch_alls, repeat(NO_CATCH_ALL))
+        plain = map(not_, map(and_, self.kinds, repeat(bit)))
+        return array("l", compress(self.catch_alls, map(and_, have, plain)))
 
     def without_catch_all(self) -> array[int]:
         """Positions (ascending) of the domains that have none."""

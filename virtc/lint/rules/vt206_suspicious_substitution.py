@@ -33,13 +33,14 @@ Use instead
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import and_, not_, truth
 
 from virtc.compat import zip_strict
 from virtc.diagnostics import Severity
-from virtc.lint.facts import Domain, TableIndex, index, shown, wildcard_parts
+from virtc.lint.facts import Domain, TableIndex, entry_mask, index, shown, wildcard_parts
 from virtc.lint.rule import Finding, LintContext
 from virtc.model import Key, KeyKind, fold
 from virtc.table import Table
@@ -76,26 +77,28 @@ def worth_a_look(ix: TableIndex) -> list[int]:
     a catch-all that keeps the detail (``%2``/``%3``, no ``%%``) in a domain without ``+*@``
     (a domain alias, ``@a  %1%3@b``: a table may have tens of thousands), and an exact key
     without '+' whose user has no ``user+*@`` key."""
-    fine = set(ix.wildcards)
+    n = len(ix.values)
+    fine = entry_mask(n, ix.wildcards)  # (byte masks, not sets: a million parked domains, #18)
     # (the catch-alls' texts with '%' tested, not a search of every value: a templates
     # table has 500k values with '%2' or '%3')
-    without_any = set(ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY))
-    aliases = list(filter(without_any.__contains__, ix.percent_catch_alls))
+    without_any = entry_mask(n, ix.domains.catch_all_entries(without=KeyKind.DOMAIN_ANY))
+    aliases = list(compress(ix.percent_catch_alls, map(without_any.__getitem__, ix.percent_catch_alls)))
     del without_any
     texts = ix.values.take(aliases)
-    fine.update(compress(aliases, map(and_, map(truth, map(_DETAIL_DIGIT.search, texts)),
-                                      map(not_, map(str.__contains__, texts, repeat("%%"))))))
+    keep = compress(aliases, map(and_, map(truth, map(_DETAIL_DIGIT.search, texts)),
+                                 map(not_, map(str.__contains__, texts, repeat("%%")))))
+    deque(map(fine.__setitem__, keep, repeat(1)), maxlen=0)
     del texts
     odd = set(ix.values.matching(_ODD_DIGIT))
-    fine -= odd
+    deque(map(fine.__setitem__, odd, repeat(0)), maxlen=0)
     # And an exact key without '+' whose user has no 'user+*@' key: %1-%3 are what they
     # should be (#18: 'user@d  box%3@store', 150k on the templates shape).
     stored = ix.stored_keys
     user_any = {f"{user}@{name}" for kind, user, name in map(wildcard_parts, stored.take(ix.wildcards))
                 if kind is KeyKind.USER_ANY}
-    percent = ix.with_percent
-    return [i for i, key in zip_strict(percent, stored.take(percent)) if i not in fine and (
-        i in odd or _PLAIN_EXACT.fullmatch(key) is None or key in user_any)]
+    percent = list(compress(ix.with_percent, map(not_, map(fine.__getitem__, ix.with_percent))))
+    return [i for i, key in zip_strict(percent, stored.take(percent)) if
+            i in odd or _PLAIN_EXACT.fullmatch(key) is None or key in user_any]
 
 
 _PLAIN_EXACT = re.compile(r"[^+]+@[^@]+")
