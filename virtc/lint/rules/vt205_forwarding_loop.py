@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache, partial
 from itertools import compress, count, filterfalse, repeat
-from operator import ge, gt, not_
+from operator import ge, gt, ne, not_
 from typing import TYPE_CHECKING, NamedTuple
 
 from virtc.compat import zip_strict
@@ -101,6 +101,10 @@ def _substituted_targets(stored_keys: Column, chunk: Sequence[int], values: list
 
     chosen, keys, users = [], [], []
     with_pct = list(compress(count(), map(str.__contains__, values, repeat("%"))))
+    # (not the catch-alls' keys, '@d', before they are taken: a million parked domains)
+    starts = map(stored_keys.starts.__getitem__, map(chunk.__getitem__, with_pct))
+    firsts = map(stored_keys.text.__getitem__, starts)
+    with_pct = list(compress(with_pct, map(ne, firsts, repeat("@"))))
     for k, stored in zip_strict(with_pct, stored_keys.take(list(map(chunk.__getitem__, with_pct)))):
         user, _, domain = stored.rpartition("@")
         if targets[k] is None and user and "+" not in user and "@" not in user and not domain.endswith("."):
@@ -188,7 +192,7 @@ def _initial_hops(ix: TableIndex) -> array[int]:
     """Per entry, _ENDS: a value without '@' ends (a local user or an error), unless sendmail
     reads an address into it ('a%b', 'h!u', '@': _UNKNOWN)."""
     nxt = array("i", [_ENDS]) * len(ix.entries)
-    for i in hacks(ix.values, ix.with_percent):
+    for i in hacks(ix.values):
         nxt[i] = _UNKNOWN
     return nxt
 
@@ -236,7 +240,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
     candidates = ix.forwards[span.start:span.stop]
     values, forward_hits, alias_hits = ix.values, ix.forward_hits, ix.alias_hits
     doms, aliases, first = ix.domains, ix.aliases, ix.table.key_index.first
-    names, keys, catch_alls = doms.names, doms.key_counts, doms.catch_alls
+    keys, catch_alls = doms.key_counts, doms.catch_alls
     passed = 0  # (catch-alls the hop being found passes: counted by the functions below)
 
     def catch_all_hop(ca: int, args: tuple[str, ...]) -> int:
@@ -266,9 +270,10 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
             ca = catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            other = alias_get(names[p])
-            if other is None:
+            k = alias_of[p]
+            if k < 0:
                 return catch_all_hop(ca, (f"@{name}", user))
+            other = alias_names[k]
             passed += 1
             if other not in local:
                 return _ENDS  # relayed
@@ -299,9 +304,10 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
             ca = catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return _ENDS  # delivered to (or bounced by) the local user
-            other = alias_get(domain)
-            if other is None:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
+            k = alias_of[p]
+            if k < 0:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
                 return catch_all_hop(ca, (f"@{domain}", user, detail, "+" + detail))
+            other = alias_names[k]
             if "%3" not in values[ca]:  # ('%1@B': the detail is left behind)
                 return through_aliases(user, domain, p)
             passed += 1
@@ -317,7 +323,8 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
                 return _UNKNOWN if "%" in values[j] else j
         return _UNKNOWN
 
-    position, may_have_keys, alias_get = doms.position, doms.may_have_keys, aliases.get
+    position, may_have_keys = doms.position, doms.may_have_keys
+    alias_of, alias_names = aliases.targets, aliases.names  # (domain position -> its alias target)
     for at, chunk in batches(candidates):
         checkpoint()
         positions = range(at.start + span.start, at.stop + span.start)
@@ -352,7 +359,8 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).
-            other = alias_get(domain)
+            k = -1 if p is None else alias_of[p]  # (aliases.get(domain), inlined)
+            other = None if k < 0 else alias_names[k]
             if other is not None and other in local and len(user) + len(other) + 1 <= MAXNAME:
                 p = position(other)
                 if p is None or keys[p] > 1 or catch_alls[p] == NO_CATCH_ALL:  # (may_have_keys, inlined)
@@ -560,18 +568,19 @@ def proven_wildcard_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
     return out
 
 
-_BANG = re.compile("!")
+_HACK = re.compile("\n[^@\n]*[%!][^@\n]*(?=\n)")
+"""A value with a '%' or a '!' and no '@'."""
 _ONLY_AT = re.compile(r"\n[ \t]*@[ \t]*(?=\n)|\n[ \t]+(?=\n)")
 """A lone '@' or blanks (each match holds a character of its value: see Column.matching)."""
 
 
-def hacks(values: Column, percent: Sequence[int]) -> list[int]:
-    """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (of
-    ``percent``, the values with a '%' (:attr:`TableIndex.with_percent`), and those a search
-    finds a '!' in, a test of those only), and a lone ``@`` or nothing. Not ``error:...%1...``
-    or ``error:...!``: sendmail's error rule takes those first (#18: 100k forwards into
-    domains whose catch-all names the user went to the engine)."""
-    marked = sorted({*percent, *values.matching(_BANG)})
+def hacks(values: Column) -> list[int]:
+    """Values without '@' that sendmail still reads an address into: ``a%b``, ``h!u`` (those
+    one search of the column finds, a test of those only), and a lone ``@`` or nothing. Not
+    ``error:...%1...`` or ``error:...!``: sendmail's error rule takes those first (#18: 100k
+    forwards into domains whose catch-all names the user went to the engine; a million
+    parked domains' ``%1%3@main`` were each taken and tested)."""
+    marked = values.matching(_HACK)
     found = set(compress(marked, map(_read_as_address, values.take(marked))))
     found.update(values.matching(_ONLY_AT))
     text, starts = values.text, values.starts
