@@ -71,7 +71,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
             for j, rejected in zip(forwards, found):
                 answers[j] = rejected
         # (from the columns, a batch at a time: no Entry, no Value for 133k such catch-alls)
-        for name, i, text, key, rejected in zip(names, chosen, texts, table.keys.take(chosen), answers):
+        for name, i, text, rejected in zip(names, chosen, texts, answers):
             if "@" in text:  # (an address, maybe to a domain that rejects unknown users)
                 assert rejects is not None
                 if rejected is None:
@@ -80,7 +80,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     continue
             stripped = text.rstrip(BLANKS)
             if one_recipient(stripped):
-                line, column = lines[i], columns[i]  # (value_span_at's)
+                line, column, key = lines[i], columns[i], table.keys[i]  # (value_span_at's)
                 yield Finding(
                     line, column, line, column + len(stripped),
                     f"catch-all '{key}' forwards every other address in '{name}' to "
@@ -214,7 +214,8 @@ class UnknownRejected:
         out: list[bool | None] = [None] * len(names)
         decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (None: a local alias...)
         # (a quick hop: the probe's domain local, no key is the probe: only the catch-all answers)
-        hops = quick_hops([f"{PROBE}@{names[j]}" for j in decided], self.local)
+        every = self.local is doms.keys()  # (the table's own domains, whose names these are)
+        hops = quick_hops([f"{PROBE}@{names[j]}" for j in decided], self.local, local=every)
         for j in compress(decided, hops):
             out[j] = ends[j] == "error"
         # A domain alias '@D  %1%3@other' hands the probe on as it is (:meth:`_step`'s
@@ -226,7 +227,7 @@ class UnknownRejected:
         distinct = dict.fromkeys(targets[j] for j in aliased)
         onward = dict(zip(distinct, quick_hops([f"{PROBE}@{aliases.names[k]}" for k in distinct],
                                                self.local)))
-        hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local)
+        hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local, local=every)
         position, state, steps, limit = doms.position, self._state, self._steps, self.limit
         for j, hop in zip(aliased, hopping):
             if not hop or not onward[targets[j]]:
