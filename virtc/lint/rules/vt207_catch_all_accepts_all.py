@@ -229,22 +229,27 @@ class UnknownRejected:
                                                self.local)))
         hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local, local=every)
         position, state, steps, limit = doms.position, self._state, self._steps, self.limit
-        for j, hop in zip(aliased, hopping):
-            if not hop or not onward[targets[j]]:
-                continue
-            other = aliases.names[targets[j]]
+        kept: dict[int, tuple[int, int] | None] = {}  # target -> what an alias of it keeps (None: ask)
+        for k in compress(distinct, onward.values()):
+            other = aliases.names[k]
             q = position(other)
             if q is not None and state[q]:
                 rejected, keys = state[q] == 2, steps[q]
             else:
                 rejected, keys = self._answer(other, q)
-            if rejected or keys < limit:  # (_behind, inlined: 40k aliases)
-                keys += 1
-            else:
+            # (_behind: a key more, or the engine for each alias past sendmail's limit)
+            kept[k] = (1 + rejected, min(keys + 1, 255)) if rejected or keys < limit else None
+        for j, hop in zip(aliased, hopping):
+            k = targets[j]
+            if not hop or not onward[k]:
+                continue
+            answer = kept[k]
+            if answer is None:
                 rejected, keys = self._resolve(f"{PROBE}@{names[j]}")
+                answer = (1 + rejected, min(keys, 255))
             p = places[j]
-            state[p], steps[p] = 1 + rejected, min(keys, 255)
-            out[j] = rejected
+            state[p], steps[p] = answer
+            out[j] = answer[0] == 2
         return out
 
     def _step(self, name: str, depth: int) -> tuple[_Answer | None, str]:
