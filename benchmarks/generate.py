@@ -381,6 +381,28 @@ def relay(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
         yield f"@{domain}", f"%1%3@mx.{domain}"
 
 
+def parked(entries: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """A registrar's or hoster's table: ten hosted domains of users, and every other entry
+    a parked domain, a domain alias of one of them (``@parkedN  %1%3@hostedK``)."""
+    hosted = [domain_name(index, rng) for index in range(10)]
+    done = 0
+    for domain in hosted:
+        used: set[str] = set()
+        lines = [_postmaster(domain, used)]
+        while len(lines) < min(entries // 100, 2000) - 1:
+            user = _user(rng, used)
+            lines.append((f"{user}@{domain}", _local(user, rng)))
+        lines.append((f"@{domain}", CATCH_ALLS[0]))
+        lines = lines[:entries - done]
+        yield from lines
+        done += len(lines)
+    index = len(hosted)
+    while done < entries:
+        yield f"@{domain_name(index, rng)}", f"%1%3@{rng.choice(hosted)}"
+        index += 1
+        done += 1
+
+
 SHAPES = {
     "mixed": "the usual hosting mix, 40 entries a domain (the default)",
     "tiny": "many 2-5 entry domains with their own catch-all texts, an alias domain in eight",
@@ -394,10 +416,11 @@ SHAPES = {
              "users forward elsewhere",
     "templates": "%N everywhere: catch-alls to a mail store (@d  %1%3@store), ++@d/+*@d wildcards, "
                  "aliases of aliases",
+    "parked": "ten hosted domains, every other entry a parked domain aliasing one (@p  %1%3@hosted)",
 }
 _SHAPED = {"tiny": tiny_domains, "huge": huge_domains, "chains": chains, "plus": plus_everywhere,
            "texts": error_texts, "aliases": aliases, "open": open_domains, "templates": templates,
-           "relay": relay}
+           "relay": relay, "parked": parked}
 
 
 def generate_shape(entries: int, seed: int, shape: str, out: TextIO = sys.stdout) -> None:
