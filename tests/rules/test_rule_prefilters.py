@@ -1131,6 +1131,48 @@ def test_vt207_alias_chains_as_the_engine_whatever_their_length(length: int, end
         assert found == sorted(vt207.check(table, LintContext(LintConfig(), None)))
 
 
+_NEXT_KEYS = st.sampled_from(["u+t@d0.example", "u+t@d0.example", "u+s@d0.example", "u++@d0.example",
+                              "u+*@d0.example", "u@d0.example", "++@d0.example", "+*@d0.example",
+                              "@d0.example", "U+T@d0.example", "u+t@d1.example", "u@d1.example"])
+_NEXT_VALUES = st.sampled_from(["lo%3", "lo", "lo+%2", "%1", "lo+t", "%1@d1.example", "@", "!", " @ ",
+                                "%2@d0.example", "u+t@d0.example", "lo%3@d1.example", "error:5.1.1:550 no"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_NEXT_KEYS, _NEXT_VALUES), max_size=8).map(
+    lambda rows: [("u+t@d0.example", "lo%3"), *rows]))
+@example([("u+t@d0.example", "lo%3"), ("u@d0.example", "lo"), ("@d0.example", "error:5.1.1:550 no")])
+@example([("u+t@d0.example", "%1"), ("u+*@d0.example", "u+%2")])
+@example([("u+t@d0.example", "lo%3"), ("u++@d0.example", "lo+%2"), ("u@d0.example", "lo"),
+          ("@d0.example", "lo")])  # (u++ first)
+@example([("u+t@d0.example", "lo%3"), ("u+*@d0.example", "lo+%2"), ("u@d0.example", "lo"),
+          ("@d0.example", "lo")])
+@example([("u+t@d0.example", "lo%3"), ("++@d0.example", "lo+%2"), ("@d0.example", "lo%3")])
+@example([("u+t@d0.example", "lo%3"), ("u@d0.example", "!"), ("@d0.example", "lo%3")])
+def test_vt105_same_as_next_key_is_what_the_engine_says(rows: list[tuple[str, str]]) -> None:
+    """An exact '+detail' key whose value gives the very text the next key gives: the
+    engine resolves its address the same without it, and VT105 finds what it finds asking
+    the engine of every such key."""
+    from virtc.lint.engine import shared_engine
+    from virtc.lint.rules import vt105_redundant_entry as vt105
+
+    table = parse_text("".join(f"{k}\t{v}\n" for k, v in rows))
+    ctx = LintContext(LintConfig(), None)
+    ix, eng = index(table, ctx), shared_engine(table, ctx)
+    for i in range(len(ix.entries)):
+        stored, value = ix.stored_keys[i], ix.values[i]
+        if "+" in stored.partition("@")[0][1:] and i not in ix.shadowed_by_duplicate and \
+                vt105.same_as_next(stored, value, eng.table.get, eng.domains):
+            event("the same text as the next key")
+            hidden = eng.hiding(stored)
+            a, b = eng.resolve(stored), eng.resolve(stored, hidden)
+            assert a.chain[:1] == (stored,) and (a.kind, a.result, a.status, a.text) == \
+                (b.kind, b.result, b.status, b.text), rows
+    found = _check(vt105, table)
+    with patch.object(vt105, "same_as_next", lambda *args: False):
+        assert found == _check(vt105, table)
+
+
 _LONG_LINE = "a@x.example\t" + "v" * (CHUNK - 12) + "b@x.example\tw\n"
 """A line makemap reads as two records, the second's key at column CHUNK + 1."""
 

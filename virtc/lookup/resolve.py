@@ -597,6 +597,12 @@ reject is asked for every address of its domain)"""
 # -- the lookup itself ----------------------------------------------------------------
 
 
+def not_found_marker(value: str) -> bool:
+    """Whether the lookup reads ``value`` as sendmail's "not found" (``@`` or ``!``, maybe
+    with comments or blanks around it)."""
+    return _marker(value) is not None
+
+
 def _marker(value: str) -> str | None:
     """'@' or '!' when a value reads as sendmail's not-found markers."""
     if value.count("@") + value.count("!") != 1:

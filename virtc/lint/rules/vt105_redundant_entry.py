@@ -129,6 +129,7 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
     proof: PlainlyRedundant | None = None
     theirs_end: Callable[[str], Final | None] | None = None
     settled: AbstractSet[int] = frozenset()
+    get: Callable[[str], str | None] | None = None
     wildcards = _DomainAny(ix.probe_named)
     exact = sorted(candidates.intersection(with_pct))  # (the values with '%N' left)
     if exact:
@@ -161,7 +162,8 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
                     verdict = fast.domain_wildcard(value, stored, eng.domains)
             if verdict is None:
                 eng = eng or engine()
-                verdict = may_equal_fixed(value, stored, eng.table.get, eng.domains)
+                get = get or lru_cache(maxsize=4096)(eng.table.get)  # (a user's keys, asked per tag)
+                verdict = may_equal_fixed(value, stored, get, eng.domains)
             if not verdict:
                 continue  # what answers without it differs, whatever the detail
             provable = True
@@ -190,6 +192,10 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if name not in eng.domains:
             continue  # never looked up at all (VT106)
         key = Key.parse(stored)
+        if key.kind is KeyKind.ADDRESS and "+" in key.user and "%" in value and \
+                same_as_next(stored, value, get or eng.table.get, eng.domains):
+            yield _finding(ix, i, ca, value)  # (#18: 11k 'u+tag@d  lo%3' beside 'u@d  lo', 60 us each)
+            continue
         if alike and wildcards.found_first(eng, key, stored, value):
             yield _finding(ix, i, ca, value)  # (#18: 100k '+*@d  %1+%2@store' beside '@d  %1%3@store')
             continue
@@ -203,6 +209,25 @@ def check(table: Table, ctx: LintContext) -> Iterator[Finding]:
         if all(stored not in a.chain or _outcome(a) == _outcome(eng.resolve(p, hidden))
                for a, p in zip_strict(with_it, probes)):
             yield _finding(ix, i, ca, value)
+
+
+def same_as_next(stored: str, value: str, get: Callable[[str], str | None], local: AbstractSet[str]) -> bool:
+    """Whether the exact key ``stored`` (``user+detail@d``, a plain address in a local domain:
+    only that address reaches it) gives, after its %N, the very text the next key its
+    address meets gives (``get``: the map): then everything after goes the same way with
+    or without it, as the engine finds asking both."""
+    from virtc.lookup import lookup_keys, substitute
+    from virtc.lookup.resolve import not_found_marker, quick_hop
+
+    if not quick_hop(stored, local):
+        return False
+    tried = lookup_keys(stored)
+    mine = substitute(value, tried[0].args)
+    for later in tried[1:]:
+        other = get(later.key)
+        if other is not None:
+            return not not_found_marker(other) and substitute(other, later.args) == mine
+    return False
 
 
 def exact_verdict(stored: str, value: str, catch_all: str, local: AbstractSet[str],
