@@ -230,20 +230,21 @@ class UnknownRejected:
         hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local, local=every)
         position, state, steps, limit = doms.position, self._state, self._steps, self.limit
         kept: dict[int, tuple[int, int] | None] = {}  # target -> what an alias of it keeps (None: ask)
-        for k in compress(distinct, onward.values()):
-            other = aliases.names[k]
-            q = position(other)
-            if q is not None and state[q]:
-                rejected, keys = state[q] == 2, steps[q]
-            else:
-                rejected, keys = self._answer(other, q)
-            # (_behind: a key more, or the engine for each alias past sendmail's limit)
-            kept[k] = (1 + rejected, min(keys + 1, 255)) if rejected or keys < limit else None
         for j, hop in zip(aliased, hopping):
             k = targets[j]
             if not hop or not onward[k]:
                 continue
-            answer = kept[k]
+            if k in kept:
+                answer = kept[k]
+            else:  # (in table order: an alias of an alias finds its target's answer kept)
+                other = aliases.names[k]
+                q = position(other)
+                if q is not None and state[q]:
+                    rejected, keys = state[q] == 2, steps[q]
+                else:
+                    rejected, keys = self._answer(other, q)
+                # (_behind: a key more, or the engine for each alias past sendmail's limit)
+                answer = kept[k] = (1 + rejected, min(keys + 1, 255)) if rejected or keys < limit else None
             if answer is None:
                 rejected, keys = self._resolve(f"{PROBE}@{names[j]}")
                 answer = (1 + rejected, min(keys, 255))
