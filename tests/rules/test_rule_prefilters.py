@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from unittest.mock import patch
@@ -1030,6 +1032,24 @@ _VT207_ROW = st.tuples(st.sampled_from(["@", "@", "@", "a", "virtc-probe", "+*",
                                         "a@d1.example"]))
 
 
+@contextmanager
+def _vt207_by_engine() -> Iterator[None]:
+    """VT207 asking the engine of every domain: no step of its own, nothing at once."""
+    from virtc.lint.rules import vt207_catch_all_accepts_all as vt207
+
+    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[tuple[bool, int], str]:
+        r = self.engine.resolve(f"virtc-probe@{name}")
+        return (r.kind in ("error", "loop"), len(r.steps)), name
+
+    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str],
+             places: object = None) -> list[None]:
+        return [None] * len(names)
+
+    with patch.object(vt207.UnknownRejected, "_step", by_engine), \
+            patch.object(vt207.UnknownRejected, "at_once", none):
+        yield
+
+
 def _vt207_table(rows: list[tuple[str, int, str]]) -> Table:
     return parse_text("".join(f"{'' if user == '@' else user}@{_VT207_DOMAINS[d]}\t{value}\n"
                               for user, d, value in rows))
@@ -1070,17 +1090,7 @@ def test_vt207_decides_unknown_users_as_the_engine_does(rows: list[tuple[str, in
         return sorted(vt207.check(table, LintContext(LintConfig(), domains)))
 
     found = findings()
-
-    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[tuple[bool, int], str]:
-        r = self.engine.resolve(f"virtc-probe@{name}")
-        return (r.kind in ("error", "loop"), len(r.steps)), name
-
-    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str],
-             places: object = None) -> list[None]:
-        return [None] * len(names)
-
-    with patch.object(vt207.UnknownRejected, "_step", by_engine), \
-            patch.object(vt207.UnknownRejected, "at_once", none):
+    with _vt207_by_engine():
         assert found == findings()
     event(f"VT207 findings: {min(len(found), 2)}")
     for f in found:  # (made from the columns: as from the Entry and its Value)
@@ -1117,17 +1127,7 @@ def test_vt207_alias_chains_as_the_engine_whatever_their_length(length: int, end
     for name in names:
         assert rejects(name) == (eng.resolve(f"virtc-probe@{name}").kind in ("error", "loop")), name
     found = sorted(vt207.check(table, LintContext(LintConfig(), None)))
-
-    def by_engine(self: vt207.UnknownRejected, name: str, depth: int) -> tuple[tuple[bool, int], str]:
-        r = self.engine.resolve(f"virtc-probe@{name}")
-        return (r.kind in ("error", "loop"), len(r.steps)), name
-
-    def none(self: vt207.UnknownRejected, names: list[str], texts: list[str],
-             places: object = None) -> list[None]:
-        return [None] * len(names)
-
-    with patch.object(vt207.UnknownRejected, "_step", by_engine), \
-            patch.object(vt207.UnknownRejected, "at_once", none):
+    with _vt207_by_engine():
         assert found == sorted(vt207.check(table, LintContext(LintConfig(), None)))
 
 
