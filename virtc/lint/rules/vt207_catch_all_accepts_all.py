@@ -108,7 +108,7 @@ class UnknownRejected:
     (:func:`~virtc.lookup.resolve.final_kind`: ``%1-d@host`` too), or it is a domain alias
     ``%1%3@other``, which hands the probe on to ``other`` as is (#18: 35k domain aliases on
     the tiny shape), one key more: an alias of an accepting domain whose chain would pass
-    sendmail's recursion limit goes to the engine. :func:`~virtc.lookup.resolve.quick_end`
+    sendmail's recursion limit goes to the engine. :func:`~virtc.lookup.resolve.quick_path`
     then the engine decide the rest (long alias chains, cycles, odd names), once per value
     where the probe is gone from it (``@dN  abuse@central``). Tested equal to asking the
     engine for every domain."""
