@@ -100,6 +100,12 @@ alias in front of an accepting domain adds a key, and past sendmail's recursion 
 the probe is rejected after all."""
 
 
+def _stored(answer: _Answer) -> tuple[int, int]:
+    """``answer`` as :class:`UnknownRejected` keeps it by domain position: 1 accepted or
+    2 rejected, and the keys (a byte)."""
+    return 1 + answer[0], min(answer[1], 255)
+
+
 class UnknownRejected:
     """Whether sendmail rejects ``virtc-probe@D`` (an address nobody names in a local domain
     D): the engine's resolution ends in an ``error:`` or a loop. Decided per domain without
@@ -151,7 +157,7 @@ class UnknownRejected:
         if p is None:
             self._elsewhere[name] = answer
         else:
-            self._state[p], self._steps[p] = 1 + answer[0], min(answer[1], 255)
+            self._state[p], self._steps[p] = _stored(answer)
 
     def _answer(self, name: str, p: int | None) -> _Answer:
         """The probe's answer in ``name`` (at ``p``), following domain aliases (:meth:`_step`)
@@ -173,13 +179,15 @@ class UnknownRejected:
         return answer
 
     def _behind(self, alias: str, answer: _Answer) -> _Answer:
-        """The answer of the domain alias ``alias`` in front of a domain answering ``answer``:
-        a rejection stays one (an error, or a loop one key sooner); an acceptance does while
-        the keys stay inside sendmail's recursion limit, else the engine decides."""
+        """The answer of the domain alias ``alias`` in front of a domain answering ``answer``."""
+        return self._in_front(answer) or self._resolve(f"{PROBE}@{alias}")
+
+    def _in_front(self, answer: _Answer) -> _Answer | None:
+        """The answer of a domain alias in front of a domain answering ``answer``: a rejection
+        stays one (an error, or a loop one key sooner); an acceptance does while the keys stay
+        inside sendmail's recursion limit, else None (the engine decides, for each alias)."""
         rejected, steps = answer
-        if rejected or steps < self.limit:
-            return rejected, steps + 1
-        return self._resolve(f"{PROBE}@{alias}")
+        return (rejected, steps + 1) if rejected or steps < self.limit else None
 
     def at_once(self, names: list[str], texts: list[str],
                 places: Sequence[int] | None = None) -> list[bool | None]:
@@ -228,29 +236,19 @@ class UnknownRejected:
         onward = dict(zip(distinct, quick_hops([f"{PROBE}@{aliases.names[k]}" for k in distinct],
                                                self.local)))
         hopping = quick_hops([f"{PROBE}@{names[j]}" for j in aliased], self.local, local=every)
-        position, state, steps, limit = doms.position, self._state, self._steps, self.limit
+        state, steps = self._state, self._steps
         kept: dict[int, tuple[int, int] | None] = {}  # target -> what an alias of it keeps (None: ask)
         for j, hop in zip(aliased, hopping):
             k = targets[j]
             if not hop or not onward[k]:
                 continue
-            if k in kept:
-                answer = kept[k]
-            else:  # (in table order: an alias of an alias finds its target's answer kept)
+            if k not in kept:  # (in table order: an alias of an alias finds its target's answer kept)
                 other = aliases.names[k]
-                q = position(other)
-                if q is not None and state[q]:
-                    rejected, keys = state[q] == 2, steps[q]
-                else:
-                    rejected, keys = self._answer(other, q)
-                # (_behind: a key more, or the engine for each alias past sendmail's limit)
-                answer = kept[k] = (1 + rejected, min(keys + 1, 255)) if rejected or keys < limit else None
-            if answer is None:
-                rejected, keys = self._resolve(f"{PROBE}@{names[j]}")
-                answer = (1 + rejected, min(keys, 255))
-            p = places[j]
-            state[p], steps[p] = answer
-            out[j] = answer[0] == 2
+                front = self._in_front(self._answer(other, doms.position(other)))
+                kept[k] = None if front is None else _stored(front)
+            stored = kept[k] or _stored(self._resolve(f"{PROBE}@{names[j]}"))
+            state[places[j]], steps[places[j]] = stored
+            out[j] = stored[0] == 2
         return out
 
     def _step(self, name: str, depth: int) -> tuple[_Answer | None, str]:
