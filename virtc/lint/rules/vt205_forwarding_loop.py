@@ -270,10 +270,9 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
             ca = catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return _ENDS  # no key at all: delivered to (or bounced by) the local user
-            k = alias_of[p]
-            if k < 0:
+            other = alias_at(p)
+            if other is None:
                 return catch_all_hop(ca, (f"@{name}", user))
-            other = alias_names[k]
             passed += 1
             if other not in local:
                 return _ENDS  # relayed
@@ -304,10 +303,9 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
             ca = catch_alls[p]
             if ca == NO_CATCH_ALL:
                 return _ENDS  # delivered to (or bounced by) the local user
-            k = alias_of[p]
-            if k < 0:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
+            other = alias_at(p)
+            if other is None:  # (keys.py's row 7: %1 the user, %2 the detail, %3 '+detail')
                 return catch_all_hop(ca, (f"@{domain}", user, detail, "+" + detail))
-            other = alias_names[k]
             if "%3" not in values[ca]:  # ('%1@B': the detail is left behind)
                 return through_aliases(user, domain, p)
             passed += 1
@@ -324,7 +322,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
         return _UNKNOWN
 
     position, may_have_keys = doms.position, doms.may_have_keys
-    alias_of, alias_names = aliases.targets, aliases.names  # (domain position -> its alias target)
+    alias_at, alias_of, alias_names = aliases.at, aliases.targets, aliases.names
     for at, chunk in batches(candidates):
         checkpoint()
         positions = range(at.start + span.start, at.stop + span.start)
@@ -359,7 +357,7 @@ def _next_hops(ix: TableIndex, local: AbstractSet[str], nxt: array[int], extra: 
                 continue
             # Through its domain's catch-all; the first hop inlined (most keyless targets are
             # at a domain alias whose target domain has the user's key).
-            k = -1 if p is None else alias_of[p]  # (aliases.get(domain), inlined)
+            k = -1 if p is None else alias_of[p]  # (aliases.at(p), inlined: once per keyless target)
             other = None if k < 0 else alias_names[k]
             if other is not None and other in local and len(user) + len(other) + 1 <= MAXNAME:
                 p = position(other)
