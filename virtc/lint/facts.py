@@ -110,8 +110,14 @@ class Domains:
 
     def keys(self) -> AbstractSet[str]:
         """The names, as a set (C speed membership: the lookup engine's local domains), the
-        same object each time (a rule may tell those local domains by identity)."""
+        same object each time (see :meth:`all_local`)."""
         return self._keys
+
+    def all_local(self, local: AbstractSet[str]) -> bool:
+        """Whether ``local`` (the run's local domains) is these names as :meth:`keys` gives
+        them (the engine's default): then every domain of the table is local, and a rule
+        need not look a domain's name up to know it."""
+        return local is self._keys
 
     def values(self) -> Iterator[Domain]:
         return map(self.at, range(len(self)), self.names)

@@ -424,7 +424,7 @@ def detail_apart(ix: TableIndex, entries: list[int], texts: list[str], users: li
     # (user+detail@d is a quick hop with user@d: no '+' in user, room for the detail)
     keys = list(map(str.__add__, users, ats))
     room = map(le, map(len, keys), repeat(MAX_ADDRESS - len(_PLUS_DETAIL)))
-    hops = list(map(and_, quick_hops(keys, local, local=local is doms.keys()), room))  # (doms' names)
+    hops = list(map(and_, quick_hops(keys, local, local=doms.all_local(local)), room))  # (doms' names)
     needed = [i for i, a, b, (ka, kb), hop in zip_strict(entries, texts, theirs, ends, hops)
               if hop and ends_apart(a, b, ka, kb)]
     # (the value for the address, with a detail and with an empty one: PlainlyRedundant's True)

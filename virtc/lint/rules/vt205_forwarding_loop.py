@@ -502,7 +502,7 @@ def proven_alias_ends(ix: TableIndex, local: AbstractSet[str]) -> list[int]:
         return result
 
     out: list[int] = []
-    targets, every = aliases.targets, local is doms.keys()  # (every domain local: no name needed)
+    targets, every = aliases.targets, doms.all_local(local)  # (no name needed)
     for _, chunk in batches(array("l", aliases.positions())):  # (by position: a million parked domains)
         names = repeat("") if every else doms.names.take(chunk)
         out += [catch_alls[p] for p, name in zip(chunk, names)

@@ -222,7 +222,7 @@ class UnknownRejected:
         out: list[bool | None] = [None] * len(names)
         decided = list(compress(count(), map(is_not, ends, repeat(None))))  # (None: a local alias...)
         # (a quick hop: the probe's domain local, no key is the probe: only the catch-all answers)
-        every = self.local is doms.keys()  # (the table's own domains, whose names these are)
+        every = doms.all_local(self.local)  # (then quick_hops need not look these names up)
         hops = quick_hops([f"{PROBE}@{names[j]}" for j in decided], self.local, local=every)
         for j in compress(decided, hops):
             out[j] = ends[j] == "error"
